@@ -1,0 +1,39 @@
+# The README names these targets; `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install run test bench lock clean
+
+help:
+	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
+	@echo "make test   - run the whole test suite"
+	@echo "make bench  - run the webhook pipeline benchmark"
+	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python -m scripts.run_local
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m scripts.benchmark $(BENCH_ARGS)
+
+lock:
+	rm -rf /tmp/sev-lock && $(PYTHON) -m venv /tmp/sev-lock
+	/tmp/sev-lock/bin/pip install --quiet '.[test]'
+	/tmp/sev-lock/bin/pip freeze --exclude streamer-event-viewer > requirements.lock
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache

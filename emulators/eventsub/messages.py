@@ -1,0 +1,93 @@
+"""Build EventSub webhook bodies shaped like Twitch's, and sign them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zlib
+from datetime import datetime, timezone
+
+from shared.eventsub import format_eventsub_timestamp, signed_headers
+
+VERSIONS = {"stream.online": "1", "stream.offline": "1", "channel.update": "2"}
+
+
+def broadcaster_id_for(login: str) -> str:
+    """A stable numeric user id for a login, for when none is given."""
+    return str(zlib.crc32(login.lower().encode()) % 900_000_000 + 100_000_000)
+
+
+def subscription(subscription_type: str, broadcaster_id: str, callback: str, status="enabled"):
+    """The ``subscription`` object Twitch puts in every message."""
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription_type}/{broadcaster_id}")),
+        "type": subscription_type,
+        "version": VERSIONS[subscription_type],
+        "status": status,
+        "cost": 0,
+        "condition": {"broadcaster_user_id": broadcaster_id},
+        "transport": {"method": "webhook", "callback": callback},
+        "created_at": format_eventsub_timestamp(datetime.now(timezone.utc)),
+    }
+
+
+def notification_body(
+    subscription_type: str,
+    login: str,
+    callback: str,
+    *,
+    broadcaster_id: str | None = None,
+    name: str | None = None,
+    title: str = "",
+    category: str = "",
+    stream_id: str | None = None,
+) -> dict:
+    """A ``notification`` body for stream.online, stream.offline or channel.update."""
+    broadcaster_id = broadcaster_id or broadcaster_id_for(login)
+    event = {
+        "broadcaster_user_id": broadcaster_id,
+        "broadcaster_user_login": login.lower(),
+        "broadcaster_user_name": name or login,
+    }
+    if subscription_type == "stream.online":
+        event.update(
+            id=stream_id or str(uuid.uuid4().int % 10**11),
+            type="live",
+            started_at=format_eventsub_timestamp(datetime.now(timezone.utc)),
+        )
+    elif subscription_type == "channel.update":
+        event.update(
+            title=title,
+            language="en",
+            category_id=str(zlib.crc32(category.encode()) % 10**6) if category else "",
+            category_name=category,
+            content_classification_labels=[],
+        )
+    return {"subscription": subscription(subscription_type, broadcaster_id, callback), "event": event}
+
+
+def revocation_body(subscription_type: str, login: str, callback: str, reason: str, **kwargs):
+    """A ``revocation`` body: the subscription with its new status, no event."""
+    broadcaster_id = kwargs.get("broadcaster_id") or broadcaster_id_for(login)
+    return {"subscription": subscription(subscription_type, broadcaster_id, callback, reason)}
+
+
+def verification_body(subscription_type: str, login: str, callback: str, challenge: str):
+    """A ``webhook_callback_verification`` body carrying ``challenge``."""
+    sub = subscription(subscription_type, broadcaster_id_for(login), callback)
+    sub["status"] = "webhook_callback_verification_pending"
+    return {"challenge": challenge, "subscription": sub}
+
+
+def signed_message(
+    secret: str, message_type: str, body: dict, message_id: str | None = None
+) -> tuple[dict, bytes]:
+    """Serialize ``body`` and return ``(headers, raw body)`` signed like Twitch."""
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    message_id = message_id or str(uuid.uuid4())
+    timestamp = format_eventsub_timestamp(datetime.now(timezone.utc))
+    headers = signed_headers(secret, message_id, timestamp, message_type, raw)
+    if "subscription" in body:
+        headers["Twitch-Eventsub-Subscription-Type"] = body["subscription"]["type"]
+        headers["Twitch-Eventsub-Subscription-Version"] = body["subscription"]["version"]
+    return headers, raw

@@ -1,0 +1,1 @@
+"""Developer commands: the local run and the benchmark."""

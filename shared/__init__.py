@@ -1,0 +1,1 @@
+"""Code used by both the web process and the Celery workers."""

@@ -1,0 +1,90 @@
+"""Twitch EventSub webhook messages: headers, signatures and freshness.
+
+The signature is ``sha256=`` + hex HMAC-SHA256, keyed by our webhook secret,
+over the message-id header, the timestamp header and the raw body, exactly as
+received. The algorithm is always SHA-256, whatever the header claims.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta, timezone
+
+MESSAGE_ID = "Twitch-Eventsub-Message-Id"
+MESSAGE_TIMESTAMP = "Twitch-Eventsub-Message-Timestamp"
+MESSAGE_SIGNATURE = "Twitch-Eventsub-Message-Signature"
+MESSAGE_TYPE = "Twitch-Eventsub-Message-Type"
+MESSAGE_RETRY = "Twitch-Eventsub-Message-Retry"
+SUBSCRIPTION_TYPE = "Twitch-Eventsub-Subscription-Type"
+SUBSCRIPTION_VERSION = "Twitch-Eventsub-Subscription-Version"
+
+REQUIRED_HEADERS = (MESSAGE_ID, MESSAGE_TIMESTAMP, MESSAGE_SIGNATURE, MESSAGE_TYPE)
+FORWARDED_HEADERS = REQUIRED_HEADERS[:2] + (
+    MESSAGE_TYPE,
+    MESSAGE_RETRY,
+    SUBSCRIPTION_TYPE,
+    SUBSCRIPTION_VERSION,
+)
+
+VERIFICATION = "webhook_callback_verification"
+NOTIFICATION = "notification"
+REVOCATION = "revocation"
+QUEUED_TYPES = frozenset((NOTIFICATION, REVOCATION))
+
+REPLAY_WINDOW = timedelta(minutes=10)
+SIGNATURE_PREFIX = "sha256="
+
+
+def eventsub_signature(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """Return the ``sha256=...`` signature Twitch sends for this message."""
+    digest = hmac.new(
+        secret.encode(), message_id.encode() + timestamp.encode() + body, hashlib.sha256
+    ).hexdigest()
+    return SIGNATURE_PREFIX + digest
+
+
+def verify_eventsub_signature(
+    secret: str, message_id: str, timestamp: str, body: bytes, signature: str
+) -> bool:
+    """True when ``signature`` is the one Twitch computes; compared in constant time."""
+    expected = eventsub_signature(secret, message_id, timestamp, body)
+    return hmac.compare_digest(expected.encode(), signature.encode("ascii", "replace"))
+
+
+def parse_eventsub_timestamp(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp with 0-9 fractional digits; raise ValueError."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp has no time zone")
+    return parsed
+
+
+def is_fresh(timestamp: str, now: datetime | None = None) -> bool:
+    """True when the message time is within the replay window of ``now``, either side."""
+    try:
+        sent = parse_eventsub_timestamp(timestamp)
+    except ValueError:
+        return False
+    now = now or datetime.now(timezone.utc)
+    return abs(now - sent) <= REPLAY_WINDOW
+
+
+def format_eventsub_timestamp(moment: datetime) -> str:
+    """Format a time as Twitch does, with nine fractional digits and ``Z``."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond * 1000:09d}Z"
+
+
+def signed_headers(
+    secret: str, message_id: str, timestamp: str, message_type: str, body: bytes
+) -> dict[str, str]:
+    """The headers Twitch sends with a message, signed with ``secret``."""
+    return {
+        "Content-Type": "application/json",
+        MESSAGE_ID: message_id,
+        MESSAGE_TIMESTAMP: timestamp,
+        MESSAGE_TYPE: message_type,
+        MESSAGE_RETRY: "0",
+        MESSAGE_SIGNATURE: eventsub_signature(secret, message_id, timestamp, body),
+    }

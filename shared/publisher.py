@@ -1,0 +1,62 @@
+"""Publishing stream events to Pusher Channels with the official library."""
+
+from __future__ import annotations
+
+import pusher
+import pusher.errors
+import requests
+
+from shared.events import channel_of
+from shared.settings import Settings
+
+PUBLISH_TIMEOUT = 5
+
+
+class RetryablePublishError(Exception):
+    """Pusher could not be reached or failed on its side: try again later."""
+
+
+class RejectedPublishError(Exception):
+    """Pusher refused the event itself: retrying cannot help."""
+
+
+def make_pusher_client(settings: Settings) -> pusher.Pusher:
+    """A Pusher client for the real service or a self-hosted compatible server."""
+    options = {
+        "app_id": settings.pusher_app_id,
+        "key": settings.pusher_key,
+        "secret": settings.pusher_secret,
+        "ssl": settings.pusher_ssl,
+        "timeout": PUBLISH_TIMEOUT,
+    }
+    if settings.pusher_host:
+        options["host"] = settings.pusher_host
+        if settings.pusher_port:
+            options["port"] = settings.pusher_port
+    else:
+        options["cluster"] = settings.pusher_cluster
+    return pusher.Pusher(**options)
+
+
+def publish_stream_event(client: pusher.Pusher, event: dict) -> None:
+    """Trigger ``event`` on its streamer's channel, named after its type.
+
+    Raises :class:`RetryablePublishError` for connection errors, time-outs,
+    429 and 5xx answers, and :class:`RejectedPublishError` for other refusals.
+    """
+    try:
+        client.trigger(channel_of(event), event["type"], event)
+    except (requests.ConnectionError, requests.Timeout) as error:
+        reason = "timed out" if isinstance(error, requests.Timeout) else "connection failed"
+        raise RetryablePublishError(f"cannot reach Pusher: {reason}") from error
+    except pusher.errors.PusherBadStatus as error:
+        if _is_server_error(error):
+            raise RetryablePublishError(f"Pusher failed: {error}") from error
+        raise RejectedPublishError(f"Pusher refused the event: {error}") from error
+    except (pusher.errors.PusherError, ValueError) as error:
+        raise RejectedPublishError(f"Pusher refused the event: {error}") from error
+
+
+def _is_server_error(error: Exception) -> bool:
+    status = str(error).partition(":")[0].strip()
+    return status == "429" or (status.isdigit() and 500 <= int(status) < 600)

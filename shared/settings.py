@@ -1,0 +1,215 @@
+"""Settings, read from the environment in this one place.
+
+``APP_ENV`` chooses the mode. ``production`` (the default) requires every
+setting and refuses insecure or malformed values; ``development`` (the local
+run and the tests) fills the gaps with values that point at the emulators.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, fields
+from urllib.parse import urlsplit
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+DEVELOPMENT_DEFAULTS = {
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "SECRET_KEY": "development-only-secret-key",
+    "PUBLIC_URL": "http://localhost:5000",
+    "TWITCH_WEBHOOK_SECRET": "local-webhook-secret",
+}
+# In development, Twitch and Pusher default to the emulators unless real
+# credentials are given.
+TWITCH_EMULATOR_DEFAULTS = {
+    "TWITCH_CLIENT_ID": "local-client-id",
+    "TWITCH_CLIENT_SECRET": "local-client-secret",
+    "TWITCH_API_URL": "http://localhost:8080/helix",
+    "TWITCH_AUTH_URL": "http://localhost:8080/oauth2",
+}
+PUSHER_EMULATOR_DEFAULTS = {
+    "PUSHER_APP_ID": "1",
+    "PUSHER_KEY": "local-key",
+    "PUSHER_SECRET": "local-secret",
+    "PUSHER_CLUSTER": "local",
+    "PUSHER_HOST": "127.0.0.1",
+    "PUSHER_PORT": "6001",
+    "PUSHER_SSL": "false",
+}
+
+OPTIONAL_DEFAULTS = {
+    "TWITCH_API_URL": "https://api.twitch.tv/helix",
+    "TWITCH_AUTH_URL": "https://id.twitch.tv/oauth2",
+    "PUSHER_CLUSTER": "mt1",
+    "PUSHER_HOST": "",
+    "PUSHER_PORT": "",
+    "PUSHER_SSL": "true",
+    "PUBLISH_MAX_RETRIES": "8",
+    "PUBLISH_RETRY_BACKOFF_MAX": "300",
+    "BROKER_VISIBILITY_TIMEOUT": "3600",
+    "RECENT_EVENTS_TTL": "604800",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the processes read, already parsed and checked."""
+
+    app_env: str
+    redis_url: str
+    secret_key: str
+    public_url: str
+    twitch_client_id: str
+    twitch_client_secret: str
+    twitch_webhook_secret: str
+    twitch_api_url: str
+    twitch_auth_url: str
+    pusher_app_id: str
+    pusher_key: str
+    pusher_secret: str
+    pusher_cluster: str
+    pusher_host: str
+    pusher_port: int | None
+    pusher_ssl: bool
+    publish_max_retries: int
+    publish_retry_backoff_max: int
+    broker_visibility_timeout: int
+    recent_events_ttl: int
+    log_level: str
+
+    @property
+    def callback_url(self) -> str:
+        """The EventSub callback Twitch calls: ``PUBLIC_URL`` + ``/api/callback``."""
+        return self.public_url + "/api/callback"
+
+    def replace(self, **changes) -> "Settings":
+        """Return a copy with some fields changed (used by tests)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+def load_settings(environ=None) -> Settings:
+    """Read and check the settings; raise :class:`SettingsError` naming the bad one."""
+    environ = os.environ if environ is None else environ
+    app_env = environ.get("APP_ENV", "production").strip() or "production"
+    if app_env not in ("production", "development"):
+        raise SettingsError("APP_ENV must be 'production' or 'development'")
+    defaults = dict(OPTIONAL_DEFAULTS)
+    if app_env == "development":
+        defaults.update(DEVELOPMENT_DEFAULTS)
+        if not environ.get("TWITCH_CLIENT_ID"):
+            defaults.update(TWITCH_EMULATOR_DEFAULTS)
+        if not environ.get("PUSHER_KEY"):
+            defaults.update(PUSHER_EMULATOR_DEFAULTS)
+
+    def get(name: str) -> str:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+        if name in defaults:
+            return defaults[name]
+        raise SettingsError(f"{name} is not set (required in production)")
+
+    return Settings(
+        app_env=app_env,
+        redis_url=_redis_url(get("REDIS_URL")),
+        secret_key=_secret_key(get("SECRET_KEY"), app_env),
+        public_url=_public_url(get("PUBLIC_URL"), app_env),
+        twitch_client_id=get("TWITCH_CLIENT_ID"),
+        twitch_client_secret=get("TWITCH_CLIENT_SECRET"),
+        twitch_webhook_secret=_webhook_secret(get("TWITCH_WEBHOOK_SECRET")),
+        twitch_api_url=_http_url("TWITCH_API_URL", get("TWITCH_API_URL")),
+        twitch_auth_url=_http_url("TWITCH_AUTH_URL", get("TWITCH_AUTH_URL")),
+        pusher_app_id=_digits("PUSHER_APP_ID", get("PUSHER_APP_ID")),
+        pusher_key=get("PUSHER_KEY"),
+        pusher_secret=get("PUSHER_SECRET"),
+        pusher_cluster=get("PUSHER_CLUSTER"),
+        pusher_host=get("PUSHER_HOST"),
+        pusher_port=_optional_port("PUSHER_PORT", get("PUSHER_PORT")),
+        pusher_ssl=_boolean("PUSHER_SSL", get("PUSHER_SSL")),
+        publish_max_retries=_positive("PUBLISH_MAX_RETRIES", get("PUBLISH_MAX_RETRIES")),
+        publish_retry_backoff_max=_positive(
+            "PUBLISH_RETRY_BACKOFF_MAX", get("PUBLISH_RETRY_BACKOFF_MAX")
+        ),
+        broker_visibility_timeout=_positive(
+            "BROKER_VISIBILITY_TIMEOUT", get("BROKER_VISIBILITY_TIMEOUT")
+        ),
+        recent_events_ttl=_positive("RECENT_EVENTS_TTL", get("RECENT_EVENTS_TTL")),
+        log_level=get("LOG_LEVEL").upper(),
+    )
+
+
+def load_settings_or_exit(environ=None) -> Settings:
+    """Entry points call this: a bad setting ends start-up with one clear line."""
+    try:
+        return load_settings(environ)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+def _redis_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return value
+
+
+def _secret_key(value: str, app_env: str) -> str:
+    if app_env == "production" and len(value) < 32:
+        raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+    return value
+
+
+def _public_url(value: str, app_env: str) -> str:
+    value = _http_url("PUBLIC_URL", value).rstrip("/")
+    if app_env == "production" and not value.startswith("https://"):
+        raise SettingsError("PUBLIC_URL must be https:// in production (Twitch calls only HTTPS)")
+    return value
+
+
+def _webhook_secret(value: str) -> str:
+    if not (10 <= len(value) <= 100) or not value.isascii():
+        raise SettingsError("TWITCH_WEBHOOK_SECRET must be 10-100 ASCII characters")
+    return value
+
+
+def _http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def _digits(name: str, value: str) -> str:
+    if not value.isdigit():
+        raise SettingsError(f"{name} must be numeric")
+    return value
+
+
+def _optional_port(name: str, value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"{name} must be a port number (1-65535)")
+    return int(value)
+
+
+def _positive(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a positive whole number")
+    return int(value)
+
+
+def _boolean(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false")

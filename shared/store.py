@@ -1,0 +1,141 @@
+"""Redis, the only state store: keys, claims, recent events and dead letters.
+
+Every key starts with ``sev:`` so the app can share a Redis with others.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+RECENT_EVENTS_KEPT = 20
+DEAD_LETTERS = "sev:dead-letters"
+REVOCATIONS = "sev:revocations"
+REVOCATIONS_KEPT = 1000
+CLAIM_TTL = 24 * 3600
+
+
+def connect(redis_url: str) -> redis.Redis:
+    """A Redis client that answers ``str`` and gives up quickly when Redis is gone."""
+    return redis.Redis.from_url(
+        redis_url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+
+
+def claim(client: redis.Redis, key: str, owner: str, ttl: int = CLAIM_TTL) -> bool:
+    """Claim ``key`` for ``owner``; True if it is now, or already was, ``owner``'s.
+
+    A task claims with its own task id, so a redelivered task (same id, after
+    a crash) keeps its claim, while a duplicate (another id) is refused.
+    """
+    if client.set(key, owner, nx=True, ex=ttl):
+        return True
+    return client.get(key) == owner
+
+
+def recent_events_key(login: str) -> str:
+    """Key of the sorted set holding a streamer's latest events."""
+    return f"sev:recent:{login}"
+
+
+def add_recent_event(client: redis.Redis, event: dict, ttl: int) -> None:
+    """Keep ``event`` among its streamer's last 20; storing it twice is harmless."""
+    key = recent_events_key(event["broadcaster"]["login"])
+    member = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    with client.pipeline() as pipe:
+        pipe.zadd(key, {member: time.time()}, nx=True)
+        pipe.zremrangebyrank(key, 0, -RECENT_EVENTS_KEPT - 1)
+        pipe.expire(key, ttl)
+        pipe.execute()
+
+
+def recent_events(client: redis.Redis, login: str) -> list[dict]:
+    """A streamer's last events, newest first."""
+    return [json.loads(item) for item in client.zrevrange(recent_events_key(login), 0, -1)]
+
+
+def channel_state_key(broadcaster_id: str) -> str:
+    """Key of the hash with a broadcaster's last known title and category."""
+    return f"sev:channel:{broadcaster_id}"
+
+
+def remember_channel_state(client: redis.Redis, event: dict, ttl: int) -> None:
+    """Record title and category from a ``channel.update`` event."""
+    key = channel_state_key(event["broadcaster"]["id"])
+    state = {name: event.get(name) or "" for name in ("title", "category_name")}
+    with client.pipeline() as pipe:
+        pipe.hset(key, mapping=state)
+        pipe.expire(key, ttl)
+        pipe.execute()
+
+
+def channel_state(client: redis.Redis, broadcaster_id: str) -> dict:
+    """The last known title and category of a broadcaster (empty if unknown)."""
+    return client.hgetall(channel_state_key(broadcaster_id))
+
+
+def add_dead_letter(client: redis.Redis, kind: str, payload: dict, reason: str) -> None:
+    """Keep what could not be delivered, with why, for an operator to replay."""
+    entry = {"kind": kind, "payload": payload, "reason": reason, "failed_at": time.time()}
+    client.rpush(DEAD_LETTERS, json.dumps(entry))
+
+
+def dead_letters(client: redis.Redis) -> list[dict]:
+    """Every dead letter, oldest first."""
+    return [json.loads(item) for item in client.lrange(DEAD_LETTERS, 0, -1)]
+
+
+def take_dead_letter(client: redis.Redis) -> dict | None:
+    """Remove and return the oldest dead letter, or None."""
+    item = client.lpop(DEAD_LETTERS)
+    return json.loads(item) if item else None
+
+
+def record_revocation(client: redis.Redis, revocation: dict) -> None:
+    """Append a revocation to the kept history (the newest 1000)."""
+    with client.pipeline() as pipe:
+        pipe.lpush(REVOCATIONS, json.dumps(revocation))
+        pipe.ltrim(REVOCATIONS, 0, REVOCATIONS_KEPT - 1)
+        pipe.execute()
+
+
+def revocations(client: redis.Redis) -> list[dict]:
+    """Recorded revocations, newest first."""
+    return [json.loads(item) for item in client.lrange(REVOCATIONS, 0, -1)]
+
+
+def published_key(event_id: str) -> str:
+    """Key that marks an event as delivered to Pusher."""
+    return f"sev:published:{event_id}"
+
+
+def seen_message_key(message_id: str) -> str:
+    """Key that claims an EventSub message id for one ingest task."""
+    return f"sev:seen:message:{message_id}"
+
+
+def seen_stream_key(stream_id: str) -> str:
+    """Key that claims a stream's ``stream.online`` for one ingest task."""
+    return f"sev:seen:stream:{stream_id}"
+
+
+OCCUPIED_CHANNELS = "sev:occupied-channels"
+
+
+def record_channel_occupancy(client: redis.Redis, channel: str, occupied: bool) -> None:
+    """Track which streamer channels have viewers, as Pusher reports them."""
+    if occupied:
+        client.zadd(OCCUPIED_CHANNELS, {channel: time.time()})
+    else:
+        client.zrem(OCCUPIED_CHANNELS, channel)
+
+
+def occupied_channels(client: redis.Redis) -> list[str]:
+    """Channels Pusher last reported as having subscribers."""
+    return client.zrange(OCCUPIED_CHANNELS, 0, -1)

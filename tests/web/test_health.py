@@ -1,0 +1,21 @@
+"""Liveness and readiness."""
+
+from shared.settings import load_settings
+from tests.support import free_port, process_environment
+from web import create_app
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_readyz_with_redis(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json["redis"] == "ok"
+
+
+def test_readyz_without_redis():
+    settings = load_settings(process_environment(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
+    response = create_app(settings).test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["status"] == "unavailable"

@@ -1,0 +1,136 @@
+"""EventSub intake: every acceptance and rejection path, with the real queue."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from emulators.eventsub.messages import notification_body, signed_message, verification_body
+from shared.eventsub import MESSAGE_SIGNATURE, MESSAGE_TIMESTAMP, eventsub_signature
+from shared.eventsub import format_eventsub_timestamp
+from shared.settings import load_settings
+from tests.support import free_port, process_environment
+from web import create_app
+
+CALLBACK = "http://localhost/api/callback"
+
+
+@pytest.fixture
+def secret(settings):
+    return settings.twitch_webhook_secret
+
+
+def queued(redis_client):
+    """Raw messages waiting in the ingest queue."""
+    return [json.loads(m) for m in redis_client.lrange("ingest", 0, -1)]
+
+
+def post(client, headers, raw):
+    return client.post("/api/callback", data=raw, headers=headers)
+
+
+def online(secret, **kwargs):
+    return signed_message(secret, "notification",
+                          notification_body("stream.online", "cool_user", CALLBACK), **kwargs)
+
+
+def test_notification_is_queued_raw_with_its_headers(client, secret, redis_client):
+    headers, raw = online(secret)
+    response = post(client, headers, raw)
+    assert response.status_code == 204
+    [message] = queued(redis_client)
+    assert message["headers"]["task"] == "ingest.eventsub"
+    task_headers, body = json.loads(__import__("base64").b64decode(message["body"]))[0]
+    assert body == raw.decode()
+    assert task_headers["Twitch-Eventsub-Message-Id"] == headers["Twitch-Eventsub-Message-Id"]
+    assert task_headers["Twitch-Eventsub-Subscription-Type"] == "stream.online"
+    assert MESSAGE_SIGNATURE not in task_headers
+
+
+def test_revocation_is_queued(client, secret, redis_client):
+    body = notification_body("stream.online", "cool_user", CALLBACK)
+    body.pop("event")
+    body["subscription"]["status"] = "user_removed"
+    headers, raw = signed_message(secret, "revocation", body)
+    assert post(client, headers, raw).status_code == 204
+    assert len(queued(redis_client)) == 1
+
+
+def test_challenge_is_answered_inline_as_plain_text(client, secret, redis_client):
+    headers, raw = signed_message(
+        secret, "webhook_callback_verification",
+        verification_body("stream.online", "cool_user", CALLBACK, "pogchamp-kappa-360noscope"),
+    )
+    response = post(client, headers, raw)
+    assert response.status_code == 200
+    assert response.data == b"pogchamp-kappa-360noscope"
+    assert response.mimetype == "text/plain"
+    assert queued(redis_client) == []
+
+
+def test_nine_and_three_digit_timestamps_are_accepted(client, secret, redis_client):
+    for digits in (9, 3):
+        headers, raw = online(secret)
+        now = datetime.now(timezone.utc)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}000"[:digits] + "Z"
+        headers[MESSAGE_TIMESTAMP] = stamp
+        headers[MESSAGE_SIGNATURE] = eventsub_signature(
+            secret, headers["Twitch-Eventsub-Message-Id"], stamp, raw)
+        assert post(client, headers, raw).status_code == 204
+    assert len(queued(redis_client)) == 2
+
+
+def resign(secret, headers, raw):
+    headers[MESSAGE_SIGNATURE] = eventsub_signature(
+        secret, headers["Twitch-Eventsub-Message-Id"], headers[MESSAGE_TIMESTAMP], raw)
+
+
+@pytest.mark.parametrize(
+    "tamper, status, reason",
+    [
+        (lambda s, h, r: (h.update({MESSAGE_SIGNATURE: "sha256=" + "0" * 64}), r), 403, "signature"),
+        (lambda s, h, r: (h.pop(MESSAGE_SIGNATURE), r), 403, "signature"),
+        (lambda s, h, r: (h, r + b" "), 403, "signature"),
+        (lambda s, h, r: (h.pop("Twitch-Eventsub-Message-Id"), r), 400, "missing"),
+        (lambda s, h, r: (h.pop(MESSAGE_TIMESTAMP), r), 400, "missing"),
+        (lambda s, h, r: (h.pop("Twitch-Eventsub-Message-Type"), r), 400, "missing"),
+        (lambda s, h, r: (h.update({"Twitch-Eventsub-Message-Type": "surprise"}), r), 400, "unknown"),
+        (lambda s, h, r: (h.update({MESSAGE_TIMESTAMP: format_eventsub_timestamp(
+            datetime.now(timezone.utc) - timedelta(minutes=11))}), resign(s, h, r), r), 403, "window"),
+        (lambda s, h, r: (h.update({MESSAGE_TIMESTAMP: format_eventsub_timestamp(
+            datetime.now(timezone.utc) + timedelta(minutes=11))}), resign(s, h, r), r), 403, "window"),
+    ],
+)
+def test_rejections_queue_nothing(client, secret, redis_client, caplog, tamper, status, reason):
+    headers, raw = online(secret)
+    *_, raw = tamper(secret, headers, raw)
+    response = post(client, headers, raw)
+    assert response.status_code == status
+    assert reason in response.json["error"]
+    assert queued(redis_client) == []
+    rejections = [r for r in caplog.records if "rejected EventSub" in r.getMessage()]
+    assert len(rejections) == 1 and secret not in rejections[0].getMessage()
+
+
+def test_oversized_body_is_413(client, secret, redis_client):
+    body = notification_body("channel.update", "cool_user", CALLBACK, title="x" * (64 * 1024))
+    headers, raw = signed_message(secret, "notification", body)
+    response = post(client, headers, raw)
+    assert response.status_code == 413
+    assert queued(redis_client) == []
+
+
+def test_challenge_without_challenge_is_400(client, secret):
+    body = verification_body("stream.online", "cool_user", CALLBACK, "c")
+    del body["challenge"]
+    headers, raw = signed_message(secret, "webhook_callback_verification", body)
+    assert post(client, headers, raw).status_code == 400
+
+
+def test_queue_down_is_503_never_2xx():
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    settings = load_settings(process_environment(REDIS_URL=dead_redis))
+    headers, raw = online(settings.twitch_webhook_secret)
+    response = create_app(settings).test_client().post("/api/callback", data=raw, headers=headers)
+    assert response.status_code == 503
+    assert "queue" in response.json["error"]

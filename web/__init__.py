@@ -1,0 +1,40 @@
+"""The web process: webhook intake, health checks and (later) the pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from shared.publisher import make_pusher_client
+from shared.queues import make_celery
+from shared.settings import Settings, load_settings_or_exit
+from shared.store import connect
+
+MAX_WEBHOOK_BODY = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Application factory: ``gunicorn 'web:create_app()'``."""
+    settings = settings or load_settings_or_exit()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_WEBHOOK_BODY,
+        SETTINGS=settings,
+    )
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app.extensions["redis"] = connect(settings.redis_url)
+    app.extensions["celery"] = make_celery(settings)
+    app.extensions["pusher"] = make_pusher_client(settings)
+
+    from web import commands, errors, health, pusher_webhooks, webhooks
+
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(pusher_webhooks.bp)
+    commands.register(app)
+    return app

@@ -1,0 +1,24 @@
+"""Liveness and readiness checks."""
+
+from __future__ import annotations
+
+import redis
+from flask import Blueprint, current_app, jsonify
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is alive and answering."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """The process can do its work: Redis (state and queue) answers."""
+    try:
+        current_app.extensions["redis"].ping()
+    except redis.RedisError as error:
+        return jsonify(status="unavailable", redis=str(error)), 503
+    return jsonify(status="ready", redis="ok")

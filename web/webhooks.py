@@ -1,0 +1,82 @@
+"""EventSub intake: verify, answer challenges, enqueue the rest, acknowledge.
+
+This path stays small and cheap: nothing here parses events or talks to
+Pusher. A message is acknowledged only once it is safely queued.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, request
+
+from shared.eventsub import (
+    FORWARDED_HEADERS,
+    MESSAGE_ID,
+    MESSAGE_SIGNATURE,
+    MESSAGE_TIMESTAMP,
+    MESSAGE_TYPE,
+    QUEUED_TYPES,
+    VERIFICATION,
+    is_fresh,
+    verify_eventsub_signature,
+)
+from shared.queues import INGEST_EVENTSUB
+from web.errors import json_error
+
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post("/api/callback")
+def eventsub_callback():
+    """Receive one EventSub message from Twitch."""
+    headers = request.headers
+    message_id = headers.get(MESSAGE_ID, "")
+    timestamp = headers.get(MESSAGE_TIMESTAMP, "")
+    message_type = headers.get(MESSAGE_TYPE, "")
+    if not (message_id and timestamp and message_type):
+        return reject(400, "missing Twitch-Eventsub-Message-Id, -Timestamp or -Type header")
+    body = request.get_data(cache=False)
+    secret = current_app.config["SETTINGS"].twitch_webhook_secret
+    signature = headers.get(MESSAGE_SIGNATURE, "")
+    if not verify_eventsub_signature(secret, message_id, timestamp, body, signature):
+        return reject(403, "signature does not match", message_id)
+    if not is_fresh(timestamp):
+        return reject(403, "timestamp is outside the 10-minute window", message_id)
+    if message_type == VERIFICATION:
+        return answer_challenge(body, message_id)
+    if message_type not in QUEUED_TYPES:
+        return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id)
+    return enqueue(body, message_id)
+
+
+def answer_challenge(body: bytes, message_id: str):
+    """Prove we own the callback: echo the challenge as plain text."""
+    try:
+        challenge = json.loads(body)["challenge"]
+    except (ValueError, KeyError, TypeError):
+        return reject(400, "verification message has no challenge", message_id)
+    if not isinstance(challenge, str):
+        return reject(400, "verification challenge is not a string", message_id)
+    return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
+
+
+def enqueue(body: bytes, message_id: str):
+    """Queue the raw message with its Twitch headers; 503 if the queue is down."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return reject(400, "body is not UTF-8", message_id)
+    forwarded = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
+    try:
+        current_app.extensions["celery"].send_task(INGEST_EVENTSUB, args=(forwarded, text))
+    except Exception as error:  # any broker failure means: not queued
+        current_app.logger.error("cannot queue EventSub message %r: %s", message_id, error)
+        return json_error(503, "queue unavailable, try again")
+    return Response(status=204)
+
+
+def reject(status: int, reason: str, message_id: str = ""):
+    """Log the rejection once, without secrets, and answer it."""
+    current_app.logger.warning("rejected EventSub message %r: %s", message_id[:100], reason)
+    return json_error(status, reason)

@@ -1,0 +1,16 @@
+"""The Celery worker and beat: ``celery -A worker worker`` / ``celery -A worker beat``."""
+
+from shared.queues import make_celery
+from shared.settings import load_settings_or_exit
+from worker.schedule import BEAT_SCHEDULE
+
+settings = load_settings_or_exit()
+celery_app = make_celery(settings)
+celery_app.conf.beat_schedule = BEAT_SCHEDULE
+celery_app.conf.worker_redirect_stdouts = False
+
+import worker.ingest  # noqa: E402,F401  (registers the tasks)
+import worker.maintenance  # noqa: E402,F401
+import worker.publish  # noqa: E402,F401
+
+app = celery_app

@@ -1,0 +1,32 @@
+"""Per-process clients for tasks, created on first use (after the fork)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pusher
+import redis
+
+from shared.publisher import make_pusher_client
+from shared.settings import Settings
+from shared.store import connect
+
+
+@cache
+def settings() -> Settings:
+    """The worker's settings (loaded once by the package)."""
+    from worker import settings as loaded
+
+    return loaded
+
+
+@cache
+def redis_client() -> redis.Redis:
+    """This process's Redis client."""
+    return connect(settings().redis_url)
+
+
+@cache
+def pusher_client() -> pusher.Pusher:
+    """This process's Pusher client."""
+    return make_pusher_client(settings())

@@ -1,0 +1,90 @@
+"""Ingest: parse a queued EventSub message, drop duplicates, hand it to publish."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from celery import shared_task
+
+from shared.eventsub import MESSAGE_ID, MESSAGE_TIMESTAMP, MESSAGE_TYPE, REVOCATION
+from shared.events import (
+    CHANNEL_UPDATE,
+    STREAM_ONLINE,
+    InvalidPayload,
+    stream_event_from_notification,
+)
+from shared.queues import INGEST_EVENTSUB
+from shared.store import (
+    add_dead_letter,
+    add_recent_event,
+    channel_state,
+    claim,
+    record_revocation,
+    remember_channel_state,
+    seen_message_key,
+    seen_stream_key,
+)
+from worker.context import redis_client, settings
+from worker.publish import publish_stream_event_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name=INGEST_EVENTSUB, bind=True, acks_late=True)
+def ingest_eventsub(self, headers: dict, body: str) -> None:
+    """Turn one verified EventSub message into a published stream event, once."""
+    client = redis_client()
+    message_id = headers[MESSAGE_ID]
+    try:
+        payload = json.loads(body)
+        if headers.get(MESSAGE_TYPE) == REVOCATION:
+            revocation = revocation_from(payload, headers)
+        else:
+            event = stream_event_from_notification(
+                payload, message_id, headers[MESSAGE_TIMESTAMP], known_channel(payload)
+            )
+    except (ValueError, KeyError, TypeError) as error:
+        reason = f"unusable EventSub message: {error}"
+        logger.error("dead-lettered message %s: %s", message_id, reason)
+        add_dead_letter(client, "ingest", {"headers": headers, "body": body}, reason)
+        return
+    if not claim(client, seen_message_key(message_id), self.request.id):
+        logger.info("dropped duplicate message %s", message_id)
+        return
+    if headers.get(MESSAGE_TYPE) == REVOCATION:
+        record_revocation(client, revocation)
+        logger.warning("subscription revoked: %s", revocation)
+        return
+    if event["type"] == STREAM_ONLINE and not claim(
+        client, seen_stream_key(event["stream_id"]), self.request.id
+    ):
+        logger.info("dropped second stream.online for stream %s", event["stream_id"])
+        return
+    ttl = settings().recent_events_ttl
+    if event["type"] == CHANNEL_UPDATE:
+        remember_channel_state(client, event, ttl)
+    add_recent_event(client, event, ttl)
+    publish_stream_event_task.delay(event)
+
+
+def known_channel(payload: dict) -> dict:
+    """The last known title and category, needed only to describe a ``stream.online``."""
+    if payload.get("subscription", {}).get("type") != STREAM_ONLINE:
+        return {}
+    broadcaster_id = payload.get("event", {}).get("broadcaster_user_id")
+    return channel_state(redis_client(), broadcaster_id) if broadcaster_id else {}
+
+
+def revocation_from(payload: dict, headers: dict) -> dict:
+    """What a revocation tells: which subscription, whose, why and when."""
+    subscription = payload["subscription"]
+    if not isinstance(subscription, dict) or not subscription.get("status"):
+        raise InvalidPayload("revocation has no subscription status")
+    return {
+        "subscription_id": subscription.get("id"),
+        "type": subscription.get("type"),
+        "broadcaster_id": subscription.get("condition", {}).get("broadcaster_user_id"),
+        "reason": subscription["status"],
+        "revoked_at": headers[MESSAGE_TIMESTAMP],
+    }

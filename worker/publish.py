@@ -1,0 +1,51 @@
+"""Publish: deliver a stream event to Pusher, retrying, then dead-lettering."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+
+from shared.publisher import RejectedPublishError, RetryablePublishError, publish_stream_event
+from shared.queues import PUBLISH_STREAM_EVENT
+from shared.store import CLAIM_TTL, add_dead_letter, published_key
+from worker.context import pusher_client, redis_client, settings
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name=PUBLISH_STREAM_EVENT, bind=True, acks_late=True, max_retries=None)
+def publish_stream_event_task(self, event: dict) -> None:
+    """Publish ``event`` once; retry with backoff and jitter, then dead-letter it."""
+    client = redis_client()
+    if client.exists(published_key(event["id"])):
+        logger.info("event %s was already published", event["id"])
+        return
+    try:
+        publish_stream_event(pusher_client(), event)
+    except RetryablePublishError as error:
+        if self.request.retries >= settings().publish_max_retries:
+            give_up(event, f"gave up after {self.request.retries + 1} attempts: {error}")
+            return
+        delay = retry_delay(self.request.retries)
+        logger.warning("publishing %s failed (%s); retrying in %.1fs", event["id"], error, delay)
+        raise self.retry(countdown=delay)
+    except RejectedPublishError as error:
+        give_up(event, str(error))
+        return
+    client.set(published_key(event["id"]), "1", ex=CLAIM_TTL)
+
+
+def retry_delay(retries: int) -> float:
+    """Exponential backoff with full jitter, capped by PUBLISH_RETRY_BACKOFF_MAX."""
+    cap = settings().publish_retry_backoff_max
+    return get_exponential_backoff_interval(
+        factor=1, retries=retries, maximum=cap, full_jitter=True
+    )
+
+
+def give_up(event: dict, reason: str) -> None:
+    """Put the event in the dead letters with why it failed."""
+    logger.error("dead-lettered event %s: %s", event["id"], reason)
+    add_dead_letter(redis_client(), "publish", event, reason)
