@@ -37,7 +37,11 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
+            # A message a dead worker had taken comes back after the visibility
+            # timeout; sweep for such messages often enough to notice soon.
             "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout // 3)),
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
         },

@@ -6,6 +6,7 @@ import json
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from shared.queues import INGEST_EVENTSUB, PUBLISH_STREAM_EVENT
 from shared.store import add_dead_letter, dead_letters, take_dead_letter
@@ -13,7 +14,7 @@ from shared.store import add_dead_letter, dead_letters, take_dead_letter
 REPLAY_TASKS = {"publish": PUBLISH_STREAM_EVENT, "ingest": INGEST_EVENTSUB}
 
 
-@click.group("dead-letters")
+@click.group("dead-letters", cls=AppGroup)
 def dead_letters_group():
     """Inspect and replay what could not be delivered."""
 
