@@ -75,14 +75,21 @@ def embedded_redis_command(port: int) -> str:
 
 def describe(env: dict) -> str:
     """What the developer needs to know to use the running app."""
-    return (
-        f"Streamer Event Viewer: {env['PUBLIC_URL']}\n"
-        f"  Redis  {env['REDIS_URL']}\n"
-        f"  Pusher {env.get('PUSHER_HOST') or env.get('PUSHER_CLUSTER')}:"
-        f"{env.get('PUSHER_PORT', '')} (key {env.get('PUSHER_KEY', 'local-key')})\n"
-        f"  Send a test event: .venv/bin/python -m emulators.eventsub trigger stream.online "
-        f"--login cool_user --to {env['PUBLIC_URL']}/api/callback\n"
-    )
+    lines = [f"Streamer Event Viewer: {env['PUBLIC_URL']}", f"  Redis   {env['REDIS_URL']}"]
+    if env.get("PUSHER_HOST") == "127.0.0.1":
+        lines += [
+            f"  Pusher  emulator on port {env['PUSHER_PORT']}",
+            "In another terminal, watch a channel:",
+            f"  .venv/bin/python -m scripts.watch cool_user --port {env['PUSHER_PORT']}",
+        ]
+    else:
+        lines.append("  Pusher  the real service (credentials from the environment)")
+    lines += [
+        "and send it a signed test event:",
+        f"  .venv/bin/python -m emulators.eventsub trigger stream.online --login cool_user "
+        f"--title 'Best Stream Ever' --category Fortnite --to {env['PUBLIC_URL']}/api/callback",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def port_or_free(port: int) -> int:

@@ -1,0 +1,14 @@
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+COPY pyproject.toml requirements.lock README.md ./
+COPY shared shared
+COPY web web
+COPY worker worker
+COPY emulators emulators
+COPY scripts scripts
+COPY gunicorn.conf.py Procfile ./
+RUN pip install -c requirements.lock . && useradd --create-home app
+USER app
+EXPOSE 8000
+CMD ["sh", "-c", "gunicorn --bind 0.0.0.0:${PORT:-8000} 'web:create_app()'"]

@@ -1,0 +1,60 @@
+"""Watch a streamer's Pusher channel and print each event as it arrives.
+
+    python -m scripts.watch cool_user [--host 127.0.0.1] [--port 6001] [--key local-key]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import threading
+
+import pysher
+
+EVENT_TYPES = ("stream.online", "stream.offline", "channel.update")
+
+
+def main(argv=None) -> None:
+    """Subscribe to the channel and print events until Ctrl-C."""
+    args = parser().parse_args(argv)
+    client = pysher.Pusher(args.key, custom_host=args.host, port=args.port, secure=False,
+                           log_level=logging.WARNING)
+    subscribed = threading.Event()
+
+    def subscribe(_data):
+        channel = client.subscribe(args.channel)
+        for name in EVENT_TYPES:
+            channel.bind(name, lambda data, name=name: print_event(name, data))
+        channel.bind("pusher_internal:subscription_succeeded", lambda _: subscribed.set())
+        print(f"watching channel {args.channel!r} on {args.host}:{args.port} (Ctrl-C stops)",
+              flush=True)
+
+    client.connection.bind("pusher:connection_established", subscribe)
+    client.connect()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        client.disconnect(timeout=2)
+
+
+def print_event(name: str, data: str) -> None:
+    """One line per event: its type and the message a person reads."""
+    event = json.loads(data)
+    print(f"{event.get('occurred_at', '')}  {name:15}  {event.get('message', data)}", flush=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface; defaults come from the local run's settings."""
+    cli = argparse.ArgumentParser(prog="python -m scripts.watch", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("channel", help="streamer login (the channel name)")
+    cli.add_argument("--host", default=os.environ.get("PUSHER_HOST", "127.0.0.1"))
+    cli.add_argument("--port", type=int, default=int(os.environ.get("PUSHER_PORT") or 6001))
+    cli.add_argument("--key", default=os.environ.get("PUSHER_KEY", "local-key"))
+    return cli
+
+
+if __name__ == "__main__":
+    main()
