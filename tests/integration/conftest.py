@@ -16,72 +16,32 @@ import threading
 import pusher
 import pysher
 import pytest
-import redis
 import requests
 
 from emulators.eventsub.messages import notification_body, signed_message
-from tests.support import BIN, Process, free_port, process_environment, redis_server_binary, wait_until
+from scripts.stack import BIN, Stack
+from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
 EVENT_TYPES = ("stream.online", "stream.offline", "channel.update")
-PUSHER = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
 
 
-class Stack:
-    """The app's processes for one test, started on demand."""
+class TestStack(Stack):
+    """The stack with a test's tools: send signed notifications, subscribe clients."""
+
+    __test__ = False
 
     def __init__(self, log_dir, **overrides):
-        self.log_dir = log_dir
-        self.redis_port, self.web_port, self.pusher_port = free_port(), free_port(), free_port()
-        settings = dict(
-            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
-            PUBLIC_URL=f"http://localhost:{self.web_port}",
-            PUSHER_HOST="127.0.0.1", PUSHER_PORT=self.pusher_port, PUSHER_SSL="false",
-            PUBLISH_MAX_RETRIES=20, PUBLISH_RETRY_BACKOFF_MAX=1, BROKER_VISIBILITY_TIMEOUT=3,
-            **PUSHER,
-        )
-        self.env = process_environment(**{**settings, **overrides})
-        self.secret = self.env.get("TWITCH_WEBHOOK_SECRET", "local-webhook-secret")
-        self.processes: list[Process] = []
-        self.workers = 0
+        settings = dict(PUBLISH_MAX_RETRIES=20, PUBLISH_RETRY_BACKOFF_MAX=1,
+                        BROKER_VISIBILITY_TIMEOUT=3)
+        super().__init__(log_dir, **{**settings, **overrides})
+        self.subscribers: list[Subscriber] = []
 
-    def start(self, name, args, port=None) -> Process:
-        process = Process(name, args, self.env, self.log_dir, port).start()
-        self.processes.append(process)
-        return process
+    def start_web(self):
+        return super().start_web("--workers", "1")
 
-    def start_redis(self) -> Process:
-        return self.start("redis", [redis_server_binary(), "--port", str(self.redis_port),
-                                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                    "--dir", str(self.log_dir)], self.redis_port)
-
-    def start_pusher(self) -> Process:
-        return self.start("pusher", [sys.executable, "-m", "emulators.pusher",
-                                     "--port", str(self.pusher_port)], self.pusher_port)
-
-    def start_web(self) -> Process:
-        return self.start("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.web_port}",
-                                  "--workers", "1", "web:create_app()"], self.web_port)
-
-    def start_worker(self) -> Process:
-        self.workers += 1
-        worker = self.start(f"worker-{self.workers}", [
-            str(BIN / "celery"), "-A", "worker", "worker", "--queues", "ingest,publish,maintenance",
-            "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-            "--hostname", f"test{self.workers}@%h"])
-        wait_until(lambda: " ready." in worker.log(), timeout=30, message="worker never ready")
-        return worker
-
-    def process(self, name: str) -> Process:
-        """The running process called ``name`` (``redis``, ``pusher``, ``web``, ``worker-1``...)."""
-        return next(p for p in reversed(self.processes) if getattr(p, "name", "") == name)
-
-    @property
-    def callback(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}/api/callback"
-
-    def redis(self) -> redis.Redis:
-        return redis.Redis(port=self.redis_port, decode_responses=True)
+    def start_worker(self):
+        return super().start_worker("--concurrency", "2")
 
     def pusher_client(self) -> pusher.Pusher:
         return pusher.Pusher(host="127.0.0.1", port=self.pusher_port, ssl=False,
@@ -95,12 +55,13 @@ class Stack:
 
     def subscribe(self, channel: str) -> "Subscriber":
         subscriber = Subscriber(self, channel)
-        self.processes.append(subscriber)
+        self.subscribers.append(subscriber)
         return subscriber
 
     def stop(self):
-        for process in reversed(self.processes):
-            process.stop()
+        for subscriber in self.subscribers:
+            subscriber.stop()
+        super().stop()
 
 
 class Subscriber:
@@ -138,7 +99,7 @@ class Subscriber:
 def stack(tmp_path, request):
     """Redis, Pusher emulator, web and one worker, all running; logs shown on failure."""
     marker = request.node.get_closest_marker("stack_env")
-    running = Stack(tmp_path, **(marker.kwargs if marker else {}))
+    running = TestStack(tmp_path, **(marker.kwargs if marker else {}))
     try:
         running.start_redis()
         running.start_pusher()
@@ -148,8 +109,7 @@ def stack(tmp_path, request):
     finally:
         running.stop()
         for process in running.processes:
-            if isinstance(process, Process):
-                sys.stderr.write(f"----- {process.name} -----\n{process.log()[-4000:]}\n")
+            sys.stderr.write(f"----- {process.name} -----\n{process.log()[-4000:]}\n")
 
 
 class BlackHole:
