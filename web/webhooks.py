@@ -69,7 +69,9 @@ def enqueue(body: bytes, message_id: str):
         return reject(400, "body is not UTF-8", message_id)
     forwarded = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
     try:
-        current_app.extensions["celery"].send_task(INGEST_EVENTSUB, args=(forwarded, text))
+        current_app.extensions["celery"].send_task(
+            INGEST_EVENTSUB, args=(forwarded, text), argsrepr=f"({message_id!r}, ...)"
+        )
     except Exception as error:  # any broker failure means: not queued
         current_app.logger.error("cannot queue EventSub message %r: %s", message_id, error)
         return json_error(503, "queue unavailable, try again")

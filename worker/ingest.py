@@ -1,4 +1,4 @@
-"""Ingest: parse a queued EventSub message, drop duplicates, hand it to publish."""
+"""Ingest: parse a queued EventSub message, drop duplicates, publish the event."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from shared.store import (
     seen_stream_key,
 )
 from worker.context import redis_client, settings
-from worker.publish import publish_stream_event_task
+from worker.publish import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def ingest_eventsub(self, headers: dict, body: str) -> None:
     if event["type"] == CHANNEL_UPDATE:
         remember_channel_state(client, event, ttl)
     add_recent_event(client, event, ttl)
-    publish_stream_event_task.delay(event)
+    deliver(event)
 
 
 def known_channel(payload: dict) -> dict:
