@@ -35,6 +35,7 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
         worker_prefetch_multiplier=1,
+        broker_transport="shared.broker:Transport",
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             # A message a dead worker had taken comes back after the visibility
