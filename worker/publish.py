@@ -8,9 +8,9 @@ exponential backoff and jitter until it is delivered or dead-lettered.
 from __future__ import annotations
 
 import logging
+import random
 
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 
 from shared.publisher import RejectedPublishError, RetryablePublishError, publish_stream_event
 from shared.queues import PUBLISH_STREAM_EVENT
@@ -59,12 +59,11 @@ def publish_once(event: dict) -> None:
     client.set(published_key(event["id"]), "1", ex=CLAIM_TTL)
 
 
-def retry_delay(retries: int) -> float:
-    """Exponential backoff with full jitter, capped by PUBLISH_RETRY_BACKOFF_MAX."""
-    cap = settings().publish_retry_backoff_max
-    return get_exponential_backoff_interval(
-        factor=1, retries=retries, maximum=cap, full_jitter=True
-    )
+def retry_delay(retries: int, cap: float | None = None) -> float:
+    """Seconds before the next attempt: 1, 2, 4... capped by PUBLISH_RETRY_BACKOFF_MAX,
+    each drawn at random from its upper half so that retries spread out."""
+    ceiling = min(cap or settings().publish_retry_backoff_max, 2.0**retries)
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def give_up(event: dict, reason: str) -> None:

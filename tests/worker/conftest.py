@@ -1,0 +1,48 @@
+"""Run the worker's tasks in this process against a real Redis and the Pusher emulator.
+
+``worker`` reads its settings when first imported, so the environment is set
+here, once, before the tasks are imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from scripts.processes import Process, free_port
+from scripts.stack import PUSHER_CREDENTIALS, development_environment
+
+PUSHER_PORT = free_port()
+
+
+@pytest.fixture(scope="session")
+def worker_environment(redis_server):
+    """Point the worker package at the test Redis and a Pusher emulator port."""
+    os.environ.update(development_environment(
+        REDIS_URL=redis_server, PUSHER_HOST="127.0.0.1", PUSHER_PORT=PUSHER_PORT,
+        PUSHER_SSL="false", PUBLISH_MAX_RETRIES=2, PUBLISH_RETRY_BACKOFF_MAX=1,
+        **PUSHER_CREDENTIALS,
+    ))
+    import worker
+
+    return worker.settings
+
+
+@pytest.fixture(scope="session")
+def pusher_emulator(worker_environment, tmp_path_factory):
+    """The Pusher emulator the tasks publish to."""
+    process = Process("pusher", [sys.executable, "-m", "emulators.pusher", "--port",
+                                 str(PUSHER_PORT)], dict(os.environ),
+                      tmp_path_factory.mktemp("pusher"), PUSHER_PORT).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def pusher_client(worker_environment):
+    """The official library's client of the emulator, as the worker uses it."""
+    from worker.context import pusher_client
+
+    return pusher_client()

@@ -1,0 +1,69 @@
+"""Publishing: inline attempt, retries on the publish queue, dead letters."""
+
+import json
+
+import pytest
+
+from shared.store import dead_letters, published_key
+
+EVENT = {"id": "event-1", "type": "stream.offline", "message": "Cool_User ended the stream",
+         "broadcaster": {"id": "1", "login": "cool_user", "name": "Cool_User"},
+         "occurred_at": "2026-01-01T12:00:00Z"}
+
+
+@pytest.fixture
+def publish(worker_environment, redis_client):
+    from worker import publish
+
+    return publish
+
+
+def queued_publishes(redis_client):
+    return [json.loads(m) for m in redis_client.lrange("publish", 0, -1)]
+
+
+def test_published_once_even_if_asked_twice(publish, pusher_emulator, pusher_client, redis_client):
+    publish.deliver(EVENT)
+    assert redis_client.exists(published_key("event-1"))
+    redis_client.set(published_key("event-1"), "1")
+    publish.deliver(EVENT)  # already marked: nothing is sent, nothing is queued
+    assert queued_publishes(redis_client) == []
+
+
+def test_a_failed_first_attempt_is_queued_for_retry(publish, pusher_emulator, redis_client):
+    pusher_emulator.stop()
+    try:
+        publish.deliver(EVENT)
+    finally:
+        pusher_emulator.start()
+    [message] = queued_publishes(redis_client)
+    assert message["headers"]["task"] == "publish.stream_event"
+    assert message["headers"]["eta"], "the retry waits (backoff) before running"
+    assert not redis_client.exists(published_key("event-1"))
+
+
+def test_retries_end_in_the_dead_letters(publish, pusher_emulator, redis_client):
+    pusher_emulator.stop()
+    try:
+        publish.publish_stream_event_task.apply(args=(EVENT,), retries=1)
+    finally:
+        pusher_emulator.start()
+    [letter] = dead_letters(redis_client)
+    assert letter["payload"] == EVENT
+    assert letter["reason"].startswith("gave up after 3 attempts: cannot reach Pusher")
+
+
+def test_a_refused_event_is_dead_lettered_at_once(publish, pusher_emulator, redis_client):
+    too_big = dict(EVENT, id="event-2", message="x" * 11_000)
+    publish.deliver(too_big)
+    [letter] = dead_letters(redis_client)
+    assert "Pusher refused the event" in letter["reason"] and "413" in letter["reason"]
+    assert queued_publishes(redis_client) == []
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap(publish):
+    for retries, ceiling in ((0, 1), (1, 2), (3, 8), (9, 300), (30, 300)):
+        delays = [publish.retry_delay(retries, cap=300) for _ in range(50)]
+        assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+        assert len(set(delays)) > 40, "jitter spreads the delays"
+    assert all(0.5 <= publish.retry_delay(5) <= 1 for _ in range(20)), "the setting caps it"
