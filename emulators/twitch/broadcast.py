@@ -1,0 +1,71 @@
+"""Changes to a channel or its stream, and the notifications they set off."""
+
+from __future__ import annotations
+
+import logging
+
+from emulators.twitch import notify
+from emulators.twitch.delivery import Outbox
+from emulators.twitch.leases import notify_streams
+from emulators.twitch.subscriptions import listening
+from emulators.twitch.users import User
+
+log = logging.getLogger("emulators.twitch")
+
+
+class Conflict(Exception):
+    """The change makes no sense in the stream's current state."""
+
+
+def go_live(outbox: Outbox, user: User, title: str | None = None,
+            category: str | None = None) -> dict[str, int]:
+    """Start a stream (after a channel.update when title or category change)."""
+    if user.live:
+        raise Conflict(f"{user.login} is already live")
+    sent = {}
+    if _apply(user, title, category):
+        sent["channel.update"] = _eventsub(outbox, "channel.update", user)
+    user.start_stream()
+    sent["stream.online"] = _eventsub(outbox, "stream.online", user)
+    sent["websub"] = notify_streams(outbox, user)
+    log.info("%s went live: %s", user.login, sent)
+    return sent
+
+
+def go_offline(outbox: Outbox, user: User) -> dict[str, int]:
+    """End the stream: stream.offline, and ``{"data": []}`` to WebSub leases."""
+    if not user.live:
+        raise Conflict(f"{user.login} is not live")
+    user.end_stream()
+    sent = {"stream.offline": _eventsub(outbox, "stream.offline", user),
+            "websub": notify_streams(outbox, user)}
+    log.info("%s went offline: %s", user.login, sent)
+    return sent
+
+
+def update(outbox: Outbox, user: User, title: str | None = None,
+           category: str | None = None) -> dict[str, int]:
+    """Change title and/or category: channel.update, and the stream to WebSub leases if live."""
+    if title is None and category is None:
+        raise ValueError("give a title, a category or both")
+    _apply(user, title, category)
+    sent = {"channel.update": _eventsub(outbox, "channel.update", user),
+            "websub": notify_streams(outbox, user) if user.live else 0}
+    log.info("%s updated the channel: %s", user.login, sent)
+    return sent
+
+
+def _apply(user: User, title: str | None, category: str | None) -> bool:
+    before = (user.title, user.category_name)
+    if title is not None:
+        user.title = title
+    if category is not None:
+        user.category_name = category
+    return before != (user.title, user.category_name)
+
+
+def _eventsub(outbox: Outbox, subscription_type: str, user: User) -> int:
+    subs = listening(outbox.state, subscription_type, user.id)
+    for sub in subs:
+        notify.notify(outbox, sub, notify.event_body(sub, user))
+    return len(subs)
