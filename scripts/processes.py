@@ -29,7 +29,7 @@ def port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_until(condition, timeout: float = 10.0, interval: float = 0.02, message: str = ""):
+def wait_until(condition, timeout: float = 10.0, message: str = "", interval: float = 0.02):
     """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:

@@ -19,29 +19,16 @@ from typing import Callable, Iterator
 
 import pusher
 import pytest
+
+from scripts.processes import free_port, wait_until
 from websockets.sync.client import ClientConnection, connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_ID, KEY, SECRET = "4242", "test-key", "test-secret"
 
 
-def free_port() -> int:
-    """Return a loopback TCP port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
-    """Poll ``condition`` until it returns something truthy, or fail."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or condition}")
-        time.sleep(0.01)
 
 
 @dataclass

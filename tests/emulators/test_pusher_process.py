@@ -12,7 +12,7 @@ pytestmark = pytest.mark.timeout(30)
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_logs_where_it_listens_and_exits_cleanly(emulator_factory, wait, sig):
     emulator = emulator_factory()
-    wait(lambda: f"127.0.0.1:{emulator.port}" in emulator.log(), what="the start-up line")
+    wait(lambda: f"127.0.0.1:{emulator.port}" in emulator.log(), message="the start-up line")
     assert len([line for line in emulator.log().splitlines() if "listening" in line]) == 1
 
     emulator.process.send_signal(sig)

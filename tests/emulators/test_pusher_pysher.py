@@ -43,7 +43,7 @@ def test_pysher_receives_triggered_events(pysher_client, client, new_channel, wa
     name = new_channel(prefix)
     channel = pysher_client.subscribe(name)
     received = listen(channel, "news")
-    wait(lambda: client.channel_info(name)["occupied"], what=f"pysher to join {name}")
+    wait(lambda: client.channel_info(name)["occupied"], message=f"pysher to join {name}")
 
     client.trigger(name, "news", {"headline": "emulated"})
     assert json.loads(received.get(timeout=5)) == {"headline": "emulated"}
@@ -52,7 +52,7 @@ def test_pysher_receives_triggered_events(pysher_client, client, new_channel, wa
 def test_pysher_presence_membership(pysher_client, client, open_socket, new_channel, wait):
     name = new_channel("presence-")
     pysher_client.subscribe(name)
-    wait(lambda: client.users_info(name)["users"], what="pysher to join the presence channel")
+    wait(lambda: client.users_info(name)["users"], message="pysher to join the presence channel")
     assert client.users_info(name)["users"] == [{"id": "pysher-user"}]
 
     watcher = open_socket()
@@ -69,7 +69,7 @@ def test_pysher_client_events_reach_other_subscribers(pysher_client, client, ope
                                                       new_channel, wait):
     name = new_channel("private-")
     channel = pysher_client.subscribe(name)
-    wait(lambda: client.channel_info(name)["occupied"], what="pysher to join")
+    wait(lambda: client.channel_info(name)["occupied"], message="pysher to join")
     peer = open_socket()
     peer.subscribe(name, **client.authenticate(name, peer.socket_id))
 

@@ -30,11 +30,11 @@ def test_channel_occupied_and_vacated(emulator_factory, open_socket, make_webhoo
 
     sock = open_socket(emulator.ws_url())
     sock.subscribe(channel)
-    wait(lambda: receiver.events(), what="channel_occupied")
+    wait(lambda: receiver.events(), message="channel_occupied")
     assert validated(emulator, receiver) == [{"name": "channel_occupied", "channel": channel}]
 
     sock.send("pusher:unsubscribe", {"channel": channel})
-    wait(lambda: len(receiver.events()) == 2, what="channel_vacated")
+    wait(lambda: len(receiver.events()) == 2, message="channel_vacated")
     assert validated(emulator, receiver)[1] == {"name": "channel_vacated", "channel": channel}
 
     forged = emulator.client(secret="another-secret")
@@ -51,9 +51,9 @@ def test_presence_member_webhooks(emulator_factory, open_socket, make_webhook_re
 
     sock = open_socket(emulator.ws_url())
     sock.subscribe(channel, **client.authenticate(channel, sock.socket_id, {"user_id": "u7"}))
-    wait(lambda: len(receiver.events()) == 2, what="occupied and member_added")
+    wait(lambda: len(receiver.events()) == 2, message="occupied and member_added")
     sock.close()
-    wait(lambda: len(receiver.events()) == 4, what="member_removed and vacated")
+    wait(lambda: len(receiver.events()) == 4, message="member_removed and vacated")
 
     assert validated(emulator, receiver) == [
         {"name": "channel_occupied", "channel": channel},
@@ -70,7 +70,7 @@ def test_failed_webhooks_are_retried(emulator_factory, open_socket, make_webhook
     channel = new_channel()
     sock = open_socket(emulator.ws_url())
     sock.subscribe(channel)
-    wait(lambda: receiver.events(), what="a webhook after two failures")
+    wait(lambda: receiver.events(), message="a webhook after two failures")
     assert receiver.attempts == 3
     assert validated(emulator, receiver) == [{"name": "channel_occupied", "channel": channel}]
 

@@ -125,7 +125,7 @@ def test_presence_members(client, open_socket, new_channel, wait):
     assert client.channel_info(channel, ["user_count"])["user_count"] == 2
     bob.close()
     wait(lambda: client.channel_info(channel, ["subscription_count"])["subscription_count"] == 2,
-         what="the server to notice the closed socket")
+         message="the server to notice the closed socket")
     client.trigger(channel, "marker", "m")
     assert ann.recv()["event"] == "marker", "a second socket of bob was announced or removed"
 

@@ -20,6 +20,8 @@ from typing import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from scripts.processes import free_port, wait_until
 import requests
 
 from shared.eventsub import (
@@ -32,23 +34,8 @@ SECRET = "callback-secret-0123"
 REDIRECT = "http://localhost:5000/auth/callback"
 
 
-def free_port() -> int:
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = ""):
-    """Poll ``condition`` until it returns something truthy, or fail the test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or condition}")
-        time.sleep(0.02)
 
 
 @dataclass
@@ -219,7 +206,7 @@ class Callback:
     def wait_eventsub(self, message_type: str, kind: str | None = None, count: int = 1):
         """Wait until ``count`` such messages arrived; return them all."""
         return wait_until(lambda: len(self.eventsub(message_type, kind)) >= count
-                          and self.eventsub(message_type, kind), what=f"{count} {message_type}")
+                          and self.eventsub(message_type, kind), message=f"{count} {message_type}")
 
     def gets(self, mode: str | None = None) -> list[Received]:
         """WebSub verification GETs, optionally of one ``hub.mode``."""

@@ -22,7 +22,7 @@ def subscribed(twitch, app_token, callback) -> dict[str, str]:
     ids = {kind: twitch.subscribe(app_token, kind, COOL_ID, callback.url).json()["data"][0]["id"]
            for kind in KINDS}
     wait_until(lambda: all(s["status"] == "enabled" for s in twitch.state()["subscriptions"]),
-               what="subscriptions to be enabled")
+               message="subscriptions to be enabled")
     return ids
 
 
@@ -130,13 +130,13 @@ def test_callback_errors_count_as_failures(twitch, app_token, make_callback):
     broken = make_callback(status=500)
     sub_id = twitch.subscribe(app_token, "channel.update", COOL_ID,
                               broken.url).json()["data"][0]["id"]
-    wait_until(lambda: twitch.subscription(sub_id)["status"] == "enabled", what="enabled")
+    wait_until(lambda: twitch.subscription(sub_id)["status"] == "enabled", message="enabled")
     twitch.control("update", login="cool_user", title="one")
     broken.wait_eventsub("notification", "channel.update")
-    wait_until(lambda: twitch.subscription(sub_id)["failures"] == 1, what="a counted failure")
+    wait_until(lambda: twitch.subscription(sub_id)["failures"] == 1, message="a counted failure")
     broken.status = 204
     twitch.control("update", login="cool_user", title="two")
-    wait_until(lambda: twitch.subscription(sub_id)["delivered"] == 1, what="a delivery")
+    wait_until(lambda: twitch.subscription(sub_id)["delivered"] == 1, message="a delivery")
     assert twitch.subscription(sub_id)["failures"] == 0
 
 

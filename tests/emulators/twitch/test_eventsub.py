@@ -33,7 +33,7 @@ def test_create_answers_202_then_verifies_the_callback(twitch, app_token, callba
     assert message["challenge"]
     assert message["subscription"]["id"] == sub["id"]
     assert challenge.headers["Twitch-Eventsub-Subscription-Type"] == "stream.online"
-    wait_until(lambda: status_of(twitch, sub["id"], "enabled"), what="enabled")
+    wait_until(lambda: status_of(twitch, sub["id"], "enabled"), message="enabled")
 
 
 @pytest.mark.parametrize("mode", ["wrong", "error"])
@@ -41,14 +41,14 @@ def test_failed_challenge_fails_verification(twitch, app_token, make_callback, m
     bad = make_callback(challenge=mode)
     sub = twitch.subscribe(app_token, "stream.offline", COOL_ID, bad.url).json()["data"][0]
     wait_until(lambda: status_of(twitch, sub["id"], "webhook_callback_verification_failed"),
-               what="verification to fail")
+               message="verification to fail")
 
 
 def test_unreachable_callback_fails_verification(twitch, app_token):
     sub = twitch.subscribe(app_token, "stream.online", COOL_ID,
                            "http://127.0.0.1:9/nowhere").json()["data"][0]
     wait_until(lambda: status_of(twitch, sub["id"], "webhook_callback_verification_failed"),
-               what="verification to fail")
+               message="verification to fail")
 
 
 def test_same_subscription_twice_is_409(twitch, app_token, callback):
@@ -105,7 +105,7 @@ def test_list_filters_and_paginates(twitch, app_token, callback, make_callback):
     ids["sam"] = twitch.subscribe(app_token, "stream.online", SAM_ID,
                                   failing.url).json()["data"][0]["id"]
     wait_until(lambda: status_of(twitch, ids["sam"], "webhook_callback_verification_failed")
-               and status_of(twitch, ids["channel.update"], "enabled"), what="verifications")
+               and status_of(twitch, ids["channel.update"], "enabled"), message="verifications")
 
     def listed(**params):
         answer = twitch.helix("GET", "/eventsub/subscriptions", app_token, params=params)

@@ -130,5 +130,5 @@ def test_past_the_budget_answers_429_until_the_reset(twitch_factory):
     reset = int(answers[3].headers["Ratelimit-Reset"])
     assert reset >= time.time() - 1
     wait_until(lambda: small.helix("GET", "/streams", token).status_code == 200, timeout=5,
-               what="the budget to refill")
+               message="the budget to refill")
     assert time.time() >= reset - 1

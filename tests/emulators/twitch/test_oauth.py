@@ -153,6 +153,6 @@ def test_token_lifetime_follows_the_setting(twitch_factory):
     answer = short.user_token("cool_user")
     assert answer["expires_in"] <= 1
     wait_until(lambda: validate(short, answer["access_token"]).status_code == 401,
-               what="the token to expire")
+               message="the token to expire")
     refreshed = short.token(grant_type="refresh_token", refresh_token=answer["refresh_token"])
     assert refreshed.status_code == 200

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(60)
 
 def test_logs_where_it_listens(twitch_process):
     line = wait_until(lambda: "listening on" in twitch_process.log() and twitch_process.log(),
-                      what="the start-up line")
+                      message="the start-up line")
     assert twitch_process.url in line
 
 
