@@ -1,0 +1,241 @@
+"""The Twitch client: users, streams and EventSub subscriptions through Helix.
+
+Every call uses the shared app access token (see :mod:`shared.twitch_auth`),
+has time-outs, is retried with backoff on connection errors and 5xx answers,
+keeps within Twitch's rate limit, and fails with a :class:`TwitchError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from shared.settings import Settings
+from shared.twitch_auth import (
+    TIMEOUT, AppTokens, SubscriptionExists, TooManySubscriptions, TwitchAuthError, TwitchError,
+    TwitchNotFound, TwitchRateLimited, TwitchUnavailable, error_for, message_of, unreachable,
+)
+
+__all__ = ["TwitchClient", "eventsub_cost", "make_session", "TwitchError", "TwitchAuthError",
+           "TwitchNotFound", "TwitchRateLimited", "TwitchUnavailable", "SubscriptionExists",
+           "TooManySubscriptions"]
+log = logging.getLogger(__name__)
+
+RETRIES = 3
+BACKOFF = 0.5
+RETRY_STATUSES = (500, 502, 503, 504)
+RATE_LIMIT = "sev:twitch:ratelimit"
+LOW_BUDGET = 0.05
+HEADROOM = 0.5
+MAX_WAIT = 60
+RATE_LIMIT_RETRIES = 3
+EVENTSUB_COST = "sev:twitch:eventsub-cost"
+COST_FIELDS = ("total", "total_cost", "max_total_cost")
+CHUNK = 100
+
+
+def make_session() -> requests.Session:
+    """A session that retries connection errors and 5xx answers with exponential backoff.
+
+    POST and DELETE are retried too, as ours are safe to repeat: another token
+    grant only mints another token, a repeated EventSub create answers 409
+    (:class:`SubscriptionExists`) and a repeated delete answers 404.
+    """
+    retry = Retry(total=RETRIES, backoff_factor=BACKOFF, status_forcelist=RETRY_STATUSES,
+                  allowed_methods=frozenset({"GET", "POST", "DELETE"}),
+                  respect_retry_after_header=False, raise_on_status=False)
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def eventsub_cost(redis_client: redis.Redis) -> dict:
+    """The EventSub budget figures from Twitch's last answer (empty before the first).
+
+    Keys: ``total``, ``total_cost``, ``max_total_cost`` and ``updated_at`` (epoch seconds).
+    """
+    return {name: int(value) for name, value in redis_client.hgetall(EVENTSUB_COST).items()}
+
+
+class TwitchClient:
+    """Helix with the app access token. Use one per process or thread."""
+
+    def __init__(self, settings: Settings, redis_client: redis.Redis):
+        self.settings, self.redis = settings, redis_client
+        self.session = make_session()
+        self.tokens = AppTokens(settings, redis_client, self.session)
+        self.rate_limit_retries = RATE_LIMIT_RETRIES
+
+    def close(self) -> None:
+        """Close the connections kept open."""
+        self.session.close()
+
+    def validate_app_token(self) -> bool:
+        """Validate the app token (hourly); replace it when refused or ending within a day.
+
+        Returns True when a new token was fetched.
+        """
+        return self.tokens.validate()
+
+    def users_by_login(self, logins) -> list[dict]:
+        """The users with these logins; unknown logins are left out."""
+        return self._lookup("/users", "login", [login.lower() for login in logins])
+
+    def user_by_login(self, login: str) -> dict | None:
+        """The user with this login, or None when Twitch knows no such user."""
+        users = self.users_by_login([login]) if login else []
+        return users[0] if users else None
+
+    def users_by_id(self, ids) -> list[dict]:
+        """The users with these ids; unknown ids are left out."""
+        return self._lookup("/users", "id", [str(i) for i in ids])
+
+    def streams_by_login(self, logins) -> list[dict]:
+        """The live streams of these streamers; offline streamers are absent."""
+        return self._lookup("/streams", "user_login", [login.lower() for login in logins],
+                            first=CHUNK)
+
+    def streams_by_id(self, ids) -> list[dict]:
+        """The live streams of these streamers (by user id); offline streamers are absent."""
+        return self._lookup("/streams", "user_id", [str(i) for i in ids], first=CHUNK)
+
+    def create_eventsub_subscription(self, type: str, version: str, condition: dict,
+                                     callback: str, secret: str) -> dict:
+        """Subscribe ``callback`` (a webhook) to an event; Twitch then verifies the callback.
+
+        Returns the subscription with ``total``, ``total_cost`` and
+        ``max_total_cost`` added. Raises :class:`SubscriptionExists` (409) and
+        :class:`TooManySubscriptions` (429 for this type and condition, or cost).
+        """
+        body = {"type": type, "version": version, "condition": condition,
+                "transport": {"method": "webhook", "callback": callback, "secret": secret}}
+        answer = self._helix("POST", "/eventsub/subscriptions", json=body, hide=(secret,)).json()
+        costs = self._note_cost(answer)
+        return {**answer["data"][0], **costs}
+
+    def eventsub_subscriptions(self, status: str | None = None, type: str | None = None,
+                               user_id: str | None = None,
+                               subscription_id: str | None = None) -> dict:
+        """Every subscription of this app, all pages, filtered by at most one filter.
+
+        Returns ``{"data": [...], "total", "total_cost", "max_total_cost"}``.
+        """
+        filters = {name: value for name, value in (
+            ("status", status), ("type", type), ("user_id", user_id),
+            ("subscription_id", subscription_id)) if value is not None}
+        if len(filters) > 1:
+            raise ValueError(f"Twitch takes one filter at a time, not {', '.join(filters)}")
+        found, seen, params = [], set(), dict(filters)
+        while True:
+            answer = self._helix("GET", "/eventsub/subscriptions", params=params).json()
+            found += answer.get("data") or []
+            cursor = (answer.get("pagination") or {}).get("cursor")
+            if not cursor or cursor in seen:
+                break
+            seen.add(cursor)
+            params = {**filters, "after": cursor}
+        return {"data": found, **self._note_cost(answer)}
+
+    def delete_eventsub_subscription(self, subscription_id: str) -> None:
+        """Delete a subscription; :class:`TwitchNotFound` when Twitch has no such one."""
+        self._helix("DELETE", "/eventsub/subscriptions", params={"id": subscription_id})
+
+    def eventsub_cost(self) -> dict:
+        """The last EventSub budget figures (see :func:`eventsub_cost`)."""
+        return eventsub_cost(self.redis)
+
+    def _lookup(self, path: str, name: str, values: list[str], **extra) -> list[dict]:
+        values = list(dict.fromkeys(value for value in values if value))
+        found = []
+        for start in range(0, len(values), CHUNK):
+            params = [(name, value) for value in values[start:start + CHUNK]]
+            params += list(extra.items())
+            found += self._helix("GET", path, params=params).json().get("data") or []
+        return found
+
+    def _helix(self, method: str, path: str, params=None, json=None,
+               hide=()) -> requests.Response:
+        token = self.tokens.get()
+        renewed, waits = False, 0
+        while True:
+            self._wait_for_budget()
+            response = self._send(method, path, token, params, json)
+            self._note_budget(response)
+            if response.status_code == 401 and not renewed:
+                log.info("Twitch refused the app access token; fetching a new one")
+                token, renewed = self.tokens.renew(token), True
+            elif (response.status_code == 429 and _bucket_empty(response)
+                  and waits < self.rate_limit_retries):
+                waits += 1
+                self._pause(_reset_of(response), "rate limited by Twitch")
+            else:
+                break
+        if response.ok:
+            return response
+        hide = (token, self.settings.twitch_client_secret, *hide)
+        if response.status_code == 429 and not _bucket_empty(response):
+            raise TooManySubscriptions(429, message_of(response, hide))
+        raise error_for(response, hide)
+
+    def _send(self, method, path, token, params, json) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}",
+                   "Client-Id": self.settings.twitch_client_id}
+        try:
+            return self.session.request(method, self.settings.twitch_api_url + path,
+                                        params=params, json=json, headers=headers,
+                                        timeout=TIMEOUT)
+        except requests.RequestException as error:
+            raise unreachable(error) from error
+
+    def _wait_for_budget(self) -> None:
+        budget = self.redis.hgetall(RATE_LIMIT)
+        try:
+            limit, remaining = int(budget["limit"]), int(budget["remaining"])
+            reset = float(budget["reset"])
+        except (KeyError, ValueError):
+            return
+        if remaining < max(1, limit * LOW_BUDGET) and reset > time.time():
+            self._pause(reset, f"{remaining} of {limit} rate-limit points left")
+
+    def _note_budget(self, response: requests.Response) -> None:
+        try:
+            limit = int(response.headers["Ratelimit-Limit"])
+            remaining = int(response.headers["Ratelimit-Remaining"])
+            reset = int(float(response.headers["Ratelimit-Reset"]))
+        except (KeyError, ValueError):
+            return
+        with self.redis.pipeline() as pipe:
+            pipe.hset(RATE_LIMIT, mapping={"limit": limit, "remaining": remaining,
+                                           "reset": reset})
+            pipe.expireat(RATE_LIMIT, reset + 1)
+            pipe.execute()
+
+    def _pause(self, reset: float, why: str) -> None:
+        delay = min(max(0.0, reset - time.time()) + HEADROOM, MAX_WAIT)
+        log.warning("%s: waiting %.1fs for the rate-limit reset", why, delay)
+        time.sleep(delay)
+
+    def _note_cost(self, answer: dict) -> dict:
+        costs = {name: answer[name] for name in COST_FIELDS if isinstance(answer.get(name), int)}
+        if costs:
+            self.redis.hset(EVENTSUB_COST, mapping={**costs, "updated_at": int(time.time())})
+        return costs
+
+
+def _bucket_empty(response: requests.Response) -> bool:
+    """True when a 429 means the rate-limit bucket is empty (not a subscription limit)."""
+    return response.headers.get("Ratelimit-Remaining", "0").strip() == "0"
+
+
+def _reset_of(response: requests.Response) -> float:
+    try:
+        return float(response.headers["Ratelimit-Reset"])
+    except (KeyError, ValueError):
+        return time.time() + 1

@@ -1,0 +1,84 @@
+"""Fixtures: the Twitch emulator as a real process on a free port, and settings pointing at it."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from shared.settings import load_settings
+from tests.support import Process, free_port, process_environment
+
+
+@dataclass
+class TwitchEmulator:
+    """A running ``python -m emulators.twitch`` and its control endpoints."""
+
+    url: str
+    process: Process
+
+    def control(self, name: str, **body) -> dict:
+        """``POST /_emulator/<name>``; fails the test unless it answers 200."""
+        response = requests.post(f"{self.url}/_emulator/{name}", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def state(self) -> dict:
+        """``GET /_emulator/state``: users, subscriptions and tokens."""
+        return requests.get(f"{self.url}/_emulator/state", timeout=10).json()
+
+    def app_tokens(self) -> list[str]:
+        """Every app access token the emulator has issued since its last reset."""
+        return [t["access_token"] for t in self.state()["tokens"] if t["type"] == "app"]
+
+    def settings_for(self, settings):
+        """``settings`` with Helix and OAuth pointing at this emulator."""
+        return settings.replace(twitch_api_url=f"{self.url}/helix",
+                                twitch_auth_url=f"{self.url}/oauth2")
+
+
+@contextlib.contextmanager
+def running_twitch(log_dir, settings, **env):
+    """Run the emulator for ``settings``' client id and secret, with extra ``env``."""
+    port = free_port()
+    environment = process_environment(TWITCH_CLIENT_ID=settings.twitch_client_id,
+                                      TWITCH_CLIENT_SECRET=settings.twitch_client_secret, **env)
+    process = Process(f"twitch-{port}", [sys.executable, "-m", "emulators.twitch",
+                                         "--host", "127.0.0.1", "--port", str(port)],
+                      environment, log_dir, port)
+    process.start()
+    try:
+        yield TwitchEmulator(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def twitch_emulator_process(tmp_path_factory, redis_server):
+    """One emulator for the session."""
+    settings = load_settings(process_environment(REDIS_URL=redis_server))
+    with running_twitch(tmp_path_factory.mktemp("twitch"), settings) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def twitch_emulator(twitch_emulator_process) -> TwitchEmulator:
+    """The session's emulator, reset: no tokens, no subscriptions, full rate-limit budget."""
+    twitch_emulator_process.control("reset")
+    return twitch_emulator_process
+
+
+@pytest.fixture
+def twitch_emulator_factory(tmp_path, settings):
+    """Start emulators with their own environment (e.g. a small rate limit); all stop after."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **env: stack.enter_context(running_twitch(tmp_path, settings, **env))
+
+
+@pytest.fixture
+def twitch_settings(settings, twitch_emulator):
+    """Development settings with Twitch at the session's emulator."""
+    return twitch_emulator.settings_for(settings)
