@@ -52,6 +52,9 @@ OPTIONAL_DEFAULTS = {
     "PUBLISH_RETRY_BACKOFF_MAX": "300",
     "BROKER_VISIBILITY_TIMEOUT": "3600",
     "RECENT_EVENTS_TTL": "604800",
+    "LEASE_GRACE_SECONDS": "600",
+    "LEASE_CHECK_INTERVAL": "60",
+    "RECONCILE_INTERVAL": "600",
     "LOG_LEVEL": "INFO",
 }
 
@@ -80,6 +83,9 @@ class Settings:
     publish_retry_backoff_max: int
     broker_visibility_timeout: int
     recent_events_ttl: int
+    lease_grace_seconds: int
+    lease_check_interval: int
+    reconcile_interval: int
     log_level: str
 
     @property
@@ -141,6 +147,9 @@ def load_settings(environ=None) -> Settings:
             "BROKER_VISIBILITY_TIMEOUT", get("BROKER_VISIBILITY_TIMEOUT")
         ),
         recent_events_ttl=_positive("RECENT_EVENTS_TTL", get("RECENT_EVENTS_TTL")),
+        lease_grace_seconds=_positive("LEASE_GRACE_SECONDS", get("LEASE_GRACE_SECONDS")),
+        lease_check_interval=_positive("LEASE_CHECK_INTERVAL", get("LEASE_CHECK_INTERVAL")),
+        reconcile_interval=_positive("RECONCILE_INTERVAL", get("RECONCILE_INTERVAL")),
         log_level=get("LOG_LEVEL").upper(),
     )
 

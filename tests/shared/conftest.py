@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from dataclasses import dataclass
 
 import pytest
 import requests
 
+from werkzeug.serving import make_server
+
 from shared.settings import load_settings
+from web import create_app
 from tests.support import Process, free_port, process_environment
 
 
@@ -82,3 +86,17 @@ def twitch_emulator_factory(tmp_path, settings):
 def twitch_settings(settings, twitch_emulator):
     """Development settings with Twitch at the session's emulator."""
     return twitch_emulator.settings_for(settings)
+
+
+@pytest.fixture
+def callback_settings(twitch_settings):
+    """Settings whose PUBLIC_URL is the app itself, served over HTTP on a free port,
+    so that Twitch's challenges to our callback are answered."""
+    port = free_port()
+    settings = twitch_settings.replace(public_url=f"http://127.0.0.1:{port}")
+    server = make_server("127.0.0.1", port, create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield settings
+    server.shutdown()
+    thread.join(5)

@@ -1,0 +1,86 @@
+"""The lease registry: our hold on each watched streamer's subscriptions, in Redis.
+
+A lease is a plain dict::
+
+    {"broadcaster_id": "1337", "login": "cool_user", "name": "Cool_User",
+     "subscriptions": {"stream.online": {"id": ..., "status": ...}, ...},
+     "expires_at": epoch seconds, "last_seen": epoch seconds (a viewer was there)}
+
+It is renewed while viewers watch and released once it expires unwatched.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+LEASES = "sev:leases"  # sorted set: broadcaster id by expiry
+LOGINS = "sev:lease-logins"  # hash: login -> broadcaster id
+WANTED_SUBSCRIPTIONS = (("stream.online", "1"), ("stream.offline", "1"), ("channel.update", "2"))
+HEALTHY = frozenset(("enabled", "webhook_callback_verification_pending"))
+
+
+def lease_key(broadcaster_id: str) -> str:
+    """Key of one lease."""
+    return f"sev:lease:{broadcaster_id}"
+
+
+def new_lease(broadcaster: dict) -> dict:
+    """An empty lease for a broadcaster (``id``, ``login``, ``name``)."""
+    return {"broadcaster_id": broadcaster["id"], "login": broadcaster["login"],
+            "name": broadcaster.get("name") or broadcaster["login"], "subscriptions": {},
+            "expires_at": 0.0, "last_seen": 0.0}
+
+
+def get_lease(client: redis.Redis, broadcaster_id: str) -> dict | None:
+    """The lease on a broadcaster, or None."""
+    raw = client.get(lease_key(broadcaster_id))
+    return json.loads(raw) if raw else None
+
+
+def lease_for_login(client: redis.Redis, login: str) -> dict | None:
+    """The lease on the streamer whose channel is ``login``, or None."""
+    broadcaster_id = client.hget(LOGINS, login.lower())
+    return get_lease(client, broadcaster_id) if broadcaster_id else None
+
+
+def save_lease(client: redis.Redis, lease: dict) -> None:
+    """Store a lease and index it by expiry and login."""
+    with client.pipeline() as pipe:
+        pipe.set(lease_key(lease["broadcaster_id"]), json.dumps(lease))
+        pipe.zadd(LEASES, {lease["broadcaster_id"]: lease["expires_at"]})
+        pipe.hset(LOGINS, lease["login"], lease["broadcaster_id"])
+        pipe.execute()
+
+
+def forget_lease(client: redis.Redis, lease: dict) -> None:
+    """Remove a lease and its index entries."""
+    with client.pipeline() as pipe:
+        pipe.delete(lease_key(lease["broadcaster_id"]))
+        pipe.zrem(LEASES, lease["broadcaster_id"])
+        pipe.hdel(LOGINS, lease["login"])
+        pipe.execute()
+
+
+def all_leases(client: redis.Redis) -> list[dict]:
+    """Every lease, soonest to expire first."""
+    ids = client.zrange(LEASES, 0, -1)
+    raw = client.mget([lease_key(i) for i in ids]) if ids else []
+    return [json.loads(item) for item in raw if item]
+
+
+def extend(lease: dict, grace: float, now: float | None = None) -> dict:
+    """Mark a viewer as seen now and hold the lease for ``grace`` seconds more."""
+    now = time.time() if now is None else now
+    lease["last_seen"] = now
+    lease["expires_at"] = max(lease["expires_at"], now + grace)
+    return lease
+
+
+def missing_subscriptions(lease: dict) -> list[tuple[str, str]]:
+    """The wanted (type, version) pairs the lease does not hold in good health."""
+    held = lease["subscriptions"]
+    return [(kind, version) for kind, version in WANTED_SUBSCRIPTIONS
+            if held.get(kind, {}).get("status") not in HEALTHY]

@@ -1,0 +1,82 @@
+"""Reconciliation: bring our leases and Twitch's subscription list back in step.
+
+Adopts our subscriptions (matched by callback URL), deletes our orphans and our
+broken ones, re-creates what a lease still wants, and never touches
+subscriptions that call other callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.leases import HEALTHY, WANTED_SUBSCRIPTIONS, all_leases, get_lease, new_lease, save_lease
+from shared.subscriptions import FINAL, Subscriptions
+
+logger = logging.getLogger(__name__)
+WANTED_KINDS = frozenset(kind for kind, _ in WANTED_SUBSCRIPTIONS)
+
+
+def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> dict:
+    """One pass; returns what it did: adopted, deleted, recreated and unavailable logins."""
+    ours = [s for s in subscriptions.twitch.eventsub_subscriptions()["data"]
+            if subscriptions.is_ours(s)]
+    leases = {lease["broadcaster_id"]: lease for lease in all_leases(subscriptions.redis)}
+    leases.update(adoptable_leases(subscriptions, ours, leases.keys(), occupied))
+    report = {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
+    by_broadcaster: dict[str, list[dict]] = {}
+    for found in ours:
+        broadcaster_id = found["condition"].get("broadcaster_user_id")
+        if broadcaster_id in leases and found["type"] in WANTED_KINDS:
+            by_broadcaster.setdefault(broadcaster_id, []).append(found)
+        else:
+            subscriptions.delete(found["id"])
+            report["deleted"].append(found["id"])
+    for broadcaster_id, lease in leases.items():
+        with subscriptions.lock(broadcaster_id):
+            current = get_lease(subscriptions.redis, broadcaster_id) or lease
+            apply_listing(subscriptions, current, by_broadcaster.get(broadcaster_id, []), report)
+            save_lease(subscriptions.redis, current)
+        statuses = {held["status"] for held in current["subscriptions"].values()}
+        if statuses & FINAL:
+            report["unavailable"].append(current["login"])
+        elif any(held["status"] not in HEALTHY for held in current["subscriptions"].values()) \
+                or len(current["subscriptions"]) < len(WANTED_KINDS):
+            subscriptions.ensure({"id": broadcaster_id, "login": current["login"],
+                                  "name": current["name"]})
+            report["recreated"].append(current["login"])
+    logger.info("reconciled: %s", report)
+    return report
+
+
+def apply_listing(subscriptions: Subscriptions, lease: dict, listed: list[dict], report) -> None:
+    """Update one lease from Twitch's list of our subscriptions for its streamer."""
+    listed_ids = {found["id"] for found in listed}
+    for held in lease["subscriptions"].values():
+        if held["id"] not in listed_ids and held["status"] in HEALTHY:
+            held["status"] = "missing"
+    for found in listed:
+        held = lease["subscriptions"].get(found["type"])
+        keeps_another = held and held["id"] != found["id"] and held["status"] in HEALTHY
+        if found["status"] in HEALTHY and not keeps_another:
+            if not held or held["id"] != found["id"]:
+                report["adopted"].append(found["id"])
+            lease["subscriptions"][found["type"]] = {"id": found["id"], "status": found["status"]}
+            continue
+        subscriptions.delete(found["id"])
+        report["deleted"].append(found["id"])
+        if held and held["id"] == found["id"]:
+            held["status"] = found["status"]
+
+
+def adoptable_leases(subscriptions: Subscriptions, ours: list[dict], known, occupied) -> dict:
+    """Leases for streamers we hold subscriptions for but have no lease on, when watched."""
+    strangers = {found["condition"].get("broadcaster_user_id") for found in ours} - set(known)
+    strangers.discard(None)
+    if not strangers:
+        return {}
+    adopted = {}
+    for user in subscriptions.twitch.users_by_id(sorted(strangers)):
+        if user["login"] in occupied:
+            adopted[user["id"]] = new_lease({"id": user["id"], "login": user["login"],
+                                             "name": user.get("display_name")})
+    return adopted

@@ -1,0 +1,124 @@
+"""The subscription lifecycle: hold, heal and release streamers' EventSub subscriptions.
+
+Every viewer of a streamer shares one lease and its three subscriptions; a
+Redis lock per streamer makes sure they are created once however many ask.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+
+from shared.leases import (
+    HEALTHY,
+    all_leases,
+    extend,
+    forget_lease,
+    get_lease,
+    missing_subscriptions,
+    new_lease,
+    save_lease,
+)
+from shared.settings import Settings
+from shared.twitch import TwitchClient, eventsub_cost
+from shared.twitch_auth import SubscriptionExists, TooManySubscriptions, TwitchError, TwitchNotFound
+
+logger = logging.getLogger(__name__)
+
+RECREATABLE = frozenset(("notification_failures_exceeded", "version_removed",
+                         "webhook_callback_verification_failed"))
+FINAL = frozenset(("authorization_revoked", "user_removed"))
+LOCK_SECONDS = 60
+
+
+class BudgetExceeded(Exception):
+    """Holding another streamer would pass the app's EventSub cost budget."""
+
+
+class Subscriptions:
+    """Creates, adopts and deletes our subscriptions at Twitch, and keeps the leases."""
+
+    def __init__(self, twitch: TwitchClient, client: redis.Redis, settings: Settings):
+        self.twitch, self.redis, self.settings = twitch, client, settings
+
+    def lock(self, broadcaster_id: str):
+        """The lock that serializes every change to one streamer's lease."""
+        return self.redis.lock(f"sev:lock:lease:{broadcaster_id}", timeout=LOCK_SECONDS,
+                               blocking_timeout=LOCK_SECONDS)
+
+    def ensure(self, broadcaster: dict) -> dict:
+        """Hold the three subscriptions of ``broadcaster`` (id, login, name); renew its lease."""
+        with self.lock(broadcaster["id"]):
+            lease = get_lease(self.redis, broadcaster["id"]) or new_lease(broadcaster)
+            try:
+                for kind, version in missing_subscriptions(lease):
+                    lease["subscriptions"][kind] = self.create(broadcaster["id"], kind, version)
+            finally:
+                save_lease(self.redis, extend(lease, self.settings.lease_grace_seconds))
+        return lease
+
+    def create(self, broadcaster_id: str, kind: str, version: str) -> dict:
+        """Create one subscription, or adopt ours if Twitch says it exists."""
+        cost = eventsub_cost(self.redis)
+        if cost and int(cost["total_cost"]) >= int(cost["max_total_cost"]):
+            raise BudgetExceeded(f"EventSub budget spent ({cost['total_cost']} of "
+                                 f"{cost['max_total_cost']}); release a streamer first")
+        try:
+            created = self.twitch.create_eventsub_subscription(
+                kind, version, {"broadcaster_user_id": broadcaster_id},
+                self.settings.callback_url, self.settings.twitch_webhook_secret)
+        except SubscriptionExists:
+            created = self.find_ours(broadcaster_id, kind)
+        except TooManySubscriptions as error:
+            raise BudgetExceeded(f"Twitch refused another subscription: {error.message}") from error
+        logger.info("holding %s for %s (%s)", kind, broadcaster_id, created["status"])
+        return {"id": created["id"], "status": created["status"]}
+
+    def find_ours(self, broadcaster_id: str, kind: str) -> dict:
+        """Our healthy subscription of ``kind`` for a broadcaster, as Twitch lists it."""
+        for found in self.twitch.eventsub_subscriptions(user_id=broadcaster_id)["data"]:
+            if found["type"] == kind and self.is_ours(found) and found["status"] in HEALTHY:
+                return found
+        raise TwitchError(409, f"Twitch reports {kind} as existing but does not list it")
+
+    def is_ours(self, subscription: dict) -> bool:
+        """True for subscriptions that call our callback (never touch the others)."""
+        return subscription.get("transport", {}).get("callback") == self.settings.callback_url
+
+    def release(self, lease: dict) -> None:
+        """Delete a lease's subscriptions at Twitch and forget the lease."""
+        with self.lock(lease["broadcaster_id"]):
+            for held in lease["subscriptions"].values():
+                self.delete(held["id"])
+            forget_lease(self.redis, lease)
+        logger.info("released the lease on %s", lease["login"])
+
+    def delete(self, subscription_id: str) -> None:
+        """Delete one subscription at Twitch; already gone is fine."""
+        try:
+            self.twitch.delete_eventsub_subscription(subscription_id)
+        except TwitchNotFound:
+            pass
+
+    def renew(self, occupied: set[str], now: float | None = None) -> list[str]:
+        """Extend the leases on channels that have viewers; the logins renewed."""
+        renewed = []
+        for lease in all_leases(self.redis):
+            if lease["login"] in occupied:
+                with self.lock(lease["broadcaster_id"]):
+                    current = get_lease(self.redis, lease["broadcaster_id"])
+                    if current:
+                        save_lease(self.redis, extend(current, self.settings.lease_grace_seconds, now))
+                        renewed.append(lease["login"])
+        return renewed
+
+    def release_idle(self, occupied: set[str], now: float | None = None) -> list[str]:
+        """Release the leases nobody watched for the grace period; the logins released."""
+        now = time.time() if now is None else now
+        idle = [lease for lease in all_leases(self.redis)
+                if lease["expires_at"] <= now and lease["login"] not in occupied]
+        for lease in idle:
+            self.release(lease)
+        return [lease["login"] for lease in idle]

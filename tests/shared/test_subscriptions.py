@@ -1,0 +1,144 @@
+"""Leases and the subscription lifecycle against the Twitch emulator and a real Redis."""
+
+import threading
+
+import pytest
+
+from shared.leases import all_leases, get_lease, lease_for_login
+from shared.reconcile import reconcile
+from shared.subscriptions import BudgetExceeded, Subscriptions
+from shared.twitch import TwitchClient
+
+pytestmark = pytest.mark.timeout(60)
+COOL_USER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
+KINDS = {"stream.online", "stream.offline", "channel.update"}
+
+
+@pytest.fixture
+def make_subscriptions(callback_settings, redis_client):
+    clients = []
+
+    def make():
+        client = TwitchClient(callback_settings, redis_client)
+        clients.append(client)
+        return Subscriptions(client, redis_client, callback_settings)
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def subscriptions(make_subscriptions):
+    return make_subscriptions()
+
+
+def at_twitch(twitch_emulator, callback=None):
+    """The emulator's subscriptions, optionally only those calling ``callback``."""
+    return [s for s in twitch_emulator.state()["subscriptions"]
+            if callback is None or s["transport"]["callback"] == callback]
+
+
+def test_twenty_concurrent_viewers_create_three_subscriptions_once(
+        make_subscriptions, twitch_emulator, redis_client):
+    instances = [make_subscriptions() for _ in range(20)]
+    results, errors = [], []
+
+    def watch(instance):
+        try:
+            results.append(instance.ensure(COOL_USER))
+        except Exception as error:  # collected and reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=watch, args=(i,)) for i in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    created = at_twitch(twitch_emulator)
+    assert sorted(s["type"] for s in created) == sorted(KINDS)
+    lease = get_lease(redis_client, COOL_USER["id"])
+    assert set(lease["subscriptions"]) == KINDS
+    assert {h["id"] for h in lease["subscriptions"].values()} == {s["id"] for s in created}
+    assert lease_for_login(redis_client, "cool_user") == lease
+
+
+def test_existing_subscriptions_are_adopted_not_duplicated(
+        subscriptions, twitch_emulator, redis_client, callback_settings):
+    first = subscriptions.ensure(COOL_USER)
+    redis_client.flushdb()  # the app lost its state; Twitch still has the subscriptions
+    second = subscriptions.ensure(COOL_USER)
+    assert len(at_twitch(twitch_emulator)) == 3
+    assert {h["id"] for h in second["subscriptions"].values()} == \
+        {h["id"] for h in first["subscriptions"].values()}
+
+
+def test_release_deletes_at_twitch_and_forgets(subscriptions, twitch_emulator, redis_client):
+    lease = subscriptions.ensure(COOL_USER)
+    subscriptions.release(lease)
+    assert at_twitch(twitch_emulator) == []
+    assert all_leases(redis_client) == []
+
+
+def test_idle_leases_are_released_after_the_grace_period(subscriptions, twitch_emulator,
+                                                         redis_client, callback_settings):
+    lease = subscriptions.ensure(COOL_USER)
+    later = lease["expires_at"] + 1
+    assert subscriptions.release_idle(occupied={"cool_user"}, now=later) == []
+    assert subscriptions.renew(occupied={"cool_user"}, now=later) == ["cool_user"]
+    renewed = get_lease(redis_client, COOL_USER["id"])
+    assert renewed["expires_at"] == later + callback_settings.lease_grace_seconds
+    assert subscriptions.release_idle(occupied=set(), now=later) == []
+    assert subscriptions.release_idle(occupied=set(), now=renewed["expires_at"]) == ["cool_user"]
+    assert at_twitch(twitch_emulator) == []
+
+
+def test_the_budget_is_checked_before_creating(subscriptions, twitch_emulator, redis_client):
+    redis_client.hset("sev:twitch:eventsub-cost",
+                      mapping={"total": 10, "total_cost": 10000, "max_total_cost": 10000})
+    with pytest.raises(BudgetExceeded, match="budget"):
+        subscriptions.ensure(COOL_USER)
+    assert at_twitch(twitch_emulator) == []
+
+
+def test_reconcile_heals_revoked_deletes_orphans_and_spares_others(
+        subscriptions, twitch_emulator, redis_client, callback_settings):
+    lease = subscriptions.ensure(COOL_USER)
+    revoked_id = lease["subscriptions"]["stream.online"]["id"]
+    twitch_emulator.control("revoke", subscription_id=revoked_id,
+                            reason="notification_failures_exceeded")
+    orphan = subscriptions.create("122699689", "stream.online", "1")
+    foreign = subscriptions.twitch.create_eventsub_subscription(
+        "stream.offline", "1", {"broadcaster_user_id": "122699689"},
+        "https://elsewhere.example/hook", callback_settings.twitch_webhook_secret)
+
+    report = reconcile(subscriptions, occupied={"cool_user"})
+
+    assert report["recreated"] == ["cool_user"]
+    assert revoked_id in report["deleted"] and orphan["id"] in report["deleted"]
+    remaining = {s["id"]: s for s in at_twitch(twitch_emulator)}
+    assert foreign["id"] in remaining, "a subscription for another callback was touched"
+    ours = at_twitch(twitch_emulator, callback_settings.callback_url)
+    assert sorted(s["type"] for s in ours) == sorted(KINDS)
+    held = get_lease(redis_client, COOL_USER["id"])["subscriptions"]
+    assert held["stream.online"]["id"] != revoked_id
+    assert {h["id"] for h in held.values()} == {s["id"] for s in ours}
+
+
+def test_reconcile_after_a_restart_adopts_watched_channels(
+        subscriptions, twitch_emulator, redis_client):
+    held = {h["id"] for h in subscriptions.ensure(COOL_USER)["subscriptions"].values()}
+    redis_client.flushdb()
+    report = reconcile(subscriptions, occupied={"cool_user"})
+    assert sorted(report["adopted"]) == sorted(held) and report["deleted"] == []
+    assert {s["id"] for s in at_twitch(twitch_emulator)} == held
+    lease = get_lease(redis_client, COOL_USER["id"])
+    assert {h["id"] for h in lease["subscriptions"].values()} == held
+
+
+def test_reconcile_after_a_restart_deletes_unwatched(subscriptions, twitch_emulator, redis_client):
+    subscriptions.ensure(COOL_USER)
+    redis_client.flushdb()
+    report = reconcile(subscriptions, occupied=set())
+    assert len(report["deleted"]) == 3 and at_twitch(twitch_emulator) == []
