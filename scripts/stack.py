@@ -42,10 +42,14 @@ class Stack:
     def __init__(self, log_dir, **overrides):
         self.log_dir = Path(log_dir)
         self.redis_port, self.web_port, self.pusher_port = free_port(), free_port(), free_port()
+        self.twitch_port = free_port()
         settings = dict(
             REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
             PUBLIC_URL=f"http://localhost:{self.web_port}",
+            TWITCH_API_URL=f"http://127.0.0.1:{self.twitch_port}/helix",
+            TWITCH_AUTH_URL=f"http://127.0.0.1:{self.twitch_port}/oauth2",
             PUSHER_HOST="127.0.0.1", PUSHER_PORT=self.pusher_port, PUSHER_SSL="false",
+            PUSHER_WEBHOOK_URL=f"http://127.0.0.1:{self.web_port}/api/pusher/webhook",
             **PUSHER_CREDENTIALS,
         )
         self.env = development_environment(**{**settings, **overrides})
@@ -69,6 +73,16 @@ class Stack:
         """The Pusher emulator."""
         return self.start("pusher", [sys.executable, "-m", "emulators.pusher",
                                      "--port", str(self.pusher_port)], self.pusher_port)
+
+    def start_twitch(self) -> Process:
+        """The Twitch emulator."""
+        return self.start("twitch", [sys.executable, "-m", "emulators.twitch",
+                                     "--port", str(self.twitch_port)], self.twitch_port)
+
+    def start_beat(self) -> Process:
+        """Celery beat, the schedule."""
+        return self.start("beat", [str(BIN / "celery"), "-A", "worker", "beat", "--loglevel",
+                                   "INFO", "--schedule", str(self.log_dir / "beat-schedule")])
 
     def start_web(self, *options: str) -> Process:
         """Gunicorn serving the app, as the Procfile does (gunicorn.conf.py applies)."""

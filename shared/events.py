@@ -14,6 +14,7 @@ import re
 STREAM_ONLINE = "stream.online"
 STREAM_OFFLINE = "stream.offline"
 CHANNEL_UPDATE = "channel.update"
+STREAMER_UNAVAILABLE = "streamer.unavailable"
 SUPPORTED_TYPES = frozenset((STREAM_ONLINE, STREAM_OFFLINE, CHANNEL_UPDATE))
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_]{1,25}")
@@ -81,7 +82,23 @@ def describe_event(event: dict) -> str:
         return f"{name} went live: {details}" if details else f"{name} went live"
     if event["type"] == STREAM_OFFLINE:
         return f"{name} ended the stream"
+    if event["type"] == STREAMER_UNAVAILABLE:
+        return f"{name} can no longer be followed here"
     return f"{name} updated the stream: {details}" if details else f"{name} updated the stream"
+
+
+def unavailable_event(lease: dict, reason: str, event_id: str, occurred_at: str) -> dict:
+    """The event telling viewers a streamer's subscriptions were revoked for good."""
+    event = {
+        "id": event_id,
+        "type": STREAMER_UNAVAILABLE,
+        "broadcaster": {"id": lease["broadcaster_id"], "login": lease["login"],
+                        "name": lease["name"]},
+        "occurred_at": occurred_at,
+        "reason": reason,
+    }
+    event["message"] = describe_event(event)
+    return event
 
 
 def channel_of(event: dict) -> str:

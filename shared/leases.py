@@ -84,3 +84,11 @@ def missing_subscriptions(lease: dict) -> list[tuple[str, str]]:
     held = lease["subscriptions"]
     return [(kind, version) for kind, version in WANTED_SUBSCRIPTIONS
             if held.get(kind, {}).get("status") not in HEALTHY]
+
+
+def touch_lease(client: redis.Redis, login: str, grace: float) -> dict | None:
+    """A viewer is on ``login``'s channel: hold its lease ``grace`` seconds more."""
+    lease = lease_for_login(client, login)
+    if lease:
+        save_lease(client, extend(lease, grace))
+    return lease

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from shared.leases import HEALTHY, WANTED_SUBSCRIPTIONS, all_leases, get_lease, new_lease, save_lease
+from shared.leases import (
+    HEALTHY,
+    WANTED_SUBSCRIPTIONS,
+    all_leases,
+    get_lease,
+    missing_subscriptions,
+    new_lease,
+    save_lease,
+)
 from shared.subscriptions import FINAL, Subscriptions
 
 logger = logging.getLogger(__name__)
@@ -32,20 +40,37 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> dict:
             subscriptions.delete(found["id"])
             report["deleted"].append(found["id"])
     for broadcaster_id, lease in leases.items():
-        with subscriptions.lock(broadcaster_id):
-            current = get_lease(subscriptions.redis, broadcaster_id) or lease
-            apply_listing(subscriptions, current, by_broadcaster.get(broadcaster_id, []), report)
-            save_lease(subscriptions.redis, current)
-        statuses = {held["status"] for held in current["subscriptions"].values()}
-        if statuses & FINAL:
-            report["unavailable"].append(current["login"])
-        elif any(held["status"] not in HEALTHY for held in current["subscriptions"].values()) \
-                or len(current["subscriptions"]) < len(WANTED_KINDS):
-            subscriptions.ensure({"id": broadcaster_id, "login": current["login"],
-                                  "name": current["name"]})
-            report["recreated"].append(current["login"])
+        settle_lease(subscriptions, lease, by_broadcaster.get(broadcaster_id, []), report)
     logger.info("reconciled: %s", report)
     return report
+
+
+def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> dict:
+    """Reconcile one lease with Twitch's list for its streamer (e.g. after verification)."""
+    report = {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
+    lease = get_lease(subscriptions.redis, broadcaster_id)
+    if lease:
+        listed = [s for s in subscriptions.twitch.eventsub_subscriptions(
+            user_id=broadcaster_id)["data"] if subscriptions.is_ours(s)
+            and s["type"] in WANTED_KINDS]
+        settle_lease(subscriptions, lease, listed, report)
+    return report
+
+
+def settle_lease(subscriptions: Subscriptions, lease: dict, listed: list[dict], report) -> None:
+    """Apply Twitch's list to a lease, then re-create what it still wants."""
+    broadcaster_id = lease["broadcaster_id"]
+    with subscriptions.lock(broadcaster_id):
+        current = get_lease(subscriptions.redis, broadcaster_id) or lease
+        apply_listing(subscriptions, current, listed, report)
+        save_lease(subscriptions.redis, current)
+    statuses = {held["status"] for held in current["subscriptions"].values()}
+    if statuses & FINAL:
+        report["unavailable"].append(current["login"])
+    elif missing_subscriptions(current):
+        subscriptions.ensure({"id": broadcaster_id, "login": current["login"],
+                              "name": current["name"]})
+        report["recreated"].append(current["login"])
 
 
 def apply_listing(subscriptions: Subscriptions, lease: dict, listed: list[dict], report) -> None:

@@ -37,4 +37,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(pusher_webhooks.bp)
     commands.register(app)
+    from web import auth
+    auth.init_app(app)
     return app

@@ -60,4 +60,7 @@ def describe(payload: dict) -> str:
 
 def register(app: Flask) -> None:
     """Add the operator commands to ``flask``."""
+    from web.lease_commands import leases_group
+
     app.cli.add_command(dead_letters_group)
+    app.cli.add_command(leases_group)

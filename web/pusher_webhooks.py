@@ -1,9 +1,14 @@
-"""Pusher's webhooks: which streamer channels have viewers right now."""
+"""Pusher's webhooks: which streamer channels have viewers right now.
+
+A channel gaining or losing its last viewer renews the streamer's lease, so the
+grace period before release counts from the last moment someone watched.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from shared.leases import touch_lease
 from shared.store import record_channel_occupancy
 from web.errors import json_error
 
@@ -24,9 +29,11 @@ def pusher_webhook():
         current_app.logger.warning("rejected Pusher webhook: bad key, signature or time")
         return json_error(401, "invalid Pusher webhook signature")
     client = current_app.extensions["redis"]
+    grace = current_app.config["SETTINGS"].lease_grace_seconds
     for event in webhook.get("events", []):
         occupied = OCCUPANCY_EVENTS.get(event.get("name"))
         channel = event.get("channel")
         if occupied is not None and isinstance(channel, str):
             record_channel_occupancy(client, channel, occupied)
+            touch_lease(client, channel, grace)
     return "", 204

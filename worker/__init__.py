@@ -2,15 +2,16 @@
 
 from shared.queues import make_celery
 from shared.settings import load_settings_or_exit
-from worker.schedule import BEAT_SCHEDULE
+from worker.schedule import beat_schedule
 
 settings = load_settings_or_exit()
 celery_app = make_celery(settings)
-celery_app.conf.beat_schedule = BEAT_SCHEDULE
+celery_app.conf.beat_schedule = beat_schedule(settings)
 celery_app.conf.worker_redirect_stdouts = False
 
 import worker.ingest  # noqa: E402,F401  (registers the tasks)
 import worker.maintenance  # noqa: E402,F401
 import worker.publish  # noqa: E402,F401
+import worker.subscriptions  # noqa: E402,F401
 
 app = celery_app

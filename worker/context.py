@@ -30,3 +30,19 @@ def redis_client() -> redis.Redis:
 def pusher_client() -> pusher.Pusher:
     """This process's Pusher client."""
     return make_pusher_client(settings())
+
+
+@cache
+def twitch_client():
+    """This process's Twitch client (Helix and OAuth with the app token)."""
+    from shared.twitch import TwitchClient
+
+    return TwitchClient(settings(), redis_client())
+
+
+@cache
+def subscriptions():
+    """This process's subscription lifecycle manager."""
+    from shared.subscriptions import Subscriptions
+
+    return Subscriptions(twitch_client(), redis_client(), settings())

@@ -27,6 +27,7 @@ from shared.store import (
 )
 from worker.context import redis_client, settings
 from worker.publish import deliver
+from worker.subscriptions import handle_revocation
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def ingest_eventsub(self, headers: dict, body: str) -> None:
     if headers.get(MESSAGE_TYPE) == REVOCATION:
         record_revocation(client, revocation)
         logger.warning("subscription revoked: %s", revocation)
+        handle_revocation(revocation, message_id)
         return
     if event["type"] == STREAM_ONLINE and not claim(
         client, seen_stream_key(event["stream_id"]), self.request.id

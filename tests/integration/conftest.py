@@ -23,7 +23,7 @@ from scripts.stack import BIN, Stack
 from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
-EVENT_TYPES = ("stream.online", "stream.offline", "channel.update")
+EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "streamer.unavailable")
 
 
 class TestStack(Stack):

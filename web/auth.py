@@ -1,0 +1,292 @@
+"""Log in with Twitch: the authorization-code flow, the signed-in user, and logout.
+
+The session (see :mod:`web.sessions`) holds the user and their tokens, never
+the cookie. The token is validated at Twitch at login and again at least
+hourly while the session is used; an expired token is refreshed, and a token
+Twitch refuses that cannot be refreshed ends the session.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from urllib.parse import urlsplit
+
+import redis
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MismatchingStateError
+from authlib.integrations.flask_client import OAuth
+from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_template, request,
+                   session, url_for)
+
+from shared.twitch import make_session
+from shared.twitch_auth import TIMEOUT, TwitchError, error_for, unreachable
+from web import sessions
+from web.errors import json_error
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+SCOPES = "user:read:follows"
+VALIDATE_EVERY = 3600
+EXPIRY_MARGIN = 60
+MESSAGES = {
+    "denied": "You declined the Twitch login, so you are not logged in.",
+    "state": "That login link was not started here or has expired. Please try again.",
+    "failed": "Twitch did not confirm the login. Please try again.",
+    "ended": "Your Twitch session has ended. Please log in again.",
+    "login": "Please log in with Twitch first.",
+    "logged-out": "You are logged out.",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Set up login with Twitch: Redis sessions, the OAuth client and the routes."""
+    settings = app.config["SETTINGS"]
+    sessions.init_app(app)
+    app.extensions["twitch_login"] = OAuth(app).register(
+        "twitch", client_id=settings.twitch_client_id,
+        client_secret=settings.twitch_client_secret,
+        authorize_url=f"{settings.twitch_auth_url}/authorize",
+        access_token_url=f"{settings.twitch_auth_url}/token",
+        client_kwargs={"scope": SCOPES, "token_endpoint_auth_method": "client_secret_post",
+                       "default_timeout": TIMEOUT},
+        compliance_fix=_raise_twitch_errors)
+    app.register_blueprint(bp)
+
+
+@bp.get("/")
+def index():
+    """The login page for now: a "Log in with Twitch" button, or who is logged in."""
+    user = current_user()
+    code = "ended" if g.get("session_ended") else request.args.get("message", "")
+    return render_template("login.html", user=user, message=MESSAGES.get(code))
+
+
+@bp.get("/login")
+def login():
+    """Send the browser to Twitch's consent page with a new random ``state``."""
+    redirect_uri = current_app.config["SETTINGS"].public_url + "/auth/callback"
+    return current_app.extensions["twitch_login"].authorize_redirect(redirect_uri)
+
+
+@bp.get("/auth/callback")
+def callback():
+    """Finish the login: check ``state``, exchange the code, validate the token."""
+    if request.args.get("error"):
+        return _back("denied" if request.args["error"] == "access_denied" else "failed")
+    try:
+        tokens = _token_record(current_app.extensions["twitch_login"].authorize_access_token())
+        answer = validate_token(tokens["access_token"])
+    except MismatchingStateError:
+        return _back("state")
+    except (AuthlibBaseError, TwitchError, requests.RequestException, KeyError, ValueError) as error:
+        log.warning("Twitch login failed: %s",
+                    error if isinstance(error, TwitchError) else type(error).__name__)
+        return _back("failed")
+    if answer is None:
+        return _back("failed")
+    user = {"id": answer["user_id"], "login": answer["login"]}
+    user["display_name"] = _display_name(tokens["access_token"], user)
+    session.clear()
+    session.regenerate()
+    session.update(user=user, twitch=tokens, validated_at=time.time())
+    log.info("%s logged in with Twitch", user["login"])
+    return redirect(url_for(".index"))
+
+
+@bp.post("/logout")
+def logout():
+    """Revoke the token at Twitch and end the session; only for requests from our pages."""
+    if not _from_our_site():
+        abort(403, "logout must come from this site")
+    tokens = session.get("twitch")
+    if tokens:
+        try:
+            revoke_token(tokens["access_token"])
+        except TwitchError as error:
+            log.warning("could not revoke a Twitch token: %s", error)
+    session.clear()
+    return redirect(url_for(".index", message="logged-out"), 303)
+
+
+def current_user() -> dict | None:
+    """The signed-in user (``id``, ``login``, ``display_name``), or None.
+
+    Validates the token when its last check is an hour old and refreshes it
+    when expired; when Twitch refuses both, the session ends and this is None.
+    """
+    if "twitch_user" not in g:
+        g.twitch_user = _checked_user()
+    return g.twitch_user
+
+
+def user_access_token() -> str | None:
+    """The signed-in user's access token, for Helix calls made on their behalf."""
+    return session["twitch"]["access_token"] if current_user() else None
+
+
+def login_required(view):
+    """Let only signed-in users through; others go to ``/``, or get 401 JSON under ``/api/``."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            if request.path.startswith("/api/"):
+                return json_error(401, "log in with Twitch first")
+            return _back("ended" if g.get("session_ended") else "login")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def validate_token(token: str) -> dict | None:
+    """Twitch's ``/validate`` answer for a user token of this app; None when refused."""
+    settings = current_app.config["SETTINGS"]
+    response = _call("GET", f"{settings.twitch_auth_url}/validate",
+                     headers={"Authorization": f"OAuth {token}"})
+    if response.status_code == 401:
+        return None
+    if not response.ok:
+        raise error_for(response, hide=(token,))
+    answer = response.json()
+    ours = answer.get("client_id") == settings.twitch_client_id and answer.get("user_id")
+    return answer if ours else None
+
+
+def refresh_tokens(refresh_token: str) -> dict | None:
+    """New tokens from the refresh-token grant; None when Twitch refuses the refresh token."""
+    settings = current_app.config["SETTINGS"]
+    response = _call("POST", f"{settings.twitch_auth_url}/token", data={
+        "grant_type": "refresh_token", "refresh_token": refresh_token,
+        "client_id": settings.twitch_client_id, "client_secret": settings.twitch_client_secret})
+    hide = (refresh_token, settings.twitch_client_secret)
+    if 400 <= response.status_code < 500:
+        log.info("Twitch refused a refresh token: %s", error_for(response, hide))
+        return None
+    if not response.ok:
+        raise error_for(response, hide)
+    return _token_record(response.json(), refresh_token)
+
+
+def revoke_token(token: str) -> None:
+    """Revoke a user access token at Twitch; one Twitch no longer knows counts as revoked."""
+    settings = current_app.config["SETTINGS"]
+    response = _call("POST", f"{settings.twitch_auth_url}/revoke",
+                     data={"client_id": settings.twitch_client_id, "token": token})
+    if not response.ok and response.status_code != 400:
+        raise error_for(response, hide=(token,))
+
+
+def _checked_user() -> dict | None:
+    if "user" not in session:
+        return None
+    if not _due(session):
+        return session["user"]
+    try:
+        alive = _keep_alive()
+    except (TwitchError, redis.exceptions.LockError) as error:
+        log.warning("could not check a Twitch session: %s", error)
+        if session["twitch"]["expires_at"] > time.time():
+            return session["user"]
+        abort(503, "Twitch cannot be reached right now; please try again shortly")
+    if alive:
+        return session["user"]
+    log.info("the Twitch token of %s died; ending the session", session["user"]["login"])
+    session.clear()
+    g.session_ended = True
+    return None
+
+
+def _keep_alive() -> bool:
+    """Revalidate or refresh under the session's lock, on its newest stored copy."""
+    client = current_app.extensions["redis"]
+    key = sessions.session_key(session.session_id)
+    with client.lock(f"{key}:lock", timeout=30, blocking_timeout=15):
+        stored = sessions.load_session(client, session.session_id)
+        if not stored or "user" not in stored:
+            return False
+        session.update(twitch=stored["twitch"], validated_at=stored.get("validated_at", 0))
+        if _due(session) and not _revalidate():
+            return False
+        sessions.store_session(client, session)
+    return True
+
+
+def _revalidate() -> bool:
+    tokens, now = session["twitch"], time.time()
+    answer = None
+    if tokens["expires_at"] - EXPIRY_MARGIN > now:
+        answer = validate_token(tokens["access_token"])
+    if answer is None:
+        tokens = refresh_tokens(tokens["refresh_token"])
+        answer = tokens and validate_token(tokens["access_token"])
+    if not answer or answer["user_id"] != session["user"]["id"]:
+        return False
+    expires_in = int(answer.get("expires_in") or 0)
+    session["twitch"] = {**tokens, "scopes": answer.get("scopes", tokens["scopes"]),
+                         "expires_at": int(now) + expires_in if expires_in else tokens["expires_at"]}
+    session["validated_at"] = now
+    return True
+
+
+def _due(data) -> bool:
+    now = time.time()
+    return (now >= data["twitch"]["expires_at"] - EXPIRY_MARGIN
+            or now - data.get("validated_at", 0) >= VALIDATE_EVERY)
+
+
+def _token_record(answer: dict, refresh_token: str = "") -> dict:
+    """The tokens we keep from a token answer, whose ``scope`` Twitch sends as a list."""
+    scope = answer.get("scope") or []
+    return {"access_token": answer["access_token"],
+            "refresh_token": answer.get("refresh_token") or refresh_token,
+            "expires_at": int(time.time()) + int(answer.get("expires_in") or 0),
+            "scopes": scope.split() if isinstance(scope, str) else list(scope)}
+
+
+def _display_name(token: str, user: dict) -> str:
+    settings = current_app.config["SETTINGS"]
+    try:
+        response = _call("GET", f"{settings.twitch_api_url}/users", params={"id": user["id"]},
+                         headers={"Authorization": f"Bearer {token}",
+                                  "Client-Id": settings.twitch_client_id})
+        found = response.json().get("data") if response.ok else None
+    except (TwitchError, ValueError):
+        found = None
+    return (found[0].get("display_name") if found else None) or user["login"]
+
+
+def _call(method: str, url: str, **kwargs) -> requests.Response:
+    try:
+        with make_session() as http:
+            return http.request(method, url, timeout=TIMEOUT, **kwargs)
+    except requests.RequestException as error:
+        raise unreachable(error) from error
+
+
+def _raise_twitch_errors(client) -> None:
+    """Make Authlib raise on Twitch's token errors, which lack OAuth's ``error`` field."""
+
+    def check(response):
+        if not response.ok:
+            raise error_for(response)
+        return response
+
+    client.register_compliance_hook("access_token_response", check)
+
+
+def _from_our_site() -> bool:
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    return _origin(source) == _origin(current_app.config["SETTINGS"].public_url)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _back(message: str):
+    return redirect(url_for("auth.index", message=message))

@@ -1,0 +1,66 @@
+"""Operator commands: ``flask --app web leases list|watch LOGIN|release LOGIN``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from shared.leases import all_leases, lease_for_login
+from shared.twitch import TwitchClient, eventsub_cost
+
+leases_group = AppGroup("leases", help="Inspect and manage the streamers we hold subscriptions for.")
+
+
+@leases_group.command("list")
+def list_leases():
+    """Each lease with its subscriptions and their status, and the cost budget."""
+    client = current_app.extensions["redis"]
+    now = time.time()
+    for lease in all_leases(client):
+        left = lease["expires_at"] - now
+        click.echo(f"{lease['login']} ({lease['broadcaster_id']})  "
+                   f"{'expires in %ds' % left if left > 0 else 'expired'}")
+        for kind, held in sorted(lease["subscriptions"].items()):
+            click.echo(f"  {kind:15} {held['status']:40} {held['id']}")
+    cost = eventsub_cost(client)
+    if cost:
+        click.echo(f"EventSub cost {cost['total_cost']} of {cost['max_total_cost']}")
+
+
+@leases_group.command("watch")
+@click.argument("login")
+def watch(login: str):
+    """Hold LOGIN's subscriptions (queued for a worker), as a viewer would."""
+    settings = current_app.config["SETTINGS"]
+    twitch = TwitchClient(settings, current_app.extensions["redis"])
+    try:
+        user = twitch.user_by_login(login)
+    finally:
+        twitch.close()
+    if user is None:
+        raise click.ClickException(f"no Twitch channel named {login}")
+    broadcaster = {"id": user["id"], "login": user["login"], "name": user["display_name"]}
+    current_app.extensions["celery"].send_task("maintenance.ensure_subscriptions",
+                                               args=(broadcaster,))
+    click.echo(f"queued: hold the subscriptions of {user['login']} ({user['id']})")
+
+
+@leases_group.command("release")
+@click.argument("login")
+def release(login: str):
+    """Delete LOGIN's subscriptions at Twitch and forget its lease."""
+    from shared.subscriptions import Subscriptions
+
+    client = current_app.extensions["redis"]
+    lease = lease_for_login(client, login)
+    if lease is None:
+        raise click.ClickException(f"no lease on {login}")
+    twitch = TwitchClient(current_app.config["SETTINGS"], client)
+    try:
+        Subscriptions(twitch, client, current_app.config["SETTINGS"]).release(lease)
+    finally:
+        twitch.close()
+    click.echo(f"released {login}")

@@ -1,0 +1,109 @@
+"""Subscription and lease tasks: ensure, renew, release, reconcile, revocations, app token."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from celery import shared_task
+
+from shared.events import unavailable_event
+from shared.eventsub import format_eventsub_timestamp
+from shared.leases import get_lease, lease_for_login, save_lease
+from shared.reconcile import reconcile, reconcile_lease
+from shared.store import occupied_channels
+from shared.subscriptions import FINAL, RECREATABLE
+from worker.context import pusher_client, redis_client, subscriptions, twitch_client
+from worker.publish import deliver
+
+logger = logging.getLogger(__name__)
+PENDING = "webhook_callback_verification_pending"
+
+
+VERIFICATION_CHECKS = 10
+VERIFICATION_CHECK_SECONDS = 3
+
+
+@shared_task(name="maintenance.ensure_subscriptions", acks_late=True)
+def ensure_subscriptions(broadcaster: dict) -> None:
+    """Hold a streamer's subscriptions (``broadcaster``: id, login, name)."""
+    lease = subscriptions().ensure(broadcaster)
+    if any(h["status"] == PENDING for h in lease["subscriptions"].values()):
+        check_lease.apply_async((broadcaster["id"],), countdown=VERIFICATION_CHECK_SECONDS)
+
+
+@shared_task(name="maintenance.check_lease", bind=True, acks_late=True, max_retries=None)
+def check_lease(self, broadcaster_id: str) -> None:
+    """Follow a lease until Twitch has verified its subscriptions (or re-create them)."""
+    reconcile_lease(subscriptions(), broadcaster_id)
+    lease = get_lease(redis_client(), broadcaster_id)
+    pending = lease and any(h["status"] == PENDING for h in lease["subscriptions"].values())
+    if pending and self.request.retries < VERIFICATION_CHECKS:
+        raise self.retry(countdown=VERIFICATION_CHECK_SECONDS)
+
+
+@shared_task(name="maintenance.renew_leases", acks_late=True)
+def renew_leases() -> list[str]:
+    """Extend the leases of channels that have viewers."""
+    return subscriptions().renew(channels_with_viewers())
+
+
+@shared_task(name="maintenance.release_idle_leases", acks_late=True)
+def release_idle_leases() -> list[str]:
+    """Release the leases nobody watched for the grace period."""
+    return subscriptions().release_idle(channels_with_viewers())
+
+
+@shared_task(name="maintenance.reconcile_subscriptions", acks_late=True)
+def reconcile_subscriptions() -> dict:
+    """Bring leases and Twitch's subscription list in step; end what Twitch ended."""
+    report = reconcile(subscriptions(), channels_with_viewers())
+    for login in report["unavailable"]:
+        lease = lease_for_login(redis_client(), login)
+        if lease:
+            reason = next(h["status"] for h in lease["subscriptions"].values()
+                          if h["status"] in FINAL)
+            now = format_eventsub_timestamp(datetime.now(timezone.utc))
+            end_for_good(lease, reason, f"unavailable-{lease['broadcaster_id']}-{now}", now)
+    return report
+
+
+@shared_task(name="maintenance.validate_app_token", acks_late=True)
+def validate_app_token() -> bool:
+    """Validate the shared app token; True when it had to be replaced."""
+    return twitch_client().validate_app_token()
+
+
+def handle_revocation(revocation: dict, message_id: str) -> None:
+    """Update the lease at once; re-create what may be, tell viewers what may not."""
+    lease = get_lease(redis_client(), revocation.get("broadcaster_id") or "")
+    if lease is None:
+        return
+    reason = revocation["reason"]
+    with subscriptions().lock(lease["broadcaster_id"]):
+        lease = get_lease(redis_client(), lease["broadcaster_id"]) or lease
+        for held in lease["subscriptions"].values():
+            if held["id"] == revocation["subscription_id"]:
+                held["status"] = reason
+        save_lease(redis_client(), lease)
+    if reason in RECREATABLE:
+        ensure_subscriptions.delay({"id": lease["broadcaster_id"], "login": lease["login"],
+                                    "name": lease["name"]})
+    elif reason in FINAL:
+        end_for_good(lease, reason, f"unavailable-{message_id}", revocation["revoked_at"])
+
+
+def end_for_good(lease: dict, reason: str, event_id: str, occurred_at: str) -> None:
+    """Tell the channel's viewers the streamer can no longer be followed; release the lease."""
+    deliver(unavailable_event(lease, reason, event_id, occurred_at))
+    subscriptions().release(lease)
+
+
+def channels_with_viewers() -> set[str]:
+    """Channels with subscribers: Pusher's webhooks, checked against its channel list."""
+    occupied = set(occupied_channels(redis_client()))
+    try:
+        occupied |= set(pusher_client().channels_info().get("channels", {}))
+    except Exception as error:  # Pusher unreachable: the webhooks' record stands
+        logger.warning("cannot list Pusher channels (%s); using webhook records", error)
+    return occupied
