@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install run test bench lock clean
+.PHONY: help install run flask test bench lock clean
 
 help:
 	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
 	@echo "make test   - run the whole test suite"
 	@echo "make bench  - run the webhook pipeline benchmark"
+	@echo "make flask ARGS='leases list' - an operator command against the running local app"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
 
 install: $(STAMP)
@@ -23,6 +24,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: install
 	$(BIN)/python -m scripts.run_local
+
+flask: install
+	@test -f .run/env || { echo "start the app first: make run"; exit 1; }
+	$(BIN)/honcho run -e .run/env $(BIN)/flask --app web $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

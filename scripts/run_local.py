@@ -1,7 +1,8 @@
 """The local run: every process of the app in one terminal, with prefixed logs.
 
 Starts an embedded Redis unless ``REDIS_URL`` is set, the Pusher emulator
-unless real Pusher credentials are set, then web, worker and beat, all under
+unless real Pusher credentials are set, the Twitch emulator unless real Twitch
+credentials are set, then web, worker and beat, all under
 honcho. Ctrl-C stops every process it started. Settings come from the
 environment and from ``.env``; the environment wins.
 """
@@ -20,6 +21,9 @@ from honcho.environ import parse as parse_env_file
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
+TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
+SETTING_PREFIXES = ("APP_ENV", "REDIS_", "PUBLIC_URL", "SECRET_KEY", "TWITCH_", "PUSHER_",
+                    "PUBLISH_", "LEASE_", "RECONCILE_", "RECENT_", "BROKER_", "LOG_LEVEL")
 
 
 def main() -> None:
@@ -48,6 +52,12 @@ def main() -> None:
         env["PUSHER_WEBHOOK_URL"] = f"http://127.0.0.1:{web_port}/api/pusher/webhook"
         processes["pusher"] = f"{python()} -m emulators.pusher --port {pusher_port}"
 
+    if not all(env.get(name) for name in TWITCH_CREDENTIALS):
+        twitch_port = port_or_free(8080)
+        env["TWITCH_API_URL"] = f"http://localhost:{twitch_port}/helix"
+        env["TWITCH_AUTH_URL"] = f"http://localhost:{twitch_port}/oauth2"
+        processes["twitch"] = f"{python()} -m emulators.twitch --port {twitch_port}"
+
     processes["web"] = f"{tool('gunicorn')} --bind 127.0.0.1:{web_port} 'web:create_app()'"
     processes["worker"] = (
         f"{tool('celery')} -A worker worker --queues ingest,publish,maintenance --loglevel INFO"
@@ -56,11 +66,20 @@ def main() -> None:
         f"{tool('celery')} -A worker beat --loglevel INFO "
         f"--schedule {shlex.quote(str(RUN_DIR / 'celerybeat-schedule'))}"
     )
+    write_env_file(env)
     procfile = RUN_DIR / "Procfile"
     procfile.write_text("".join(f"{name}: {command}\n" for name, command in processes.items()))
     print(describe(env), flush=True)
     honcho = [tool("honcho"), "start", "-f", str(procfile), "-d", str(ROOT), "-e", os.devnull]
     os.execve(honcho[0], honcho, env)
+
+
+def write_env_file(env: dict) -> None:
+    """Keep the run's settings in .run/env (owner-only) for `make flask ARGS=...`."""
+    path = RUN_DIR / "env"
+    names = sorted(k for k in env if k.startswith(SETTING_PREFIXES))
+    path.write_text("".join(f"{name}={shlex.quote(env[name])}\n" for name in names))
+    path.chmod(0o600)
 
 
 def embedded_redis_command(port: int) -> str:
@@ -84,8 +103,17 @@ def describe(env: dict) -> str:
         ]
     else:
         lines.append("  Pusher  the real service (credentials from the environment)")
+    if "localhost" in env.get("TWITCH_API_URL", ""):
+        twitch = env["TWITCH_API_URL"].removesuffix("/helix")
+        lines += [
+            f"  Twitch  emulator at {twitch}",
+            "Hold a streamer's subscriptions, then make the channel go live:",
+            "  make flask ARGS='leases watch cool_user'",
+            f"  .venv/bin/python -m emulators.twitch control go-live cool_user --title 'Best Stream Ever'"
+            f" --category Fortnite --url {twitch}",
+        ]
     lines += [
-        "and send it a signed test event:",
+        "or send a signed test event yourself:",
         f"  .venv/bin/python -m emulators.eventsub trigger stream.online --login cool_user "
         f"--title 'Best Stream Ever' --category Fortnite --to {env['PUBLIC_URL']}/api/callback",
     ]
