@@ -1,14 +1,21 @@
-"""Fixtures: a real Redis server for the session, and the Flask ``app``, ``client``, ``runner``."""
+"""Fixtures: a real Redis server, the Flask ``app``, ``client`` and ``runner``, and the
+Twitch emulator as a real process with settings pointing at it."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import sys
+import threading
+from dataclasses import dataclass
 
 import pytest
 import redis
+import requests
+from werkzeug.serving import make_server
 
 from shared.settings import load_settings
-from tests.support import free_port, redis_server_binary, process_environment, wait_until
+from tests.support import Process, free_port, process_environment, redis_server_binary, wait_until
 from web import create_app
 
 
@@ -69,3 +76,88 @@ def client(app):
 def runner(app):
     """A runner for the app's command-line commands."""
     return app.test_cli_runner()
+
+
+@dataclass
+class TwitchEmulator:
+    """A running ``python -m emulators.twitch`` and its control endpoints."""
+
+    url: str
+    process: Process
+
+    def control(self, name: str, **body) -> dict:
+        """``POST /_emulator/<name>``; fails the test unless it answers 200."""
+        response = requests.post(f"{self.url}/_emulator/{name}", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def state(self) -> dict:
+        """``GET /_emulator/state``: users, subscriptions and tokens."""
+        return requests.get(f"{self.url}/_emulator/state", timeout=10).json()
+
+    def app_tokens(self) -> list[str]:
+        """Every app access token the emulator has issued since its last reset."""
+        return [t["access_token"] for t in self.state()["tokens"] if t["type"] == "app"]
+
+    def settings_for(self, settings):
+        """``settings`` with Helix and OAuth pointing at this emulator."""
+        return settings.replace(twitch_api_url=f"{self.url}/helix",
+                                twitch_auth_url=f"{self.url}/oauth2")
+
+
+@contextlib.contextmanager
+def running_twitch(log_dir, settings, **env):
+    """Run the emulator for ``settings``' client id and secret, with extra ``env``."""
+    port = free_port()
+    environment = process_environment(TWITCH_CLIENT_ID=settings.twitch_client_id,
+                                      TWITCH_CLIENT_SECRET=settings.twitch_client_secret, **env)
+    process = Process(f"twitch-{port}", [sys.executable, "-m", "emulators.twitch",
+                                         "--host", "127.0.0.1", "--port", str(port)],
+                      environment, log_dir, port)
+    process.start()
+    try:
+        yield TwitchEmulator(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def twitch_emulator_process(tmp_path_factory, redis_server):
+    """One emulator for the session."""
+    settings = load_settings(process_environment(REDIS_URL=redis_server))
+    with running_twitch(tmp_path_factory.mktemp("twitch"), settings) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def twitch_emulator(twitch_emulator_process) -> TwitchEmulator:
+    """The session's emulator, reset: no tokens, no subscriptions, full rate-limit budget."""
+    twitch_emulator_process.control("reset")
+    return twitch_emulator_process
+
+
+@pytest.fixture
+def twitch_emulator_factory(tmp_path, settings):
+    """Start emulators with their own environment (e.g. a small rate limit); all stop after."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **env: stack.enter_context(running_twitch(tmp_path, settings, **env))
+
+
+@pytest.fixture
+def twitch_settings(settings, twitch_emulator):
+    """Development settings with Twitch at the session's emulator."""
+    return twitch_emulator.settings_for(settings)
+
+
+@pytest.fixture
+def callback_settings(twitch_settings):
+    """Settings whose PUBLIC_URL is the app itself, served over HTTP on a free port,
+    so that Twitch's challenges to our callback are answered."""
+    port = free_port()
+    settings = twitch_settings.replace(public_url=f"http://127.0.0.1:{port}")
+    server = make_server("127.0.0.1", port, create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield settings
+    server.shutdown()
+    thread.join(5)

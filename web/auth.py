@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SCOPES = "user:read:follows"
 VALIDATE_EVERY = 3600
 EXPIRY_MARGIN = 60
+LOGIN_FAILURES = (AuthlibBaseError, TwitchError, requests.RequestException, KeyError, ValueError)
 MESSAGES = {
     "denied": "You declined the Twitch login, so you are not logged in.",
     "state": "That login link was not started here or has expired. Please try again.",
@@ -82,7 +83,7 @@ def callback():
         answer = validate_token(tokens["access_token"])
     except MismatchingStateError:
         return _back("state")
-    except (AuthlibBaseError, TwitchError, requests.RequestException, KeyError, ValueError) as error:
+    except LOGIN_FAILURES as error:
         log.warning("Twitch login failed: %s",
                     error if isinstance(error, TwitchError) else type(error).__name__)
         return _back("failed")
@@ -226,8 +227,9 @@ def _revalidate() -> bool:
     if not answer or answer["user_id"] != session["user"]["id"]:
         return False
     expires_in = int(answer.get("expires_in") or 0)
+    expires_at = int(now) + expires_in if expires_in else tokens["expires_at"]
     session["twitch"] = {**tokens, "scopes": answer.get("scopes", tokens["scopes"]),
-                         "expires_at": int(now) + expires_in if expires_in else tokens["expires_at"]}
+                         "expires_at": expires_at}
     session["validated_at"] = now
     return True
 

@@ -1,0 +1,318 @@
+"""Login with Twitch against the Twitch emulator process and the test Redis."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from web import create_app
+from web.auth import current_user, login_required
+from web.sessions import COOKIE_NAME, session_key
+
+pytestmark = pytest.mark.timeout(60)
+VIEWER = "viewer_vic"
+PAGE_ORIGIN = {"Origin": "http://localhost:5000"}
+
+
+@pytest.fixture
+def app(twitch_settings, redis_client):
+    """The app against the emulator, with one test-only page and API route."""
+    app = create_app(twitch_settings)
+    app.config.update(TESTING=True)
+
+    @app.get("/test/page")
+    @login_required
+    def page():
+        return "members only"
+
+    @app.get("/api/test/me")
+    @login_required
+    def me():
+        return current_user()
+
+    return app
+
+
+def consent_redirect(client, emulator, **choice) -> str:
+    """Start at ``/login``, choose on the emulator's consent page; the URL Twitch sends back."""
+    start = client.get("/login")
+    assert start.status_code == 302
+    authorize = start.headers["Location"]
+    assert authorize.startswith(f"{emulator.url}/oauth2/authorize?")
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["redirect_uri"] == ["http://localhost:5000/auth/callback"]
+    assert query["scope"] == ["user:read:follows"] and query["state"][0]
+    page = requests.get(authorize, timeout=10)
+    assert page.status_code == 200
+    if choice.get("deny"):
+        link = re.search(r'id="deny" href="([^"]+)"', page.text)
+    else:
+        link = re.search(rf'data-login="{choice["login"]}" href="([^"]+)"', page.text)
+    decided = requests.get(emulator.url + html.unescape(link.group(1)), timeout=10,
+                           allow_redirects=False)
+    assert decided.status_code == 302
+    back = decided.headers["Location"]
+    assert back.startswith("http://localhost:5000/auth/callback?")
+    return back
+
+
+def app_path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def log_in(client, emulator, login=VIEWER):
+    """The whole login; returns the callback's answer."""
+    return client.get(app_path(consent_redirect(client, emulator, login=login)))
+
+
+def session_id(client) -> str | None:
+    cookie = client.get_cookie(COOKIE_NAME)
+    return cookie.value if cookie else None
+
+
+def stored(redis_client, client) -> dict | None:
+    raw = redis_client.get(session_key(session_id(client)))
+    return json.loads(raw) if raw else None
+
+
+def change_stored(redis_client, client, **changes) -> None:
+    """Edit the session in Redis, as if time had passed."""
+    key = session_key(session_id(client))
+    data = {**json.loads(redis_client.get(key)), **changes}
+    redis_client.set(key, json.dumps(data), keepttl=True)
+
+
+def validates(emulator, token) -> bool:
+    response = requests.get(f"{emulator.url}/oauth2/validate", timeout=10,
+                            headers={"Authorization": f"OAuth {token}"})
+    return response.status_code == 200
+
+
+def assert_message(client, response, code, text):
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/?message={code}"
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert text in page.get_data(as_text=True)
+    assert "Log in with Twitch" in page.get_data(as_text=True)
+
+
+def test_login_keeps_user_and_tokens_in_redis_behind_an_opaque_cookie(
+        client, twitch_emulator, redis_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.get("/login")
+    pending = session_id(client)
+    assert redis_client.ttl(session_key(pending)) <= 600
+
+    back = consent_redirect(client, twitch_emulator, login=VIEWER)
+    response = client.get(app_path(back))
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    set_cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+    assert "Secure" not in set_cookie
+    cookie = client.get_cookie(COOKIE_NAME)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie.value)
+    assert cookie.value != pending and not redis_client.exists(session_key(pending))
+    assert redis_client.ttl(session_key(cookie.value)) > 24 * 3600
+
+    data = stored(redis_client, client)
+    assert data["user"]["login"] == VIEWER and data["user"]["id"]
+    assert data["twitch"]["scopes"] == ["user:read:follows"]
+    assert data["twitch"]["expires_at"] > time.time() + 3600
+    assert validates(twitch_emulator, data["twitch"]["access_token"])
+    assert abs(data["validated_at"] - time.time()) < 30
+
+    page = client.get("/")
+    me = client.get("/api/test/me")
+    assert me.status_code == 200 and me.json["login"] == VIEWER
+    assert data["user"]["display_name"] in page.get_data(as_text=True)
+    secrets = (data["twitch"]["access_token"], data["twitch"]["refresh_token"])
+    for answer in (response, page, me):
+        shown = answer.get_data(as_text=True) + str(answer.headers)
+        assert not any(secret in shown for secret in secrets)
+    assert not any(secret in cookie.value for secret in secrets)
+    assert not any(secret in back for secret in secrets)
+    assert "viewer_vic logged in with Twitch" in caplog.text
+    assert not any(secret in caplog.text for secret in secrets)
+
+
+def test_display_name_comes_from_helix(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator, login="speedy_sam")
+    user = stored(redis_client, client)["user"]
+    expected = next(u for u in twitch_emulator.state()["users"] if u["login"] == "speedy_sam")
+    assert user == {"id": expected["id"], "login": "speedy_sam", "display_name": "SpeedySam"}
+
+
+def test_denied_consent_ends_on_the_login_page(client, twitch_emulator, redis_client):
+    back = consent_redirect(client, twitch_emulator, deny=True)
+    assert "error=access_denied" in back
+    response = client.get(app_path(back))
+    assert_message(client, response, "denied", "You declined the Twitch login")
+    assert client.get("/api/test/me").status_code == 401
+
+
+@pytest.mark.parametrize("state", ["forged", None])
+def test_bad_or_missing_state_is_refused(client, twitch_emulator, redis_client, state):
+    back = consent_redirect(client, twitch_emulator, login=VIEWER)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
+    if state is None:
+        del query["state"]
+    else:
+        query["state"] = state
+    response = client.get(f"/auth/callback?{urlencode(query)}")
+    assert_message(client, response, "state", "not started here")
+    assert client.get("/api/test/me").status_code == 401
+
+
+def test_state_from_another_browser_is_refused(app, client, twitch_emulator):
+    back = consent_redirect(client, twitch_emulator, login=VIEWER)
+    other = app.test_client()
+    response = other.get(app_path(back))
+    assert_message(other, response, "state", "not started here")
+    assert other.get("/api/test/me").status_code == 401
+
+
+def test_failed_code_exchange_ends_on_the_login_page(client, twitch_emulator, settings):
+    back = consent_redirect(client, twitch_emulator, login=VIEWER)
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    used = requests.post(f"{twitch_emulator.url}/oauth2/token", timeout=10, data={
+        "client_id": settings.twitch_client_id, "client_secret": settings.twitch_client_secret,
+        "grant_type": "authorization_code", "code": code,
+        "redirect_uri": "http://localhost:5000/auth/callback"})
+    assert used.status_code == 200
+    response = client.get(app_path(back))
+    assert_message(client, response, "failed", "Twitch did not confirm the login")
+    assert client.get("/api/test/me").status_code == 401
+
+
+def test_expired_token_is_refreshed_transparently(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    before = stored(redis_client, client)["twitch"]
+    twitch_emulator.control("expire-token", token=before["access_token"])
+    change_stored(redis_client, client, twitch={**before, "expires_at": int(time.time()) - 5})
+
+    response = client.get("/api/test/me")
+    assert response.status_code == 200 and response.json["login"] == VIEWER
+    after = stored(redis_client, client)["twitch"]
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] != before["refresh_token"]
+    assert after["expires_at"] > time.time() + 3600
+    assert validates(twitch_emulator, after["access_token"])
+
+
+def test_token_refused_at_revalidation_is_refreshed(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    before = stored(redis_client, client)["twitch"]
+    twitch_emulator.control("expire-token", token=before["access_token"])
+    change_stored(redis_client, client, validated_at=time.time() - 3700)
+
+    assert client.get("/test/page").status_code == 200
+    after = stored(redis_client, client)
+    assert after["twitch"]["access_token"] != before["access_token"]
+    assert time.time() - after["validated_at"] < 30
+
+
+def test_validation_happens_hourly(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    token = stored(redis_client, client)["twitch"]["access_token"]
+    twitch_emulator.control("expire-token", token=token)
+    half_hour_ago = time.time() - 1800
+    change_stored(redis_client, client, validated_at=half_hour_ago)
+    assert client.get("/test/page").status_code == 200
+    assert stored(redis_client, client)["validated_at"] == half_hour_ago
+    assert stored(redis_client, client)["twitch"]["access_token"] == token
+
+    change_stored(redis_client, client, validated_at=time.time() - 3601)
+    assert client.get("/test/page").status_code == 200
+    assert time.time() - stored(redis_client, client)["validated_at"] < 30
+    assert stored(redis_client, client)["twitch"]["access_token"] != token
+
+
+@pytest.mark.parametrize("path, status", [("/test/page", 302), ("/api/test/me", 401)])
+def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, settings,
+                                     path, status):
+    log_in(client, twitch_emulator)
+    sid = session_id(client)
+    tokens = stored(redis_client, client)["twitch"]
+    revoked = requests.post(f"{twitch_emulator.url}/oauth2/revoke", timeout=10, data={
+        "client_id": settings.twitch_client_id, "token": tokens["access_token"]})
+    assert revoked.status_code == 200
+    elsewhere = requests.post(f"{twitch_emulator.url}/oauth2/token", timeout=10, data={
+        "client_id": settings.twitch_client_id, "client_secret": settings.twitch_client_secret,
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert elsewhere.status_code == 200
+    change_stored(redis_client, client, validated_at=time.time() - 3700)
+
+    response = client.get(path)
+    assert response.status_code == status
+    if status == 302:
+        assert_message(client, response, "ended", "Your Twitch session has ended")
+    else:
+        assert response.json == {"error": "log in with Twitch first"}
+    assert not redis_client.exists(session_key(sid))
+    assert session_id(client) is None
+
+
+def test_logout_revokes_the_token_and_clears_the_session(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    sid = session_id(client)
+    token = stored(redis_client, client)["twitch"]["access_token"]
+
+    response = client.post("/logout", headers=PAGE_ORIGIN)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?message=logged-out"
+    assert not validates(twitch_emulator, token)
+    assert not redis_client.exists(session_key(sid))
+    assert session_id(client) is None
+    assert client.get("/api/test/me").status_code == 401
+    assert "You are logged out." in client.get("/?message=logged-out").get_data(as_text=True)
+
+
+def test_logout_accepts_our_referer_without_origin(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    response = client.post("/logout", headers={"Referer": "http://localhost:5000/"})
+    assert response.status_code == 303
+    assert client.get("/api/test/me").status_code == 401
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null", "Referer": "http://localhost:5000/"},
+    {"Referer": "http://localhost:5000.evil.example/"},
+    {},
+])
+def test_cross_site_logout_is_refused(client, twitch_emulator, redis_client, headers):
+    log_in(client, twitch_emulator)
+    token = stored(redis_client, client)["twitch"]["access_token"]
+    response = client.post("/logout", headers=headers)
+    assert response.status_code == 403
+    assert validates(twitch_emulator, token)
+    assert stored(redis_client, client)["user"]["login"] == VIEWER
+    assert client.get("/api/test/me").status_code == 200
+
+
+def test_unknown_session_cookie_is_dropped(client, twitch_emulator, redis_client):
+    client.set_cookie(COOKIE_NAME, "x" * 43)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Log in with Twitch" in response.get_data(as_text=True)
+    assert session_id(client) is None
+    assert redis_client.keys("sev:session:*") == []
+
+
+def test_cookie_is_secure_when_the_site_is_https(twitch_settings, redis_client):
+    app = create_app(twitch_settings.replace(public_url="https://viewer.example"))
+    response = app.test_client().get("/login", base_url="https://viewer.example")
+    assert response.status_code == 302
+    assert "redirect_uri=https%3A%2F%2Fviewer.example%2Fauth%2Fcallback" in (
+        response.headers["Location"])
+    set_cookie = response.headers["Set-Cookie"]
+    assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
