@@ -15,6 +15,7 @@ PUBLISH_QUEUE = "publish"
 MAINTENANCE_QUEUE = "maintenance"
 
 INGEST_EVENTSUB = "ingest.eventsub"
+INGEST_WEBSUB = "ingest.websub"
 PUBLISH_STREAM_EVENT = "publish.stream_event"
 
 

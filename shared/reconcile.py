@@ -11,6 +11,7 @@ import logging
 
 from shared.leases import (
     HEALTHY,
+    WEBSUB,
     WANTED_SUBSCRIPTIONS,
     all_leases,
     get_lease,
@@ -25,7 +26,13 @@ WANTED_KINDS = frozenset(kind for kind, _ in WANTED_SUBSCRIPTIONS)
 
 
 def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> dict:
-    """One pass; returns what it did: adopted, deleted, recreated and unavailable logins."""
+    """One pass; returns what it did: adopted, deleted, recreated and unavailable logins.
+
+    With the WebSub transport there is no EventSub list to reconcile with: hub
+    leases are renewed by :meth:`Subscriptions.renew` before they lapse.
+    """
+    if subscriptions.settings.webhook_transport == WEBSUB:
+        return {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
     ours = [s for s in subscriptions.twitch.eventsub_subscriptions()["data"]
             if subscriptions.is_ours(s)]
     leases = {lease["broadcaster_id"]: lease for lease in all_leases(subscriptions.redis)}

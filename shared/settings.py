@@ -53,6 +53,8 @@ OPTIONAL_DEFAULTS = {
     "BROKER_VISIBILITY_TIMEOUT": "3600",
     "RECENT_EVENTS_TTL": "604800",
     "LEASE_GRACE_SECONDS": "600",
+    "WEBHOOK_TRANSPORT": "eventsub",
+    "WEBSUB_LEASE_SECONDS": "864000",
     "LEASE_CHECK_INTERVAL": "60",
     "RECONCILE_INTERVAL": "600",
     "LOG_LEVEL": "INFO",
@@ -84,6 +86,8 @@ class Settings:
     broker_visibility_timeout: int
     recent_events_ttl: int
     lease_grace_seconds: int
+    webhook_transport: str
+    websub_lease_seconds: int
     lease_check_interval: int
     reconcile_interval: int
     log_level: str
@@ -148,6 +152,9 @@ def load_settings(environ=None) -> Settings:
         ),
         recent_events_ttl=_positive("RECENT_EVENTS_TTL", get("RECENT_EVENTS_TTL")),
         lease_grace_seconds=_positive("LEASE_GRACE_SECONDS", get("LEASE_GRACE_SECONDS")),
+        webhook_transport=_choice("WEBHOOK_TRANSPORT", get("WEBHOOK_TRANSPORT"),
+                                  ("eventsub", "websub")),
+        websub_lease_seconds=_websub_lease(get("WEBSUB_LEASE_SECONDS")),
         lease_check_interval=_positive("LEASE_CHECK_INTERVAL", get("LEASE_CHECK_INTERVAL")),
         reconcile_interval=_positive("RECONCILE_INTERVAL", get("RECONCILE_INTERVAL")),
         log_level=get("LOG_LEVEL").upper(),
@@ -213,6 +220,19 @@ def _positive(name: str, value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name} must be a positive whole number")
     return int(value)
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of: {', '.join(choices)}")
+    return value
+
+
+def _websub_lease(value: str) -> int:
+    seconds = _positive("WEBSUB_LEASE_SECONDS", value)
+    if seconds > 864000:
+        raise SettingsError("WEBSUB_LEASE_SECONDS must be at most 864000 (ten days)")
+    return seconds
 
 
 def _boolean(name: str, value: str) -> bool:

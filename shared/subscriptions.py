@@ -13,6 +13,8 @@ import redis
 
 from shared.leases import (
     HEALTHY,
+    PENDING,
+    WEBSUB,
     all_leases,
     extend,
     forget_lease,
@@ -24,6 +26,7 @@ from shared.leases import (
 from shared.settings import Settings
 from shared.twitch import TwitchClient, eventsub_cost
 from shared.twitch_auth import SubscriptionExists, TooManySubscriptions, TwitchError, TwitchNotFound
+from shared.websub import remember_request, topic_for
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +51,18 @@ class Subscriptions:
         return self.redis.lock(f"sev:lock:lease:{broadcaster_id}", timeout=LOCK_SECONDS,
                                blocking_timeout=LOCK_SECONDS)
 
+    @property
+    def renew_before(self) -> float:
+        """Re-subscribe at the WebSub hub when a hub lease has less than this left."""
+        return max(3 * self.settings.lease_check_interval, self.settings.websub_lease_seconds / 10)
+
     def ensure(self, broadcaster: dict) -> dict:
-        """Hold the three subscriptions of ``broadcaster`` (id, login, name); renew its lease."""
+        """Hold the subscriptions of ``broadcaster`` (id, login, name); renew its lease."""
         with self.lock(broadcaster["id"]):
-            lease = get_lease(self.redis, broadcaster["id"]) or new_lease(broadcaster)
+            lease = get_lease(self.redis, broadcaster["id"]) or new_lease(
+                broadcaster, self.settings.webhook_transport)
             try:
-                for kind, version in missing_subscriptions(lease):
+                for kind, version in missing_subscriptions(lease, self.renew_before):
                     lease["subscriptions"][kind] = self.create(broadcaster["id"], kind, version)
             finally:
                 save_lease(self.redis, extend(lease, self.settings.lease_grace_seconds))
@@ -61,6 +70,8 @@ class Subscriptions:
 
     def create(self, broadcaster_id: str, kind: str, version: str) -> dict:
         """Create one subscription, or adopt ours if Twitch says it exists."""
+        if kind == WEBSUB:
+            return self.websub("subscribe", broadcaster_id)
         cost = eventsub_cost(self.redis)
         if cost and int(cost["total_cost"]) >= int(cost["max_total_cost"]):
             raise BudgetExceeded(f"EventSub budget spent ({cost['total_cost']} of "
@@ -90,10 +101,23 @@ class Subscriptions:
     def release(self, lease: dict) -> None:
         """Delete a lease's subscriptions at Twitch and forget the lease."""
         with self.lock(lease["broadcaster_id"]):
-            for held in lease["subscriptions"].values():
-                self.delete(held["id"])
+            for kind, held in lease["subscriptions"].items():
+                if kind == WEBSUB:
+                    self.websub("unsubscribe", lease["broadcaster_id"])
+                else:
+                    self.delete(held["id"])
             forget_lease(self.redis, lease)
         logger.info("released the lease on %s", lease["login"])
+
+    def websub(self, mode: str, broadcaster_id: str) -> dict:
+        """(Un)subscribe at the WebSub hub; its verification GET is answered by the web."""
+        topic = topic_for(self.settings.twitch_api_url, broadcaster_id)
+        remember_request(self.redis, mode, topic)
+        self.twitch.websub_hub(mode, topic, self.settings.callback_url,
+                               self.settings.websub_lease_seconds,
+                               self.settings.twitch_webhook_secret)
+        logger.info("asked the WebSub hub to %s %s", mode, topic)
+        return {"id": topic, "status": PENDING}
 
     def delete(self, subscription_id: str) -> None:
         """Delete one subscription at Twitch; already gone is fine."""
@@ -112,6 +136,9 @@ class Subscriptions:
                     if current:
                         save_lease(self.redis, extend(current, self.settings.lease_grace_seconds, now))
                         renewed.append(lease["login"])
+                if current and missing_subscriptions(current, self.renew_before):
+                    self.ensure({"id": current["broadcaster_id"], "login": current["login"],
+                                 "name": current["name"]})
         return renewed
 
     def release_idle(self, occupied: set[str], now: float | None = None) -> list[str]:

@@ -147,6 +147,14 @@ class TwitchClient:
         """Delete a subscription; :class:`TwitchNotFound` when Twitch has no such one."""
         self._helix("DELETE", "/eventsub/subscriptions", params={"id": subscription_id})
 
+    def websub_hub(self, mode: str, topic: str, callback: str, lease_seconds: int,
+                   secret: str) -> None:
+        """Ask the legacy WebSub hub to (un)subscribe ``callback`` to ``topic``; it
+        answers 202 and then verifies with a GET to the callback."""
+        fields = {"hub.mode": mode, "hub.topic": topic, "hub.callback": callback,
+                  "hub.lease_seconds": str(lease_seconds), "hub.secret": secret}
+        self._helix("POST", "/webhooks/hub", json=fields, hide=(secret,))
+
     def eventsub_cost(self) -> dict:
         """The last EventSub budget figures (see :func:`eventsub_cost`)."""
         return eventsub_cost(self.redis)

@@ -30,13 +30,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["celery"] = make_celery(settings)
     app.extensions["pusher"] = make_pusher_client(settings)
 
-    from web import commands, errors, health, pusher_webhooks, webhooks
+    from web import commands, errors, health, pusher_webhooks, webhooks, websub
 
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(pusher_webhooks.bp)
+    app.register_blueprint(websub.bp)
     commands.register(app)
     from web import auth
     auth.init_app(app)
+    from web import pages, security
+    pages.init_app(app)
+    security.init_app(app)
     return app

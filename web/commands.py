@@ -8,10 +8,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from shared.queues import INGEST_EVENTSUB, PUBLISH_STREAM_EVENT
+from shared.queues import INGEST_EVENTSUB, INGEST_WEBSUB, PUBLISH_STREAM_EVENT
 from shared.store import add_dead_letter, dead_letters, take_dead_letter
 
-REPLAY_TASKS = {"publish": PUBLISH_STREAM_EVENT, "ingest": INGEST_EVENTSUB}
+REPLAY_TASKS = {"publish": PUBLISH_STREAM_EVENT, "ingest": INGEST_EVENTSUB,
+                "websub": INGEST_WEBSUB}
 
 
 @click.group("dead-letters", cls=AppGroup)
@@ -55,7 +56,9 @@ def describe(payload: dict) -> str:
     """A short description of a dead letter's payload."""
     if "message" in payload:
         return f"{payload['type']} {payload['broadcaster']['login']}: {payload['message']}"
-    return f"message {payload.get('headers', {}).get('Twitch-Eventsub-Message-Id', '?')}"
+    headers = payload.get("headers", {})
+    message_id = headers.get("Twitch-Eventsub-Message-Id") or headers.get("Twitch-Notification-Id")
+    return f"message {message_id or '?'}"
 
 
 def register(app: Flask) -> None:

@@ -22,15 +22,19 @@ from shared.eventsub import (
     verify_eventsub_signature,
 )
 from shared.queues import INGEST_EVENTSUB
+from shared.websub import SIGNATURE
 from web.errors import json_error
+from web.websub import websub_notification
 
 bp = Blueprint("webhooks", __name__)
 
 
 @bp.post("/api/callback")
 def eventsub_callback():
-    """Receive one EventSub message from Twitch."""
+    """Receive one EventSub message from Twitch (or a legacy WebSub notification)."""
     headers = request.headers
+    if MESSAGE_TYPE not in headers and SIGNATURE in headers:
+        return websub_notification(request.get_data(cache=False))
     message_id = headers.get(MESSAGE_ID, "")
     timestamp = headers.get(MESSAGE_TIMESTAMP, "")
     message_type = headers.get(MESSAGE_TYPE, "")

@@ -13,5 +13,6 @@ import worker.ingest  # noqa: E402,F401  (registers the tasks)
 import worker.maintenance  # noqa: E402,F401
 import worker.publish  # noqa: E402,F401
 import worker.subscriptions  # noqa: E402,F401
+import worker.websub  # noqa: E402,F401
 
 app = celery_app

@@ -58,8 +58,14 @@ def ingest_eventsub(self, headers: dict, body: str) -> None:
         logger.warning("subscription revoked: %s", revocation)
         handle_revocation(revocation, message_id)
         return
+    record_and_publish(event, self.request.id)
+
+
+def record_and_publish(event: dict, task_id: str) -> None:
+    """Drop a second online of the same stream, keep the event, publish it."""
+    client = redis_client()
     if event["type"] == STREAM_ONLINE and not claim(
-        client, seen_stream_key(event["stream_id"]), self.request.id
+        client, seen_stream_key(event["stream_id"]), task_id
     ):
         logger.info("dropped second stream.online for stream %s", event["stream_id"])
         return

@@ -1,0 +1,187 @@
+"""The pages: login at ``/``, the viewer at ``/watch``, and the built assets behind them."""
+
+from __future__ import annotations
+
+import json
+import time
+from html.parser import HTMLParser
+
+import pytest
+
+ACCESS_TOKEN = "access-token-that-must-stay-on-the-server"
+REFRESH_TOKEN = "refresh-token-that-must-stay-on-the-server"
+MANIFEST = {
+    "src/site.css": {"file": "assets/site-S1te0001.css", "src": "src/site.css", "isEntry": True},
+    "src/watch.js": {"file": "assets/watch-W4tch001.js", "src": "src/watch.js", "isEntry": True,
+                     "imports": ["_vendor-V3nd0001.js"], "css": ["assets/watch-W4tch001.css"]},
+    "_vendor-V3nd0001.js": {"file": "assets/vendor-V3nd0001.js",
+                            "css": ["assets/vendor-V3nd0001.css"]},
+}
+
+
+class Tags(HTMLParser):
+    """Every start tag of a page, as (name, attributes), plus the text inside scripts."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.script_text = ""
+        self._in_script = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.script_text += data
+
+    def all(self, name: str, **match) -> list[dict]:
+        return [attrs for tag, attrs in self.tags
+                if tag == name and all(attrs.get(k) == v for k, v in match.items())]
+
+
+@pytest.fixture
+def dist(tmp_path):
+    """A built front end of our own: a manifest and the files it names."""
+    (tmp_path / ".vite").mkdir()
+    (tmp_path / ".vite" / "manifest.json").write_text(json.dumps(MANIFEST))
+    (tmp_path / "assets").mkdir()
+    for chunk in MANIFEST.values():
+        for name in [chunk["file"], *chunk.get("css", [])]:
+            (tmp_path / name).write_text(f"/* {name} */")
+    return tmp_path
+
+
+@pytest.fixture
+def app(app, dist):
+    app.config["FRONTEND_DIST"] = dist
+    return app
+
+
+def log_in(client, display_name="Viewer Vic", login="viewer_vic"):
+    """A signed-in session, as the Twitch login leaves it (validated just now)."""
+    with client.session_transaction() as session:
+        session["user"] = {"id": "4242", "login": login, "display_name": display_name}
+        session["twitch"] = {"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN,
+                             "expires_at": int(time.time()) + 3600,
+                             "scopes": ["user:read:follows"]}
+        session["validated_at"] = time.time()
+
+
+def test_login_page_links_twitch_login_and_the_built_styles(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = Tags(response.get_data(as_text=True))
+    assert page.all("a", href="/login")
+    assert "Log in with Twitch" in response.get_data(as_text=True)
+    styles = [link["href"] for link in page.all("link", rel="stylesheet")]
+    assert styles == ["/assets/site-S1te0001.css"]
+    assert page.all("script") == []
+
+
+def test_login_page_shows_the_message_it_is_sent_back_with(client):
+    shown = client.get("/?message=logged-out").get_data(as_text=True)
+    assert "You are logged out." in shown
+    unknown = client.get("/?message=<b>made-up</b>").get_data(as_text=True)
+    assert "made-up" not in unknown and 'role="status"' not in unknown
+
+
+def test_logged_in_viewer_goes_from_login_page_to_watch(client):
+    log_in(client)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/watch"
+
+
+@pytest.mark.parametrize("path", ["/watch", "/watch/cool_user"])
+def test_watch_pages_need_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/?message=login"
+
+
+def test_watch_page_loads_the_app_through_the_manifest(client):
+    log_in(client)
+    response = client.get("/watch")
+    assert response.status_code == 200
+    page = Tags(response.get_data(as_text=True))
+    styles = [link["href"] for link in page.all("link", rel="stylesheet")]
+    assert styles == ["/assets/site-S1te0001.css", "/assets/vendor-V3nd0001.css",
+                      "/assets/watch-W4tch001.css"]
+    assert [s.get("src") for s in page.all("script")] == ["/assets/watch-W4tch001.js"]
+    assert page.all("script")[0]["type"] == "module"
+    assert page.all("link", rel="modulepreload") == [{"rel": "modulepreload",
+                                                     "href": "/assets/vendor-V3nd0001.js"}]
+    for url in styles + ["/assets/watch-W4tch001.js", "/assets/vendor-V3nd0001.js"]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_watch_page_hands_the_app_its_data_in_attributes_and_no_inline_code(client):
+    log_in(client)
+    html = client.get("/watch/cool_user").get_data(as_text=True)
+    page = Tags(html)
+    (root,) = page.all("div", id="app")
+    assert root["data-user"] == "Viewer Vic"
+    assert root["data-streamer"] == "cool_user"
+    assert root["data-logout-url"] == "/logout"
+    assert page.script_text.strip() == ""
+    assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
+    assert client.get("/watch").status_code == 200
+    assert Tags(client.get("/watch").get_data(as_text=True)).all("div", id="app")[0][
+        "data-streamer"] == ""
+
+
+def test_no_token_reaches_the_page(client):
+    log_in(client)
+    for path in ("/watch", "/watch/cool_user", "/"):
+        response = client.get(path, follow_redirects=True)
+        shown = response.get_data(as_text=True) + str(response.headers)
+        assert ACCESS_TOKEN not in shown and REFRESH_TOKEN not in shown
+
+
+def test_names_from_twitch_are_escaped_in_the_page(client):
+    log_in(client, display_name='"><img src=x onerror=alert(1)>')
+    response = client.get('/watch/"><svg onload=alert(1)>')
+    assert response.status_code == 200
+    page = Tags(response.get_data(as_text=True))
+    assert page.all("img") == [] and page.all("svg") == []
+    (root,) = page.all("div", id="app")
+    assert root["data-user"] == '"><img src=x onerror=alert(1)>'
+    assert root["data-streamer"] == '"><svg onload=alert(1)>'
+
+
+def test_assets_are_cached_for_a_year_and_only_files_under_assets_are_served(client):
+    response = client.get("/assets/watch-W4tch001.js")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "/* assets/watch-W4tch001.js */"
+    assert response.cache_control.max_age == 365 * 24 * 3600
+    assert response.cache_control.immutable
+    assert client.get("/assets/watch-0ther000.js").status_code == 404
+    assert client.get("/assets/../.vite/manifest.json").status_code == 404
+    assert client.get("/assets/%2e%2e/.vite/manifest.json").status_code == 404
+
+
+def test_manifest_is_read_once(client, dist):
+    log_in(client)
+    client.get("/watch")
+    changed = dict(MANIFEST, **{"src/watch.js": dict(MANIFEST["src/watch.js"],
+                                                     file="assets/watch-Changed1.js")})
+    (dist / ".vite" / "manifest.json").write_text(json.dumps(changed))
+    page = Tags(client.get("/watch").get_data(as_text=True))
+    assert [s["src"] for s in page.all("script")] == ["/assets/watch-W4tch001.js"]
+
+
+def test_pages_say_so_when_the_front_end_is_not_built(app, client, tmp_path, caplog):
+    app.config["FRONTEND_DIST"] = tmp_path / "nothing-here"
+    login = client.get("/")
+    assert login.status_code == 200 and "Log in with Twitch" in login.get_data(as_text=True)
+    log_in(client)
+    response = client.get("/watch")
+    assert response.status_code == 503
+    assert "front end has not been built" in response.get_data(as_text=True)
+    assert "npm run build" in caplog.text

@@ -1,0 +1,141 @@
+"""The viewer's pages: the login page, the watch page, and the built front end.
+
+The front end's sources live in ``frontend/``; Vite builds them into
+``web/dist``: hashed files under ``assets/`` and ``.vite/manifest.json``,
+which maps each entry (``src/site.css``, ``src/watch.js``) to its files.
+Templates link an entry's files through :func:`entry_assets`, which reads the
+manifest once. Page data the browser app needs travels in ``data-``
+attributes of its root element; never a token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, \
+    send_from_directory, url_for
+
+from web.auth import MESSAGES, current_user, login_required
+
+bp = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
+
+DIST = Path(__file__).resolve().parent / "dist"
+MANIFEST = Path(".vite") / "manifest.json"
+ASSET_MAX_AGE = 365 * 24 * 3600
+SITE_ENTRY = "src/site.css"
+WATCH_ENTRY = "src/watch.js"
+
+
+class FrontendNotBuilt(RuntimeError):
+    """``web/dist`` has no Vite manifest: the front end was not built."""
+
+
+def init_app(app: Flask) -> None:
+    """Serve the pages and assets; ``/`` (the ``auth.index`` endpoint) becomes the login page."""
+    app.config.setdefault("FRONTEND_DIST", DIST)
+    app.register_blueprint(bp)
+    # web.auth names "/" ``auth.index`` and redirects there; this module renders it.
+    app.view_functions["auth.index"] = index
+    app.jinja_env.globals["entry_assets"] = entry_assets
+
+
+def index():
+    """The login page; a logged-in viewer goes straight to ``/watch``."""
+    if current_user() is not None:
+        return redirect(url_for("pages.watch"))
+    code = "ended" if g.get("session_ended") else request.args.get("message", "")
+    return render_template("pages/login.html", message=MESSAGES.get(code),
+                           built=_built())
+
+
+@bp.get("/watch")
+@bp.get("/watch/<login>")
+@login_required
+def watch(login: str = ""):
+    """The viewer page; ``/watch/<login>`` starts watching that streamer."""
+    built = _built()
+    page = render_template("pages/watch.html", user=current_user(), streamer=login,
+                           built=built)
+    return page, 200 if built else 503
+
+
+@bp.get("/assets/<path:filename>")
+def asset(filename: str):
+    """A built file; its name carries a content hash, so browsers may keep it for a year."""
+    response = send_from_directory(Path(current_app.config["FRONTEND_DIST"]) / "assets",
+                                   filename, max_age=ASSET_MAX_AGE)
+    response.cache_control.immutable = True
+    return response
+
+
+def entry_assets(entry: str) -> dict:
+    """URLs of an entry's built files: ``scripts``, ``styles`` and ``preloads``.
+
+    Styles of imported chunks come before the entry's own, as Vite orders them.
+    """
+    chunks = manifest()
+    found = {"scripts": [], "styles": [], "preloads": []}
+    seen: set[str] = set()
+
+    def visit(key: str, is_entry: bool) -> None:
+        if key in seen:
+            return
+        seen.add(key)
+        chunk = chunks[key]
+        for imported in chunk.get("imports", []):
+            visit(imported, False)
+        found["styles"] += [_url(css) for css in chunk.get("css", [])]
+        if chunk["file"].endswith(".css"):
+            found["styles"].append(_url(chunk["file"]))
+        elif is_entry:
+            found["scripts"].append(_url(chunk["file"]))
+        else:
+            found["preloads"].append(_url(chunk["file"]))
+
+    if entry not in chunks:
+        raise FrontendNotBuilt(f"the front-end build has no entry {entry!r}")
+    visit(entry, True)
+    found["styles"] = list(dict.fromkeys(found["styles"]))
+    return found
+
+
+def manifest() -> dict:
+    """Vite's manifest, read once per process (again when it changes, in debug mode)."""
+    path = Path(current_app.config["FRONTEND_DIST"]) / MANIFEST
+    cached = current_app.extensions.get("vite_manifest")
+    if cached and (not current_app.debug or cached["mtime"] == _mtime(path)):
+        return cached["chunks"]
+    try:
+        chunks = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FrontendNotBuilt(
+            f"{path} is missing: build the front end (cd frontend && npm ci && npm run build)"
+        ) from None
+    current_app.extensions["vite_manifest"] = {"chunks": chunks, "mtime": _mtime(path)}
+    return chunks
+
+
+def _built() -> bool:
+    """True when the pages' entries are built; otherwise log why, and pages say so."""
+    try:
+        entry_assets(SITE_ENTRY)
+        entry_assets(WATCH_ENTRY)
+    except FrontendNotBuilt as error:
+        log.error("%s", error)
+        return False
+    return True
+
+
+def _url(file: str) -> str:
+    # Vite names files relative to web/dist; those under assets/ are served by ``asset``.
+    return "/" + file
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None

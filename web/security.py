@@ -1,0 +1,87 @@
+"""Security headers on every response, set with Flask-Talisman.
+
+The Content-Security-Policy lets pages load only our own scripts and styles,
+Twitch's two embeds (video and chat), Twitch's image CDN (avatars) and our
+Pusher WebSocket endpoint: no inline code, no ``eval``, no framing of our
+pages. HSTS is sent only when ``PUBLIC_URL`` is https.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_talisman import Talisman
+
+from shared.settings import Settings
+
+TWITCH_EMBEDS = ("https://player.twitch.tv", "https://www.twitch.tv")
+TWITCH_IMAGES = "https://static-cdn.jtvnw.net"
+REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Powerful features no page here uses, switched off for our pages and the embeds alike.
+PERMISSIONS_POLICY = {
+    "browsing-topics": "()",
+    "camera": "()",
+    "geolocation": "()",
+    "microphone": "()",
+    "payment": "()",
+    "usb": "()",
+}
+
+
+def pusher_socket_origin(settings: Settings) -> str:
+    """Where browsers open their Pusher WebSocket: ``ws(s)://host[:port]``.
+
+    A self-hosted server (``PUSHER_HOST``) is reached as configured; Pusher's
+    own service at ``ws-<cluster>.pusher.com``.
+    """
+    scheme = "wss" if settings.pusher_ssl else "ws"
+    host = settings.pusher_host or f"ws-{settings.pusher_cluster}.pusher.com"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    default_port = 443 if settings.pusher_ssl else 80
+    port = f":{settings.pusher_port}" if settings.pusher_port not in (None, default_port) else ""
+    return f"{scheme}://{host}{port}"
+
+
+def content_security_policy(settings: Settings) -> dict[str, str]:
+    """The policy for every response, as Talisman takes it."""
+    return {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": f"'self' data: {TWITCH_IMAGES}",
+        "connect-src": f"'self' {pusher_socket_origin(settings)}",
+        "frame-src": " ".join(TWITCH_EMBEDS),
+        "frame-ancestors": "'none'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response of ``app``.
+
+    Talisman also sets the session cookie's flags; they match
+    :mod:`web.sessions`: HttpOnly, SameSite=Lax, Secure when ``PUBLIC_URL`` is https.
+    """
+    settings: Settings = app.config["SETTINGS"]
+    https = settings.public_url.startswith("https://")
+    Talisman(
+        app,
+        # TLS ends at the platform's proxy; redirecting here could loop.
+        force_https=False,
+        strict_transport_security=https,
+        strict_transport_security_include_subdomains=False,
+        content_security_policy=content_security_policy(settings),
+        frame_options="DENY",
+        referrer_policy=REFERRER_POLICY,
+        permissions_policy=PERMISSIONS_POLICY,
+        session_cookie_secure=https,
+        session_cookie_samesite="Lax",
+        session_cookie_http_only=True,
+    )
+
+    @app.after_request
+    def isolate_window(response):
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
