@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ASSETS := web/dist/.vite/manifest.json
 
 .PHONY: help install run flask test bench lock clean
 
@@ -13,7 +14,12 @@ help:
 	@echo "make flask ARGS='leases list' - an operator command against the running local app"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
 
-install: $(STAMP)
+install: $(STAMP) $(ASSETS)
+
+# The front end: npm ci from package-lock.json, then Vite builds hashed files into web/dist.
+$(ASSETS): frontend/package-lock.json frontend/vite.config.js $(shell find frontend/src -type f 2>/dev/null)
+	npm ci --prefix frontend --no-audit --no-fund
+	npm run build --prefix frontend
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required")'
@@ -41,4 +47,4 @@ lock:
 	/tmp/sev-lock/bin/pip freeze --exclude streamer-event-viewer > requirements.lock
 
 clean:
-	rm -rf $(VENV) .run .pytest_cache
+	rm -rf $(VENV) .run .pytest_cache web/dist frontend/node_modules

@@ -1,0 +1,52 @@
+// The app's JSON API: same-origin requests that carry the session cookie.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+  }
+}
+
+function messageFor(status, body) {
+  if (body && typeof body.error === 'string' && body.error) return body.error
+  if (status === 401) return 'Your session has ended. Please log in again.'
+  if (status === 429) return 'Too many requests. Please wait a moment and try again.'
+  return `The server answered ${status}. Please try again.`
+}
+
+async function request(path, options = {}) {
+  let response
+  try {
+    response = await fetch(path, {
+      ...options,
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', ...options.headers },
+    })
+  } catch {
+    throw new ApiError(0, 'The server cannot be reached. Check your connection and try again.')
+  }
+  let body = null
+  try {
+    body = await response.json()
+  } catch {
+    body = null
+  }
+  if (!response.ok) throw new ApiError(response.status, messageFor(response.status, body))
+  return body
+}
+
+/** Start watching a streamer: their profile, status, recent events and Pusher settings. */
+export function watchStreamer(name) {
+  return request('/api/watch', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ streamer: name }),
+  })
+}
+
+/** The channels the logged-in viewer follows that are live now. */
+export async function liveFollows() {
+  const body = await request('/api/follows/live')
+  return Array.isArray(body?.data) ? body.data : []
+}

@@ -1,0 +1,22 @@
+// Twitch's iframe embeds. ``parent`` is the bare host name the page was served from.
+
+export function videoUrl(login, parent) {
+  const query = new URLSearchParams({ channel: login, parent })
+  return `https://player.twitch.tv/?${query}`
+}
+
+export function chatUrl(login, parent) {
+  const query = new URLSearchParams({ parent })
+  return `https://www.twitch.tv/embed/${encodeURIComponent(login)}/chat?${query}`
+}
+
+/** The streamer named by a /watch/<login> path, or ''. */
+export function loginFromPath(path) {
+  const match = /^\/watch\/([^/]+)\/?$/.exec(path)
+  if (!match) return ''
+  try {
+    return decodeURIComponent(match[1])
+  } catch {
+    return ''
+  }
+}
