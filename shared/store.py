@@ -139,3 +139,23 @@ def record_channel_occupancy(client: redis.Redis, channel: str, occupied: bool) 
 def occupied_channels(client: redis.Redis) -> list[str]:
     """Channels Pusher last reported as having subscribers."""
     return client.zrange(OCCUPIED_CHANNELS, 0, -1)
+
+
+def cached(client: redis.Redis, key: str, ttl: int, fetch):
+    """``fetch()``'s answer, kept in Redis for ``ttl`` seconds (None is kept too), so
+    a crowd asking the same question costs one call."""
+    hit = client.get(key)
+    if hit is not None:
+        return json.loads(hit)
+    value = fetch()
+    client.set(key, json.dumps(value), ex=ttl)
+    return value
+
+
+def over_rate_limit(client: redis.Redis, key: str, limit: int, period: int) -> bool:
+    """Count one more call under ``key``; True once more than ``limit`` fall in a ``period``."""
+    with client.pipeline() as pipe:
+        pipe.set(key, 0, ex=period, nx=True)
+        pipe.incr(key)
+        _, count = pipe.execute()
+    return count > limit

@@ -147,6 +147,28 @@ class TwitchClient:
         """Delete a subscription; :class:`TwitchNotFound` when Twitch has no such one."""
         self._helix("DELETE", "/eventsub/subscriptions", params={"id": subscription_id})
 
+    def channel_information(self, broadcaster_id: str) -> dict | None:
+        """A channel's title, category and language; None for an unknown broadcaster."""
+        found = self._helix("GET", "/channels", params={"broadcaster_id": broadcaster_id})
+        data = found.json().get("data") or []
+        return data[0] if data else None
+
+    def followed_channels(self, user_id: str, user_token: str, pages: int = 5) -> list[dict]:
+        """The channels a user follows (their token, scope ``user:read:follows``)."""
+        found, params = [], {"user_id": user_id, "first": CHUNK}
+        for _ in range(pages):
+            response = self._send("GET", "/channels/followed", user_token, params, None)
+            self._note_budget(response)
+            if not response.ok:
+                raise error_for(response, (user_token, self.settings.twitch_client_secret))
+            answer = response.json()
+            found += answer.get("data") or []
+            cursor = (answer.get("pagination") or {}).get("cursor")
+            if not cursor:
+                break
+            params = {**params, "after": cursor}
+        return found
+
     def websub_hub(self, mode: str, topic: str, callback: str, lease_seconds: int,
                    secret: str) -> None:
         """Ask the legacy WebSub hub to (un)subscribe ``callback`` to ``topic``; it

@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     commands.register(app)
     from web import auth
     auth.init_app(app)
-    from web import pages, security
+    from web import api, pages, security
+    app.register_blueprint(api.bp)
     pages.init_app(app)
     security.init_app(app)
     return app

@@ -101,7 +101,7 @@ def callback():
 @bp.post("/logout")
 def logout():
     """Revoke the token at Twitch and end the session; only for requests from our pages."""
-    if not _from_our_site():
+    if not from_our_site():
         abort(403, "logout must come from this site")
     tokens = session.get("twitch")
     if tokens:
@@ -280,7 +280,8 @@ def _raise_twitch_errors(client) -> None:
     client.register_compliance_hook("access_token_response", check)
 
 
-def _from_our_site() -> bool:
+def from_our_site() -> bool:
+    """True when the request comes from our own pages (Origin, else Referer, is PUBLIC_URL)."""
     source = request.headers.get("Origin") or request.headers.get("Referer") or ""
     return _origin(source) == _origin(current_app.config["SETTINGS"].public_url)
 
