@@ -48,6 +48,8 @@ OPTIONAL_DEFAULTS = {
     "PUSHER_HOST": "",
     "PUSHER_PORT": "",
     "PUSHER_SSL": "true",
+    "PUSHER_BROWSER_HOST": "",
+    "PUSHER_BROWSER_PORT": "",
     "PUBLISH_MAX_RETRIES": "8",
     "PUBLISH_RETRY_BACKOFF_MAX": "300",
     "BROKER_VISIBILITY_TIMEOUT": "3600",
@@ -81,6 +83,8 @@ class Settings:
     pusher_host: str
     pusher_port: int | None
     pusher_ssl: bool
+    pusher_browser_host: str
+    pusher_browser_port: int | None
     publish_max_retries: int
     publish_retry_backoff_max: int
     broker_visibility_timeout: int
@@ -143,6 +147,9 @@ def load_settings(environ=None) -> Settings:
         pusher_host=get("PUSHER_HOST"),
         pusher_port=_optional_port("PUSHER_PORT", get("PUSHER_PORT")),
         pusher_ssl=_boolean("PUSHER_SSL", get("PUSHER_SSL")),
+        pusher_browser_host=get("PUSHER_BROWSER_HOST") or get("PUSHER_HOST"),
+        pusher_browser_port=_optional_port("PUSHER_BROWSER_PORT", get("PUSHER_BROWSER_PORT"))
+        or _optional_port("PUSHER_PORT", get("PUSHER_PORT")),
         publish_max_retries=_positive("PUBLISH_MAX_RETRIES", get("PUBLISH_MAX_RETRIES")),
         publish_retry_backoff_max=_positive(
             "PUBLISH_RETRY_BACKOFF_MAX", get("PUBLISH_RETRY_BACKOFF_MAX")

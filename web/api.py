@@ -110,7 +110,7 @@ def pusher_settings() -> dict:
     """What pusher-js needs to connect; never the secret."""
     settings = current_app.config["SETTINGS"]
     return {"key": settings.pusher_key, "cluster": settings.pusher_cluster,
-            "host": settings.pusher_host or None, "port": settings.pusher_port,
+            "host": settings.pusher_browser_host or None, "port": settings.pusher_browser_port,
             "tls": settings.pusher_ssl}
 
 
