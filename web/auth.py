@@ -18,7 +18,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import OAuth
-from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_template, request,
+from flask import (Blueprint, Flask, abort, current_app, g, redirect, request,
                    session, url_for)
 
 from shared.twitch import make_session
@@ -58,14 +58,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-@bp.get("/")
-def index():
-    """The login page for now: a "Log in with Twitch" button, or who is logged in."""
-    user = current_user()
-    code = "ended" if g.get("session_ended") else request.args.get("message", "")
-    return render_template("login.html", user=user, message=MESSAGES.get(code))
-
-
 @bp.get("/login")
 def login():
     """Send the browser to Twitch's consent page with a new random ``state``."""
@@ -95,7 +87,7 @@ def callback():
     session.regenerate()
     session.update(user=user, twitch=tokens, validated_at=time.time())
     log.info("%s logged in with Twitch", user["login"])
-    return redirect(url_for(".index"))
+    return redirect(url_for("pages.index"))
 
 
 @bp.post("/logout")
@@ -110,7 +102,7 @@ def logout():
         except TwitchError as error:
             log.warning("could not revoke a Twitch token: %s", error)
     session.clear()
-    return redirect(url_for(".index", message="logged-out"), 303)
+    return redirect(url_for("pages.index", message="logged-out"), 303)
 
 
 def current_user() -> dict | None:
@@ -292,4 +284,4 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 def _back(message: str):
-    return redirect(url_for("auth.index", message=message))
+    return redirect(url_for("pages.index", message=message))

@@ -14,8 +14,8 @@ import json
 import logging
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, \
-    send_from_directory, url_for
+from flask import (Blueprint, Flask, current_app, g, redirect, render_template, request,
+                   send_from_directory, url_for)
 
 from web.auth import MESSAGES, current_user, login_required
 
@@ -34,14 +34,13 @@ class FrontendNotBuilt(RuntimeError):
 
 
 def init_app(app: Flask) -> None:
-    """Serve the pages and assets; ``/`` (the ``auth.index`` endpoint) becomes the login page."""
+    """Serve the pages (``/`` is the login page) and the built assets."""
     app.config.setdefault("FRONTEND_DIST", DIST)
     app.register_blueprint(bp)
-    # web.auth names "/" ``auth.index`` and redirects there; this module renders it.
-    app.view_functions["auth.index"] = index
     app.jinja_env.globals["entry_assets"] = entry_assets
 
 
+@bp.get("/")
 def index():
     """The login page; a logged-in viewer goes straight to ``/watch``."""
     if current_user() is not None:

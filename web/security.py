@@ -30,16 +30,17 @@ PERMISSIONS_POLICY = {
 def pusher_socket_origin(settings: Settings) -> str:
     """Where browsers open their Pusher WebSocket: ``ws(s)://host[:port]``.
 
-    A self-hosted server (``PUSHER_HOST``) is reached as configured; Pusher's
-    own service at ``ws-<cluster>.pusher.com``.
+    A self-hosted server is reached where browsers are told to reach it
+    (``PUSHER_BROWSER_HOST``/``PORT``, which default to ``PUSHER_HOST``/``PORT``),
+    Pusher's own service at ``ws-<cluster>.pusher.com``.
     """
     scheme = "wss" if settings.pusher_ssl else "ws"
-    host = settings.pusher_host or f"ws-{settings.pusher_cluster}.pusher.com"
+    host = settings.pusher_browser_host or f"ws-{settings.pusher_cluster}.pusher.com"
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
+    port = settings.pusher_browser_port if settings.pusher_browser_host else None
     default_port = 443 if settings.pusher_ssl else 80
-    port = f":{settings.pusher_port}" if settings.pusher_port not in (None, default_port) else ""
-    return f"{scheme}://{host}{port}"
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default_port) else "")
 
 
 def content_security_policy(settings: Settings) -> dict[str, str]:

@@ -1,9 +1,10 @@
-"""Browser tests: the built front end, the app served on localhost, the Pusher and
-Twitch emulators as real processes, and Debian's Chromium driven by Playwright.
+"""Browser tests: the built front end, the app (pages and JSON API) served on
+localhost, the Pusher and Twitch emulators as real processes, and Debian's
+Chromium driven by Playwright.
 
-The JSON API is answered by the stand-ins of :mod:`tests.e2e.standin_api`.
-Outside CI a machine without Chromium, Playwright or npm skips these tests;
-in CI (``CI`` set) that is a failure.
+Stream events are triggered straight on the Pusher emulator with the official
+``pusher`` library, as the worker publishes them. Outside CI a machine without
+Chromium, Playwright or npm skips these tests; in CI (``CI`` set) that fails.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import pusher
 import pytest
 from werkzeug.serving import make_server
 
-from tests.e2e import standin_api
 from tests.support import ROOT, Process, free_port, process_environment
 from web import create_app
 
@@ -107,18 +107,18 @@ def pusher_client(pusher_server) -> pusher.Pusher:
 
 
 @pytest.fixture
-def app_url(frontend_build, twitch_settings, pusher_server):
-    """The app on ``http://localhost:<port>``, logging in at the Twitch emulator,
-    pointing browsers at the Pusher emulator, and with the stand-in API."""
+def app_url(frontend_build, twitch_settings, redis_client, pusher_server):
+    """The app on ``http://localhost:<port>``, with Twitch at the emulator and
+    browsers pointed at the Pusher emulator."""
     port = free_port()
     settings = twitch_settings.replace(
         public_url=f"http://localhost:{port}", pusher_host="127.0.0.1",
-        pusher_port=pusher_server.port, pusher_ssl=False,
+        pusher_port=pusher_server.port, pusher_browser_host="127.0.0.1",
+        pusher_browser_port=pusher_server.port, pusher_ssl=False,
         pusher_app_id=PUSHER_APP["PUSHER_APP_ID"], pusher_key=PUSHER_APP["PUSHER_KEY"],
         pusher_secret=PUSHER_APP["PUSHER_SECRET"])
     app = create_app(settings)
     app.config["FRONTEND_DIST"] = frontend_build
-    standin_api.install(app)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -166,7 +166,7 @@ def open_page(browser):
     contexts = []
 
     def open_(width: int = 1280, height: int = 900):
-        context = browser.new_context(viewport={"width": width, "height": height})
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
         contexts.append(context)
         log = PageLog()
         context.route("**/*", _route(log))

@@ -1,6 +1,5 @@
 """Subscriptions end to end: the Twitch emulator, web, worker, beat and a Pusher client."""
 
-import subprocess
 
 import pytest
 import requests

@@ -130,7 +130,7 @@ def test_login_keeps_user_and_tokens_in_redis_behind_an_opaque_cookie(
     assert validates(twitch_emulator, data["twitch"]["access_token"])
     assert abs(data["validated_at"] - time.time()) < 30
 
-    page = client.get("/")
+    page = client.get("/", follow_redirects=True)
     me = client.get("/api/test/me")
     assert me.status_code == 200 and me.json["login"] == VIEWER
     assert data["user"]["display_name"] in page.get_data(as_text=True)

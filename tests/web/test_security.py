@@ -46,7 +46,8 @@ def test_policy_allows_only_ourselves_the_twitch_embeds_and_our_pusher_server(cl
     assert csp["base-uri"] == ["'none'"]
     assert csp["form-action"] == ["'self'"]
     assert csp["img-src"] == ["'self'", "data:", "https://static-cdn.jtvnw.net"]
-    assert csp["connect-src"] == ["'self'", f"ws://{settings.pusher_host}:{settings.pusher_port}"]
+    pusher_server = f"ws://{settings.pusher_browser_host}:{settings.pusher_browser_port}"
+    assert csp["connect-src"] == ["'self'", pusher_server]
 
 
 def test_policy_has_no_unsafe_sources_and_no_wildcards(client):
@@ -68,15 +69,18 @@ def test_watch_page_is_covered_too(client):
 
 
 @pytest.mark.parametrize(("changes", "origin"), [
-    ({"pusher_host": "", "pusher_port": None, "pusher_ssl": True, "pusher_cluster": "eu"},
-     "wss://ws-eu.pusher.com"),
-    ({"pusher_host": "pusher.example.org", "pusher_port": 443, "pusher_ssl": True},
-     "wss://pusher.example.org"),
-    ({"pusher_host": "pusher.example.org", "pusher_port": 6001, "pusher_ssl": True},
-     "wss://pusher.example.org:6001"),
-    ({"pusher_host": "localhost", "pusher_port": 6001, "pusher_ssl": False},
-     "ws://localhost:6001"),
-    ({"pusher_host": "::1", "pusher_port": 6001, "pusher_ssl": False}, "ws://[::1]:6001"),
+    ({"pusher_browser_host": "", "pusher_browser_port": None, "pusher_ssl": True,
+      "pusher_cluster": "eu"}, "wss://ws-eu.pusher.com"),
+    ({"pusher_browser_host": "", "pusher_browser_port": 6001, "pusher_ssl": True,
+      "pusher_cluster": "us2"}, "wss://ws-us2.pusher.com"),
+    ({"pusher_browser_host": "pusher.example.org", "pusher_browser_port": 443,
+      "pusher_ssl": True}, "wss://pusher.example.org"),
+    ({"pusher_browser_host": "pusher.example.org", "pusher_browser_port": 6001,
+      "pusher_ssl": True}, "wss://pusher.example.org:6001"),
+    ({"pusher_host": "pusher", "pusher_port": 6001, "pusher_browser_host": "localhost",
+      "pusher_browser_port": 6001, "pusher_ssl": False}, "ws://localhost:6001"),
+    ({"pusher_browser_host": "::1", "pusher_browser_port": 6001, "pusher_ssl": False},
+     "ws://[::1]:6001"),
 ])
 def test_pusher_endpoint_follows_the_settings(settings, changes, origin):
     changed = settings.replace(**changes)
@@ -90,8 +94,8 @@ def test_hsts_only_when_public_url_is_https(settings, redis_client):
 
     secure = create_app(settings.replace(public_url="https://viewer.example")).test_client()
     response = secure.get("/", base_url="https://viewer.example")
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    assert int(response.headers["Strict-Transport-Security"].split("=")[1].split(";")[0]) >= 180 * 24 * 3600
+    hsts = response.headers["Strict-Transport-Security"]
+    assert int(hsts.removeprefix("max-age=").split(";")[0]) >= 180 * 24 * 3600
 
 
 def test_no_redirect_to_https_and_session_cookie_flags_kept(client):

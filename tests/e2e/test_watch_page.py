@@ -1,0 +1,271 @@
+"""The viewer's page in headless Chromium: login, the embeds, live events, text-only
+rendering, switching streamer, errors, logout, and screenshots at two sizes.
+
+Streamers come from the Twitch emulator's roster: ``viewer_vic`` follows
+``cool_user`` (offline, "Best Stream Ever", Fortnite), ``speedy_sam`` and
+``chill_chess`` (both live).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from shared.store import add_recent_event
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+VIEWER = "viewer_vic"
+XSS = "<img src=x onerror=alert(1)>"
+EVENT_DEADLINE_MS = 2000
+VIEWERS = re.compile(r"\d[\d,]* viewers")
+
+
+def log_in(page, app_url: str, login: str = VIEWER) -> None:
+    """Log in through the Twitch emulator's consent page; ends on ``/watch``."""
+    page.goto(app_url + "/")
+    page.get_by_role("link", name="Log in with Twitch").click()
+    page.locator(f'a[data-login="{login}"]').click()
+    page.wait_for_url(app_url + "/watch")
+
+
+def event(kind: str, login: str, name: str, message: str, **fields) -> dict:
+    """An event as the worker publishes it (and keeps among the recent ones)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+    return {"id": str(uuid.uuid4()), "type": kind, "message": message,
+            "broadcaster": {"id": "1", "login": login, "name": name}, "occurred_at": now,
+            **fields}
+
+
+def connected(page, channel: str, timeout: float = 5000) -> None:
+    """Wait until the page is subscribed to ``channel`` (its events will arrive)."""
+    indicator = page.get_by_test_id("connection")
+    expect(indicator).to_have_attribute("data-channel", channel, timeout=timeout)
+    expect(indicator).to_have_attribute("data-state", "connected")
+
+
+def feed(page):
+    return page.get_by_test_id("feed").get_by_test_id("message")
+
+
+def follow(page, login: str):
+    return page.get_by_test_id("follows").locator(f'[data-login="{login}"]')
+
+
+def test_logged_in_viewer_sees_the_page_and_live_follows(open_page, app_url):
+    page, log = open_page()
+    log_in(page, app_url)
+    expect(page.get_by_test_id("user")).to_have_text("ViewerVic")
+    expect(page.get_by_label("Streamer")).to_be_visible()
+    expect(page.get_by_role("button", name="Stream")).to_be_visible()
+    expect(page.get_by_test_id("welcome")).to_be_visible()
+    expect(follow(page, "speedy_sam")).to_contain_text("SpeedySam")
+    expect(follow(page, "speedy_sam")).to_contain_text("Super Mario 64")
+    expect(follow(page, "speedy_sam")).to_contain_text(VIEWERS)
+    expect(follow(page, "chill_chess")).to_contain_text("ChillChess")
+    expect(follow(page, "cool_user")).to_have_count(0)
+    assert page.locator("iframe").count() == 0
+    log.assert_clean()
+
+
+def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
+        open_page, app_url, pusher_client, redis_client):
+    earlier = event("channel.update", "cool_user", "Cool_User",
+                    "Cool_User updated the stream: Best Stream Ever (Fortnite)",
+                    title="Best Stream Ever", category_name="Fortnite")
+    add_recent_event(redis_client, earlier, 3600)
+    page, log = open_page()
+    log_in(page, app_url)
+    page.goto(app_url + "/watch/cool_user")
+    expect(page.get_by_test_id("streamer-name")).to_have_text("Cool_User")
+    video = page.get_by_test_id("video")
+    chat = page.get_by_test_id("chat")
+    expect(video).to_have_attribute(
+        "src", "https://player.twitch.tv/?channel=cool_user&parent=localhost")
+    expect(chat).to_have_attribute(
+        "src", "https://www.twitch.tv/embed/cool_user/chat?parent=localhost")
+    box = video.bounding_box()
+    assert box["width"] >= 400 and box["height"] >= 300, box
+    expect(page.get_by_test_id("live-badge")).to_have_text("Offline")
+    expect(page.get_by_test_id("status-title")).to_have_text("Best Stream Ever")
+    expect(page.get_by_test_id("status-details")).to_have_text("Fortnite")
+    expect(feed(page)).to_have_text([earlier["message"]])
+    connected(page, "cool_user")
+
+    message = "Cool_User went live: Speedrun night (Celeste)"
+    started = time.monotonic()
+    pusher_client.trigger("cool_user", "stream.online", event(
+        "stream.online", "cool_user", "Cool_User", message, title="Speedrun night",
+        category_name="Celeste", started_at="2026-11-27T18:00:00Z"))
+    expect(feed(page).first).to_have_text(message, timeout=EVENT_DEADLINE_MS)
+    assert time.monotonic() - started < EVENT_DEADLINE_MS / 1000
+    item = page.get_by_test_id("feed").locator("li").first
+    expect(item).to_have_attribute("data-type", "stream.online")
+    expect(item.locator(".badge")).to_have_text("Live")
+    expect(item.locator("time")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"))
+    expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
+    expect(page.get_by_test_id("status-title")).to_have_text("Speedrun night")
+    expect(page.get_by_test_id("status-details")).to_contain_text("Celeste")
+    expect(page.get_by_test_id("status-details")).to_contain_text("live since")
+
+    pusher_client.trigger("cool_user", "channel.update", event(
+        "channel.update", "cool_user", "Cool_User", "Cool_User updated the stream: Finals (Chess)",
+        title="Finals", category_name="Chess"))
+    expect(page.get_by_test_id("status-title")).to_have_text("Finals",
+                                                            timeout=EVENT_DEADLINE_MS)
+    expect(page.get_by_test_id("status-details")).to_contain_text("Chess")
+    pusher_client.trigger("cool_user", "stream.offline", event(
+        "stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"))
+    expect(page.get_by_test_id("live-badge")).to_have_text("Offline", timeout=EVENT_DEADLINE_MS)
+    # What Pusher's dashboard sends shows too: any event with a message.
+    pusher_client.trigger("cool_user", "my-event", {"message": "hello from the dashboard"})
+    expect(feed(page).first).to_have_text("hello from the dashboard", timeout=EVENT_DEADLINE_MS)
+    pusher_client.trigger("cool_user", "no-message", {"text": "not for the feed"})
+    pusher_client.trigger("cool_user", "my-event", {"message": "after the one without"})
+    expect(feed(page).first).to_have_text("after the one without", timeout=EVENT_DEADLINE_MS)
+    expect(feed(page)).to_have_count(6)
+    log.assert_clean()
+
+
+def test_text_from_twitch_is_shown_literally_and_runs_nothing(
+        open_page, app_url, pusher_client, redis_client, twitch_emulator):
+    twitch_emulator.control("update", login="speedy_sam", title=XSS, category="Just Chatting")
+    add_recent_event(redis_client, event(
+        "channel.update", "speedy_sam", "SpeedySam",
+        f"SpeedySam updated the stream: {XSS} (Just Chatting)"), 3600)
+    page, log = open_page()
+    log_in(page, app_url)
+    expect(follow(page, "speedy_sam")).to_contain_text(XSS)
+    page.get_by_label("Streamer").fill("speedy_sam")
+    page.get_by_role("button", name="Stream").click()
+    expect(page.get_by_test_id("status-title")).to_have_text(XSS)
+    expect(feed(page).first).to_have_text(f"SpeedySam updated the stream: {XSS} (Just Chatting)")
+    connected(page, "speedy_sam")
+    message = f"SpeedySam updated the stream: {XSS} <script>alert(2)</script>"
+    pusher_client.trigger("speedy_sam", "channel.update", event(
+        "channel.update", "speedy_sam", "SpeedySam", message,
+        title=f"{XSS} <b>bold</b>", category_name="<i>Chatting</i>"))
+    expect(feed(page).first).to_have_text(message, timeout=EVENT_DEADLINE_MS)
+    expect(page.get_by_test_id("status-title")).to_have_text(f"{XSS} <b>bold</b>")
+    expect(page.get_by_test_id("status-details")).to_contain_text("<i>Chatting</i>")
+    page.wait_for_timeout(300)
+    assert page.locator('img[src="x"], #app script, #app b, #app i').count() == 0
+    log.assert_clean()
+
+
+def test_switching_streamer_leaves_the_old_channel(open_page, app_url, pusher_client):
+    page, log = open_page()
+    log_in(page, app_url)
+    page.get_by_label("Streamer").fill("cool_user")
+    page.keyboard.press("Enter")
+    page.wait_for_url(app_url + "/watch/cool_user")
+    connected(page, "cool_user")
+    assert pusher_client.channel_info("cool_user")["occupied"]
+
+    follow(page, "speedy_sam").click()
+    page.wait_for_url(app_url + "/watch/speedy_sam")
+    expect(page.get_by_test_id("streamer-name")).to_have_text("SpeedySam")
+    expect(page.get_by_test_id("video")).to_have_attribute(
+        "src", "https://player.twitch.tv/?channel=speedy_sam&parent=localhost")
+    expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
+    expect(page.get_by_test_id("status-details")).to_contain_text(VIEWERS)
+    expect(page.get_by_test_id("status-details")).to_contain_text("live since")
+    expect(page.get_by_label("Streamer")).to_have_value("speedy_sam")
+    expect(follow(page, "speedy_sam")).to_have_attribute("aria-current", "true")
+    connected(page, "speedy_sam")
+    deadline = time.monotonic() + 5
+    while pusher_client.channel_info("cool_user")["occupied"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pusher_client.channel_info("cool_user")["occupied"]
+    assert pusher_client.channel_info("speedy_sam")["occupied"]
+
+    pusher_client.trigger("cool_user", "channel.update", event(
+        "channel.update", "cool_user", "Cool_User", "old channel: must not show"))
+    pusher_client.trigger("speedy_sam", "channel.update", event(
+        "channel.update", "speedy_sam", "SpeedySam", "new channel: shows"))
+    expect(feed(page).first).to_have_text("new channel: shows", timeout=EVENT_DEADLINE_MS)
+    page.wait_for_timeout(500)
+    expect(feed(page)).to_have_text(["new channel: shows"])
+    assert len(log.sockets) == 1, log.sockets
+
+    page.go_back()
+    page.wait_for_url(app_url + "/watch/cool_user")
+    expect(page.get_by_test_id("streamer-name")).to_have_text("Cool_User")
+    assert len(log.sockets) == 1, log.sockets
+    log.assert_clean()
+
+
+def test_bad_names_are_explained_and_keep_the_current_stream(open_page, app_url):
+    page, log = open_page()
+    log_in(page, app_url)
+    page.goto(app_url + "/watch/cool_user")
+    expect(page.get_by_test_id("streamer-name")).to_have_text("Cool_User")
+    name = page.get_by_label("Streamer")
+    name.fill("ab")
+    page.get_by_role("button", name="Stream").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "a Twitch name is 4 to 25 letters, digits or underscores")
+    name.fill("nobody_here")
+    page.get_by_role("button", name="Stream").click()
+    expect(page.get_by_role("alert")).to_have_text("no Twitch channel named nobody_here")
+    expect(page.get_by_test_id("streamer-name")).to_have_text("Cool_User")
+    assert page.url == app_url + "/watch/cool_user"
+    log.errors = [e for e in log.errors if "status of 400" not in e and "status of 404" not in e]
+    log.assert_clean()
+
+
+def test_log_out_ends_the_session(open_page, app_url):
+    page, log = open_page()
+    log_in(page, app_url)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(app_url + "/?message=logged-out")
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
+    page.goto(app_url + "/watch/cool_user")
+    page.wait_for_url(app_url + "/?message=login")
+    log.assert_clean()
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(1280, 900, "watch.png"),
+                                                       (360, 780, "watch-360.png")])
+def test_screenshot_of_the_watch_page(open_page, app_url, pusher_client, artifacts,
+                                      width, height, name):
+    page, log = open_page(width, height)
+    log_in(page, app_url)
+    page.goto(app_url + "/watch/cool_user")
+    connected(page, "cool_user")
+    pusher_client.trigger("cool_user", "stream.online", event(
+        "stream.online", "cool_user", "Cool_User",
+        "Cool_User went live: Best Stream Ever (Fortnite)", title="Best Stream Ever",
+        category_name="Fortnite", started_at=datetime.now(UTC).isoformat()))
+    expect(page.get_by_test_id("live-badge")).to_have_text("LIVE", timeout=EVENT_DEADLINE_MS)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(artifacts / name), full_page=True)
+    assert (artifacts / name).stat().st_size > 10_000
+    log.assert_clean()
+
+
+def test_connection_indicator_follows_the_pusher_connection(
+        open_page, app_url, pusher_client, pusher_server):
+    page, log = open_page()
+    log_in(page, app_url)
+    page.goto(app_url + "/watch/cool_user")
+    connected(page, "cool_user")
+    indicator = page.get_by_test_id("connection")
+    expect(indicator).to_have_text("Connected")
+    pusher_server.stop()
+    try:
+        expect(indicator).to_have_attribute("data-state", "reconnecting")
+        expect(indicator).to_have_text("Reconnecting…")
+        expect(indicator).to_have_attribute("data-channel", "")
+    finally:
+        pusher_server.start()
+    # Back on the channel without a reload: events arrive again.
+    connected(page, "cool_user", timeout=30_000)
+    pusher_client.trigger("cool_user", "my-event", {"message": "after the reconnect"})
+    expect(feed(page).first).to_have_text("after the reconnect", timeout=EVENT_DEADLINE_MS)
+    log.errors = [e for e in log.errors if "WebSocket" not in e]
+    log.assert_clean()
