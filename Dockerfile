@@ -1,3 +1,11 @@
+# The front end is built with Node, then served by the Python image.
+FROM node:20-slim AS frontend
+WORKDIR /app/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend ./
+RUN npm run build
+
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -8,6 +16,7 @@ COPY worker worker
 COPY emulators emulators
 COPY scripts scripts
 COPY gunicorn.conf.py Procfile ./
+COPY --from=frontend /app/web/dist web/dist
 RUN pip install -c requirements.lock . && useradd --create-home app
 USER app
 EXPOSE 8000
