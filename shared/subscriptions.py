@@ -134,7 +134,8 @@ class Subscriptions:
                 with self.lock(lease["broadcaster_id"]):
                     current = get_lease(self.redis, lease["broadcaster_id"])
                     if current:
-                        save_lease(self.redis, extend(current, self.settings.lease_grace_seconds, now))
+                        grace = self.settings.lease_grace_seconds
+                        save_lease(self.redis, extend(current, grace, now))
                         renewed.append(lease["login"])
                 if current and missing_subscriptions(current, self.renew_before):
                     self.ensure({"id": current["broadcaster_id"], "login": current["login"],

@@ -48,7 +48,8 @@ def watch():
     if not isinstance(name, str) or not LOGIN.fullmatch(name.strip()):
         return json_error(400, "a Twitch name is 4 to 25 letters, digits or underscores")
     login = name.strip().lower()
-    user = cached(client, f"sev:cache:user:{login}", USER_TTL, lambda: twitch().user_by_login(login))
+    user = cached(client, f"sev:cache:user:{login}", USER_TTL,
+                  lambda: twitch().user_by_login(login))
     if user is None:
         return json_error(404, f"no Twitch channel named {login}")
     problem = hold_subscriptions(user)

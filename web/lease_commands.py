@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from shared.leases import all_leases, lease_for_login
 from shared.twitch import TwitchClient, eventsub_cost
 
-leases_group = AppGroup("leases", help="Inspect and manage the streamers we hold subscriptions for.")
+leases_group = AppGroup("leases", help="The streamers we hold subscriptions for.")
 
 
 @leases_group.command("list")

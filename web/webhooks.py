@@ -71,7 +71,8 @@ def enqueue(body: bytes, message_id: str):
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return reject(400, "body is not UTF-8", message_id)
-    forwarded = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
+    forwarded = {name: request.headers[name] for name in FORWARDED_HEADERS
+                 if name in request.headers}
     try:
         current_app.extensions["celery"].send_task(
             INGEST_EVENTSUB, args=(forwarded, text), argsrepr=f"({message_id!r}, ...)"

@@ -46,12 +46,10 @@ def ingest_eventsub(self, headers: dict, body: str) -> None:
                 payload, message_id, headers[MESSAGE_TIMESTAMP], known_channel(payload)
             )
     except (ValueError, KeyError, TypeError) as error:
-        reason = f"unusable EventSub message: {error}"
-        logger.error("dead-lettered message %s: %s", message_id, reason)
-        add_dead_letter(client, "ingest", {"headers": headers, "body": body}, reason)
+        dead_letter_message("ingest", message_id, headers, body,
+                            f"unusable EventSub message: {error}")
         return
-    if not claim(client, seen_message_key(message_id), self.request.id):
-        logger.info("dropped duplicate message %s", message_id)
+    if not first_delivery(message_id, self.request.id):
         return
     if headers.get(MESSAGE_TYPE) == REVOCATION:
         record_revocation(client, revocation)
@@ -59,6 +57,20 @@ def ingest_eventsub(self, headers: dict, body: str) -> None:
         handle_revocation(revocation, message_id)
         return
     record_and_publish(event, self.request.id)
+
+
+def dead_letter_message(kind: str, message_id: str, headers: dict, body: str, reason: str):
+    """Keep a message no worker can use, with why, for an operator to replay after a fix."""
+    logger.error("dead-lettered message %s: %s", message_id, reason)
+    add_dead_letter(redis_client(), kind, {"headers": headers, "body": body}, reason)
+
+
+def first_delivery(message_id: str, task_id: str) -> bool:
+    """Claim a message id for this task; False (and logged) for a duplicate."""
+    if claim(redis_client(), seen_message_key(message_id), task_id):
+        return True
+    logger.info("dropped duplicate message %s", message_id)
+    return False
 
 
 def record_and_publish(event: dict, task_id: str) -> None:

@@ -11,11 +11,10 @@ from celery import shared_task
 from shared.eventsub import format_eventsub_timestamp
 from shared.leases import get_lease
 from shared.queues import INGEST_WEBSUB
-from shared.store import add_dead_letter, claim, seen_message_key
 from shared.websub import LINK, NOTIFICATION_ID, NOTIFICATION_TIMESTAMP, events_from_streams
 from shared.websub import topic_from_link, topic_user_id
 from worker.context import redis_client
-from worker.ingest import record_and_publish
+from worker.ingest import dead_letter_message, first_delivery, record_and_publish
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +43,10 @@ def ingest_websub(self, headers: dict, body: str) -> None:
         events = events_from_streams(payload, lease, client.hgetall(state_key), message_id,
                                      timestamp)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        reason = f"unusable WebSub notification: {error}"
-        logger.error("dead-lettered message %s: %s", message_id, reason)
-        add_dead_letter(client, "websub", {"headers": headers, "body": body}, reason)
+        dead_letter_message("websub", message_id, headers, body,
+                            f"unusable WebSub notification: {error}")
         return
-    if not claim(client, seen_message_key(message_id), self.request.id):
-        logger.info("dropped duplicate message %s", message_id)
+    if not first_delivery(message_id, self.request.id):
         return
     for event in events:
         record_and_publish(event, self.request.id)
