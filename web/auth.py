@@ -21,10 +21,16 @@ from authlib.integrations.flask_client import OAuth
 from flask import (Blueprint, Flask, abort, current_app, g, redirect, request,
                    session, url_for)
 
-from shared.twitch import make_session
-from shared.twitch_auth import TIMEOUT, TwitchError, error_for, unreachable
+from shared.twitch_auth import TIMEOUT, TwitchError, error_for
 from web import sessions
 from web.errors import json_error
+from web.user_tokens import (
+    display_name,
+    refresh_tokens,
+    revoke_token,
+    token_record,
+    validate_token,
+)
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -71,7 +77,7 @@ def callback():
     if request.args.get("error"):
         return _back("denied" if request.args["error"] == "access_denied" else "failed")
     try:
-        tokens = _token_record(current_app.extensions["twitch_login"].authorize_access_token())
+        tokens = token_record(current_app.extensions["twitch_login"].authorize_access_token())
         answer = validate_token(tokens["access_token"])
     except MismatchingStateError:
         return _back("state")
@@ -82,7 +88,7 @@ def callback():
     if answer is None:
         return _back("failed")
     user = {"id": answer["user_id"], "login": answer["login"]}
-    user["display_name"] = _display_name(tokens["access_token"], user)
+    user["display_name"] = display_name(tokens["access_token"], user)
     session.clear()
     session.regenerate()
     session.update(user=user, twitch=tokens, validated_at=time.time())
@@ -133,44 +139,6 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def validate_token(token: str) -> dict | None:
-    """Twitch's ``/validate`` answer for a user token of this app; None when refused."""
-    settings = current_app.config["SETTINGS"]
-    response = _call("GET", f"{settings.twitch_auth_url}/validate",
-                     headers={"Authorization": f"OAuth {token}"})
-    if response.status_code == 401:
-        return None
-    if not response.ok:
-        raise error_for(response, hide=(token,))
-    answer = response.json()
-    ours = answer.get("client_id") == settings.twitch_client_id and answer.get("user_id")
-    return answer if ours else None
-
-
-def refresh_tokens(refresh_token: str) -> dict | None:
-    """New tokens from the refresh-token grant; None when Twitch refuses the refresh token."""
-    settings = current_app.config["SETTINGS"]
-    response = _call("POST", f"{settings.twitch_auth_url}/token", data={
-        "grant_type": "refresh_token", "refresh_token": refresh_token,
-        "client_id": settings.twitch_client_id, "client_secret": settings.twitch_client_secret})
-    hide = (refresh_token, settings.twitch_client_secret)
-    if 400 <= response.status_code < 500:
-        log.info("Twitch refused a refresh token: %s", error_for(response, hide))
-        return None
-    if not response.ok:
-        raise error_for(response, hide)
-    return _token_record(response.json(), refresh_token)
-
-
-def revoke_token(token: str) -> None:
-    """Revoke a user access token at Twitch; one Twitch no longer knows counts as revoked."""
-    settings = current_app.config["SETTINGS"]
-    response = _call("POST", f"{settings.twitch_auth_url}/revoke",
-                     data={"client_id": settings.twitch_client_id, "token": token})
-    if not response.ok and response.status_code != 400:
-        raise error_for(response, hide=(token,))
 
 
 def _checked_user() -> dict | None:
@@ -230,35 +198,6 @@ def _due(data) -> bool:
     now = time.time()
     return (now >= data["twitch"]["expires_at"] - EXPIRY_MARGIN
             or now - data.get("validated_at", 0) >= VALIDATE_EVERY)
-
-
-def _token_record(answer: dict, refresh_token: str = "") -> dict:
-    """The tokens we keep from a token answer, whose ``scope`` Twitch sends as a list."""
-    scope = answer.get("scope") or []
-    return {"access_token": answer["access_token"],
-            "refresh_token": answer.get("refresh_token") or refresh_token,
-            "expires_at": int(time.time()) + int(answer.get("expires_in") or 0),
-            "scopes": scope.split() if isinstance(scope, str) else list(scope)}
-
-
-def _display_name(token: str, user: dict) -> str:
-    settings = current_app.config["SETTINGS"]
-    try:
-        response = _call("GET", f"{settings.twitch_api_url}/users", params={"id": user["id"]},
-                         headers={"Authorization": f"Bearer {token}",
-                                  "Client-Id": settings.twitch_client_id})
-        found = response.json().get("data") if response.ok else None
-    except (TwitchError, ValueError):
-        found = None
-    return (found[0].get("display_name") if found else None) or user["login"]
-
-
-def _call(method: str, url: str, **kwargs) -> requests.Response:
-    try:
-        with make_session() as http:
-            return http.request(method, url, timeout=TIMEOUT, **kwargs)
-    except requests.RequestException as error:
-        raise unreachable(error) from error
 
 
 def _raise_twitch_errors(client) -> None:
