@@ -65,10 +65,11 @@ def channel_state_key(broadcaster_id: str) -> str:
     return f"sev:channel:{broadcaster_id}"
 
 
-def remember_channel_state(client: redis.Redis, event: dict, ttl: int) -> None:
-    """Record title and category from a ``channel.update`` event."""
-    key = channel_state_key(event["broadcaster"]["id"])
-    state = {name: event.get(name) or "" for name in ("title", "category_name")}
+def remember_channel_state(client: redis.Redis, broadcaster_id: str, title: str,
+                           category_name: str, ttl: int) -> None:
+    """Record a channel's title and category (from ``channel.update`` or Helix)."""
+    key = channel_state_key(broadcaster_id)
+    state = {"title": title or "", "category_name": category_name or ""}
     with client.pipeline() as pipe:
         pipe.hset(key, mapping=state)
         pipe.expire(key, ttl)

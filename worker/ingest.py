@@ -83,7 +83,8 @@ def record_and_publish(event: dict, task_id: str) -> None:
         return
     ttl = settings().recent_events_ttl
     if event["type"] == CHANNEL_UPDATE:
-        remember_channel_state(client, event, ttl)
+        remember_channel_state(client, event["broadcaster"]["id"], event["title"],
+                               event["category_name"], ttl)
     add_recent_event(client, event, ttl)
     deliver(event)
 

@@ -11,9 +11,10 @@ from shared.events import unavailable_event
 from shared.eventsub import format_eventsub_timestamp
 from shared.leases import get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
-from shared.store import occupied_channels
+from shared.store import occupied_channels, remember_channel_state
 from shared.subscriptions import FINAL, RECREATABLE
-from worker.context import pusher_client, redis_client, subscriptions, twitch_client
+from shared.twitch_auth import TwitchError
+from worker.context import pusher_client, redis_client, settings, subscriptions, twitch_client
 from worker.publish import deliver
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,20 @@ def ensure_subscriptions(broadcaster: dict) -> None:
     lease = subscriptions().ensure(broadcaster)
     if any(h["status"] == PENDING for h in lease["subscriptions"].values()):
         check_lease.apply_async((broadcaster["id"],), countdown=VERIFICATION_CHECK_SECONDS)
+    seed_channel_state(broadcaster["id"])
+
+
+def seed_channel_state(broadcaster_id: str) -> None:
+    """Learn the channel's title and category now, so that its next ``stream.online``
+    (which carries neither) reads "X went live: title (category)"."""
+    try:
+        channel = twitch_client().channel_information(broadcaster_id)
+    except TwitchError as error:
+        logger.warning("cannot look up channel %s: %s", broadcaster_id, error)
+        return
+    if channel:
+        remember_channel_state(redis_client(), broadcaster_id, channel.get("title", ""),
+                               channel.get("game_name", ""), settings().recent_events_ttl)
 
 
 @shared_task(name="maintenance.check_lease", bind=True, acks_late=True, max_retries=None)

@@ -53,6 +53,13 @@ def test_watching_holds_three_enabled_subscriptions_and_events_flow(stack, twitc
                        message="the lease never saw the subscriptions enabled")
     assert {h["id"] for h in lease["subscriptions"].values()} == {s["id"] for s in held}
 
+    twitch("go-live", login="cool_user")  # title and category as they were: no channel.update
+    name, data = subscriber.next(timeout=15)
+    assert name == "stream.online"
+    assert data["message"] == "Cool_User went live: Best Stream Ever (Fortnite)"
+    twitch("go-offline", login="cool_user")
+    assert subscriber.next(timeout=15)[0] == "stream.offline"
+
     twitch("go-live", login="cool_user", title="Speedrun <b>any%</b>", category="Celeste")
     name, data = subscriber.next(timeout=15)
     assert name == "channel.update"

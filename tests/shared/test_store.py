@@ -30,8 +30,7 @@ def test_storing_an_event_twice_keeps_one_copy(redis_client):
 
 
 def test_channel_state_round_trip(redis_client):
-    update = {**event(1), "title": "T", "category_name": "C"}
-    store.remember_channel_state(redis_client, update, ttl=60)
+    store.remember_channel_state(redis_client, "1", "T", "C", ttl=60)
     assert store.channel_state(redis_client, "1") == {"title": "T", "category_name": "C"}
     assert store.channel_state(redis_client, "2") == {}
 
