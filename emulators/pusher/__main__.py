@@ -6,13 +6,11 @@ import argparse
 import asyncio
 import dataclasses
 import logging
-import signal
 import sys
-
-from aiohttp import web
 
 from emulators.pusher.config import Config, load_config
 from emulators.pusher.server import create_app
+from emulators.serving import serve_until_stopped
 
 log = logging.getLogger("emulators.pusher")
 
@@ -33,22 +31,13 @@ def parse_args(argv: list[str] | None, config: Config) -> Config:
 
 async def serve(config: Config) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly."""
-    runner = web.AppRunner(create_app(config), access_log=None, handle_signals=False)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, config.host, config.port).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        host, port = runner.addresses[0][:2]
+
+    def announce(host: str, port: int) -> None:
         log.info("listening on http://%s:%d (WebSocket ws://%s:%d/app/%s) for app %s%s",
                  host, port, host, port, config.key, config.app_id,
                  f", webhooks to {config.webhook_url}" if config.webhook_url else "")
-        await stop.wait()
-        log.info("shutting down")
-    finally:
-        await runner.cleanup()
+
+    await serve_until_stopped(create_app(config), config.host, config.port, announce, log)
 
 
 def main(argv: list[str] | None = None) -> int:

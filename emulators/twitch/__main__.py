@@ -10,11 +10,9 @@ import argparse
 import asyncio
 import dataclasses
 import logging
-import signal
 import sys
 
-from aiohttp import web
-
+from emulators.serving import serve_until_stopped
 from emulators.twitch.config import Config, load_config
 from emulators.twitch.roster import RosterError, load_records
 from emulators.twitch.server import create_app
@@ -41,22 +39,14 @@ def parse_args(argv: list[str] | None, config: Config) -> Config:
 
 async def serve(config: Config, records: list[dict]) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly."""
-    runner = web.AppRunner(create_app(config, records), handle_signals=False)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, config.host, config.port).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        host, port = runner.addresses[0][:2]
+
+    def announce(host: str, port: int) -> None:
         log.info("Twitch emulator listening on http://%s:%d (OAuth /oauth2, Helix /helix, "
                  "controls /_emulator) for client %s with %d users",
                  host, port, config.client_id, len(records))
-        await stop.wait()
-        log.info("shutting down")
-    finally:
-        await runner.cleanup()
+
+    await serve_until_stopped(create_app(config, records), config.host, config.port, announce,
+                              log)
 
 
 def main(argv: list[str] | None = None) -> int:
