@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import pusher
 import pytest
 
-from scripts.processes import free_port, wait_until
+from scripts.processes import Process, free_port, wait_until
 from websockets.sync.client import ClientConnection, connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -75,32 +75,17 @@ def run_emulator(use_flags: bool = True, **env: str) -> Iterator[Emulator]:
         command += ["--host", "127.0.0.1", "--port", str(port)]
     else:
         environ.update(PUSHER_EMULATOR_HOST="127.0.0.1", PUSHER_EMULATOR_PORT=str(port))
-    log_fd, log_path = tempfile.mkstemp(prefix="pusher-emulator-", suffix=".log")
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=environ, stdout=log_fd,
-                               stderr=subprocess.STDOUT)
-    os.close(log_fd)
-    emulator = Emulator(port=port, process=process, log_path=log_path)
+    log_dir = Path(tempfile.mkdtemp(prefix="pusher-emulator-"))
+    process = Process("pusher", command, environ, log_dir, port)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"emulator exited early:\n{emulator.log()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"emulator never listened on {port}:\n{emulator.log()}")
-            time.sleep(0.02)
-        yield emulator
+        try:
+            process.start(ready_timeout=15)
+        except (RuntimeError, AssertionError) as error:
+            pytest.fail(f"{error}\n{process.log()}")
+        yield Emulator(port=port, process=process.popen, log_path=str(process.log_path))
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        with contextlib.suppress(OSError):
-            os.unlink(log_path)
+        process.stop()
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import html
 import json
 import os
 import re
-import socket
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from scripts.processes import free_port, wait_until
+from scripts.processes import Process, free_port, wait_until
 import requests
 
 from shared.eventsub import (
@@ -124,31 +124,18 @@ def run_twitch(*args: str, **env: str) -> Iterator[Twitch]:
     environ.update(TWITCH_CLIENT_ID=CLIENT_ID, TWITCH_CLIENT_SECRET=CLIENT_SECRET,
                    TWITCH_EMULATOR_CALLBACK_TIMEOUT="2", PYTHONPATH=str(REPO_ROOT),
                    PYTHONUNBUFFERED="1", **env)
-    log_fd, log_path = tempfile.mkstemp(prefix="twitch-emulator-", suffix=".log")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulators.twitch", "--host", "127.0.0.1", "--port", str(port),
-         *args], cwd=REPO_ROOT, env=environ, stdout=log_fd, stderr=subprocess.STDOUT)
-    os.close(log_fd)
-    twitch = Twitch(f"http://127.0.0.1:{port}", process, log_path)
+    log_dir = Path(tempfile.mkdtemp(prefix="twitch-emulator-"))
+    process = Process("twitch", [sys.executable, "-m", "emulators.twitch", "--host", "127.0.0.1",
+                                 "--port", str(port), *args], environ, log_dir, port)
     try:
-        def answers() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"emulator exited early:\n{twitch.log()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                return True
-            return False
-        wait_until(answers, 15, "the emulator to listen")
-        yield twitch
+        try:
+            process.start(ready_timeout=15)
+        except (RuntimeError, AssertionError) as error:
+            pytest.fail(f"{error}\n{process.log()}")
+        yield Twitch(f"http://127.0.0.1:{port}", process.popen, str(process.log_path))
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        with contextlib.suppress(OSError):
-            os.unlink(log_path)
+        process.stop()
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 @dataclass
