@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scripts.bench_clients import burst, steady
+from scripts.bench_clients import burst, steady, write_signed_requests
 from scripts.stack import Stack
 
 WRK_SCRIPT = Path(__file__).with_name("bench_webhooks.lua")
@@ -58,8 +58,6 @@ def main(argv=None) -> None:
 
 def acknowledgement(stack: Stack, args, tmp: Path) -> None:
     """Phase 1: wrk against the webhook and the trivial endpoint."""
-    from scripts.bench_clients import write_signed_requests
-
     requests_file = tmp / "requests.tsv"
     write_signed_requests(stack, requests_file, count=args.ack_seconds * 4000)
     base = f"http://127.0.0.1:{stack.web_port}"

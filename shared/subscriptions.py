@@ -24,7 +24,7 @@ from shared.leases import (
     save_lease,
 )
 from shared.settings import Settings
-from shared.twitch import TwitchClient, eventsub_cost
+from shared.twitch import TwitchClient, eventsub_budget_spent
 from shared.twitch_auth import SubscriptionExists, TooManySubscriptions, TwitchError, TwitchNotFound
 from shared.websub import remember_request, topic_for
 
@@ -72,8 +72,8 @@ class Subscriptions:
         """Create one subscription, or adopt ours if Twitch says it exists."""
         if kind == WEBSUB:
             return self.websub("subscribe", broadcaster_id)
-        cost = eventsub_cost(self.redis)
-        if cost and int(cost["total_cost"]) >= int(cost["max_total_cost"]):
+        cost = eventsub_budget_spent(self.redis)
+        if cost:
             raise BudgetExceeded(f"EventSub budget spent ({cost['total_cost']} of "
                                  f"{cost['max_total_cost']}); release a streamer first")
         try:

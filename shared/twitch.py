@@ -64,6 +64,12 @@ def eventsub_cost(redis_client: redis.Redis) -> dict:
     return {name: int(value) for name, value in redis_client.hgetall(EVENTSUB_COST).items()}
 
 
+def eventsub_budget_spent(redis_client: redis.Redis) -> dict | None:
+    """The budget figures when Twitch's last answer showed the cost budget spent, else None."""
+    cost = eventsub_cost(redis_client)
+    return cost if cost and cost["total_cost"] >= cost["max_total_cost"] else None
+
+
 class TwitchClient:
     """Helix with the app access token. Use one per process or thread."""
 

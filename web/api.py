@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from shared.leases import lease_for_login, missing_subscriptions, touch_lease
 from shared.store import cached, over_rate_limit, recent_events
-from shared.twitch import TwitchClient, eventsub_cost
+from shared.twitch import TwitchClient, eventsub_budget_spent
 from shared.twitch_auth import TwitchError, TwitchUnavailable
 from web.auth import current_user, from_our_site, login_required, user_access_token
 from web.errors import json_error
@@ -97,8 +97,7 @@ def hold_subscriptions(user: dict):
     if lease and not missing_subscriptions(lease):
         touch_lease(client, user["login"], settings.lease_grace_seconds)
         return None
-    cost = eventsub_cost(client)
-    if lease is None and cost and int(cost["total_cost"]) >= int(cost["max_total_cost"]):
+    if lease is None and eventsub_budget_spent(client):
         return json_error(503, "this server follows as many streamers as Twitch allows; "
                                "try again when someone stops watching")
     current_app.extensions["celery"].send_task(

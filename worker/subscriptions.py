@@ -9,7 +9,7 @@ from celery import shared_task
 
 from shared.events import unavailable_event
 from shared.eventsub import format_eventsub_timestamp
-from shared.leases import get_lease, lease_for_login, save_lease
+from shared.leases import PENDING, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
 from shared.store import occupied_channels, remember_channel_state
 from shared.subscriptions import FINAL, RECREATABLE
@@ -18,7 +18,6 @@ from worker.context import pusher_client, redis_client, settings, subscriptions,
 from worker.publish import deliver
 
 logger = logging.getLogger(__name__)
-PENDING = "webhook_callback_verification_pending"
 
 
 VERIFICATION_CHECKS = 10

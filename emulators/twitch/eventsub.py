@@ -9,7 +9,7 @@ from aiohttp import web
 
 from emulators.twitch import notify
 from emulators.twitch.delivery import OUTBOX
-from emulators.twitch.helix import Problem, authenticate, paginate
+from emulators.twitch.helix import Problem, authenticate, json_body, paginate
 from emulators.twitch.state import STATE
 from emulators.twitch.subscriptions import SUPPORTED, Subscription, of_client, total_cost
 
@@ -24,7 +24,7 @@ async def create(request: web.Request) -> web.Response:
     if not token.is_app:
         raise Problem(400, "auth must use app access token to create webhook subscription")
     state = request.app[STATE]
-    sub = _parse(await _json(request), token.client_id)
+    sub = _parse(await json_body(request), token.client_id)
     if state.roster.find(user_id=sub.broadcaster_id) is None:
         raise Problem(400, "The user specified in the condition object does not exist")
     mine = [s for s in of_client(state, token.client_id) if s.active]
@@ -88,14 +88,6 @@ async def delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def _json(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise Problem(400, "Invalid JSON body") from None
-    if not isinstance(body, dict):
-        raise Problem(400, "Invalid JSON body")
-    return body
 
 
 def _parse(body: dict, client_id: str) -> Subscription:

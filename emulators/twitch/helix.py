@@ -47,6 +47,17 @@ def authenticate(request: web.Request, *, app: bool = False, user: bool = False)
     return token
 
 
+async def json_body(request: web.Request) -> dict:
+    """The request's JSON object body; 400 as Twitch answers when it is not one."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Problem(400, "Invalid JSON body") from None
+    if not isinstance(body, dict):
+        raise Problem(400, "Invalid JSON body")
+    return body
+
+
 def many(request: web.Request, name: str, maximum: int = 100) -> list[str]:
     """All values of a repeatable query parameter; 400 past ``maximum``."""
     values = [v for v in request.query.getall(name, []) if v]

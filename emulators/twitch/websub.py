@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from emulators.twitch.delivery import OUTBOX, Outbox
-from emulators.twitch.helix import Problem, authenticate, paginate
+from emulators.twitch.helix import Problem, authenticate, json_body, paginate
 from emulators.twitch.leases import MAX_LEASE, Lease, active, topic_user_id
 from emulators.twitch.state import STATE
 
@@ -85,13 +85,7 @@ async def _confirm(outbox: Outbox, lease: Lease, mode: str) -> None:
 
 async def _fields(request: web.Request) -> dict[str, str]:
     if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise Problem(400, "Invalid JSON body") from None
-        if not isinstance(body, dict):
-            raise Problem(400, "Invalid JSON body")
-        return {key: str(value) for key, value in body.items()}
+        return {key: str(value) for key, value in (await json_body(request)).items()}
     return {key: str(value) for key, value in (await request.post()).items()}
 
 
