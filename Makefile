@@ -10,7 +10,7 @@ ASSETS := web/dist/.vite/manifest.json
 help:
 	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
 	@echo "make test   - run the whole test suite"
-	@echo "make bench  - run the webhook pipeline benchmark"
+	@echo "make bench  - run the webhook pipeline benchmark (options: BENCH_ARGS='--link-ms 0,50 --help')"
 	@echo "make flask ARGS='leases list' - an operator command against the running local app"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
 

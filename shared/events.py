@@ -101,6 +101,30 @@ def unavailable_event(lease: dict, reason: str, event_id: str, occurred_at: str)
     return event
 
 
+def revocation_from(payload: dict, headers: dict) -> dict:
+    """What an EventSub revocation tells: which subscription, whose, why and when."""
+    subscription = _subscription(payload)
+    if not subscription.get("status"):
+        raise InvalidPayload("revocation has no subscription status")
+    condition = subscription.get("condition")
+    return {
+        "subscription_id": subscription.get("id"),
+        "type": subscription.get("type"),
+        "broadcaster_id": (condition if isinstance(condition, dict) else {}).get(
+            "broadcaster_user_id"),
+        "reason": subscription["status"],
+        "revoked_at": headers["Twitch-Eventsub-Message-Timestamp"],
+    }
+
+
+def with_channel(event: dict, channel: dict) -> dict:
+    """A ``stream.online`` with the channel's last known title and category, described."""
+    event = {**event, **{name: channel[name] for name in ("title", "category_name")
+                         if channel.get(name)}}
+    event["message"] = describe_event(event)
+    return event
+
+
 def channel_of(event: dict) -> str:
     """The Pusher channel of an event: the broadcaster's login, lowercase."""
     return event["broadcaster"]["login"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime, timedelta, timezone
 
 MESSAGE_ID = "Twitch-Eventsub-Message-Id"
@@ -33,6 +34,7 @@ REVOCATION = "revocation"
 QUEUED_TYPES = frozenset((NOTIFICATION, REVOCATION))
 
 REPLAY_WINDOW = timedelta(minutes=10)
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|z|[+-]\d\d:\d\d)")
 SIGNATURE_PREFIX = "sha256="
 
 
@@ -68,6 +70,22 @@ def is_fresh(timestamp: str, now: datetime | None = None) -> bool:
         return False
     now = now or datetime.now(timezone.utc)
     return abs(now - sent) <= REPLAY_WINDOW
+
+
+def ordering_key(timestamp: str) -> str:
+    """A timestamp rewritten so that plain string order is time order.
+
+    Twitch sends 0 to 9 fractional digits; the key always has nine, in UTC, so
+    ``"…39.5Z"`` sorts after ``"…39.123Z"``. Raises ValueError for a bad timestamp.
+    """
+    match = _RFC3339.fullmatch(timestamp)
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {timestamp[:40]!r}")
+    seconds, fraction, zone = match.groups()
+    if zone not in ("Z", "z", "+00:00"):
+        moment = datetime.fromisoformat(f"{seconds}{zone}").astimezone(timezone.utc)
+        seconds = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{seconds}.{(fraction or '').ljust(9, '0')}Z"
 
 
 def format_eventsub_timestamp(moment: datetime) -> str:

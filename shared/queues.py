@@ -1,29 +1,60 @@
 """The Celery app both sides use: broker, queues, routes and task names.
 
 The web process only sends tasks by name, so it never imports worker code.
+
+The broker is Redis (``REDIS_URL``) unless ``CELERY_BROKER_URL`` names another:
+a ``redis://`` one or RabbitMQ (``amqp://``). On RabbitMQ the queues are quorum
+queues (replicated across a cluster) and countdowns use RabbitMQ's native
+delayed delivery, so a retry waiting for its turn is held by the broker, not
+by a worker.
 """
 
 from __future__ import annotations
 
+import math
+from urllib.parse import urlsplit
+
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from shared.settings import Settings
 
 INGEST_QUEUE = "ingest"
 PUBLISH_QUEUE = "publish"
 MAINTENANCE_QUEUE = "maintenance"
+QUEUES = (INGEST_QUEUE, PUBLISH_QUEUE, MAINTENANCE_QUEUE)
 
 INGEST_EVENTSUB = "ingest.eventsub"
 INGEST_WEBSUB = "ingest.websub"
 PUBLISH_STREAM_EVENT = "publish.stream_event"
 
 
+def is_amqp(broker_url: str) -> bool:
+    """True for a RabbitMQ broker URL (``amqp://`` or ``amqps://``)."""
+    return urlsplit(broker_url).scheme in ("amqp", "amqps")
+
+
+class RabbitCelery(Celery):
+    """Celery for RabbitMQ: every countdown rounded up to whole seconds.
+
+    Native delayed delivery counts whole seconds and refuses a countdown that
+    truncates to 0 (``calculate_routing_key``: "countdown must be a positive
+    number"), and one that truncated down would arrive before its ETA and hold
+    a prefetch slot until then. Rounding up keeps "not before" and avoids both.
+    """
+
+    def send_task(self, name, args=None, kwargs=None, countdown=None, *rest, **options):
+        if countdown is not None and countdown > 0:
+            countdown = math.ceil(countdown)
+        return super().send_task(name, args, kwargs, countdown, *rest, **options)
+
+
 def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Celery:
-    """Build the Celery app: Redis broker, one queue per kind of work, late acks."""
-    app = Celery(name, broker=settings.redis_url, set_as_current=True)
+    """Build the Celery app: one queue per kind of work, late acks, on Redis or RabbitMQ."""
+    broker_url = settings.celery_broker_url
+    amqp = is_amqp(broker_url)
+    app = (RabbitCelery if amqp else Celery)(name, broker=broker_url, set_as_current=True)
     app.conf.update(
-        task_queues=[Queue(INGEST_QUEUE), Queue(PUBLISH_QUEUE), Queue(MAINTENANCE_QUEUE)],
         task_default_queue=MAINTENANCE_QUEUE,
         task_routes={
             "ingest.*": {"queue": INGEST_QUEUE},
@@ -36,17 +67,11 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
         worker_prefetch_multiplier=1,
-        broker_transport="shared.broker:Transport",
+        # Threads: the tasks wait on Twitch and Pusher, and the pump's threads share
+        # the process (a prefork pool would fork it while they run).
+        worker_pool="threads",
+        worker_concurrency=8,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={
-            # A message a dead worker had taken comes back after the visibility
-            # timeout; sweep for such messages often enough to notice soon.
-            "visibility_timeout": settings.broker_visibility_timeout,
-            "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout // 3)),
-            "unacked_restore_throttle": 1,
-            "socket_connect_timeout": 2,
-            "socket_timeout": 5,
-        },
         task_publish_retry_policy={
             "max_retries": 2,
             "interval_start": 0,
@@ -55,4 +80,48 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
         },
         timezone="UTC",
     )
+    app.conf.update(_rabbitmq_settings() if amqp else _redis_settings(settings))
     return app
+
+
+def _redis_settings(settings: Settings) -> dict:
+    """Plain queues on the Redis transport that reuses its clients (``shared.broker``)."""
+    return dict(
+        task_queues=[Queue(name) for name in QUEUES],
+        broker_transport="shared.broker:Transport",
+        broker_transport_options={
+            # A message a dead worker had taken comes back after the visibility
+            # timeout; sweep for such messages often enough to notice soon. A
+            # countdown task is held unacked by the worker while it waits, so
+            # the retry backoff cap stays below the timeout (shared/settings.py).
+            "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout // 3)),
+            "unacked_restore_throttle": 1,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        },
+    )
+
+
+def _rabbitmq_settings() -> dict:
+    """Quorum queues behind topic exchanges, native delayed delivery, publisher confirms.
+
+    A quorum queue is replicated over the cluster; a consumer that dies hands
+    its unacknowledged messages back at once. Quorum queues need per-consumer
+    QoS (global QoS off), which Celery switches to when it detects them
+    (``worker_detect_quorum_queues``); a countdown task would then block a
+    worker slot until its ETA, so countdowns go through native delayed
+    delivery, which needs topic (not direct) exchanges.
+    """
+    quorum = {"x-queue-type": "quorum"}
+    return dict(
+        task_queues=[Queue(name, Exchange(name, type="topic"), routing_key=name,
+                           queue_arguments=quorum) for name in QUEUES],
+        task_default_queue_type="quorum",
+        task_default_exchange_type="topic",
+        worker_detect_quorum_queues=True,
+        broker_native_delayed_delivery_queue_type="quorum",
+        # A publish returns only once RabbitMQ has taken the message.
+        broker_transport_options={"confirm_publish": True},
+        broker_connection_timeout=2,
+    )

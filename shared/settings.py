@@ -51,8 +51,9 @@ OPTIONAL_DEFAULTS = {
     "PUSHER_BROWSER_HOST": "",
     "PUSHER_BROWSER_PORT": "",
     "PUBLISH_MAX_RETRIES": "8",
-    "PUBLISH_RETRY_BACKOFF_MAX": "300",
-    "BROKER_VISIBILITY_TIMEOUT": "3600",
+    "PUBLISH_RETRY_BACKOFF_MAX": "20",
+    "BROKER_VISIBILITY_TIMEOUT": "60",
+    "CELERY_BROKER_URL": "",
     "RECENT_EVENTS_TTL": "604800",
     "LEASE_GRACE_SECONDS": "600",
     "WEBHOOK_TRANSPORT": "eventsub",
@@ -60,6 +61,10 @@ OPTIONAL_DEFAULTS = {
     "LEASE_CHECK_INTERVAL": "60",
     "RECONCILE_INTERVAL": "600",
     "LOG_LEVEL": "INFO",
+    "INTAKE_SHARDS": "8",
+    "PUBLISH_CONCURRENCY": "16",
+    "EVENT_ORDER_WINDOW_MS": "20",
+    "ONLINE_ORDER_WINDOW_MS": "500",
 }
 
 
@@ -69,6 +74,7 @@ class Settings:
 
     app_env: str
     redis_url: str
+    celery_broker_url: str
     secret_key: str
     public_url: str
     twitch_client_id: str
@@ -95,6 +101,10 @@ class Settings:
     lease_check_interval: int
     reconcile_interval: int
     log_level: str
+    intake_shards: int
+    publish_concurrency: int
+    event_order_window_ms: int
+    online_order_window_ms: int
 
     @property
     def callback_url(self) -> str:
@@ -130,9 +140,11 @@ def load_settings(environ=None) -> Settings:
             return defaults[name]
         raise SettingsError(f"{name} is not set (required in production)")
 
-    return Settings(
+    redis_url = _redis_url(get("REDIS_URL"))
+    settings = Settings(
         app_env=app_env,
-        redis_url=_redis_url(get("REDIS_URL")),
+        redis_url=redis_url,
+        celery_broker_url=_broker_url(get("CELERY_BROKER_URL")) or redis_url,
         secret_key=_secret_key(get("SECRET_KEY"), app_env),
         public_url=_public_url(get("PUBLIC_URL"), app_env),
         twitch_client_id=get("TWITCH_CLIENT_ID"),
@@ -165,7 +177,15 @@ def load_settings(environ=None) -> Settings:
         lease_check_interval=_positive("LEASE_CHECK_INTERVAL", get("LEASE_CHECK_INTERVAL")),
         reconcile_interval=_positive("RECONCILE_INTERVAL", get("RECONCILE_INTERVAL")),
         log_level=get("LOG_LEVEL").upper(),
+        intake_shards=_positive("INTAKE_SHARDS", get("INTAKE_SHARDS")),
+        publish_concurrency=_positive("PUBLISH_CONCURRENCY", get("PUBLISH_CONCURRENCY")),
+        event_order_window_ms=_non_negative("EVENT_ORDER_WINDOW_MS",
+                                            get("EVENT_ORDER_WINDOW_MS")),
+        online_order_window_ms=_non_negative("ONLINE_ORDER_WINDOW_MS",
+                                             get("ONLINE_ORDER_WINDOW_MS")),
     )
+    _check_retry_backoff(settings)
+    return settings
 
 
 def load_settings_or_exit(environ=None) -> Settings:
@@ -181,6 +201,25 @@ def _redis_url(value: str) -> str:
     if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
     return value
+
+
+def _broker_url(value: str) -> str:
+    if value and urlsplit(value).scheme not in ("redis", "rediss", "amqp", "amqps"):
+        raise SettingsError(
+            "CELERY_BROKER_URL must be a redis://, rediss://, amqp:// or amqps:// URL")
+    return value
+
+
+def _check_retry_backoff(settings: Settings) -> None:
+    """With a Redis broker a waiting retry is held unacknowledged by the worker; it must
+    come due well within the visibility timeout, or Redis hands it out a second time."""
+    if urlsplit(settings.celery_broker_url).scheme in ("amqp", "amqps"):
+        return  # RabbitMQ holds waiting retries itself (native delayed delivery)
+    if settings.publish_retry_backoff_max * 2 >= settings.broker_visibility_timeout:
+        raise SettingsError(
+            f"PUBLISH_RETRY_BACKOFF_MAX ({settings.publish_retry_backoff_max}) must be less than"
+            f" half of BROKER_VISIBILITY_TIMEOUT ({settings.broker_visibility_timeout}) with a"
+            " Redis broker, or a retry waiting in a worker is delivered twice")
 
 
 def _secret_key(value: str, app_env: str) -> str:
@@ -226,6 +265,12 @@ def _optional_port(name: str, value: str) -> int | None:
 def _positive(name: str, value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name} must be a positive whole number")
+    return int(value)
+
+
+def _non_negative(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise SettingsError(f"{name} must be a whole number (0 or more)")
     return int(value)
 
 

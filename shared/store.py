@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 import redis
 
@@ -46,13 +47,23 @@ def recent_events_key(login: str) -> str:
 
 def add_recent_event(client: redis.Redis, event: dict, ttl: int) -> None:
     """Keep ``event`` among its streamer's last 20; storing it twice is harmless."""
+    with client.pipeline() as pipe:
+        queue_recent_event(pipe, event, ttl)
+        pipe.execute()
+
+
+def queue_recent_event(pipe, event: dict, ttl: int) -> None:
+    """Queue on ``pipe`` the commands that keep ``event`` among its streamer's last
+    20, ordered by the time Twitch gave it."""
     key = recent_events_key(event["broadcaster"]["login"])
     member = json.dumps(event, sort_keys=True, separators=(",", ":"))
-    with client.pipeline() as pipe:
-        pipe.zadd(key, {member: time.time()}, nx=True)
-        pipe.zremrangebyrank(key, 0, -RECENT_EVENTS_KEPT - 1)
-        pipe.expire(key, ttl)
-        pipe.execute()
+    try:
+        score = datetime.fromisoformat(event["occurred_at"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        score = time.time()
+    pipe.zadd(key, {member: score}, nx=True)
+    pipe.zremrangebyrank(key, 0, -RECENT_EVENTS_KEPT - 1)
+    pipe.expire(key, ttl)
 
 
 def recent_events(client: redis.Redis, login: str) -> list[dict]:
@@ -65,20 +76,64 @@ def channel_state_key(broadcaster_id: str) -> str:
     return f"sev:channel:{broadcaster_id}"
 
 
+# Records a channel's title and category unless a newer state (by Twitch's time) is known.
+_RECORD_STATE = """
+local function record_state(key, order_key, title, category, ttl)
+  local known = redis.call('HGET', key, 'order_key')
+  if not known or known < order_key then
+    redis.call('HSET', key, 'order_key', order_key, 'title', title, 'category_name', category)
+    redis.call('EXPIRE', key, ttl)
+  end
+end
+"""
+_REMEMBER_STATE = _RECORD_STATE + "record_state(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
+# Claims an event for its intake entry and, for a channel.update, records the state.
+# KEYS: message claim, stream claim (or the message claim again), channel state.
+# ARGV: owner, claim ttl, ordering key, title, category, state ttl, "1" to record.
+# Answers 1 (new), 0 (message seen by another entry), 2 (stream already online).
+_CLAIM_EVENT = _RECORD_STATE + """
+local function claim(key)
+  if redis.call('SET', key, ARGV[1], 'NX', 'EX', ARGV[2]) then return true end
+  return redis.call('GET', key) == ARGV[1]
+end
+if not claim(KEYS[1]) then return 0 end
+if not claim(KEYS[2]) then return 2 end
+if ARGV[7] == '1' then record_state(KEYS[3], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) end
+return 1
+"""
+CLAIMED, DUPLICATE_MESSAGE, DUPLICATE_STREAM = 1, 0, 2
+
+
+def claim_event(pipe, message_key: str, stream_key: str | None, owner: str,
+                state: tuple[str, str, str, str] | None, state_ttl: int) -> None:
+    """Queue on ``pipe`` the claim of one event (see ``_CLAIM_EVENT``).
+
+    ``state`` is ``(broadcaster id, ordering key, title, category)`` for an
+    event that changes the channel, else None. The pipeline's answer for it is
+    CLAIMED, DUPLICATE_MESSAGE or DUPLICATE_STREAM.
+    """
+    broadcaster_id, order_key, title, category = state or ("", "", "", "")
+    pipe.eval(_CLAIM_EVENT, 3, message_key, stream_key or message_key,
+              channel_state_key(broadcaster_id), owner, CLAIM_TTL, order_key, title or "",
+              category or "", state_ttl, "1" if state else "0")
+
+
 def remember_channel_state(client: redis.Redis, broadcaster_id: str, title: str,
-                           category_name: str, ttl: int) -> None:
-    """Record a channel's title and category (from ``channel.update`` or Helix)."""
-    key = channel_state_key(broadcaster_id)
-    state = {"title": title or "", "category_name": category_name or ""}
-    with client.pipeline() as pipe:
-        pipe.hset(key, mapping=state)
-        pipe.expire(key, ttl)
-        pipe.execute()
+                           category_name: str, ttl: int, order_key: str = "") -> None:
+    """Record a channel's title and category unless a newer state is known.
+
+    ``order_key`` is the state's time as :func:`shared.eventsub.ordering_key`
+    gives it; a Helix lookup passes the time it asked.
+    """
+    client.eval(_REMEMBER_STATE, 1, channel_state_key(broadcaster_id), order_key,
+                title or "", category_name or "", ttl)
 
 
 def channel_state(client: redis.Redis, broadcaster_id: str) -> dict:
     """The last known title and category of a broadcaster (empty if unknown)."""
-    return client.hgetall(channel_state_key(broadcaster_id))
+    state = client.hgetall(channel_state_key(broadcaster_id))
+    state.pop("order_key", None)
+    return state
 
 
 def add_dead_letter(client: redis.Redis, kind: str, payload: dict, reason: str) -> None:

@@ -8,11 +8,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from shared.queues import INGEST_EVENTSUB, INGEST_WEBSUB, PUBLISH_STREAM_EVENT
+from shared import intake
+from shared.queues import PUBLISH_STREAM_EVENT
 from shared.store import add_dead_letter, dead_letters, take_dead_letter
+from shared.websub import LINK, topic_from_link, topic_user_id
 
-REPLAY_TASKS = {"publish": PUBLISH_STREAM_EVENT, "ingest": INGEST_EVENTSUB,
-                "websub": INGEST_WEBSUB}
+INTAKE_KINDS = {"ingest": intake.EVENTSUB, "websub": intake.WEBSUB}
 
 
 @click.group("dead-letters", cls=AppGroup)
@@ -37,19 +38,31 @@ def list_dead_letters(as_json: bool):
 def replay_dead_letters():
     """Queue every dead letter again (publishing retries as usual)."""
     client = current_app.extensions["redis"]
-    celery = current_app.extensions["celery"]
     replayed = 0
     while (letter := take_dead_letter(client)) is not None:
-        task = REPLAY_TASKS[letter["kind"]]
-        payload = letter["payload"]
-        args = (payload,) if letter["kind"] == "publish" else (payload["headers"], payload["body"])
         try:
-            celery.send_task(task, args=args)
+            replay(client, letter)
         except Exception:
             add_dead_letter(client, letter["kind"], payload, letter["reason"])
             raise click.ClickException("queue unavailable; the dead letter was kept")
         replayed += 1
     click.echo(f"replayed {replayed} dead letter(s)")
+
+
+def replay(client, letter: dict) -> None:
+    """Queue one dead letter again: an event for publishing, a message for the intake."""
+    payload = letter["payload"]
+    if letter["kind"] == "publish":
+        current_app.extensions["celery"].send_task(PUBLISH_STREAM_EVENT, args=(payload,))
+        return
+    kind = INTAKE_KINDS[letter["kind"]]
+    body = payload["body"]
+    if kind == intake.WEBSUB:
+        key = topic_user_id(topic_from_link(payload["headers"].get(LINK, "")) or "") or ""
+    else:
+        key = intake.eventsub_partition_key(body.encode())
+    intake.enqueue(client, current_app.config["SETTINGS"].intake_shards, kind,
+                   payload["headers"], body, key)
 
 
 def describe(payload: dict) -> str:

@@ -21,7 +21,7 @@ from shared.eventsub import (
     is_fresh,
     verify_eventsub_signature,
 )
-from shared.queues import INGEST_EVENTSUB
+from shared.intake import EVENTSUB, enqueue, eventsub_partition_key
 from shared.websub import SIGNATURE
 from web.errors import json_error
 from web.websub import websub_notification
@@ -51,7 +51,7 @@ def eventsub_callback():
         return answer_challenge(body, message_id)
     if message_type not in QUEUED_TYPES:
         return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id)
-    return enqueue(body, message_id)
+    return queue_message(body, message_id)
 
 
 def answer_challenge(body: bytes, message_id: str):
@@ -65,7 +65,7 @@ def answer_challenge(body: bytes, message_id: str):
     return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
 
 
-def enqueue(body: bytes, message_id: str):
+def queue_message(body: bytes, message_id: str):
     """Queue the raw message with its Twitch headers; 503 if the queue is down."""
     try:
         text = body.decode("utf-8")
@@ -74,10 +74,9 @@ def enqueue(body: bytes, message_id: str):
     forwarded = {name: request.headers[name] for name in FORWARDED_HEADERS
                  if name in request.headers}
     try:
-        current_app.extensions["celery"].send_task(
-            INGEST_EVENTSUB, args=(forwarded, text), argsrepr=f"({message_id!r}, ...)"
-        )
-    except Exception as error:  # any broker failure means: not queued
+        enqueue(current_app.extensions["redis"], current_app.config["SETTINGS"].intake_shards,
+                EVENTSUB, forwarded, text, eventsub_partition_key(body))
+    except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error("cannot queue EventSub message %r: %s", message_id, error)
         return json_error(503, "queue unavailable, try again")
     return Response(status=204)

@@ -12,13 +12,14 @@ import time
 from flask import Blueprint, Response, current_app, request
 
 from shared.leases import WEBSUB, get_lease, save_lease
-from shared.queues import INGEST_WEBSUB
+from shared import intake
 from shared.websub import (
     LINK,
     NOTIFICATION_ID,
     NOTIFICATION_TIMESTAMP,
     SIGNATURE,
     record_denial,
+    topic_from_link,
     topic_user_id,
     verify_websub_signature,
     was_requested,
@@ -73,12 +74,15 @@ def websub_notification(body: bytes):
     if not forwarded.get(NOTIFICATION_ID) or not forwarded.get(LINK):
         return json_error(400, "missing Twitch-Notification-Id or Link header")
     try:
-        current_app.extensions["celery"].send_task(
-            INGEST_WEBSUB, args=(forwarded, body.decode("utf-8")),
-            argsrepr=f"({forwarded[NOTIFICATION_ID]!r}, ...)")
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         return json_error(400, "body is not UTF-8")
-    except Exception as error:  # any broker failure means: not queued
+    try:
+        broadcaster_id = topic_user_id(topic_from_link(forwarded[LINK]) or "") or ""
+        intake.enqueue(current_app.extensions["redis"],
+                       current_app.config["SETTINGS"].intake_shards,
+                       intake.WEBSUB, forwarded, text, broadcaster_id)
+    except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error("cannot queue WebSub notification: %s", error)
         return json_error(503, "queue unavailable, try again")
     return Response(status=204)

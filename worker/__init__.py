@@ -6,13 +6,15 @@ from worker.schedule import beat_schedule
 
 settings = load_settings_or_exit()
 celery_app = make_celery(settings)
+celery_app.set_default()  # tasks sent from the pump's threads use this app too
 celery_app.conf.beat_schedule = beat_schedule(settings)
 celery_app.conf.worker_redirect_stdouts = False
 
-import worker.ingest  # noqa: E402,F401  (registers the tasks)
-import worker.maintenance  # noqa: E402,F401
+import worker.maintenance  # noqa: E402,F401  (registers the tasks)
 import worker.publish  # noqa: E402,F401
 import worker.subscriptions  # noqa: E402,F401
-import worker.websub  # noqa: E402,F401
+from worker.bootstep import PumpStep  # noqa: E402
+
+celery_app.steps["worker"].add(PumpStep)
 
 app = celery_app

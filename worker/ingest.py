@@ -1,111 +1,162 @@
-"""Ingest: parse a queued EventSub message, drop duplicates, publish the event."""
+"""Ingest: turn entries read from the intake into stream events, once each.
+
+A pump hands over a batch of entries; this parses and checks each one, then
+drops duplicates and records channel state for the whole batch in one Redis
+round trip. Each entry ends up in one of three lists: events to publish,
+entries already finished (duplicates, dead letters, revocations handed to a
+task) and entries to leave pending, which the pump offers again later.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 
-from celery import shared_task
-
-from shared.eventsub import MESSAGE_ID, MESSAGE_TIMESTAMP, MESSAGE_TYPE, REVOCATION
+from shared.eventsub import MESSAGE_ID, MESSAGE_TIMESTAMP, MESSAGE_TYPE, REVOCATION, ordering_key
 from shared.events import (
     CHANNEL_UPDATE,
     STREAM_ONLINE,
-    InvalidPayload,
+    revocation_from,
     stream_event_from_notification,
 )
-from shared.queues import INGEST_EVENTSUB
+from shared.intake import WEBSUB
 from shared.store import (
+    CLAIMED,
+    DUPLICATE_STREAM,
     add_dead_letter,
-    add_recent_event,
-    channel_state,
-    claim,
+    claim_event,
     record_revocation,
-    remember_channel_state,
     seen_message_key,
     seen_stream_key,
 )
-from worker.context import redis_client, settings
-from worker.publish import deliver
-from worker.subscriptions import handle_revocation
+from worker.websub import websub_events
 
 logger = logging.getLogger(__name__)
+DEAD_LETTER_KIND = {WEBSUB: "websub"}
 
 
-@shared_task(name=INGEST_EVENTSUB, bind=True, acks_late=True)
-def ingest_eventsub(self, headers: dict, body: str) -> None:
-    """Turn one verified EventSub message into a published stream event, once."""
-    client = redis_client()
-    message_id = headers[MESSAGE_ID]
-    try:
-        payload = json.loads(body)
-        if headers.get(MESSAGE_TYPE) == REVOCATION:
-            revocation = revocation_from(payload, headers)
+@dataclass
+class Entry:
+    """One message read from an intake stream."""
+
+    stream: str
+    entry_id: str
+    kind: str
+    headers: dict
+    body: str
+
+    @classmethod
+    def from_fields(cls, stream: str, entry_id: str, fields: dict) -> "Entry":
+        """An entry from the stream's fields (as XADD wrote them)."""
+        try:
+            headers = json.loads(fields.get("headers") or "{}")
+        except ValueError:
+            headers = {}
+        return cls(stream, entry_id, fields.get("kind", ""),
+                   headers if isinstance(headers, dict) else {}, fields.get("body", ""))
+
+    @property
+    def timestamp(self) -> str:
+        """Twitch's time of the message, as sent (empty if it sent none)."""
+        return str(self.headers.get(MESSAGE_TIMESTAMP)
+                   or self.headers.get("Twitch-Notification-Timestamp") or "")
+
+    @property
+    def message_id(self) -> str:
+        """Twitch's id of the message (EventSub or WebSub)."""
+        return str(self.headers.get(MESSAGE_ID) or self.headers.get("Twitch-Notification-Id")
+                   or self.entry_id)
+
+
+@dataclass
+class Prepared:
+    """What became of a batch of entries."""
+
+    events: list[tuple[Entry, dict]] = field(default_factory=list)
+    finished: list[Entry] = field(default_factory=list)
+    pending: list[Entry] = field(default_factory=list)
+
+
+def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -> Prepared:
+    """Parse, check and deduplicate ``entries``; see the module's docstring.
+
+    ``hand_off_revocation(revocation, message_id)`` queues a revocation's
+    handling; when it raises, the entry stays pending.
+    """
+    prepared = Prepared()
+    claims: list[tuple[Entry, dict | None, dict | None]] = []
+    with client.pipeline(transaction=False) as pipe:
+        for entry in entries:
+            try:
+                parsed = parse(client, entry)
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+                dead_letter(client, entry, f"unusable message: {error}")
+                prepared.finished.append(entry)
+                continue
+            if parsed is None:
+                prepared.finished.append(entry)
+                continue
+            event, revocation = parsed
+            queue_claim(pipe, entry, event, state_ttl)
+            claims.append((entry, event, revocation))
+        verdicts = pipe.execute() if claims else []
+    for (entry, event, revocation), verdict in zip(claims, verdicts):
+        if verdict == DUPLICATE_STREAM:
+            logger.info("dropped second stream.online for stream %s", event["stream_id"])
+            prepared.finished.append(entry)
+        elif verdict != CLAIMED:
+            logger.info("dropped duplicate message %s", entry.message_id)
+            prepared.finished.append(entry)
+        elif event is not None:
+            prepared.events.append((entry, event))
         else:
-            event = stream_event_from_notification(
-                payload, message_id, headers[MESSAGE_TIMESTAMP], known_channel(payload)
-            )
-    except (ValueError, KeyError, TypeError) as error:
-        dead_letter_message("ingest", message_id, headers, body,
-                            f"unusable EventSub message: {error}")
-        return
-    if not first_delivery(message_id, self.request.id):
-        return
-    if headers.get(MESSAGE_TYPE) == REVOCATION:
-        record_revocation(client, revocation)
-        logger.warning("subscription revoked: %s", revocation)
-        handle_revocation(revocation, message_id)
-        return
-    record_and_publish(event, self.request.id)
+            finish_revocation(client, entry, revocation, hand_off_revocation, prepared)
+    return prepared
 
 
-def dead_letter_message(kind: str, message_id: str, headers: dict, body: str, reason: str):
+def parse(client, entry: Entry) -> tuple[dict | None, dict | None] | None:
+    """``(event, None)``, ``(None, revocation)`` or None when there is nothing to do."""
+    if entry.kind == WEBSUB:
+        event = websub_events(client, entry.headers, entry.body, entry.entry_id)
+        return (event, None) if event else None
+    payload = json.loads(entry.body)
+    if entry.headers.get(MESSAGE_TYPE) == REVOCATION:
+        return None, revocation_from(payload, entry.headers)
+    event = stream_event_from_notification(payload, entry.headers[MESSAGE_ID],
+                                           entry.headers[MESSAGE_TIMESTAMP])
+    ordering_key(entry.timestamp)  # refuses a malformed timestamp now
+    return event, None
+
+
+def queue_claim(pipe, entry: Entry, event: dict | None, state_ttl: int) -> None:
+    """Queue the claim of the entry's message (and stream, and channel state)."""
+    stream_key = None
+    state = None
+    if event is not None and event["type"] == STREAM_ONLINE and event.get("stream_id"):
+        stream_key = seen_stream_key(event["stream_id"])
+    if event is not None and event["type"] == CHANNEL_UPDATE:
+        state = (event["broadcaster"]["id"], ordering_key(entry.timestamp or event["occurred_at"]),
+                 event.get("title") or "", event.get("category_name") or "")
+    claim_event(pipe, seen_message_key(entry.message_id), stream_key, entry.entry_id, state,
+                state_ttl)
+
+
+def finish_revocation(client, entry: Entry, revocation: dict, hand_off, prepared: Prepared):
+    """Record a revocation and queue its handling; pending if it cannot be queued."""
+    try:
+        hand_off(revocation, entry.message_id)
+    except Exception as error:  # the broker is down: offer the entry again later
+        logger.warning("cannot queue revocation %s yet: %s", entry.message_id, error)
+        prepared.pending.append(entry)
+        return
+    record_revocation(client, revocation)
+    logger.warning("subscription revoked: %s", revocation)
+    prepared.finished.append(entry)
+
+
+def dead_letter(client, entry: Entry, reason: str) -> None:
     """Keep a message no worker can use, with why, for an operator to replay after a fix."""
-    logger.error("dead-lettered message %s: %s", message_id, reason)
-    add_dead_letter(redis_client(), kind, {"headers": headers, "body": body}, reason)
-
-
-def first_delivery(message_id: str, task_id: str) -> bool:
-    """Claim a message id for this task; False (and logged) for a duplicate."""
-    if claim(redis_client(), seen_message_key(message_id), task_id):
-        return True
-    logger.info("dropped duplicate message %s", message_id)
-    return False
-
-
-def record_and_publish(event: dict, task_id: str) -> None:
-    """Drop a second online of the same stream, keep the event, publish it."""
-    client = redis_client()
-    if event["type"] == STREAM_ONLINE and not claim(
-        client, seen_stream_key(event["stream_id"]), task_id
-    ):
-        logger.info("dropped second stream.online for stream %s", event["stream_id"])
-        return
-    ttl = settings().recent_events_ttl
-    if event["type"] == CHANNEL_UPDATE:
-        remember_channel_state(client, event["broadcaster"]["id"], event["title"],
-                               event["category_name"], ttl)
-    add_recent_event(client, event, ttl)
-    deliver(event)
-
-
-def known_channel(payload: dict) -> dict:
-    """The last known title and category, needed only to describe a ``stream.online``."""
-    if payload.get("subscription", {}).get("type") != STREAM_ONLINE:
-        return {}
-    broadcaster_id = payload.get("event", {}).get("broadcaster_user_id")
-    return channel_state(redis_client(), broadcaster_id) if broadcaster_id else {}
-
-
-def revocation_from(payload: dict, headers: dict) -> dict:
-    """What a revocation tells: which subscription, whose, why and when."""
-    subscription = payload["subscription"]
-    if not isinstance(subscription, dict) or not subscription.get("status"):
-        raise InvalidPayload("revocation has no subscription status")
-    return {
-        "subscription_id": subscription.get("id"),
-        "type": subscription.get("type"),
-        "broadcaster_id": subscription.get("condition", {}).get("broadcaster_user_id"),
-        "reason": subscription["status"],
-        "revoked_at": headers[MESSAGE_TIMESTAMP],
-    }
+    logger.error("dead-lettered message %s: %s", entry.message_id, reason)
+    add_dead_letter(client, DEAD_LETTER_KIND.get(entry.kind, "ingest"),
+                    {"headers": entry.headers, "body": entry.body}, reason)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from celery import shared_task
 
 from shared.events import unavailable_event
-from shared.eventsub import format_eventsub_timestamp
+from shared.eventsub import format_eventsub_timestamp, ordering_key
 from shared.leases import PENDING, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
 from shared.store import occupied_channels, remember_channel_state
@@ -36,6 +36,7 @@ def ensure_subscriptions(broadcaster: dict) -> None:
 def seed_channel_state(broadcaster_id: str) -> None:
     """Learn the channel's title and category now, so that its next ``stream.online``
     (which carries neither) reads "X went live: title (category)"."""
+    asked_at = ordering_key(format_eventsub_timestamp(datetime.now(timezone.utc)))
     try:
         channel = twitch_client().channel_information(broadcaster_id)
     except TwitchError as error:
@@ -43,7 +44,8 @@ def seed_channel_state(broadcaster_id: str) -> None:
         return
     if channel:
         remember_channel_state(redis_client(), broadcaster_id, channel.get("title", ""),
-                               channel.get("game_name", ""), settings().recent_events_ttl)
+                               channel.get("game_name", ""), settings().recent_events_ttl,
+                               asked_at)
 
 
 @shared_task(name="maintenance.check_lease", bind=True, acks_late=True, max_retries=None)
@@ -88,6 +90,7 @@ def validate_app_token() -> bool:
     return twitch_client().validate_app_token()
 
 
+@shared_task(name="maintenance.handle_revocation", acks_late=True)
 def handle_revocation(revocation: dict, message_id: str) -> None:
     """Update the lease at once; re-create what may be, tell viewers what may not."""
     lease = get_lease(redis_client(), revocation.get("broadcaster_id") or "")

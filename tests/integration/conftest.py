@@ -1,6 +1,9 @@
 """A whole stack of real processes per test: Redis, Pusher emulator, web, Celery worker.
 
-Each test gets its own Redis server, so queues and state never leak between tests.
+Each test gets its own Redis server (and, on RabbitMQ, its own vhost), so queues and
+state never leak between tests. The Celery broker is Redis; a module runs its tests on
+both brokers with ``pytestmark = [..., both_brokers]`` (RabbitMQ tests skip, with the
+reason, when no RabbitMQ is reachable on 127.0.0.1:5672).
 """
 
 from __future__ import annotations
@@ -19,11 +22,19 @@ import pytest
 import requests
 
 from emulators.eventsub.messages import notification_body, signed_message
-from scripts.stack import BIN, Stack
+from scripts.stack import BIN, RABBITMQ_URL, RabbitMQUnavailable, Stack, rabbitmq_unavailable
 from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
 EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "streamer.unavailable")
+BROKER_URLS = {"redis": None, "rabbitmq": RABBITMQ_URL}  # None: the stack's own Redis
+# Run a module's or a test's stacks on each broker: tests get ids [redis] and [rabbitmq].
+both_brokers = pytest.mark.parametrize("broker", list(BROKER_URLS), indirect=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "stack_redis(persistent=True): the stack's Redis keeps an append-only file")
 
 
 class TestStack(Stack):
@@ -96,12 +107,27 @@ class Subscriber:
 
 
 @pytest.fixture
-def stack(tmp_path, request):
+def broker(request):
+    """The stack's Celery broker: "redis", or each of both with ``both_brokers``."""
+    name = getattr(request, "param", "redis")
+    if name == "rabbitmq" and (reason := rabbitmq_unavailable()):
+        pytest.skip(reason)
+    return name
+
+
+@pytest.fixture
+def stack(tmp_path, request, broker):
     """Redis, Pusher emulator, web and one worker, all running; logs shown on failure."""
     marker = request.node.get_closest_marker("stack_env")
-    running = TestStack(tmp_path, **(marker.kwargs if marker else {}))
+    redis_marker = request.node.get_closest_marker("stack_redis")
+    running = TestStack(tmp_path, broker_url=BROKER_URLS[broker],
+                        **(marker.kwargs if marker else {}))
     try:
-        running.start_redis()
+        try:
+            running.start_broker()
+        except RabbitMQUnavailable as error:
+            pytest.skip(f"RabbitMQ cannot give the test a vhost: {error}")
+        running.start_redis(**(redis_marker.kwargs if redis_marker else {}))
         running.start_pusher()
         running.start_web()
         running.start_worker()

@@ -8,10 +8,10 @@ import requests
 
 from emulators.eventsub.messages import notification_body, revocation_body, signed_message
 from shared.store import dead_letters, recent_events, revocations
-from tests.integration.conftest import BlackHole, run_flask
+from tests.integration.conftest import BlackHole, both_brokers, run_flask
 from tests.support import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90), both_brokers]
 
 
 def test_a_signed_notification_reaches_the_subscriber(stack):

@@ -56,6 +56,8 @@ def test_each_required_setting_is_named_when_missing(name):
         ("PUSHER_SSL", "maybe"),
         ("SECRET_KEY", "too-short"),
         ("APP_ENV", "staging"),
+        ("CELERY_BROKER_URL", "http://rabbit:5672"),
+        ("CELERY_BROKER_URL", "rabbit:5672"),
     ],
 )
 def test_malformed_settings_are_named(name, value):
@@ -85,4 +87,57 @@ def test_entry_point_stops_with_one_clear_line():
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "configuration error: TWITCH_WEBHOOK_SECRET is not set (required in production)"
+    ]
+
+
+def test_the_broker_is_redis_unless_another_is_named():
+    assert load_settings(PRODUCTION).celery_broker_url == PRODUCTION["REDIS_URL"]
+    for url in ("amqp://user:pw@rabbit:5672/sev", "amqps://rabbit/sev", "rediss://other:6380/1"):
+        settings = load_settings({**PRODUCTION, "CELERY_BROKER_URL": url})
+        assert settings.celery_broker_url == url
+        assert settings.redis_url == PRODUCTION["REDIS_URL"]  # still the state store
+
+
+def test_retry_backoff_defaults_fit_the_visibility_timeout():
+    settings = load_settings(PRODUCTION)
+    assert settings.broker_visibility_timeout == 60
+    assert settings.publish_retry_backoff_max == 20
+
+
+@pytest.mark.parametrize("backoff, visibility", [("30", "60"), ("31", "60"), ("20", "40"),
+                                                 ("300", "599")])
+def test_a_retry_backoff_outliving_half_the_visibility_timeout_is_refused(backoff, visibility):
+    environ = {**PRODUCTION, "PUBLISH_RETRY_BACKOFF_MAX": backoff,
+               "BROKER_VISIBILITY_TIMEOUT": visibility}
+    with pytest.raises(SettingsError) as error:
+        load_settings(environ)
+    assert str(error.value) == (
+        f"PUBLISH_RETRY_BACKOFF_MAX ({backoff}) must be less than half of"
+        f" BROKER_VISIBILITY_TIMEOUT ({visibility}) with a Redis broker, or a retry waiting"
+        " in a worker is delivered twice")
+
+
+def test_a_retry_backoff_below_half_the_visibility_timeout_is_accepted():
+    settings = load_settings({**PRODUCTION, "PUBLISH_RETRY_BACKOFF_MAX": "29",
+                              "BROKER_VISIBILITY_TIMEOUT": "60"})
+    assert settings.publish_retry_backoff_max == 29
+
+
+def test_rabbitmq_holds_waiting_retries_so_the_visibility_timeout_does_not_bind():
+    settings = load_settings({**PRODUCTION, "CELERY_BROKER_URL": "amqp://rabbit/sev",
+                              "PUBLISH_RETRY_BACKOFF_MAX": "300"})
+    assert settings.publish_retry_backoff_max == 300
+
+
+def test_a_bad_retry_backoff_stops_start_up_with_one_line():
+    environ = {**PRODUCTION, "PUBLISH_RETRY_BACKOFF_MAX": "45"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import worker"], cwd=ROOT, env=environ,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: PUBLISH_RETRY_BACKOFF_MAX (45) must be less than half of"
+        " BROKER_VISIBILITY_TIMEOUT (60) with a Redis broker, or a retry waiting in a worker"
+        " is delivered twice"
     ]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from emulators.eventsub.messages import notification_body, signed_message, verification_body
+from shared import intake
 from shared.eventsub import MESSAGE_SIGNATURE, MESSAGE_TIMESTAMP, eventsub_signature
 from shared.eventsub import format_eventsub_timestamp
 from shared.settings import load_settings
@@ -21,8 +22,8 @@ def secret(settings):
 
 
 def queued(redis_client):
-    """Raw messages waiting in the ingest queue."""
-    return [json.loads(m) for m in redis_client.lrange("ingest", 0, -1)]
+    """Raw messages waiting in the intake."""
+    return intake.waiting(redis_client, 8)
 
 
 def post(client, headers, raw):
@@ -39,8 +40,11 @@ def test_notification_is_queued_raw_with_its_headers(client, secret, redis_clien
     response = post(client, headers, raw)
     assert response.status_code == 204
     [message] = queued(redis_client)
-    assert message["headers"]["task"] == "ingest.eventsub"
-    task_headers, body = json.loads(__import__("base64").b64decode(message["body"]))[0]
+    assert message["kind"] == intake.EVENTSUB
+    broadcaster_id = json.loads(raw)["event"]["broadcaster_user_id"]
+    assert message["stream"] == intake.intake_key(intake.shard_of(broadcaster_id, 8)), \
+        "a broadcaster's messages share the shard of its id"
+    task_headers, body = message["headers"], message["body"]
     assert body == raw.decode()
     assert task_headers["Twitch-Eventsub-Message-Id"] == headers["Twitch-Eventsub-Message-Id"]
     assert task_headers["Twitch-Eventsub-Subscription-Type"] == "stream.online"

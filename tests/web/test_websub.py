@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 
+from shared import intake
 from shared.leases import new_lease, save_lease, get_lease
 from shared.websub import DENIALS, remember_request, topic_for
 
@@ -51,14 +52,14 @@ def signed(settings, body):
 def test_a_signed_notification_is_queued(client, settings, redis_client):
     body = b'{"data":[]}'
     assert client.post("/api/callback", data=body, headers=signed(settings, body)).status_code == 204
-    [message] = redis_client.lrange("ingest", 0, -1)
-    assert json.loads(message)["headers"]["task"] == "ingest.websub"
+    [message] = intake.waiting(redis_client, 8)
+    assert message["kind"] == intake.WEBSUB and message["headers"]["Twitch-Notification-Id"] == "n-1"
 
 
 def test_a_bad_signature_is_403_and_queues_nothing(client, settings, redis_client):
     headers = signed(settings, b'{"data":[]}')
     response = client.post("/api/callback", data=b'{"data":[{}]}', headers=headers)
-    assert response.status_code == 403 and redis_client.llen("ingest") == 0
+    assert response.status_code == 403 and intake.waiting(redis_client, 8) == []
 
 
 def test_topic_for_uses_the_configured_helix(settings):

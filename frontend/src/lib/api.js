@@ -15,7 +15,7 @@ function messageFor(status, body) {
   return `The server answered ${status}. Please try again.`
 }
 
-async function request(path, options = {}) {
+async function send(path, options = {}) {
   let response
   try {
     response = await fetch(path, {
@@ -33,16 +33,30 @@ async function request(path, options = {}) {
     body = null
   }
   if (!response.ok) throw new ApiError(response.status, messageFor(response.status, body))
-  return body
+  return { body, response }
 }
 
-/** Start watching a streamer: their profile, status, recent events and Pusher settings. */
-export function watchStreamer(name) {
-  return request('/api/watch', {
+async function request(path, options = {}) {
+  return (await send(path, options)).body
+}
+
+/** The server's time from a response's Date header (to the second), or null. */
+function servedAt(response) {
+  const date = new Date(response.headers.get('Date') || '')
+  return Number.isNaN(date.getTime()) ? null : date
+}
+
+/**
+ * Start watching a streamer: their profile, status, recent events and Pusher settings,
+ * with ``servedAt``, the server's time of the answer (a Date or null), added.
+ */
+export async function watchStreamer(name) {
+  const { body, response } = await send('/api/watch', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ streamer: name }),
   })
+  return { ...body, servedAt: servedAt(response) }
 }
 
 /** The channels the logged-in viewer follows that are live now. */

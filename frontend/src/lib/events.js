@@ -1,4 +1,5 @@
-// Stream events: feed items from what arrives on the channel, and the status they change.
+// Stream events: feed items from what arrives on the channel, and how they look.
+import { dateOf, instantOf, instantOfDate } from './time.js'
 
 export const MAX_FEED = 100
 
@@ -17,64 +18,48 @@ export function kindOf(type) {
   return KINDS[type] || MESSAGE
 }
 
-/** A time from an RFC 3339 string (Twitch sends up to 9 fractional digits), or null. */
+/**
+ * A Date (to the millisecond) from an RFC 3339 string, or null; for showing a time.
+ * Compare events by their ``instant`` instead: it keeps all nine fractional digits.
+ * @param {unknown} value
+ * @returns {Date | null}
+ */
 export function parseTime(value) {
-  if (typeof value !== 'string' || !value) return null
-  const time = new Date(value.replace(/(\.\d{3})\d+/, '$1'))
-  return Number.isNaN(time.getTime()) ? null : time
+  const instant = instantOf(value)
+  return instant === null ? null : dateOf(instant)
 }
 
 function text(value) {
   return typeof value === 'string' ? value : null
 }
 
-/** A feed item for an event named ``name`` with ``data``, or null when it has no message. */
-export function feedItem(name, data) {
+/**
+ * @typedef {object} FeedItem
+ * @property {string} id the event's id (a local one when it has none)
+ * @property {string} type the event's type, or the Pusher event name
+ * @property {string} message the line shown
+ * @property {bigint} instant when it happened, in nanoseconds (on arrival when it does not say)
+ * @property {Date} occurredAt the same, to the millisecond, for showing
+ * @property {object} data the event as published
+ */
+
+/**
+ * A feed item for an event named ``name`` with ``data``, or null when it has no message.
+ * @param {string} name
+ * @param {unknown} data
+ * @param {Date} [arrived] when it arrived, its time when it carries no ``occurred_at``
+ * @returns {FeedItem | null}
+ */
+export function feedItem(name, data, arrived = new Date()) {
   if (!data || typeof data !== 'object' || !text(data.message)?.trim()) return null
+  const instant = instantOf(data.occurred_at) ?? instantOfDate(arrived)
   return {
     id: text(data.id) || `local-${++localIds}`,
     type: text(data.type) || name,
     message: data.message,
-    occurredAt: parseTime(data.occurred_at) || new Date(),
+    instant,
+    occurredAt: dateOf(instant),
     data,
-  }
-}
-
-/** The status line's state from a /api/watch answer. */
-export function statusFrom(answer) {
-  const title = text(answer.title) || ''
-  const category = text(answer.category) || ''
-  const live = answer.live && {
-    title: text(answer.live.title) ?? title,
-    category: text(answer.live.category) ?? category,
-    viewers: Number.isFinite(answer.live.viewers) ? answer.live.viewers : null,
-    startedAt: parseTime(answer.live.started_at),
-  }
-  return { live: live || null, title, category, unavailable: false }
-}
-
-/** The status after ``item`` happened. */
-export function nextStatus(status, item) {
-  const data = item.data
-  const title = text(data.title) ?? status.title
-  const category = text(data.category_name) ?? status.category
-  switch (item.type) {
-    case 'stream.online':
-      return {
-        ...status,
-        title,
-        category,
-        unavailable: false,
-        live: { title, category, viewers: null, startedAt: parseTime(data.started_at) || item.occurredAt },
-      }
-    case 'stream.offline':
-      return { ...status, live: null }
-    case 'channel.update':
-      return { ...status, title, category, live: status.live && { ...status.live, title, category } }
-    case 'streamer.unavailable':
-      return { ...status, unavailable: true }
-    default:
-      return status
   }
 }
 

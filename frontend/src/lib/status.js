@@ -1,0 +1,151 @@
+// The status line (live or offline, title, category), from the /api/watch answer and events.
+//
+// Each part of the status remembers the stamp of what set it (see feed.js): an event
+// changes a part only when it is newer than what set that part. So the status is the
+// same whatever order the events arrive in, and an older event arriving late (a retried
+// publish, a repeat) is listed in the feed but never undoes what a newer one said.
+import { parseTime } from './events.js'
+import { compareStamps, stampOf } from './feed.js'
+import { addMs, compareInstants, instantOfDate } from './time.js'
+
+/**
+ * How old the answer's stream state may be when it is served: web/api.py keeps the
+ * stream lookup for 15 s (STREAM_TTL). Events newer than that age are applied over it.
+ */
+export const ANSWER_MAX_AGE_MS = 15_000
+
+/**
+ * @typedef {import('./events.js').FeedItem} FeedItem
+ * @typedef {import('./feed.js').Stamp} Stamp
+ * @typedef {{ stamp: Stamp, value: * }} Part
+ * @typedef {object} StatusState
+ * @property {{ startedAt: Date | null, viewers: number | null } | null} snapshot the
+ *   answer's live stream, whose viewer count an event about the same stream keeps
+ * @property {Part} stream value: { startedAt, viewers } while live, else null
+ * @property {Part} title
+ * @property {Part} category
+ * @property {Part} unavailable
+ * @typedef {object} Status what StreamStatus shows
+ * @property {{ title: string, category: string, viewers: number | null,
+ *   startedAt: Date | null } | null} live
+ * @property {string} title
+ * @property {string} category
+ * @property {boolean} unavailable
+ */
+
+function text(value) {
+  return typeof value === 'string' ? value : null
+}
+
+/**
+ * The instant the answer's state stands for: its Date header less ANSWER_MAX_AGE_MS, or
+ * (no usable Date header) the newest of its recent events, or null (before everything).
+ * @param {Date | null} servedAt
+ * @param {FeedItem[]} recent the answer's recent events
+ * @returns {bigint | null}
+ */
+export function answerInstant(servedAt, recent) {
+  if (servedAt instanceof Date && !Number.isNaN(servedAt.getTime())) {
+    return addMs(instantOfDate(servedAt), -ANSWER_MAX_AGE_MS)
+  }
+  return recent.reduce((newest, item) =>
+    (compareInstants(item.instant, newest) > 0 ? item.instant : newest), null)
+}
+
+/**
+ * The status state from a /api/watch answer (``live``, ``title``, ``category``),
+ * standing for the state at ``instant``.
+ * @param {object} answer
+ * @param {bigint | null} instant see answerInstant
+ * @returns {StatusState}
+ */
+export function statusFrom(answer, instant) {
+  const stamp = { instant, rank: Infinity, id: '' }
+  const live = answer.live && typeof answer.live === 'object' ? answer.live : null
+  const snapshot = live && {
+    startedAt: parseTime(live.started_at),
+    viewers: Number.isFinite(live.viewers) ? live.viewers : null,
+  }
+  return {
+    snapshot,
+    stream: { stamp, value: snapshot },
+    title: { stamp, value: (live && text(live.title)) ?? text(answer.title) ?? '' },
+    category: { stamp, value: (live && text(live.category)) ?? text(answer.category) ?? '' },
+    unavailable: { stamp, value: false },
+  }
+}
+
+/** The answer's viewer count when ``startedAt`` is its stream (same second), else null. */
+function viewersOf(snapshot, startedAt) {
+  const same = snapshot?.startedAt && startedAt
+    && Math.floor(snapshot.startedAt.getTime() / 1000) === Math.floor(startedAt.getTime() / 1000)
+  return same ? snapshot.viewers : null
+}
+
+/** What ``item`` says about each part of the status, by part name. */
+function changesOf(item) {
+  const data = item.data
+  const title = text(data.title)
+  const category = text(data.category_name)
+  const channel = { ...(title !== null && { title }), ...(category !== null && { category }) }
+  switch (item.type) {
+    case 'stream.online':
+      return { stream: { startedAt: parseTime(data.started_at) || item.occurredAt },
+               unavailable: false, ...channel }
+    case 'stream.offline':
+      return { stream: null }
+    case 'channel.update':
+      return channel
+    case 'streamer.unavailable':
+      return { unavailable: true }
+    default:
+      return {}
+  }
+}
+
+/**
+ * ``state`` after ``item``: each part the event speaks of takes its value when the event
+ * is newer than what set that part. Applying events in any order gives the same state.
+ * @param {StatusState} state
+ * @param {FeedItem} item
+ * @returns {StatusState}
+ */
+export function applyEvent(state, item) {
+  const stamp = stampOf(item)
+  let next = state
+  for (const [part, said] of Object.entries(changesOf(item))) {
+    if (compareStamps(stamp, state[part].stamp) <= 0) continue
+    const value = part === 'stream' && said
+      ? { ...said, viewers: viewersOf(state.snapshot, said.startedAt) }
+      : said
+    next = { ...next, [part]: { stamp, value } }
+  }
+  return next
+}
+
+/**
+ * ``state`` after all of ``items``, in any order.
+ * @param {StatusState} state
+ * @param {FeedItem[]} items
+ * @returns {StatusState}
+ */
+export function applyEvents(state, items) {
+  return items.reduce(applyEvent, state)
+}
+
+/**
+ * What the status line shows.
+ * @param {StatusState} state
+ * @returns {Status}
+ */
+export function statusView(state) {
+  const title = state.title.value
+  const category = state.category.value
+  const stream = state.stream.value
+  return {
+    live: stream && { title, category, viewers: stream.viewers, startedAt: stream.startedAt },
+    title,
+    category,
+    unavailable: state.unavailable.value,
+  }
+}

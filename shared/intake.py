@@ -1,0 +1,94 @@
+"""The event intake: verified webhooks waiting for a worker, kept in Redis Streams.
+
+The web appends each verified message (raw body and Twitch headers) to one of
+``INTAKE_SHARDS`` streams and only then acknowledges it. The shard follows
+from the broadcaster, so all of a streamer's messages share one stream, which
+one worker's pump reads at a time: that is what keeps them in order.
+Entries stay pending until a pump has published or handed them on, so a
+worker that dies loses nothing: the next owner of the shard claims them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+
+import redis
+
+GROUP = "pumps"
+EVENTSUB = "eventsub"
+WEBSUB = "websub"
+
+_BROADCASTER_ID = re.compile(rb'"(?:broadcaster_user_id|from_broadcaster_user_id)"\s*:\s*"(\d{1,20})"')
+
+
+def intake_key(shard: int) -> str:
+    """Key of one intake stream."""
+    return f"sev:intake:{shard}"
+
+
+def shard_of(partition_key: str, shards: int) -> int:
+    """The shard of a broadcaster id (any string; unknown ones share shard 0's fate)."""
+    return zlib.crc32(partition_key.encode()) % shards
+
+
+def eventsub_partition_key(body: bytes) -> str:
+    """The broadcaster id of a raw EventSub body, found without parsing the JSON.
+
+    Only the choice of shard depends on it; a body without one goes to the
+    shard of ``""`` and is judged by the worker like any other.
+    """
+    match = _BROADCASTER_ID.search(body)
+    return match.group(1).decode() if match else ""
+
+
+def enqueue(client: redis.Redis, shards: int, kind: str, headers: dict, body: str,
+            partition_key: str) -> str:
+    """Append a verified message to its shard's stream; the entry id.
+
+    Raises redis' errors when Redis cannot take it: the caller must not
+    acknowledge the message then.
+    """
+    key = intake_key(shard_of(partition_key, shards))
+    return client.xadd(key, {"kind": kind, "headers": json.dumps(headers), "body": body})
+
+
+def ensure_groups(client: redis.Redis, shards: int) -> None:
+    """Create the pumps' consumer group on every shard (from the first entry)."""
+    for shard in range(shards):
+        try:
+            client.xgroup_create(intake_key(shard), GROUP, id="0", mkstream=True)
+        except redis.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+
+def queue_finish(pipe, finished) -> None:
+    """Queue on ``pipe`` the end of these entries (``(stream key, entry id)`` pairs):
+    acknowledged and deleted, so a stream holds only unfinished work."""
+    by_stream: dict[str, list[str]] = {}
+    for stream, entry_id in finished:
+        by_stream.setdefault(stream, []).append(entry_id)
+    for stream, ids in by_stream.items():
+        pipe.xack(stream, GROUP, *ids)
+        pipe.xdel(stream, *ids)
+
+
+def backlog(client: redis.Redis, shards: int) -> dict[str, int]:
+    """Entries per shard not yet finished: waiting to be read, or read and pending."""
+    with client.pipeline(transaction=False) as pipe:
+        for shard in range(shards):
+            pipe.xlen(intake_key(shard))
+        lengths = pipe.execute()
+    return {intake_key(shard): length for shard, length in enumerate(lengths)}
+
+
+def waiting(client: redis.Redis, shards: int, count: int = 100) -> list[dict]:
+    """Up to ``count`` unfinished entries of each shard: stream, id, kind, headers, body."""
+    found = []
+    for shard in range(shards):
+        for entry_id, fields in client.xrange(intake_key(shard), count=count):
+            found.append({"stream": intake_key(shard), "id": entry_id, "kind": fields["kind"],
+                          "headers": json.loads(fields["headers"]), "body": fields["body"]})
+    return found

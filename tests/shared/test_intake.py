@@ -1,0 +1,34 @@
+"""The intake streams, against a real Redis."""
+
+from shared import intake
+
+
+def test_the_partition_key_is_the_broadcaster_id_without_parsing_the_body():
+    body = b'{"subscription":{"condition":{"broadcaster_user_id":"1337"}},"event":{}}'
+    assert intake.eventsub_partition_key(body) == "1337"
+    raid = b'{"condition": {"from_broadcaster_user_id" : "42"}}'
+    assert intake.eventsub_partition_key(raid) == "42"
+    assert intake.eventsub_partition_key(b"[1, 2, 3]") == ""
+    assert intake.eventsub_partition_key(b'{"broadcaster_user_id": 1337}') == "", "ids are strings"
+
+
+def test_one_broadcaster_always_lands_on_one_shard_and_all_shards_are_used():
+    assert len({intake.shard_of("1337", 8) for _ in range(5)}) == 1
+    assert {intake.shard_of(str(n), 8) for n in range(200)} == set(range(8))
+
+
+def test_enqueued_messages_wait_until_finished(redis_client):
+    intake.ensure_groups(redis_client, 4)
+    intake.ensure_groups(redis_client, 4)  # twice is harmless
+    entry_id = intake.enqueue(redis_client, 4, intake.EVENTSUB, {"Twitch-Eventsub-Message-Id": "m"},
+                              "{}", "1337")
+    [waiting] = intake.waiting(redis_client, 4)
+    assert waiting["id"] == entry_id and waiting["headers"] == {"Twitch-Eventsub-Message-Id": "m"}
+    assert sum(intake.backlog(redis_client, 4).values()) == 1
+    stream = intake.intake_key(intake.shard_of("1337", 4))
+    redis_client.xreadgroup(intake.GROUP, "pump-a", {stream: ">"})
+    with redis_client.pipeline() as pipe:
+        intake.queue_finish(pipe, [(stream, entry_id)])
+        pipe.execute()
+    assert intake.waiting(redis_client, 4) == [] and sum(intake.backlog(redis_client, 4).values()) == 0
+    assert redis_client.xpending(stream, intake.GROUP)["pending"] == 0

@@ -1,0 +1,158 @@
+"""The pump in this process: real Redis, the Pusher emulator and a WebSocket client."""
+
+import base64
+import json
+import threading
+import time
+import uuid
+
+import pytest
+import websocket
+
+from emulators.eventsub.messages import notification_body
+from scripts.processes import wait_until
+from shared import intake
+from shared.store import published_key
+
+CALLBACK = "http://localhost/api/callback"
+
+
+class Watcher:
+    """A Pusher WebSocket client subscribed to some channels, keeping every event."""
+
+    def __init__(self, port: int, channels):
+        self.socket = websocket.create_connection(
+            f"ws://127.0.0.1:{port}/app/local-key?protocol=7&client=test&version=1", timeout=10)
+        self.socket.recv()  # pusher:connection_established
+        for channel in channels:
+            self.socket.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel}}))
+            assert json.loads(self.socket.recv())["event"] == "pusher_internal:subscription_succeeded"
+        self.events: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                frame = json.loads(self.socket.recv())
+            except Exception:
+                return
+            if not frame["event"].startswith("pusher"):
+                self.events.append(json.loads(frame["data"]))
+
+    def close(self):
+        self.socket.close()
+
+
+@pytest.fixture
+def pump(worker_environment, redis_client, pusher_emulator, monkeypatch):
+    """A running pump (its hand-offs of revocations recorded), stopped after the test."""
+    from worker.context import redis_client as worker_redis
+    from worker.pump import Pump
+
+    pumps = []
+
+    def start(name="test-pump", **changes):
+        settings = worker_environment.replace(**changes)
+        pump = Pump(worker_redis(), settings, name, lambda *args: None)
+        pump.start()
+        pumps.append(pump)
+        return pump
+
+    yield start
+    for pump in pumps:
+        pump.stop()
+
+
+@pytest.fixture
+def watch(pusher_emulator):
+    watchers = []
+
+    def open_watcher(*channels):
+        watcher = Watcher(pusher_emulator.port, channels)
+        watchers.append(watcher)
+        return watcher
+
+    yield open_watcher
+    for watcher in watchers:
+        watcher.close()
+
+
+def send(redis_client, subscription_type, login, timestamp, **fields):
+    """Put a notification on the intake, as the web does."""
+    body = json.dumps(notification_body(subscription_type, login, CALLBACK, **fields))
+    headers = {"Twitch-Eventsub-Message-Id": str(uuid.uuid4()),
+               "Twitch-Eventsub-Message-Timestamp": timestamp,
+               "Twitch-Eventsub-Message-Type": "notification"}
+    intake.enqueue(redis_client, 8, intake.EVENTSUB, headers, body,
+                   intake.eventsub_partition_key(body.encode()))
+    return headers["Twitch-Eventsub-Message-Id"]
+
+
+def test_an_update_sent_before_an_online_is_published_first_and_names_the_title(
+        pump, watch, redis_client):
+    watcher = watch("order_user")
+    online = send(redis_client, "stream.online", "order_user", "2026-01-01T12:00:01.000Z",
+                  broadcaster_id="31")
+    pump(online_order_window_ms=300)
+    time.sleep(0.1)  # the update reaches us after the online, within its window
+    update = send(redis_client, "channel.update", "order_user", "2026-01-01T12:00:00.900Z",
+                  broadcaster_id="31", title="New Title", category="Chess")
+    wait_until(lambda: len(watcher.events) == 2, message="both events never arrived")
+    assert [event["id"] for event in watcher.events] == [update, online]
+    assert watcher.events[1]["message"] == "order_user went live: New Title (Chess)"
+    wait_until(lambda: sum(intake.backlog(redis_client, 8).values()) == 0,
+               message="the entries were never finished")
+    assert redis_client.exists(published_key(online))
+
+
+def test_a_burst_over_many_broadcasters_arrives_once_each(pump, watch, redis_client):
+    logins = [f"burst_{n}" for n in range(20)]
+    watcher = watch(*logins)
+    pump()
+    sent = [send(redis_client, "channel.update", login, f"2026-01-01T12:00:{n % 60:02d}.000Z",
+                 broadcaster_id=str(1000 + n % 20), title=f"T{n}", category="C")
+            for n, login in enumerate(logins * 10)]
+    wait_until(lambda: len(watcher.events) >= len(sent), timeout=20,
+               message="the burst never arrived whole")
+    assert sorted(event["id"] for event in watcher.events) == sorted(sent)
+
+
+def test_a_dead_pumps_shards_and_pending_entries_are_taken_over(pump, watch, redis_client,
+                                                                 monkeypatch):
+    from worker import shards
+
+    watcher = watch("orphan_user")
+    message_id = send(redis_client, "stream.offline", "orphan_user", "2026-01-01T12:00:00Z",
+                      broadcaster_id="41")
+    intake.ensure_groups(redis_client, 8)
+    for shard in range(8):  # a pump that read the entry, held every shard, then died
+        redis_client.xreadgroup(intake.GROUP, "dead-pump", {intake.intake_key(shard): ">"})
+        redis_client.set(shards.owner_key(shard), "dead-pump", px=1500)
+    redis_client.zadd(shards.PUMPS, {"dead-pump": time.time()})
+    monkeypatch.setattr(shards, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(shards, "HEARTBEAT_SECONDS", 0.2)
+    started = time.monotonic()
+    pump()
+    wait_until(lambda: watcher.events, timeout=10, message="the orphaned entry never arrived")
+    assert watcher.events[0]["id"] == message_id
+    assert time.monotonic() - started >= 1.0, "the dead pump's lease was not respected"
+
+
+def test_events_pusher_cannot_take_are_handed_to_the_retry_queue(pump, redis_client,
+                                                                 pusher_emulator):
+    pusher_emulator.stop()
+    try:
+        message_id = send(redis_client, "stream.offline", "retry_user", "2026-01-01T12:00:00Z",
+                          broadcaster_id="51")
+        pump()
+        wait_until(lambda: redis_client.llen("publish") == 1, timeout=15,
+                   message="the failed publish was never queued for retry")
+    finally:
+        pusher_emulator.start()
+    [message] = [json.loads(m) for m in redis_client.lrange("publish", 0, -1)]
+    assert message["headers"]["task"] == "publish.stream_event"
+    [(event,), _, _] = json.loads(base64.b64decode(message["body"]))
+    assert event["id"] == message_id, "the event travels with its retry"
+    wait_until(lambda: sum(intake.backlog(redis_client, 8).values()) == 0,
+               message="the entry stayed in the intake after its retry was queued")
+    assert not redis_client.exists(published_key(message_id))

@@ -1,0 +1,103 @@
+"""Publishing a batch of held events, then finishing their intake entries.
+
+Runs on the pump's publishing threads, each with its own Pusher client (and
+so its own kept-alive connection).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from shared.events import STREAM_ONLINE, with_channel
+from shared.intake import EVENTSUB, queue_finish
+from shared.publisher import (
+    RejectedPublishError,
+    RetryablePublishError,
+    make_pusher_client,
+    publish_stream_events,
+)
+from shared.store import CLAIM_TTL, channel_state_key, published_key, queue_recent_event
+from worker.context import redis_client, settings
+from worker.publish import give_up, publish_stream_event_task, retry_delay
+from worker.sequencer import Held
+
+logger = logging.getLogger(__name__)
+_thread = threading.local()
+
+
+def thread_pusher_client():
+    """This thread's Pusher client."""
+    if not hasattr(_thread, "pusher"):
+        _thread.pusher = make_pusher_client(settings())
+    return _thread.pusher
+
+
+def publish_batch(batch: list[Held]) -> None:
+    """Publish ``batch`` in one request; hand failures to the retry queue; finish the
+    entries. An entry whose event could not be handed on stays pending."""
+    to_send = unpublished_and_described(batch)
+    published: list[Held] = []
+    try:
+        if to_send:
+            publish_stream_events(thread_pusher_client(), [held.event for held in to_send])
+            published = to_send
+    except RetryablePublishError as error:
+        batch = hand_to_retries(batch, to_send, error)
+    except RejectedPublishError as error:
+        if len(to_send) > 1:  # find the one Pusher refuses: the others go through
+            finish([held for held in batch if held not in to_send], published=[])
+            for held in to_send:
+                publish_batch([held])
+            return
+        give_up(to_send[0].event, str(error))
+    finish(batch, published)
+
+
+def unpublished_and_described(batch: list[Held]) -> list[Held]:
+    """The events not yet published, each ``stream.online`` with the channel's newest
+    title and category (one Redis round trip)."""
+    describe = [held for held in batch if needs_channel(held)]
+    with redis_client().pipeline(transaction=False) as pipe:
+        for held in batch:
+            pipe.exists(published_key(held.event["id"]))
+        for held in describe:
+            pipe.hgetall(channel_state_key(held.broadcaster_id))
+        answers = pipe.execute()
+    for held, channel in zip(describe, answers[len(batch):]):
+        held.event = with_channel(held.event, channel)
+    return [held for held, seen in zip(batch, answers) if not seen]
+
+
+def needs_channel(held: Held) -> bool:
+    """A ``stream.online`` from EventSub names the title and category we know of."""
+    return held.event["type"] == STREAM_ONLINE and held.entry.kind == EVENTSUB
+
+
+def hand_to_retries(batch: list[Held], failed: list[Held], error) -> list[Held]:
+    """Queue each failed event's retry; the entries whose retry is queued (or that
+    needed none) are finished, the others stay pending."""
+    delay = retry_delay(0)
+    logger.warning("publishing %d event(s) failed (%s); retrying in %.1fs", len(failed),
+                   error, delay)
+    kept = []
+    for held in failed:
+        try:
+            publish_stream_event_task.apply_async((held.event,), countdown=delay)
+        except Exception as queue_error:  # broker down: the entry is offered again later
+            logger.error("cannot queue the retry of %s: %s", held.event["id"], queue_error)
+            kept.append(held)
+    return [held for held in batch if held not in kept]
+
+
+def finish(batch: list[Held], published: list[Held]) -> None:
+    """Mark what was published, keep every event among the recent ones, and end the
+    entries: one Redis round trip."""
+    ttl = settings().recent_events_ttl
+    with redis_client().pipeline(transaction=False) as pipe:
+        for held in published:
+            pipe.set(published_key(held.event["id"]), "1", ex=CLAIM_TTL)
+        for held in batch:
+            queue_recent_event(pipe, held.event, ttl)
+        queue_finish(pipe, [(held.entry.stream, held.entry.entry_id) for held in batch])
+        pipe.execute()

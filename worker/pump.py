@@ -1,0 +1,205 @@
+"""The pump: every worker process moves events from its intake shards to Pusher.
+
+Three kinds of thread, all in the Celery worker process (a bootstep starts
+them): a heartbeat keeps the shard leases (:mod:`worker.shards`); a reader
+takes entries from the owned shards in batches and ingests them
+(:mod:`worker.ingest`); a dispatcher releases events in order
+(:mod:`worker.sequencer`) to ``PUBLISH_CONCURRENCY`` publishing threads
+(:mod:`worker.batches`). An entry is acknowledged only once its event is
+published, handed to the retry queue or dead-lettered, so whatever a killed
+worker held is claimed again by the shard's next owner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import redis
+
+from shared.events import STREAM_ONLINE
+from shared.eventsub import ordering_key
+from shared.intake import GROUP, ensure_groups, intake_key, queue_finish
+from worker.batches import publish_batch
+from worker.ingest import Entry, prepare
+from worker.sequencer import Held, Sequencer
+from worker.shards import HEARTBEAT_SECONDS, ShardOwnership
+
+logger = logging.getLogger(__name__)
+READ_COUNT = 500
+READ_BLOCK_MS = 100
+MAX_HELD = 5000  # events in memory before the reader waits: the rest stay in Redis
+SWEEP_SECONDS = 10
+SWEEP_IDLE_MS = 30_000  # an entry of ours idle this long was left pending: offer it again
+
+
+class Pump:
+    """Reads, orders and publishes the events of the shards this process owns."""
+
+    def __init__(self, client: redis.Redis, settings, name: str, hand_off_revocation):
+        self.client, self.settings, self.name = client, settings, name
+        self.hand_off_revocation = hand_off_revocation
+        self.ownership = ShardOwnership(client, name, settings.intake_shards)
+        self.sequencer = Sequencer()
+        self.changed = threading.Condition()
+        self.in_flight: dict[tuple[str, str], int] = {}  # (stream, entry id) -> shard
+        self.free_slots = settings.publish_concurrency
+        self.to_reclaim: set[int] = set()
+        self.stopping = threading.Event()
+        self.executor = ThreadPoolExecutor(settings.publish_concurrency, "publish")
+        self.threads = [threading.Thread(target=loop, name=f"pump-{loop.__name__}", daemon=True)
+                        for loop in (self.heartbeat_loop, self.read_loop, self.dispatch_loop)]
+
+    def start(self) -> None:
+        """Start the threads."""
+        ensure_groups(self.client, self.settings.intake_shards)
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop reading, let publishes in flight finish, give the shards up."""
+        self.stopping.set()
+        with self.changed:
+            self.changed.notify_all()
+        for thread in self.threads:
+            thread.join(timeout)
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            self.ownership.leave()
+        except redis.RedisError as error:
+            logger.warning("could not release the shards (they lapse by themselves): %s", error)
+
+    def heartbeat_loop(self) -> None:
+        """Keep the leases; queue shards newly taken for reclaiming."""
+        while not self.stopping.is_set():
+            try:
+                with self.changed:
+                    busy = set(self.in_flight.values())
+                gained = self.ownership.heartbeat(busy)
+                if gained:
+                    logger.info("pump %s took intake shards %s", self.name, sorted(gained))
+                    self.to_reclaim |= gained
+            except redis.RedisError as error:
+                logger.warning("pump heartbeat failed: %s", error)
+            self.stopping.wait(HEARTBEAT_SECONDS)
+
+    def read_loop(self) -> None:
+        """Take entries: first those a previous owner left, then new ones."""
+        next_sweep = time.monotonic() + SWEEP_SECONDS
+        while not self.stopping.is_set():
+            try:
+                while self.to_reclaim:
+                    self.reclaim(self.to_reclaim.pop(), min_idle_ms=0)
+                if time.monotonic() >= next_sweep:
+                    for shard in self.ownership.reading():
+                        self.reclaim(shard, min_idle_ms=SWEEP_IDLE_MS)
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                shards = self.ownership.reading()
+                if not shards or self.sequencer.size >= MAX_HELD:
+                    self.stopping.wait(0.05)
+                    continue
+                answer = self.client.xreadgroup(GROUP, self.name,
+                                                {intake_key(n): ">" for n in sorted(shards)},
+                                                count=READ_COUNT, block=READ_BLOCK_MS)
+                self.accept([(stream, entry_id, fields) for stream, entries in answer or []
+                             for entry_id, fields in entries])
+            except redis.ResponseError as error:
+                if "NOGROUP" in str(error):  # Redis lost the streams: start them again
+                    ensure_groups(self.client, self.settings.intake_shards)
+                else:
+                    logger.error("pump cannot read the intake: %s", error)
+                    self.stopping.wait(1)
+            except redis.RedisError as error:
+                logger.warning("pump cannot reach Redis: %s", error)
+                self.stopping.wait(1)
+            except Exception:  # a bug must not stop the pump: the entries stay pending
+                logger.exception("pump failed on a batch of entries")
+                self.stopping.wait(1)
+
+    def reclaim(self, shard: int, min_idle_ms: int) -> None:
+        """Take over the shard's pending entries idle at least ``min_idle_ms``."""
+        cursor = "0-0"
+        while True:
+            answer = self.client.xautoclaim(intake_key(shard), GROUP, self.name, min_idle_ms,
+                                            start_id=cursor, count=READ_COUNT)
+            cursor, entries = answer[0], answer[1]
+            self.accept([(intake_key(shard), entry_id, fields) for entry_id, fields in entries
+                         if fields])
+            if cursor in ("0-0", b"0-0"):
+                return
+
+    def accept(self, raw: list[tuple[str, str, dict]]) -> None:
+        """Ingest entries not already in hand and hold their events for publishing."""
+        with self.changed:
+            entries = [Entry.from_fields(*item) for item in raw
+                       if (item[0], item[1]) not in self.in_flight]
+            for entry in entries:
+                self.in_flight[(entry.stream, entry.entry_id)] = int(entry.stream.rsplit(":")[-1])
+        if not entries:
+            return
+        try:
+            prepared = prepare(self.client, entries, self.settings.recent_events_ttl,
+                               self.hand_off_revocation)
+            with self.client.pipeline(transaction=False) as pipe:
+                queue_finish(pipe, [(entry.stream, entry.entry_id) for entry in prepared.finished])
+                pipe.execute()
+        except Exception:
+            self.forget(entries)  # offered again by the sweep
+            raise
+        self.forget(prepared.finished + prepared.pending)
+        now = time.monotonic()
+        with self.changed:
+            for entry, event in prepared.events:
+                self.sequencer.add(Held(event["broadcaster"]["id"], order_of(entry, event),
+                                        now + self.window(event), event, entry))
+            self.changed.notify()
+
+    def window(self, event: dict) -> float:
+        """Seconds an event waits for earlier ones of its broadcaster."""
+        if event["type"] == STREAM_ONLINE:
+            return self.settings.online_order_window_ms / 1000
+        return self.settings.event_order_window_ms / 1000
+
+    def dispatch_loop(self) -> None:
+        """Hand each batch whose time has come to a free publishing thread."""
+        while not self.stopping.is_set():
+            with self.changed:
+                batch = self.sequencer.take_batch(time.monotonic()) if self.free_slots else []
+                if not batch:
+                    next_at = self.sequencer.next_ready_at() if self.free_slots else None
+                    wait = 0.5 if next_at is None else max(0.0, next_at - time.monotonic())
+                    self.changed.wait(min(wait, 0.5))
+                    continue
+                self.free_slots -= 1
+            self.executor.submit(self.publish, batch)
+
+    def publish(self, batch: list[Held]) -> None:
+        """Publish one batch, then free its broadcasters and its slot."""
+        try:
+            publish_batch(batch)
+        except Exception:  # Redis down, say: the entries stay pending for the sweep
+            logger.exception("publishing a batch of %d event(s) failed", len(batch))
+        finally:
+            self.forget([held.entry for held in batch])
+            with self.changed:
+                self.free_slots += 1
+                self.sequencer.done(held.broadcaster_id for held in batch)
+                self.changed.notify()
+
+    def forget(self, entries: list[Entry]) -> None:
+        """These entries are no longer in hand (finished, or left pending)."""
+        with self.changed:
+            for entry in entries:
+                self.in_flight.pop((entry.stream, entry.entry_id), None)
+
+
+def order_of(entry: Entry, event: dict) -> str:
+    """The key that orders an event among its broadcaster's: Twitch's message time."""
+    for timestamp in (entry.timestamp, event.get("occurred_at")):
+        try:
+            return ordering_key(timestamp or "")
+        except ValueError:
+            continue
+    return ""
