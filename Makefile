@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSETS := web/dist/.vite/manifest.json
 
-.PHONY: help install run flask test bench lock clean
+.PHONY: help install run flask test bench chaos lock clean
 
 help:
 	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
 	@echo "make test   - run the whole test suite"
 	@echo "make bench  - run the webhook pipeline benchmark (options: BENCH_ARGS='--link-ms 0,50 --help')"
+	@echo "make chaos  - the fault suite: crash parts of fresh stacks, count lost events (options: CHAOS_ARGS='--broker redis --help')"
 	@echo "make flask ARGS='leases list' - an operator command against the running local app"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
 
@@ -40,6 +41,9 @@ test: install
 
 bench: install
 	$(BIN)/python -m scripts.benchmark $(BENCH_ARGS)
+
+chaos: install
+	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)
 
 lock:
 	rm -rf /tmp/sev-lock && $(PYTHON) -m venv /tmp/sev-lock

@@ -40,6 +40,8 @@ from scripts.bench_clients import (
     write_signed_requests,
 )
 from scripts.stack import Stack
+from shared.intake import backlog
+from shared.settings import load_settings
 
 
 def main(argv=None) -> None:
@@ -93,11 +95,8 @@ def acknowledgement(stack: Stack, args, tmp: Path) -> None:
 
 
 def queued(stack: Stack) -> int:
-    """Messages the web queued for the worker: the Celery ingest queue, or the intake
-    streams (``sev:intake:*``) of the Celery-less event path."""
-    client = stack.redis()
-    streams = client.scan_iter(match="sev:intake:*", _type="stream")
-    return client.llen("ingest") + sum(client.xlen(stream) for stream in streams)
+    """Messages the web queued for the worker in the intake streams."""
+    return sum(backlog(stack.redis(), load_settings(stack.env).intake_shards).values())
 
 
 def pipeline(args, rtt_ms: float, directory: Path) -> None:

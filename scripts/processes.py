@@ -80,6 +80,15 @@ class Process:
         """SIGKILL the whole process group, as a crash would."""
         self.stop(signal.SIGKILL)
 
+    def pause(self) -> None:
+        """SIGSTOP the whole process group: it keeps its sockets but answers nothing
+        (connections are still accepted by the kernel, then hang), like a frozen host."""
+        os.killpg(self.popen.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT the process group after :meth:`pause`."""
+        os.killpg(self.popen.pid, signal.SIGCONT)
+
     def log(self) -> str:
         """Everything the process printed so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -54,7 +54,7 @@ def rabbitmq_unavailable(url: str = RABBITMQ_URL) -> str | None:
     except OSError:
         return f"RabbitMQ not reachable on {host}:{port}"
     if not shutil.which("rabbitmqctl"):
-        return f"RabbitMQ on {host}:{port} answers, but rabbitmqctl (to make a vhost) is not on PATH"
+        return f"RabbitMQ on {host}:{port} answers, but rabbitmqctl (for a vhost) is not on PATH"
     return None
 
 

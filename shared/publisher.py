@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import pusher
 import pusher.errors
+import pusher.requests
 import requests
 
 from shared.events import channel_of
 from shared.settings import Settings
 
 PUBLISH_TIMEOUT = 5
+PROXY_SETTINGS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy",
+                  "https_proxy", "all_proxy", "no_proxy")
 
 
 class RetryablePublishError(Exception):
@@ -37,7 +41,20 @@ def make_pusher_client(settings: Settings) -> pusher.Pusher:
             options["port"] = settings.pusher_port
     else:
         options["cluster"] = settings.pusher_cluster
+    if not any(name in os.environ for name in PROXY_SETTINGS):
+        options["backend"] = ProxylessBackend
     return pusher.Pusher(**options)
+
+
+class ProxylessBackend(pusher.requests.RequestsBackend):
+    """The library's requests backend, told that no proxy is set in the environment,
+    so that requests stops looking for one on every call (about a tenth of the
+    worker's time per batch). The library passes its own CA bundle, so the
+    environment has nothing else to offer it."""
+
+    def __init__(self, client, **options):
+        super().__init__(client, **options)
+        self.session.trust_env = False
 
 
 def publish_stream_event(client: pusher.Pusher, event: dict) -> None:

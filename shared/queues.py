@@ -19,13 +19,10 @@ from kombu import Exchange, Queue
 
 from shared.settings import Settings
 
-INGEST_QUEUE = "ingest"
 PUBLISH_QUEUE = "publish"
 MAINTENANCE_QUEUE = "maintenance"
-QUEUES = (INGEST_QUEUE, PUBLISH_QUEUE, MAINTENANCE_QUEUE)
+QUEUES = (PUBLISH_QUEUE, MAINTENANCE_QUEUE)
 
-INGEST_EVENTSUB = "ingest.eventsub"
-INGEST_WEBSUB = "ingest.websub"
 PUBLISH_STREAM_EVENT = "publish.stream_event"
 
 
@@ -57,7 +54,6 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
     app.conf.update(
         task_default_queue=MAINTENANCE_QUEUE,
         task_routes={
-            "ingest.*": {"queue": INGEST_QUEUE},
             "publish.*": {"queue": PUBLISH_QUEUE},
             "maintenance.*": {"queue": MAINTENANCE_QUEUE},
         },

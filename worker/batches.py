@@ -56,17 +56,24 @@ def publish_batch(batch: list[Held]) -> None:
 
 def unpublished_and_described(batch: list[Held]) -> list[Held]:
     """The events not yet published, each ``stream.online`` with the channel's newest
-    title and category (one Redis round trip)."""
+    title and category (one Redis round trip, if any is needed).
+
+    Only an entry claimed from another pump can have been published already.
+    """
+    check = [held for held in batch if held.entry.redelivered]
     describe = [held for held in batch if needs_channel(held)]
+    if not (check or describe):
+        return batch
     with redis_client().pipeline(transaction=False) as pipe:
-        for held in batch:
+        for held in check:
             pipe.exists(published_key(held.event["id"]))
         for held in describe:
             pipe.hgetall(channel_state_key(held.broadcaster_id))
         answers = pipe.execute()
-    for held, channel in zip(describe, answers[len(batch):]):
+    for held, channel in zip(describe, answers[len(check):]):
         held.event = with_channel(held.event, channel)
-    return [held for held, seen in zip(batch, answers) if not seen]
+    seen = {id(held) for held, published in zip(check, answers) if published}
+    return [held for held in batch if id(held) not in seen]
 
 
 def needs_channel(held: Held) -> bool:

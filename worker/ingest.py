@@ -45,16 +45,20 @@ class Entry:
     kind: str
     headers: dict
     body: str
+    redelivered: bool = False
 
     @classmethod
-    def from_fields(cls, stream: str, entry_id: str, fields: dict) -> "Entry":
-        """An entry from the stream's fields (as XADD wrote them)."""
+    def from_fields(cls, stream: str, entry_id: str, fields: dict,
+                    redelivered: bool = False) -> "Entry":
+        """An entry from the stream's fields (as XADD wrote them); ``redelivered`` when
+        it was claimed from a pump that may have published it already."""
         try:
             headers = json.loads(fields.get("headers") or "{}")
         except ValueError:
             headers = {}
         return cls(stream, entry_id, fields.get("kind", ""),
-                   headers if isinstance(headers, dict) else {}, fields.get("body", ""))
+                   headers if isinstance(headers, dict) else {}, fields.get("body", ""),
+                   redelivered)
 
     @property
     def timestamp(self) -> str:

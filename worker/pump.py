@@ -31,8 +31,7 @@ logger = logging.getLogger(__name__)
 READ_COUNT = 500
 READ_BLOCK_MS = 100
 MAX_HELD = 5000  # events in memory before the reader waits: the rest stay in Redis
-SWEEP_SECONDS = 10
-SWEEP_IDLE_MS = 30_000  # an entry of ours idle this long was left pending: offer it again
+SWEEP_SECONDS = 5  # how often entries of ours left pending (not in hand) are offered again
 
 
 class Pump:
@@ -91,10 +90,10 @@ class Pump:
         while not self.stopping.is_set():
             try:
                 while self.to_reclaim:
-                    self.reclaim(self.to_reclaim.pop(), min_idle_ms=0)
+                    self.reclaim(self.to_reclaim.pop())
                 if time.monotonic() >= next_sweep:
                     for shard in self.ownership.reading():
-                        self.reclaim(shard, min_idle_ms=SWEEP_IDLE_MS)
+                        self.reclaim(shard)
                     next_sweep = time.monotonic() + SWEEP_SECONDS
                 shards = self.ownership.reading()
                 if not shards or self.sequencer.size >= MAX_HELD:
@@ -114,26 +113,28 @@ class Pump:
             except redis.RedisError as error:
                 logger.warning("pump cannot reach Redis: %s", error)
                 self.stopping.wait(1)
+                next_sweep = time.monotonic()  # offer again what the failure left pending
             except Exception:  # a bug must not stop the pump: the entries stay pending
                 logger.exception("pump failed on a batch of entries")
                 self.stopping.wait(1)
 
-    def reclaim(self, shard: int, min_idle_ms: int) -> None:
-        """Take over the shard's pending entries idle at least ``min_idle_ms``."""
+    def reclaim(self, shard: int) -> None:
+        """Take over the shard's pending entries that no thread of this pump has in hand:
+        those of a previous owner, and those a failure left pending."""
         cursor = "0-0"
         while True:
-            answer = self.client.xautoclaim(intake_key(shard), GROUP, self.name, min_idle_ms,
+            answer = self.client.xautoclaim(intake_key(shard), GROUP, self.name, 0,
                                             start_id=cursor, count=READ_COUNT)
             cursor, entries = answer[0], answer[1]
             self.accept([(intake_key(shard), entry_id, fields) for entry_id, fields in entries
-                         if fields])
+                         if fields], redelivered=True)
             if cursor in ("0-0", b"0-0"):
                 return
 
-    def accept(self, raw: list[tuple[str, str, dict]]) -> None:
+    def accept(self, raw: list[tuple[str, str, dict]], redelivered: bool = False) -> None:
         """Ingest entries not already in hand and hold their events for publishing."""
         with self.changed:
-            entries = [Entry.from_fields(*item) for item in raw
+            entries = [Entry.from_fields(*item, redelivered=redelivered) for item in raw
                        if (item[0], item[1]) not in self.in_flight]
             for entry in entries:
                 self.in_flight[(entry.stream, entry.entry_id)] = int(entry.stream.rsplit(":")[-1])

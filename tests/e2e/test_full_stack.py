@@ -56,9 +56,15 @@ def test_going_live_at_twitch_reaches_the_feed(stack, open_page, artifacts):
                            json={"login": "cool_user", "title": "Full stack <b>night</b>",
                                  "category": "Celeste"}, timeout=10)
     assert answer.status_code == 200, answer.text
-    expect(feed(page).first).to_have_text("Cool_User went live: Full stack <b>night</b> (Celeste)",
-                                          timeout=EVENT_DEADLINE_MS)
+    # The feed is in occurred_at order: the stream started (stream.online's occurred_at is
+    # its started_at) just before Twitch sent the channel.update, so "went live" is second.
+    went_live = page.get_by_test_id("feed").locator('li[data-type="stream.online"]')
+    expect(went_live.get_by_test_id("message")).to_have_text(
+        "Cool_User went live: Full stack <b>night</b> (Celeste)", timeout=EVENT_DEADLINE_MS)
     assert time.monotonic() - started < EVENT_DEADLINE_MS / 1000
+    expect(feed(page)).to_have_text(
+        ["Cool_User updated the stream: Full stack <b>night</b> (Celeste)",
+         "Cool_User went live: Full stack <b>night</b> (Celeste)"])
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
     page.screenshot(path=str(artifacts / "watch-full-stack.png"), full_page=True)
     log.assert_clean()

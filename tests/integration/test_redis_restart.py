@@ -32,13 +32,11 @@ def test_acknowledged_webhooks_survive_a_redis_crash(stack):
     for number in range(10):
         assert send(f"before the crash {number}") == 204
     stack.redis().set("sev:test:canary", "written before the crash")
-    T0 = time.monotonic(); print("kill", flush=True)
     stack.process("redis").kill()  # at once: some notifications are still on their way
 
     for number in range(5):
         assert send(f"while Redis is down {number}") == 503
     assert readiness(stack) == 503
-    print("down checks done", time.monotonic() - T0, flush=True)
 
     stack.restart_redis()
     assert stack.redis().get("sev:test:canary") == "written before the crash"
@@ -46,7 +44,6 @@ def test_acknowledged_webhooks_survive_a_redis_crash(stack):
     after = iter(range(1000))
     wait_until(lambda: send(f"after the restart {next(after)}") == 204, timeout=20,
                interval=0.2, message="the web never acknowledged a webhook again")
-    print("2xx again", time.monotonic() - T0, flush=True)
     for number in range(3):
         assert send(f"after recovery {number}") == 204
 
@@ -64,5 +61,5 @@ def test_acknowledged_webhooks_survive_a_redis_crash(stack):
         except AssertionError:
             continue
         assert name == "channel.update"
-        arrived.add(data["title"]); print("arrived", data["title"], time.monotonic() - T0, flush=True)
+        arrived.add(data["title"])
     assert arrived <= acknowledged, f"arrived but never acknowledged: {arrived - acknowledged}"

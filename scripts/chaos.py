@@ -1,0 +1,311 @@
+"""The fault suite: nothing the web acknowledged may be lost, whatever breaks.
+
+    python -m scripts.chaos [--broker redis,rabbitmq] [--rate 50] [--fault NAME ...]
+                            [--log-dir DIR]
+
+For each broker and each fault, a fresh stack (Redis keeping an append-only file,
+the Pusher emulator, a link with 20 ms of round trip between the app and Pusher,
+web, one worker) takes a steady stream of distinct signed channel.update
+notifications over 20 broadcasters, --rate a second, sent from Python: 5 s
+before the fault, during it, and 10 s after recovery. A notification answered
+with a 5xx, or not at all, is sent again a second later, as Twitch does, for up
+to a minute. One WebSocket client, connected to the emulator directly (the
+faults never touch it), subscribes to every broadcaster's channel and records
+each arrival by event id.
+
+Faults (recovery is the moment the fault ends):
+  worker-kill         SIGKILL the worker's process group, start a new worker 2 s
+                      later (recovery: the new worker answers a ping)
+  pusher-unreachable  stop the link for 10 s, so connections to Pusher are refused
+                      (recovery: the link listens again)
+  pusher-frozen       SIGSTOP the link for 8 s: requests to Pusher hang and time
+                      out (recovery: SIGCONT)
+  redis-restart       SIGKILL Redis, start it again on its append-only file 3 s
+                      later (recovery: Redis answers)
+
+Then it waits up to 60 s for every acknowledged notification to arrive and
+prints a row per broker and fault: notifications sent, acknowledged (2xx),
+delivered (acknowledged ones that arrived), repeats (ids that arrived more than
+once), lost (acknowledged, never arrived), catch-up (seconds from recovery until
+the last notification sent before recovery arrived), resends and dead letters.
+It exits 1 if anything acknowledged was lost. RabbitMQ (127.0.0.1:5672, a fresh
+vhost per stack) is skipped, with the reason, when it is not there. Logs go to
+--log-dir, or to a temporary directory that is removed unless something failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import redis
+
+from scripts.bench_clients import post, signed_notifications, subscribed_session
+from scripts.processes import wait_until
+from scripts.stack import RABBITMQ_URL, RabbitMQUnavailable, Stack, rabbitmq_unavailable
+from shared.store import DEAD_LETTERS
+
+BROKER_URLS = {"redis": None, "rabbitmq": RABBITMQ_URL}  # None: the stack's own Redis
+# Retries quick enough for a run of a few minutes. A Redis broker redelivers what a dead
+# worker held after the visibility timeout, which must exceed twice the backoff cap.
+SETTINGS = dict(PUBLISH_MAX_RETRIES=20, PUBLISH_RETRY_BACKOFF_MAX=2)
+REDIS_BROKER_SETTINGS = dict(BROKER_VISIBILITY_TIMEOUT=10)
+LINK_RTT_MS = 20
+BROADCASTERS = 20
+CONNECTIONS = 64
+BEFORE_SECONDS, AFTER_SECONDS = 5, 10
+ANSWER_TIMEOUT = 10  # seconds the sender waits for an answer
+RESEND_PAUSE, RESEND_FOR = 1.0, 60.0  # a failed notification: again after 1 s, for 60 s
+ARRIVAL_TIMEOUT = 60
+
+
+# The faults. Each runs in a thread while the sender goes on, and returns at recovery.
+
+def worker_kill(stack: Stack) -> None:
+    """SIGKILL the worker's whole process group; 2 s later start a new worker."""
+    stack.process(f"worker-{stack.workers}").kill()
+    time.sleep(2)
+    stack.start_worker()
+
+
+def pusher_unreachable(stack: Stack) -> None:
+    """Stop the link to Pusher for 10 s (connections refused), then start it again."""
+    link = stack.process("pusher-link")
+    link.stop()
+    time.sleep(10)
+    link.start()
+
+
+def pusher_frozen(stack: Stack) -> None:
+    """Freeze the link to Pusher for 8 s (requests hang), then let it go on."""
+    link = stack.process("pusher-link")
+    link.pause()
+    try:
+        time.sleep(8)
+    finally:
+        link.resume()
+
+
+def redis_restart(stack: Stack) -> None:
+    """SIGKILL Redis; 3 s later start it again on the same port and append-only file."""
+    stack.process("redis").kill()
+    time.sleep(3)
+    stack.restart_redis()
+    wait_until(lambda: answers(stack.redis()), timeout=30, interval=0.1,
+               message="Redis did not answer after its restart")
+
+
+def answers(client: redis.Redis) -> bool:
+    """True when Redis answers a PING (not while it is still loading its file)."""
+    try:
+        return client.ping()
+    except redis.RedisError:
+        return False
+
+
+FAULTS = {"worker-kill": worker_kill, "pusher-unreachable": pusher_unreachable,
+          "pusher-frozen": pusher_frozen, "redis-restart": redis_restart}
+
+
+def notifications(stack: Stack):
+    """Distinct signed channel.update notifications without end, dealt to the
+    broadcasters in turn: (message id, headers, body)."""
+    while True:
+        yield from signed_notifications(stack, BROADCASTERS, BROADCASTERS)
+
+
+class Sender:
+    """Sends notifications at a steady rate, each again after a pause while it gets a
+    5xx or no answer (as Twitch does), and records which the web acknowledged."""
+
+    def __init__(self, stack: Stack, session: aiohttp.ClientSession, rate: int):
+        self.stack, self.session, self.rate = stack, session, rate
+        self.sent_at: dict[str, float] = {}  # message id -> first send (monotonic)
+        self.acknowledged: set[str] = set()
+        self.refused: dict[int, int] = {}  # 4xx answers per status: never expected
+        self.resends = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set; return when every notification is acknowledged,
+        refused or given up."""
+        started = time.monotonic()
+        deliveries = []
+        for n, message in enumerate(notifications(self.stack)):
+            await asyncio.sleep(max(0.0, started + n / self.rate - time.monotonic()))
+            if stop.is_set():
+                break
+            deliveries.append(asyncio.create_task(self.deliver(*message)))
+        await asyncio.gather(*deliveries)
+
+    async def deliver(self, message_id: str, headers: dict, raw: bytes) -> None:
+        """Send one notification until it is answered below 500, or for RESEND_FOR s."""
+        first = self.sent_at[message_id] = time.monotonic()
+        while True:
+            try:
+                status = await asyncio.wait_for(post(self.session, self.stack, headers, raw),
+                                                ANSWER_TIMEOUT)
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                status = None
+            if status is not None and status < 500:
+                if 200 <= status < 300:
+                    self.acknowledged.add(message_id)
+                else:
+                    self.refused[status] = self.refused.get(status, 0) + 1
+                return
+            if time.monotonic() + RESEND_PAUSE - first > RESEND_FOR:
+                return
+            self.resends += 1
+            await asyncio.sleep(RESEND_PAUSE)
+
+
+@dataclass
+class Row:
+    """One broker and fault's figures (``error`` when the scenario itself failed)."""
+
+    broker: str
+    fault: str
+    sent: int = 0
+    acknowledged: int = 0
+    delivered: int = 0
+    repeats: int = 0
+    lost: int = 0
+    catch_up: float | None = None
+    resends: int = 0
+    dead_letters: int = 0
+    error: str = ""
+
+
+async def scenario(stack: Stack, fault: str, rate: int, row: Row) -> None:
+    """Send steadily, inject the fault, send on, wait for the arrivals; fill ``row``."""
+    session, subscriber, listener = await subscribed_session(stack, BROADCASTERS, CONNECTIONS)
+    sender = Sender(stack, session, rate)
+    stop = asyncio.Event()
+    sending = asyncio.create_task(sender.run(stop))
+    try:
+        await asyncio.sleep(BEFORE_SECONDS)
+        await asyncio.to_thread(FAULTS[fault], stack)
+        recovered = time.monotonic()
+        await asyncio.sleep(AFTER_SECONDS)
+        stop.set()
+        await sending
+        await subscriber.wait_for(sender.acknowledged, ARRIVAL_TIMEOUT)
+    finally:
+        sending.cancel()
+        listener.cancel()
+        await session.close()
+    arrivals = subscriber.arrivals
+    row.sent, row.acknowledged = len(sender.sent_at), len(sender.acknowledged)
+    row.delivered = len(sender.acknowledged & arrivals.keys())
+    row.repeats = sum(len(times) > 1 for times in arrivals.values())
+    row.lost = row.acknowledged - row.delivered
+    waited = [arrivals[i][0] for i in sender.acknowledged & arrivals.keys()
+              if sender.sent_at[i] < recovered]
+    row.catch_up = max(waited) - recovered if waited else None
+    row.resends = sender.resends
+    if sender.refused:
+        print(f"  unexpected answers: {sender.refused}")
+
+
+def run(broker: str, fault: str, rate: int, log_dir: Path) -> Row:
+    """One fault on a fresh stack with ``broker``. Raises RabbitMQUnavailable when the
+    stack cannot have a vhost."""
+    log_dir.mkdir(parents=True)
+    settings = {**SETTINGS, **(REDIS_BROKER_SETTINGS if broker == "redis" else {})}
+    stack = Stack(log_dir, broker_url=BROKER_URLS[broker], **settings)
+    row = Row(broker, fault)
+    try:
+        stack.start_broker()
+        stack.start_redis(persistent=True)
+        stack.start_pusher()
+        stack.start_pusher_link(LINK_RTT_MS)
+        stack.start_web()
+        stack.start_worker()
+        asyncio.run(scenario(stack, fault, rate, row))
+        row.dead_letters = stack.redis().llen(DEAD_LETTERS)
+    except RabbitMQUnavailable:
+        raise
+    except Exception as error:  # the suite goes on with the next fault
+        traceback.print_exc()
+        row.error = f"{type(error).__name__}: {error}"
+    finally:
+        stack.stop()
+    return row
+
+
+COLUMNS = ("broker", "fault", "sent", "acked", "delivered", "repeats", "lost", "catch-up s",
+           "resends", "dead letters")
+LAYOUT = "{:9} {:19} {:>6} {:>6} {:>9} {:>7} {:>5} {:>10} {:>7} {:>12}"
+
+
+def print_row(row: Row) -> None:
+    """One line of the table."""
+    if row.error:
+        print(f"{row.broker:9} {row.fault:19} FAILED: {row.error}")
+        return
+    catch_up = "-" if row.catch_up is None else f"{row.catch_up:.1f}"
+    print(LAYOUT.format(row.broker, row.fault, row.sent, row.acknowledged, row.delivered,
+                        row.repeats, row.lost, catch_up, row.resends, row.dead_letters))
+
+
+def main(argv=None) -> None:
+    """Every fault on every broker; the table; exit 1 on loss or a failed scenario."""
+    args = parser().parse_args(argv)
+    root = Path(args.log_dir or tempfile.mkdtemp(prefix="sev-chaos-"))
+    print(f"{args.rate} notifications/s over {BROADCASTERS} broadcasters; "
+          f"{BEFORE_SECONDS} s before each fault, {AFTER_SECONDS} s after recovery; logs in {root}")
+    started, rows = time.monotonic(), []
+    for broker in args.broker:
+        if broker == "rabbitmq" and (reason := rabbitmq_unavailable()):
+            print(f"rabbitmq skipped: {reason}")
+            continue
+        for fault in args.fault:
+            print(f"== {broker}: {fault}", flush=True)
+            try:
+                rows.append(run(broker, fault, args.rate, root / f"{broker}-{fault}"))
+            except RabbitMQUnavailable as error:
+                print(f"rabbitmq skipped: no vhost for the stack: {error}")
+                break
+            print_row(rows[-1])
+    print("\n" + LAYOUT.format(*COLUMNS))
+    for row in rows:
+        print_row(row)
+    print(f"\n{time.monotonic() - started:.0f} s in all")
+    failed = any(row.lost or row.error for row in rows)
+    if failed:
+        print(f"FAILED: acknowledged notifications lost, or a scenario failed; logs in {root}")
+    elif not args.log_dir:
+        shutil.rmtree(root, ignore_errors=True)
+    raise SystemExit(1 if failed else 0)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    cli = argparse.ArgumentParser(prog="python -m scripts.chaos", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--broker", type=brokers, default=list(BROKER_URLS),
+                     help="comma-separated Celery brokers (default redis,rabbitmq)")
+    cli.add_argument("--rate", type=int, default=50, help="notifications a second (default 50)")
+    cli.add_argument("--fault", nargs="+", choices=list(FAULTS), default=list(FAULTS),
+                     metavar="NAME",
+                     help=f"faults to inject, in this order: {', '.join(FAULTS)} (default all)")
+    cli.add_argument("--log-dir", help="keep every process's log here (one folder a scenario)")
+    return cli
+
+
+def brokers(text: str) -> list[str]:
+    """``--broker``: comma-separated names out of redis, rabbitmq."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names or set(names) - BROKER_URLS.keys():
+        raise argparse.ArgumentTypeError(f"brokers are redis and rabbitmq, not {text!r}")
+    return names
+
+
+if __name__ == "__main__":
+    main()
