@@ -15,9 +15,9 @@ COPY web web
 COPY worker worker
 COPY emulators emulators
 COPY scripts scripts
-COPY gunicorn.conf.py Procfile ./
+COPY Procfile ./
 COPY --from=frontend /app/web/dist web/dist
 RUN pip install -c requirements.lock . && useradd --create-home app
 USER app
 EXPOSE 8000
-CMD ["sh", "-c", "gunicorn --bind 0.0.0.0:${PORT:-8000} 'web:create_app()'"]
+CMD ["sh", "-c", "granian --interface wsgi --factory --no-ws --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --blocking-threads ${WEB_THREADS:-8} web:create_app"]

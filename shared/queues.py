@@ -12,9 +12,11 @@ by a worker.
 from __future__ import annotations
 
 import math
+import time
 from urllib.parse import urlsplit
 
 from celery import Celery
+from celery.signals import before_task_publish
 from kombu import Exchange, Queue
 
 from shared.settings import Settings
@@ -44,6 +46,14 @@ class RabbitCelery(Celery):
         if countdown is not None and countdown > 0:
             countdown = math.ceil(countdown)
         return super().send_task(name, args, kwargs, countdown, *rest, **options)
+
+
+@before_task_publish.connect
+def stamp_sent_at(headers=None, **_):
+    """Mark each task message with when it was sent, so that ``flask queues`` and beat can
+    tell how long the oldest one has waited (:mod:`shared.backlog`)."""
+    if headers is not None:
+        headers["sent_at"] = time.time()
 
 
 def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Celery:

@@ -15,6 +15,7 @@ RECENT_EVENTS_KEPT = 20
 DEAD_LETTERS = "sev:dead-letters"
 REVOCATIONS = "sev:revocations"
 REVOCATIONS_KEPT = 1000
+UNHELD_REVOCATIONS = "sev:revocations:unheld"
 CLAIM_TTL = 24 * 3600
 
 
@@ -153,6 +154,17 @@ def take_dead_letter(client: redis.Redis) -> dict | None:
     return json.loads(item) if item else None
 
 
+def dead_letter_items(client: redis.Redis) -> list[tuple[str, dict]]:
+    """Every dead letter, oldest first, each as stored (for :func:`remove_dead_letter`)
+    and parsed."""
+    return [(item, json.loads(item)) for item in client.lrange(DEAD_LETTERS, 0, -1)]
+
+
+def remove_dead_letter(client: redis.Redis, stored: str) -> bool:
+    """Remove one dead letter, as :func:`dead_letter_items` gave it; False if it was gone."""
+    return bool(client.lrem(DEAD_LETTERS, 1, stored))
+
+
 def record_revocation(client: redis.Redis, revocation: dict) -> None:
     """Append a revocation to the kept history (the newest 1000)."""
     with client.pipeline() as pipe:
@@ -164,6 +176,16 @@ def record_revocation(client: redis.Redis, revocation: dict) -> None:
 def revocations(client: redis.Redis) -> list[dict]:
     """Recorded revocations, newest first."""
     return [json.loads(item) for item in client.lrange(REVOCATIONS, 0, -1)]
+
+
+def count_unheld_revocation(client: redis.Redis) -> None:
+    """Count one revocation of a subscription we do not hold (it was ignored)."""
+    client.incr(UNHELD_REVOCATIONS)
+
+
+def unheld_revocations(client: redis.Redis) -> int:
+    """How many revocations of subscriptions we do not hold were ignored."""
+    return int(client.get(UNHELD_REVOCATIONS) or 0)
 
 
 def published_key(event_id: str) -> str:

@@ -15,7 +15,7 @@ MAX_WEBHOOK_BODY = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Application factory: ``gunicorn 'web:create_app()'``."""
+    """Application factory: ``granian --interface wsgi --factory web:create_app``."""
     settings = settings or load_settings_or_exit()
     app = Flask(__name__)
     app.config.update(

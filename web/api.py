@@ -16,6 +16,7 @@ from web.errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 LOGIN = re.compile(r"[A-Za-z0-9_]{4,25}")
+LOGIN_RULE = "a Twitch name is 4 to 25 letters, digits or underscores"
 USER_TTL, STREAM_TTL, FOLLOWS_TTL = 300, 15, 30
 WATCHES_PER_MINUTE = 30
 local = threading.local()
@@ -46,7 +47,7 @@ def watch():
         return json_error(429, "too many streamers asked for; wait a minute")
     name = (request.get_json(silent=True) or {}).get("streamer")
     if not isinstance(name, str) or not LOGIN.fullmatch(name.strip()):
-        return json_error(400, "a Twitch name is 4 to 25 letters, digits or underscores")
+        return json_error(400, LOGIN_RULE)
     login = name.strip().lower()
     user = cached(client, f"sev:cache:user:{login}", USER_TTL,
                   lambda: twitch().user_by_login(login))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 import requests
@@ -47,6 +47,10 @@ MESSAGES = {
     "login": "Please log in with Twitch first.",
     "logged-out": "You are logged out.",
 }
+# Where a login returns to: a path of this site, kept in the session while Twitch asks.
+NEXT_KEY = "login_next"
+NEXT_MAX = 512
+PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
 def init_app(app: Flask) -> None:
@@ -64,36 +68,54 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+@bp.before_request
+def _public_host():
+    return public_host_only()
+
+
 @bp.get("/login")
 def login():
-    """Send the browser to Twitch's consent page with a new random ``state``."""
+    """Send the browser to Twitch's consent page with a new random ``state``.
+
+    ``?next=/path`` (a path of this site, see :func:`safe_next`) is where the
+    login ends; anything else is ignored.
+    """
     redirect_uri = current_app.config["SETTINGS"].public_url + "/auth/callback"
+    target = safe_next(request.args.get("next"))
+    if target:
+        session[NEXT_KEY] = target
+    else:
+        session.pop(NEXT_KEY, None)
     return current_app.extensions["twitch_login"].authorize_redirect(redirect_uri)
 
 
 @bp.get("/auth/callback")
 def callback():
-    """Finish the login: check ``state``, exchange the code, validate the token."""
+    """Finish the login: check ``state``, exchange the code, validate the token.
+
+    A login started with ``?next=`` ends on that page of this site, else on ``/``.
+    """
+    target = safe_next(session.get(NEXT_KEY))
     if request.args.get("error"):
-        return _back("denied" if request.args["error"] == "access_denied" else "failed")
+        return _back("denied" if request.args["error"] == "access_denied" else "failed", target)
     try:
         tokens = token_record(current_app.extensions["twitch_login"].authorize_access_token())
         answer = validate_token(tokens["access_token"])
     except MismatchingStateError:
-        return _back("state")
+        return _back("state", target)
     except LOGIN_FAILURES as error:
         log.warning("Twitch login failed: %s",
                     error if isinstance(error, TwitchError) else type(error).__name__)
-        return _back("failed")
+        return _back("failed", target)
     if answer is None:
-        return _back("failed")
+        return _back("failed", target)
     user = {"id": answer["user_id"], "login": answer["login"]}
     user["display_name"] = display_name(tokens["access_token"], user)
     session.clear()
     session.regenerate()
     session.update(user=user, twitch=tokens, validated_at=time.time())
     log.info("%s logged in with Twitch", user["login"])
-    return redirect(url_for("pages.index"))
+    return redirect(target or url_for("pages.index"))
 
 
 @bp.post("/logout")
@@ -128,14 +150,18 @@ def user_access_token() -> str | None:
 
 
 def login_required(view):
-    """Let only signed-in users through; others go to ``/``, or get 401 JSON under ``/api/``."""
+    """Let only signed-in users through; others go to ``/``, or get 401 JSON under ``/api/``.
+
+    A page asked for while logged out is where the login that follows returns.
+    """
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_user() is None:
             if request.path.startswith("/api/"):
                 return json_error(401, "log in with Twitch first")
-            return _back("ended" if g.get("session_ended") else "login")
+            here = _requested_path() if request.method in ("GET", "HEAD") else None
+            return _back("ended" if g.get("session_ended") else "login", here)
         return view(*args, **kwargs)
 
     return wrapped
@@ -222,5 +248,52 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-def _back(message: str):
-    return redirect(url_for("pages.index", message=message))
+def safe_next(value) -> str | None:
+    r"""``value`` when it is a path of this site a login may return to, else None.
+
+    Only a relative path beginning with a single ``/``: never ``//host`` or
+    ``/\host`` (browsers read both as another site), no scheme, no backslash,
+    nothing but printable ASCII (browsers drop tabs and newlines, which would turn
+    ``/\t/host`` into ``//host``), at most NEXT_MAX characters. So no open redirect.
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= NEXT_MAX:
+        return None
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if not all("!" <= char <= "~" for char in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def public_host_only():
+    """In development, send a browser that opened a page under another host name than
+    ``PUBLIC_URL``'s (``127.0.0.1`` for ``localhost``) to the same page there.
+
+    The login's ``state`` lives in a cookie of the host name the login started on,
+    and Twitch always returns to ``PUBLIC_URL``: started elsewhere, the login could
+    only end with "That login link was not started here". Registered on the pages'
+    and the login's blueprints only, for GET and HEAD: webhooks, the API and health
+    checks, which machines call by IP, are never redirected.
+    """
+    settings = current_app.config["SETTINGS"]
+    if settings.app_env != "development" or request.method not in ("GET", "HEAD"):
+        return None
+    public = urlsplit(settings.public_url)
+    asked = urlsplit(request.host_url)
+    if not public.hostname or asked.hostname == public.hostname:
+        return None
+    target = urlsplit(request.url)._replace(scheme=public.scheme, netloc=public.netloc)
+    return redirect(urlunsplit(target), 302)
+
+
+def _requested_path() -> str | None:
+    path = quote(request.path, safe=PATH_SAFE)
+    query = request.query_string.decode("latin-1")
+    return safe_next(f"{path}?{query}" if query else path)
+
+
+def _back(message: str, target: str | None = None):
+    return redirect(url_for("pages.index", message=message, next=target or None))

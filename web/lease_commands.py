@@ -9,14 +9,17 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from shared.leases import all_leases, lease_for_login
+from shared.store import unheld_revocations
 from shared.twitch import TwitchClient, eventsub_cost
+from web.api import LOGIN, LOGIN_RULE
 
 leases_group = AppGroup("leases", help="The streamers we hold subscriptions for.")
 
 
 @leases_group.command("list")
 def list_leases():
-    """Each lease with its subscriptions and their status, and the cost budget."""
+    """Each lease with its subscriptions and their status, the cost budget, and how many
+    revocations named a subscription we do not hold (those are ignored)."""
     client = current_app.extensions["redis"]
     now = time.time()
     for lease in all_leases(client):
@@ -28,12 +31,16 @@ def list_leases():
     cost = eventsub_cost(client)
     if cost:
         click.echo(f"EventSub cost {cost['total_cost']} of {cost['max_total_cost']}")
+    click.echo(f"revocations of subscriptions we do not hold (ignored): "
+               f"{unheld_revocations(client)}")
 
 
 @leases_group.command("watch")
 @click.argument("login")
 def watch(login: str):
     """Hold LOGIN's subscriptions (queued for a worker), as a viewer would."""
+    if not LOGIN.fullmatch(login):
+        raise click.BadParameter(f"{login!r}: {LOGIN_RULE}", param_hint="LOGIN")
     settings = current_app.config["SETTINGS"]
     twitch = TwitchClient(settings, current_app.extensions["redis"])
     try:

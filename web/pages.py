@@ -17,7 +17,8 @@ from pathlib import Path
 from flask import (Blueprint, Flask, current_app, g, redirect, render_template, request,
                    send_from_directory, url_for)
 
-from web.auth import MESSAGES, current_user, login_required
+from web.api import pusher_settings
+from web.auth import MESSAGES, current_user, login_required, public_host_only, safe_next
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
@@ -40,24 +41,38 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["entry_assets"] = entry_assets
 
 
+@bp.before_request
+def _public_host():
+    return public_host_only()
+
+
 @bp.get("/")
 def index():
-    """The login page; a logged-in viewer goes straight to ``/watch``."""
+    """The login page; a logged-in viewer goes straight to ``/watch``.
+
+    ``?next=/path`` (a page asked for while logged out) is handed to the login,
+    which returns there; a logged-in viewer goes there at once.
+    """
+    target = safe_next(request.args.get("next"))
     if current_user() is not None:
-        return redirect(url_for("pages.watch"))
+        return redirect(target or url_for("pages.watch"))
     code = "ended" if g.get("session_ended") else request.args.get("message", "")
     return render_template("pages/login.html", message=MESSAGES.get(code),
-                           built=_built())
+                           login_url=url_for("auth.login", next=target), built=_built())
 
 
 @bp.get("/watch")
 @bp.get("/watch/<login>")
 @login_required
 def watch(login: str = ""):
-    """The viewer page; ``/watch/<login>`` starts watching that streamer."""
+    """The viewer page; ``/watch/<login>`` starts watching that streamer.
+
+    The page's Pusher settings (never the secret) let it connect before it watches
+    anyone, for the live follows it keeps up to date.
+    """
     built = _built()
     page = render_template("pages/watch.html", user=current_user(), streamer=login,
-                           built=built)
+                           pusher=json.dumps(pusher_settings()), built=built)
     return page, 200 if built else 503
 
 

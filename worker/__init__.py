@@ -10,8 +10,7 @@ celery_app.set_default()  # tasks sent from the pump's threads use this app too
 celery_app.conf.beat_schedule = beat_schedule(settings)
 celery_app.conf.worker_redirect_stdouts = False
 
-import worker.maintenance  # noqa: E402,F401  (registers the tasks)
-import worker.publish  # noqa: E402,F401
+import worker.publish  # noqa: E402,F401  (registers the tasks)
 import worker.subscriptions  # noqa: E402,F401
 from worker.bootstep import PumpStep  # noqa: E402
 

@@ -30,6 +30,8 @@ from worker.shards import HEARTBEAT_SECONDS, ShardOwnership
 logger = logging.getLogger(__name__)
 READ_COUNT = 500
 READ_BLOCK_MS = 100
+READ_SPACING = 0.010  # under load, read at most every 5 ms, so that reads come in batches
+LINGER = 0.010  # while requests are in flight, a batch that is not full waits up to 10 ms
 MAX_HELD = 5000  # events in memory before the reader waits: the rest stay in Redis
 SWEEP_SECONDS = 5  # how often entries of ours left pending (not in hand) are offered again
 
@@ -99,11 +101,14 @@ class Pump:
                 if not shards or self.sequencer.size >= MAX_HELD:
                     self.stopping.wait(0.05)
                     continue
+                read_at = time.monotonic()
                 answer = self.client.xreadgroup(GROUP, self.name,
                                                 {intake_key(n): ">" for n in sorted(shards)},
                                                 count=READ_COUNT, block=READ_BLOCK_MS)
                 self.accept([(stream, entry_id, fields) for stream, entries in answer or []
                              for entry_id, fields in entries])
+                if answer:
+                    self.stopping.wait(max(0.0, read_at + READ_SPACING - time.monotonic()))
             except redis.ResponseError as error:
                 if "NOGROUP" in str(error):  # Redis lost the streams: start them again
                     ensure_groups(self.client, self.settings.intake_shards)
@@ -164,14 +169,24 @@ class Pump:
         return self.settings.event_order_window_ms / 1000
 
     def dispatch_loop(self) -> None:
-        """Hand each batch whose time has come to a free publishing thread."""
+        """Hand each batch whose time has come to a free publishing thread.
+
+        With no request in flight, a batch leaves as soon as an event is ready (a
+        lone event is not held back); while requests are in flight, it leaves once
+        its oldest event has lingered ``LINGER``, so that busy times send full
+        batches instead of many small requests.
+        """
         while not self.stopping.is_set():
             with self.changed:
-                batch = self.sequencer.take_batch(time.monotonic()) if self.free_slots else []
+                now = time.monotonic()
+                next_at = self.sequencer.next_ready_at() if self.free_slots else None
+                if next_at is not None and self.free_slots < self.settings.publish_concurrency:
+                    next_at += LINGER
+                if next_at is None or next_at > now:
+                    self.changed.wait(0.5 if next_at is None else min(next_at - now, 0.5))
+                    continue
+                batch = self.sequencer.take_batch(now)
                 if not batch:
-                    next_at = self.sequencer.next_ready_at() if self.free_slots else None
-                    wait = 0.5 if next_at is None else max(0.0, next_at - time.monotonic())
-                    self.changed.wait(min(wait, 0.5))
                     continue
                 self.free_slots -= 1
             self.executor.submit(self.publish, batch)

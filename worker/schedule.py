@@ -1,12 +1,22 @@
-"""The beat schedule, run by exactly one beat process; reconciles once at start too."""
+"""The beat schedule, run by exactly one beat process; reconciles once at start too.
+
+Beat also logs the backlog (:mod:`shared.backlog`) itself, at start and every
+minute: a task would run on a worker, and say nothing while no worker runs.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from celery.signals import beat_init
 
+from shared.backlog import describe_report, needs_attention, queue_report
 from shared.settings import Settings
 
+logger = logging.getLogger(__name__)
 APP_TOKEN_CHECK_SECONDS = 3600
+BACKLOG_REPORT_SECONDS = 60
 
 
 def beat_schedule(settings: Settings) -> dict:
@@ -20,7 +30,6 @@ def beat_schedule(settings: Settings) -> dict:
                                     "schedule": float(settings.reconcile_interval)},
         "validate-app-token": {"task": "maintenance.validate_app_token",
                                "schedule": float(APP_TOKEN_CHECK_SECONDS)},
-        "report-backlog": {"task": "maintenance.report_backlog", "schedule": 60.0},
     }
 
 
@@ -28,3 +37,30 @@ def beat_schedule(settings: Settings) -> dict:
 def reconcile_at_start(sender=None, **_):
     """Beat starting (after a deploy or a crash): reconcile with Twitch at once."""
     sender.app.send_task("maintenance.reconcile_subscriptions")
+
+
+@beat_init.connect
+def report_backlog_from_beat(sender=None, **_):
+    """Beat starting: log the backlog now and every minute from a thread of its own."""
+    threading.Thread(target=report_backlog_forever, name="backlog-report", daemon=True).start()
+
+
+def report_backlog_forever() -> None:
+    """Log the backlog every ``BACKLOG_REPORT_SECONDS`` until beat exits."""
+    while True:
+        report_backlog()
+        threading.Event().wait(BACKLOG_REPORT_SECONDS)
+
+
+def report_backlog() -> dict | None:
+    """Log one line with what waits where; a warning when something waits too long."""
+    from worker.context import redis_client, settings
+
+    try:
+        report = queue_report(redis_client(), settings())
+    except Exception as error:  # Redis or the broker unreachable: say so, try again later
+        logger.warning("cannot measure the backlog: %s", error)
+        return None
+    (logger.warning if needs_attention(report) else logger.info)(
+        "backlog: %s", describe_report(report))
+    return report

@@ -11,7 +11,7 @@ from shared.events import unavailable_event
 from shared.eventsub import format_eventsub_timestamp, ordering_key
 from shared.leases import PENDING, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
-from shared.store import occupied_channels, remember_channel_state
+from shared.store import count_unheld_revocation, occupied_channels, remember_channel_state
 from shared.subscriptions import FINAL, RECREATABLE
 from shared.twitch_auth import TwitchError
 from worker.context import pusher_client, redis_client, settings, subscriptions, twitch_client
@@ -92,13 +92,22 @@ def validate_app_token() -> bool:
 
 @shared_task(name="maintenance.handle_revocation", acks_late=True)
 def handle_revocation(revocation: dict, message_id: str) -> None:
-    """Update the lease at once; re-create what may be, tell viewers what may not."""
+    """Update the lease at once; re-create what may be, tell viewers what may not.
+
+    Only a revocation of a subscription we hold counts: one naming any other
+    subscription (an old one of ours, or one we never had) is logged and counted,
+    and the streamer's lease is left alone.
+    """
     lease = get_lease(redis_client(), revocation.get("broadcaster_id") or "")
-    if lease is None:
+    if lease is None or not holds(lease, revocation):
+        ignore_revocation(revocation)
         return
     reason = revocation["reason"]
     with subscriptions().lock(lease["broadcaster_id"]):
-        lease = get_lease(redis_client(), lease["broadcaster_id"]) or lease
+        lease = get_lease(redis_client(), lease["broadcaster_id"])
+        if lease is None or not holds(lease, revocation):  # released or re-created meanwhile
+            ignore_revocation(revocation)
+            return
         for held in lease["subscriptions"].values():
             if held["id"] == revocation["subscription_id"]:
                 held["status"] = reason
@@ -108,6 +117,21 @@ def handle_revocation(revocation: dict, message_id: str) -> None:
                                     "name": lease["name"]})
     elif reason in FINAL:
         end_for_good(lease, reason, f"unavailable-{message_id}", revocation["revoked_at"])
+
+
+def holds(lease: dict, revocation: dict) -> bool:
+    """True when the revoked subscription is one the lease holds."""
+    revoked = revocation.get("subscription_id")
+    return bool(revoked) and any(held.get("id") == revoked
+                                 for held in lease["subscriptions"].values())
+
+
+def ignore_revocation(revocation: dict) -> None:
+    """Log and count a revocation of a subscription we do not hold."""
+    count_unheld_revocation(redis_client())
+    logger.warning("ignored the revocation of subscription %s (%s, broadcaster %s): "
+                   "not one we hold", revocation.get("subscription_id"),
+                   revocation.get("type"), revocation.get("broadcaster_id"))
 
 
 def end_for_good(lease: dict, reason: str, event_id: str, occurred_at: str) -> None:

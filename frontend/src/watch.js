@@ -3,9 +3,19 @@
 import { createApp } from 'vue'
 import WatchApp from './WatchApp.vue'
 
+function settings(json) {
+  try {
+    const value = JSON.parse(json || 'null')
+    return value && typeof value === 'object' ? value : null
+  } catch {
+    return null
+  }
+}
+
 const root = document.getElementById('app')
 createApp(WatchApp, {
   user: root.dataset.user || '',
   initialStreamer: root.dataset.streamer || '',
   logoutUrl: root.dataset.logoutUrl || '/logout',
+  pusher: settings(root.dataset.pusher),
 }).mount(root)

@@ -47,8 +47,9 @@ function servedAt(response) {
 }
 
 /**
- * Start watching a streamer: their profile, status, recent events and Pusher settings,
- * with ``servedAt``, the server's time of the answer (a Date or null), added.
+ * Start watching a streamer: their profile, status (as of ``status_as_of``, when the
+ * server says), recent events and Pusher settings, with ``servedAt``, the server's time
+ * of the answer from its Date header (a Date or null), added.
  */
 export async function watchStreamer(name) {
   const { body, response } = await send('/api/watch', {
@@ -59,8 +60,12 @@ export async function watchStreamer(name) {
   return { ...body, servedAt: servedAt(response) }
 }
 
-/** The channels the logged-in viewer follows that are live now. */
-export async function liveFollows() {
-  const body = await request('/api/follows/live')
+/**
+ * The channels the logged-in viewer follows that are live now; with ``refresh``, asked
+ * of Twitch now rather than from the server's short cache (the Refresh button).
+ * Each may say ``watched``: the app holds its events, so they can update the list.
+ */
+export async function liveFollows({ refresh = false } = {}) {
+  const body = await request(refresh ? '/api/follows/live?refresh=1' : '/api/follows/live')
   return Array.isArray(body?.data) ? body.data : []
 }

@@ -6,11 +6,12 @@
 // publish, a repeat) is listed in the feed but never undoes what a newer one said.
 import { parseTime } from './events.js'
 import { compareStamps, stampOf } from './feed.js'
-import { addMs, compareInstants, instantOfDate } from './time.js'
+import { addMs, compareInstants, instantOf, instantOfDate } from './time.js'
 
 /**
- * How old the answer's stream state may be when it is served: web/api.py keeps the
- * stream lookup for 15 s (STREAM_TTL). Events newer than that age are applied over it.
+ * How old the answer's stream state may be when it is served, when the answer does not
+ * say (no ``status_as_of``): web/api.py kept the stream lookup for 15 s (STREAM_TTL).
+ * Events newer than that age are applied over it.
  */
 export const ANSWER_MAX_AGE_MS = 15_000
 
@@ -38,13 +39,18 @@ function text(value) {
 }
 
 /**
- * The instant the answer's state stands for: its Date header less ANSWER_MAX_AGE_MS, or
- * (no usable Date header) the newest of its recent events, or null (before everything).
+ * The instant the answer's state stands for: its ``status_as_of`` (the server's time of
+ * the state it describes) when it has a valid one; else its Date header less
+ * ANSWER_MAX_AGE_MS; else (no usable Date header) the newest of its recent events;
+ * else null (before everything).
  * @param {Date | null} servedAt
  * @param {FeedItem[]} recent the answer's recent events
+ * @param {unknown} [statusAsOf] the answer's ``status_as_of`` (RFC 3339)
  * @returns {bigint | null}
  */
-export function answerInstant(servedAt, recent) {
+export function answerInstant(servedAt, recent, statusAsOf) {
+  const asOf = instantOf(statusAsOf)
+  if (asOf !== null) return asOf
   if (servedAt instanceof Date && !Number.isNaN(servedAt.getTime())) {
     return addMs(instantOfDate(servedAt), -ANSWER_MAX_AGE_MS)
   }
@@ -134,14 +140,26 @@ export function applyEvents(state, items) {
 }
 
 /**
- * What the status line shows.
+ * The events to apply over a fresh /api/watch answer: all but ``streamer.unavailable``.
+ * The server answered after those, holding the streamer's subscriptions again, so they
+ * no longer stand (a new one, arriving later, does).
+ * @param {FeedItem[]} items
+ * @returns {FeedItem[]}
+ */
+export function eventsAfterAnswer(items) {
+  return items.filter((item) => item.type !== 'streamer.unavailable')
+}
+
+/**
+ * What the status line shows. A streamer whose events no longer reach us is not shown
+ * live: nothing would tell us when that ends.
  * @param {StatusState} state
  * @returns {Status}
  */
 export function statusView(state) {
   const title = state.title.value
   const category = state.category.value
-  const stream = state.stream.value
+  const stream = state.unavailable.value ? null : state.stream.value
   return {
     live: stream && { title, category, viewers: stream.viewers, startedAt: stream.startedAt },
     title,

@@ -1,0 +1,36 @@
+"""Operator command: ``flask --app web queues [--json]``, what waits where."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+
+from shared.backlog import needs_attention, queue_report
+
+
+@click.command("queues")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def queues(as_json: bool):
+    """What waits: the intake streams, each Celery queue and the dead letters, each with
+    how long its oldest message has waited. Exits 1 when something waits too long."""
+    report = queue_report(current_app.extensions["redis"], current_app.config["SETTINGS"])
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        click.echo(f"{'queue':24} {'waiting':>8} {'oldest':>10}")
+        for name, part in report.items():
+            click.echo(row(name.replace("_", " "), part))
+            for stream, count in part.get("streams", {}).items():
+                if count:
+                    click.echo(f"  {stream:22} {count:>8}")
+    if needs_attention(report):
+        raise SystemExit(1)
+
+
+def row(name: str, part: dict) -> str:
+    """One line of the table: name, count waiting and the oldest one's age."""
+    waiting = "?" if part["waiting"] is None else part["waiting"]
+    oldest = "-" if part["oldest_age"] is None else f"{part['oldest_age']}s"
+    return f"{name:24} {waiting:>8} {oldest:>10}"
