@@ -20,4 +20,4 @@ COPY --from=frontend /app/web/dist web/dist
 RUN pip install -c requirements.lock . && useradd --create-home app
 USER app
 EXPOSE 8000
-CMD ["sh", "-c", "granian --interface wsgi --factory --no-ws --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --blocking-threads ${WEB_THREADS:-8} web:create_app"]
+CMD ["sh", "-c", "granian --interface wsgi --factory --no-ws --log-config web/granian-logging.json --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --blocking-threads ${WEB_THREADS:-8} web:create_app"]

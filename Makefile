@@ -32,9 +32,11 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/python -m scripts.run_local
 
+# .run/env holds every setting the run chose (those of .env included), so Flask need not
+# look for .env itself: FLASK_SKIP_DOTENV stops its "install python-dotenv" tip.
 flask: install
 	@test -f .run/env || { echo "start the app first: make run"; exit 1; }
-	$(BIN)/honcho run -e .run/env $(BIN)/flask --app web $(ARGS)
+	@FLASK_SKIP_DOTENV=1 $(BIN)/honcho run -e .run/env $(BIN)/flask --app web $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

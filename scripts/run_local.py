@@ -3,8 +3,10 @@
 Starts an embedded Redis unless ``REDIS_URL`` is set, the Pusher emulator
 unless real Pusher credentials are set, the Twitch emulator unless real Twitch
 credentials are set, then web, worker and beat, all under
-honcho. Ctrl-C stops every process it started. Settings come from the
-environment and from ``.env``; the environment wins.
+honcho. Once the web answers ``/healthz`` it prints the URL again (below the
+start-up logs). Ctrl-C stops every process it started, and the run ends with
+status 0. Settings come from the environment and from ``.env``; the
+environment wins.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from __future__ import annotations
 import os
 import shlex
 import socket
+import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,11 +33,11 @@ PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
 TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
 SETTING_PREFIXES = ("APP_ENV", "REDIS_", "PUBLIC_URL", "SECRET_KEY", "TWITCH_", "PUSHER_",
                     "PUBLISH_", "LEASE_", "RECONCILE_", "RECENT_", "BROKER_", "CELERY_",
-                    "LOG_LEVEL")
+                    "LOG_LEVEL", "PYTHONUNBUFFERED")
 
 
 def main() -> None:
-    """Work out ports and settings, write the process list, hand over to honcho."""
+    """Work out ports and settings, write the process list, run it under honcho."""
     env = dict(os.environ)
     env_file = ROOT / ".env"
     if env_file.exists():
@@ -41,7 +47,7 @@ def main() -> None:
     RUN_DIR.mkdir(exist_ok=True)
     processes = {}
 
-    web_port = port_or_free(int(env.get("PORT", "5000")))
+    web_port = first_free_port(int(env.get("PORT", "5000")))
     env["PORT"] = str(web_port)
     env.setdefault("PUBLIC_URL", f"http://localhost:{web_port}")
 
@@ -51,13 +57,13 @@ def main() -> None:
         processes["redis"] = embedded_redis_command(redis_port)
 
     if not all(env.get(name) for name in PUSHER_CREDENTIALS):
-        pusher_port = port_or_free(int(env.get("PUSHER_PORT") or 6001))
+        pusher_port = first_free_port(int(env.get("PUSHER_PORT") or 6001))
         env.update(PUSHER_HOST="127.0.0.1", PUSHER_PORT=str(pusher_port), PUSHER_SSL="false")
         env["PUSHER_WEBHOOK_URL"] = f"http://127.0.0.1:{web_port}/api/pusher/webhook"
         processes["pusher"] = f"{python()} -m emulators.pusher --port {pusher_port}"
 
     if not all(env.get(name) for name in TWITCH_CREDENTIALS):
-        twitch_port = port_or_free(8080)
+        twitch_port = first_free_port(8080)
         env["TWITCH_API_URL"] = f"http://localhost:{twitch_port}/helix"
         env["TWITCH_AUTH_URL"] = f"http://localhost:{twitch_port}/oauth2"
         processes["twitch"] = f"{python()} -m emulators.twitch --port {twitch_port}"
@@ -76,11 +82,47 @@ def main() -> None:
     procfile.write_text("".join(f"{name}: {command}\n" for name, command in processes.items()))
     print(describe(env), flush=True)
     honcho = [tool("honcho"), "start", "-f", str(procfile), "-d", str(ROOT), "-e", os.devnull]
-    os.execve(honcho[0], honcho, env)
+    sys.exit(supervise(honcho, env, f"http://127.0.0.1:{web_port}/healthz", env["PUBLIC_URL"]))
+
+
+def supervise(command: list[str], env: dict, health_url: str, public_url: str) -> int:
+    """Run honcho until it ends; print the URL once the web answers ``health_url``.
+
+    Ctrl-C reaches honcho too, which stops every process; the run then ends with
+    status 0 (an interrupted run is not a failure). Otherwise honcho's status.
+    """
+    process = subprocess.Popen(command, env=env)
+    threading.Thread(target=announce_when_ready, args=(health_url, public_url, process.poll),
+                     daemon=True).start()
+    interrupted = False
+    while True:
+        try:
+            status = process.wait()
+            return 0 if interrupted else status
+        except KeyboardInterrupt:
+            interrupted = True  # honcho got it too and is stopping everything
+
+
+def announce_when_ready(health_url: str, public_url: str, ended=lambda: None,
+                        timeout: float = 300.0) -> bool:
+    """Print the app's URL once ``health_url`` answers 200; False if it never did (or
+    ``ended()`` says the processes stopped) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and ended() is None:
+        try:
+            with urllib.request.urlopen(health_url, timeout=1) as answer:
+                if answer.status == 200:
+                    print(f"\nReady: open {public_url} (Ctrl-C stops everything)\n", flush=True)
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
 
 
 def write_env_file(env: dict) -> None:
-    """Keep the run's settings in .run/env (owner-only) for `make flask ARGS=...`."""
+    """Keep the run's settings in .run/env (owner-only) for `make flask ARGS=...` and for
+    starting one of .run/Procfile's processes by itself (see the README)."""
     path = RUN_DIR / "env"
     names = sorted(k for k in env if k.startswith(SETTING_PREFIXES))
     path.write_text("".join(f"{name}={shlex.quote(env[name])}\n" for name in names))
@@ -137,16 +179,25 @@ def without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def port_or_free(port: int) -> int:
-    """``port`` if nothing listens there, else a free one."""
+def first_free_port(port: int, tries: int = 100) -> int:
+    """``port`` if nothing listens there, else the next free one after it."""
+    for candidate in range(port, port + tries):
+        if port_is_free(candidate):
+            if candidate != port:
+                print(f"port {port} is taken; using {candidate}", file=sys.stderr)
+            return candidate
+    raise SystemExit(f"ports {port} to {port + tries - 1} are all taken")
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on ``port`` of the loopback interface."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
-            print(f"port {port} is taken; using another", file=sys.stderr)
-            return free_port()
-    return port
+            return False
+    return True
 
 
 def free_port() -> int:

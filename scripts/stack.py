@@ -23,9 +23,9 @@ from shared.settings import load_settings
 
 BIN = Path(sys.executable).parent
 # The Procfile's web process: Granian serving the WSGI app factory, two processes and
-# 8 threads each for the views (they wait on Redis and Twitch).
+# 8 threads each for the views (they wait on Redis and Twitch), logging in our format.
 WEB_OPTIONS = ("--interface", "wsgi", "--factory", "--no-ws", "--workers", "2",
-               "--blocking-threads", "8")
+               "--blocking-threads", "8", "--log-config", "web/granian-logging.json")
 PUSHER_CREDENTIALS = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
 # The RabbitMQ the integration tests use when one runs here (its default guest account).
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672"

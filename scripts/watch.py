@@ -13,8 +13,6 @@ import threading
 
 import pysher
 
-EVENT_TYPES = ("stream.online", "stream.offline", "channel.update")
-
 
 def main(argv=None) -> None:
     """Subscribe to the channel and print events until Ctrl-C."""
@@ -25,8 +23,7 @@ def main(argv=None) -> None:
 
     def subscribe(_data):
         channel = client.subscribe(args.channel)
-        for name in EVENT_TYPES:
-            channel.bind(name, lambda data, name=name: print_event(name, data))
+        print_every_event(channel)
         channel.bind("pusher_internal:subscription_succeeded", lambda _: subscribed.set())
         print(f"watching channel {args.channel!r} on {args.host}:{args.port} (Ctrl-C stops)",
               flush=True)
@@ -39,9 +36,28 @@ def main(argv=None) -> None:
         client.disconnect(timeout=2)
 
 
+def print_every_event(channel) -> None:
+    """Print each event the channel receives, whatever its name (pysher only calls the
+    callbacks bound to a name, so the channel's event handler is wrapped)."""
+    handle = channel._handle_event
+
+    def print_then_handle(event_name: str, data) -> None:
+        if not event_name.startswith("pusher"):
+            print_event(event_name, data)
+        handle(event_name, data)
+
+    channel._handle_event = print_then_handle
+
+
 def print_event(name: str, data: str) -> None:
-    """One line per event: its type and the message a person reads."""
-    event = json.loads(data)
+    """One line per event: its type and the message a person reads (the raw data for an
+    event that has none)."""
+    try:
+        event = json.loads(data)
+    except (TypeError, ValueError):
+        event = None
+    if not isinstance(event, dict):
+        event = {}
     print(f"{event.get('occurred_at', '')}  {name:15}  {event.get('message', data)}", flush=True)
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
 import redis
+
+from shared.eventsub import format_eventsub_timestamp
 
 RECENT_EVENTS_KEPT = 20
 DEAD_LETTERS = "sev:dead-letters"
@@ -73,8 +75,24 @@ def recent_events(client: redis.Redis, login: str) -> list[dict]:
 
 
 def channel_state_key(broadcaster_id: str) -> str:
-    """Key of the hash with a broadcaster's last known title and category."""
+    """Key of the hash with a broadcaster's last known state, each part with the Twitch
+    time it is known as of (an ordering key, :func:`shared.eventsub.ordering_key`):
+    ``title`` and ``category_name`` as of ``order_key``; ``live`` ("1" or "0"),
+    ``stream_id`` (the current or last stream) and ``started_at`` as of
+    ``stream_order_key``. Events write it; an older one never overwrites a newer part."""
     return f"sev:channel:{broadcaster_id}"
+
+
+# Twitch's API answers come from Twitch's own caches: a stream shows there, ends there, or
+# changes its title there up to a few minutes after its EventSub notification. So an answer
+# counts as true this long before it was asked, and never overrides a newer event.
+HELIX_STALE_SECONDS = 180
+
+
+def helix_order_key(asked_at: float) -> str:
+    """The ordering key of a Helix answer asked at ``asked_at`` (epoch seconds)."""
+    moment = datetime.fromtimestamp(asked_at - HELIX_STALE_SECONDS, timezone.utc)
+    return format_eventsub_timestamp(moment)
 
 
 # Records a channel's title and category unless a newer state (by Twitch's time) is known.
@@ -88,6 +106,17 @@ local function record_state(key, order_key, title, category, ttl)
 end
 """
 _REMEMBER_STATE = _RECORD_STATE + "record_state(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
+# Records whether a broadcaster is live, and its stream, unless a newer state is known. An
+# offline event names no stream: the last stream id stays (the stream that ended).
+# KEYS: channel state. ARGV: ordering key, "1" or "0", stream id, started at, ttl.
+_RECORD_STREAM = """
+local known = redis.call('HGET', KEYS[1], 'stream_order_key')
+if not known or known < ARGV[1] then
+  redis.call('HSET', KEYS[1], 'stream_order_key', ARGV[1], 'live', ARGV[2], 'started_at', ARGV[4])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'stream_id', ARGV[3]) end
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
+"""
 # Claims an event for its intake entry and, for a channel.update, records the state.
 # KEYS: message claim, stream claim (or the message claim again), channel state.
 # ARGV: owner, claim ttl, ordering key, title, category, state ttl, "1" to record.
@@ -130,11 +159,27 @@ def remember_channel_state(client: redis.Redis, broadcaster_id: str, title: str,
                 title or "", category_name or "", ttl)
 
 
+def queue_stream_state(pipe, broadcaster_id: str, order_key: str, live: bool,
+                       stream_id: str, started_at: str, ttl: int) -> None:
+    """Queue on ``pipe`` the record of a broadcaster going live (``stream_id``,
+    ``started_at``) or offline, unless a newer state is known."""
+    pipe.eval(_RECORD_STREAM, 1, channel_state_key(broadcaster_id), order_key,
+              "1" if live else "0", stream_id or "", started_at or "", ttl)
+
+
 def channel_state(client: redis.Redis, broadcaster_id: str) -> dict:
     """The last known title and category of a broadcaster (empty if unknown)."""
     state = client.hgetall(channel_state_key(broadcaster_id))
-    state.pop("order_key", None)
-    return state
+    return {name: state[name] for name in ("title", "category_name") if name in state}
+
+
+def broadcaster_states(client: redis.Redis, broadcaster_ids: list[str]) -> list[dict]:
+    """The whole state of each broadcaster (see :func:`channel_state_key`), in one round
+    trip; an empty dict where nothing is known."""
+    with client.pipeline(transaction=False) as pipe:
+        for broadcaster_id in broadcaster_ids:
+            pipe.hgetall(channel_state_key(broadcaster_id))
+        return pipe.execute() if broadcaster_ids else []
 
 
 def add_dead_letter(client: redis.Redis, kind: str, payload: dict, reason: str) -> None:
@@ -217,6 +262,20 @@ def record_channel_occupancy(client: redis.Redis, channel: str, occupied: bool) 
 def occupied_channels(client: redis.Redis) -> list[str]:
     """Channels Pusher last reported as having subscribers."""
     return client.zrange(OCCUPIED_CHANNELS, 0, -1)
+
+
+def cached_with_time(client: redis.Redis, key: str, ttl: int, fetch,
+                     refresh: bool = False) -> tuple:
+    """``(answer, asked_at)``: ``fetch()``'s answer, kept in Redis for ``ttl`` seconds, and
+    when it was asked (epoch seconds); ``refresh`` asks again whatever is kept."""
+    hit = None if refresh else client.get(key)
+    if hit is not None:
+        kept = json.loads(hit)
+        return kept["answer"], kept["asked_at"]
+    asked_at = time.time()
+    answer = fetch()
+    client.set(key, json.dumps({"asked_at": asked_at, "answer": answer}), ex=ttl)
+    return answer, asked_at
 
 
 def cached(client: redis.Redis, key: str, ttl: int, fetch):

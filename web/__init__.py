@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from shared.publisher import make_pusher_client
 from shared.queues import make_celery
+from shared.logs import configure_logging
 from shared.settings import Settings, load_settings_or_exit
 from shared.store import connect
 
@@ -23,9 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_WEBHOOK_BODY,
         SETTINGS=settings,
     )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     app.extensions["redis"] = connect(settings.redis_url)
     app.extensions["celery"] = make_celery(settings)
     app.extensions["pusher"] = make_pusher_client(settings)

@@ -7,17 +7,26 @@ import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
-from shared.leases import lease_for_login, missing_subscriptions, touch_lease
-from shared.store import cached, over_rate_limit, recent_events
+from shared.leases import LOGINS, lease_for_login, missing_subscriptions, touch_lease
+from shared.store import (
+    broadcaster_states,
+    cached,
+    cached_with_time,
+    over_rate_limit,
+    recent_events,
+)
 from shared.twitch import TwitchClient, eventsub_budget_spent
 from shared.twitch_auth import TwitchError, TwitchUnavailable
 from web.auth import current_user, from_our_site, login_required, user_access_token
 from web.errors import json_error
+from web.status import combined_status
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 LOGIN = re.compile(r"[A-Za-z0-9_]{4,25}")
 LOGIN_RULE = "a Twitch name is 4 to 25 letters, digits or underscores"
 USER_TTL, STREAM_TTL, FOLLOWS_TTL = 300, 15, 30
+FOLLOWS_REFRESH_SECONDS = 5  # a viewer's refresh asks Twitch at most this often
+STREAM_FIELDS = ("id", "user_id", "title", "game_name", "viewer_count", "started_at")
 WATCHES_PER_MINUTE = 30
 local = threading.local()
 
@@ -56,18 +65,19 @@ def watch():
     problem = hold_subscriptions(user)
     if problem:
         return problem
-    stream = cached(client, f"sev:cache:stream:{user['id']}", STREAM_TTL,
-                    lambda: next(iter(twitch().streams_by_id([user["id"]])), None))
-    channel = cached(client, f"sev:cache:channel:{user['id']}", USER_TTL,
-                     lambda: twitch().channel_information(user["id"])) or {}
+    stream, stream_asked_at = cached_with_time(
+        client, f"sev:helix:stream:{user['id']}", STREAM_TTL,
+        lambda: next(iter(twitch().streams_by_id([user["id"]])), None))
+    channel, channel_asked_at = cached_with_time(
+        client, f"sev:helix:channel:{user['id']}", USER_TTL,
+        lambda: twitch().channel_information(user["id"]))
+    [state] = broadcaster_states(client, [user["id"]])
+    status = combined_status(state, stream, stream_asked_at, channel, channel_asked_at)
     return jsonify(
         channel=user["login"],
         streamer={key: user.get(key) for key in ("id", "login", "display_name",
                                                  "profile_image_url")},
-        live=stream and {"title": stream["title"], "category": stream["game_name"],
-                         "viewers": stream["viewer_count"], "started_at": stream["started_at"]},
-        title=(stream or channel).get("title", ""),
-        category=stream["game_name"] if stream else channel.get("game_name", ""),
+        **status,
         recent_events=recent_events(client, user["login"]),
         pusher=pusher_settings(),
     )
@@ -76,18 +86,43 @@ def watch():
 @bp.get("/follows/live")
 @login_required
 def follows_live():
-    """The channels the viewer follows that are live now."""
+    """The channels the viewer follows that are live now, each with whether we hold its
+    subscriptions (``watched``: the page may listen to its channel). Twitch's answer is
+    kept 30 s; ``?refresh=1`` asks again, at most every 5 s per viewer."""
     user = current_user()
     client = current_app.extensions["redis"]
+    refresh = request.args.get("refresh") == "1" and bool(client.set(
+        f"sev:rate:follows-refresh:{user['id']}", 1, nx=True, ex=FOLLOWS_REFRESH_SECONDS))
 
     def fetch():
         follows = twitch().followed_channels(user["id"], user_access_token())
         streams = twitch().streams_by_id([f["broadcaster_id"] for f in follows])
-        return [{"login": s["user_login"], "display_name": s["user_name"], "title": s["title"],
-                 "category": s["game_name"], "viewers": s["viewer_count"]}
-                for s in sorted(streams, key=lambda s: -s["viewer_count"])]
+        return {"follows": [{"id": f["broadcaster_id"], "login": f["broadcaster_login"],
+                             "display_name": f["broadcaster_name"]} for f in follows],
+                "streams": [{name: s.get(name) for name in STREAM_FIELDS} for s in streams]}
 
-    return jsonify(data=cached(client, f"sev:cache:follows:{user['id']}", FOLLOWS_TTL, fetch))
+    answer, asked_at = cached_with_time(client, f"sev:helix:follows:{user['id']}",
+                                        FOLLOWS_TTL, fetch, refresh=refresh)
+    return jsonify(data=live_follows(client, answer, asked_at))
+
+
+def live_follows(client, answer: dict, asked_at: float) -> list[dict]:
+    """The followed channels live now by the newest of events and Twitch's answer, the
+    most watched first."""
+    follows = answer["follows"]
+    streams = {stream["user_id"]: stream for stream in answer["streams"]}
+    states = broadcaster_states(client, [follow["id"] for follow in follows])
+    held = client.hmget(LOGINS, [f["login"] for f in follows]) if follows else []
+    cards = []
+    for follow, state, lease in zip(follows, states, held):
+        status = combined_status(state, streams.get(follow["id"]), asked_at)
+        if status["live"]:
+            cards.append({"login": follow["login"], "display_name": follow["display_name"],
+                          "title": status["title"], "category": status["category"],
+                          "viewers": status["live"]["viewers"],
+                          "started_at": status["live"]["started_at"],
+                          "status_as_of": status["status_as_of"], "watched": lease is not None})
+    return sorted(cards, key=lambda card: -(card["viewers"] or 0))
 
 
 def hold_subscriptions(user: dict):

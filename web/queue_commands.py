@@ -7,14 +7,14 @@ import json
 import click
 from flask import current_app
 
-from shared.backlog import needs_attention, queue_report
+from shared.backlog import queue_report
 
 
 @click.command("queues")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def queues(as_json: bool):
     """What waits: the intake streams, each Celery queue and the dead letters, each with
-    how long its oldest message has waited. Exits 1 when something waits too long."""
+    how long its oldest message has waited."""
     report = queue_report(current_app.extensions["redis"], current_app.config["SETTINGS"])
     if as_json:
         click.echo(json.dumps(report))
@@ -25,8 +25,6 @@ def queues(as_json: bool):
             for stream, count in part.get("streams", {}).items():
                 if count:
                     click.echo(f"  {stream:22} {count:>8}")
-    if needs_attention(report):
-        raise SystemExit(1)
 
 
 def row(name: str, part: dict) -> str:

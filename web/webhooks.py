@@ -17,6 +17,7 @@ from shared.eventsub import (
     MESSAGE_TIMESTAMP,
     MESSAGE_TYPE,
     QUEUED_TYPES,
+    SUBSCRIPTION_TYPE,
     VERIFICATION,
     is_fresh,
     verify_eventsub_signature,
@@ -51,7 +52,7 @@ def eventsub_callback():
         return answer_challenge(body, message_id)
     if message_type not in QUEUED_TYPES:
         return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id)
-    return queue_message(body, message_id)
+    return queue_message(headers, body, message_id)
 
 
 def answer_challenge(body: bytes, message_id: str):
@@ -65,20 +66,24 @@ def answer_challenge(body: bytes, message_id: str):
     return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
 
 
-def queue_message(body: bytes, message_id: str):
+def queue_message(headers, body: bytes, message_id: str):
     """Queue the raw message with its Twitch headers; 503 if the queue is down."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return reject(400, "body is not UTF-8", message_id)
-    forwarded = {name: request.headers[name] for name in FORWARDED_HEADERS
-                 if name in request.headers}
+    forwarded = {name: value for name in FORWARDED_HEADERS
+                 if (value := headers.get(name)) is not None}
     try:
-        enqueue(current_app.extensions["redis"], current_app.config["SETTINGS"].intake_shards,
-                EVENTSUB, forwarded, text, eventsub_partition_key(body))
+        entry_id = enqueue(current_app.extensions["redis"],
+                           current_app.config["SETTINGS"].intake_shards, EVENTSUB, forwarded,
+                           text, eventsub_partition_key(body))
     except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error("cannot queue EventSub message %r: %s", message_id, error)
         return json_error(503, "queue unavailable, try again")
+    current_app.logger.debug("accepted EventSub %s %s %s as intake entry %s",
+                             forwarded.get(MESSAGE_TYPE), forwarded.get(SUBSCRIPTION_TYPE),
+                             message_id, entry_id)
     return Response(status=204)
 
 

@@ -79,10 +79,12 @@ def websub_notification(body: bytes):
         return json_error(400, "body is not UTF-8")
     try:
         broadcaster_id = topic_user_id(topic_from_link(forwarded[LINK]) or "") or ""
-        intake.enqueue(current_app.extensions["redis"],
-                       current_app.config["SETTINGS"].intake_shards,
-                       intake.WEBSUB, forwarded, text, broadcaster_id)
+        entry_id = intake.enqueue(current_app.extensions["redis"],
+                                  current_app.config["SETTINGS"].intake_shards,
+                                  intake.WEBSUB, forwarded, text, broadcaster_id)
     except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error("cannot queue WebSub notification: %s", error)
         return json_error(503, "queue unavailable, try again")
+    current_app.logger.debug("accepted WebSub notification %s for broadcaster %s as intake "
+                             "entry %s", forwarded[NOTIFICATION_ID], broadcaster_id, entry_id)
     return Response(status=204)

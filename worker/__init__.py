@@ -1,5 +1,8 @@
 """The Celery worker and beat: ``celery -A worker worker`` / ``celery -A worker beat``."""
 
+from celery.signals import setup_logging
+
+from shared.logs import configure_logging
 from shared.queues import make_celery
 from shared.settings import load_settings_or_exit
 from worker.schedule import beat_schedule
@@ -9,6 +12,13 @@ celery_app = make_celery(settings)
 celery_app.set_default()  # tasks sent from the pump's threads use this app too
 celery_app.conf.beat_schedule = beat_schedule(settings)
 celery_app.conf.worker_redirect_stdouts = False
+
+
+@setup_logging.connect
+def log_in_our_format(loglevel=None, **_):
+    """Worker and beat log in the one format of :mod:`shared.logs`, at ``--loglevel``."""
+    configure_logging(loglevel or settings.log_level)
+
 
 import worker.publish  # noqa: E402,F401  (registers the tasks)
 import worker.subscriptions  # noqa: E402,F401

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from shared.events import STREAM_ONLINE, with_channel
+from shared.events import STREAM_OFFLINE, STREAM_ONLINE, with_channel
 from shared.intake import EVENTSUB, queue_finish
 from shared.publisher import (
     RejectedPublishError,
@@ -17,7 +17,13 @@ from shared.publisher import (
     make_pusher_client,
     publish_stream_events,
 )
-from shared.store import CLAIM_TTL, channel_state_key, published_key, queue_recent_event
+from shared.store import (
+    CLAIM_TTL,
+    channel_state_key,
+    published_key,
+    queue_recent_event,
+    queue_stream_state,
+)
 from worker.context import redis_client, settings
 from worker.publish import give_up, publish_stream_event_task, retry_delay
 from worker.sequencer import Held
@@ -98,13 +104,27 @@ def hand_to_retries(batch: list[Held], failed: list[Held], error) -> list[Held]:
 
 
 def finish(batch: list[Held], published: list[Held]) -> None:
-    """Mark what was published, keep every event among the recent ones, and end the
-    entries: one Redis round trip."""
+    """Mark what was published, keep every event among the recent ones, record whether
+    each broadcaster is live (for the page's status), and end the entries: one Redis
+    round trip. (A ``channel.update``'s title was recorded when it was ingested.)"""
     ttl = settings().recent_events_ttl
     with redis_client().pipeline(transaction=False) as pipe:
         for held in published:
             pipe.set(published_key(held.event["id"]), "1", ex=CLAIM_TTL)
         for held in batch:
             queue_recent_event(pipe, held.event, ttl)
+            queue_stream_change(pipe, held, ttl)
         queue_finish(pipe, [(held.entry.stream, held.entry.entry_id) for held in batch])
         pipe.execute()
+
+
+def queue_stream_change(pipe, held: Held, ttl: int) -> None:
+    """Queue the record of a ``stream.online`` or ``stream.offline`` in the channel state,
+    as of the event's Twitch time (an older event never overwrites a newer state)."""
+    event = held.event
+    if event["type"] not in (STREAM_ONLINE, STREAM_OFFLINE):
+        return
+    online = event["type"] == STREAM_ONLINE
+    queue_stream_state(pipe, held.broadcaster_id, held.order_key, online,
+                       event.get("stream_id", "") if online else "",
+                       event.get("started_at", "") if online else "", ttl)

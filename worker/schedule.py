@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from celery.signals import beat_init
 
@@ -49,7 +50,7 @@ def report_backlog_forever() -> None:
     """Log the backlog every ``BACKLOG_REPORT_SECONDS`` until beat exits."""
     while True:
         report_backlog()
-        threading.Event().wait(BACKLOG_REPORT_SECONDS)
+        time.sleep(BACKLOG_REPORT_SECONDS)
 
 
 def report_backlog() -> dict | None:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 
 from celery import shared_task
 
 from shared.events import unavailable_event
-from shared.eventsub import format_eventsub_timestamp, ordering_key
+from shared.eventsub import format_eventsub_timestamp
 from shared.leases import PENDING, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
-from shared.store import count_unheld_revocation, occupied_channels, remember_channel_state
+from shared.store import (
+    count_unheld_revocation,
+    helix_order_key,
+    occupied_channels,
+    remember_channel_state,
+)
 from shared.subscriptions import FINAL, RECREATABLE
 from shared.twitch_auth import TwitchError
 from worker.context import pusher_client, redis_client, settings, subscriptions, twitch_client
@@ -36,7 +42,7 @@ def ensure_subscriptions(broadcaster: dict) -> None:
 def seed_channel_state(broadcaster_id: str) -> None:
     """Learn the channel's title and category now, so that its next ``stream.online``
     (which carries neither) reads "X went live: title (category)"."""
-    asked_at = ordering_key(format_eventsub_timestamp(datetime.now(timezone.utc)))
+    asked_at = helix_order_key(time.time())
     try:
         channel = twitch_client().channel_information(broadcaster_id)
     except TwitchError as error:

@@ -22,6 +22,7 @@ from emulators.eventsub.messages import (
     signed_message,
     verification_body,
 )
+from emulators.twitch.roster import Roster, RosterError, load_records
 from shared.eventsub import NOTIFICATION, REVOCATION, VERIFICATION
 
 REVOCATION_REASONS = (
@@ -36,14 +37,16 @@ def main(argv=None) -> int:
     """Parse the command line, send the message(s), print what the callback said."""
     args = parser().parse_args(argv)
     secret = args.secret or os.environ.get("TWITCH_WEBHOOK_SECRET", "local-webhook-secret")
-    extra = {"broadcaster_id": args.broadcaster_id}
+    known = roster_user(args.login)
+    name = args.name or (known.display_name if known else None)
+    extra = {"broadcaster_id": args.broadcaster_id or (known.id if known else None)}
     if args.command == "trigger":
         messages = []
         if args.type == "stream.online" and (args.title or args.category):
             messages.append(notification_body("channel.update", args.login, args.to,
-                                              name=args.name, title=args.title,
+                                              name=name, title=args.title,
                                               category=args.category, **extra))
-        messages.append(notification_body(args.type, args.login, args.to, name=args.name,
+        messages.append(notification_body(args.type, args.login, args.to, name=name,
                                           title=args.title, category=args.category, **extra))
         sends = [(NOTIFICATION, body) for body in messages]
     elif args.command == "revoke":
@@ -63,6 +66,16 @@ def main(argv=None) -> int:
     return 0 if ok else 1
 
 
+def roster_user(login: str):
+    """The Twitch emulator's roster user with this login (its display name and id), or
+    None for a login the roster does not know (``TWITCH_EMULATOR_ROSTER``, as the
+    emulator reads it, else the default roster)."""
+    try:
+        return Roster(load_records(os.environ.get("TWITCH_EMULATOR_ROSTER") or None)).find(login)
+    except RosterError:
+        return None
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     default_url = os.environ.get("PUBLIC_URL", "http://localhost:5000").rstrip("/") + "/api/callback"
@@ -75,8 +88,10 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("type", nargs="?" if name == "verify" else None,
                              default="stream.online", choices=sorted(VERSIONS))
         command.add_argument("--login", required=True, help="broadcaster login")
-        command.add_argument("--name", help="broadcaster display name (default: the login)")
-        command.add_argument("--broadcaster-id", help="broadcaster user id (default: derived)")
+        command.add_argument("--name", help="broadcaster display name (default: the Twitch "
+                             "emulator's for a user it knows, else the login)")
+        command.add_argument("--broadcaster-id", help="broadcaster user id (default: the "
+                             "emulator's for a user it knows, else derived from the login)")
         command.add_argument("--to", default=default_url, help=f"callback URL ({default_url})")
         command.add_argument("--secret", help="webhook secret (default: $TWITCH_WEBHOOK_SECRET)")
         command.add_argument("--message-id", help="message id (default: a new one)")

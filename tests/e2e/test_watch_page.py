@@ -225,7 +225,9 @@ def test_log_out_ends_the_session(open_page, app_url):
     page.wait_for_url(app_url + "/?message=logged-out")
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     page.goto(app_url + "/watch/cool_user")
-    page.wait_for_url(app_url + "/?message=login")
+    # Back to the login page, which returns there after the next login.
+    page.wait_for_url(re.compile(
+        re.escape(app_url) + r"/\?message=login&next=(/|%2F)watch(/|%2F)cool_user$"))
     log.assert_clean()
 
 

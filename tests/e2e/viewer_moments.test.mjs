@@ -130,3 +130,13 @@ test('a streamer Twitch no longer sends is not shown live; a new answer ends tha
   assert.equal(after.unavailable, false)
   assert.ok(after.live)
 })
+
+test("an event older than what the server's list knew changes nothing", () => {
+  const state = followsFrom([{ ...FOLLOWS[0], status_as_of: '2026-11-27T18:00:10Z' }])
+  const stale = applyFollowEvent(state, 'speedy_sam', 'stream.offline',
+                                 on('stream.offline', '2026-11-27T18:00:05Z'))
+  assert.equal(stale, state)
+  const fresh = applyFollowEvent(state, 'speedy_sam', 'stream.offline',
+                                 on('stream.offline', '2026-11-27T18:00:11Z'))
+  assert.deepEqual(fresh.cards, [])
+})

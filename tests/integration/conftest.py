@@ -35,6 +35,8 @@ both_brokers = pytest.mark.parametrize("broker", list(BROKER_URLS), indirect=Tru
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "stack_redis(persistent=True): the stack's Redis keeps an append-only file")
+    config.addinivalue_line(
+        "markers", "stack_worker(loglevel='DEBUG'): the stack's worker logs at that level")
 
 
 class TestStack(Stack):
@@ -51,8 +53,8 @@ class TestStack(Stack):
     def start_web(self):
         return super().start_web("--workers", "1")
 
-    def start_worker(self):
-        return super().start_worker("--concurrency", "2")
+    def start_worker(self, loglevel: str = "INFO"):
+        return super().start_worker("--concurrency", "2", loglevel=loglevel)
 
     def pusher_client(self) -> pusher.Pusher:
         return pusher.Pusher(host="127.0.0.1", port=self.pusher_port, ssl=False,
@@ -120,6 +122,7 @@ def stack(tmp_path, request, broker):
     """Redis, Pusher emulator, web and one worker, all running; logs shown on failure."""
     marker = request.node.get_closest_marker("stack_env")
     redis_marker = request.node.get_closest_marker("stack_redis")
+    worker_marker = request.node.get_closest_marker("stack_worker")
     running = TestStack(tmp_path, broker_url=BROKER_URLS[broker],
                         **(marker.kwargs if marker else {}))
     try:
@@ -130,7 +133,7 @@ def stack(tmp_path, request, broker):
         running.start_redis(**(redis_marker.kwargs if redis_marker else {}))
         running.start_pusher()
         running.start_web()
-        running.start_worker()
+        running.start_worker(**(worker_marker.kwargs if worker_marker else {}))
         yield running
     finally:
         running.stop()

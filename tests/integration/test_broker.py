@@ -13,7 +13,9 @@ from shared.store import dead_letters
 from tests.integration.conftest import both_brokers
 from tests.support import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90), both_brokers]
+# The worker logs Celery's per-task "received" lines at DEBUG only; the tests read them.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90), both_brokers,
+              pytest.mark.stack_worker(loglevel="DEBUG")]
 
 
 def stream_offline(login: str) -> dict:

@@ -48,3 +48,57 @@ def test_channel_occupancy(redis_client):
     store.record_channel_occupancy(redis_client, "b", True)
     store.record_channel_occupancy(redis_client, "a", False)
     assert store.occupied_channels(redis_client) == ["b"]
+
+
+def record_stream(client, order_key, live, stream_id="", started_at=""):
+    with client.pipeline(transaction=False) as pipe:
+        store.queue_stream_state(pipe, "1", order_key, live, stream_id, started_at, ttl=60)
+        pipe.execute()
+
+
+def test_stream_state_keeps_the_newest_whatever_the_arrival_order(redis_client):
+    record_stream(redis_client, "2026-01-01T12:00:05.000000000Z", False)
+    record_stream(redis_client, "2026-01-01T12:00:01.000000000Z", True, "s1", "12:00:00")
+    [state] = store.broadcaster_states(redis_client, ["1"])
+    assert state == {"stream_order_key": "2026-01-01T12:00:05.000000000Z", "live": "0",
+                     "started_at": ""}, "the older go-live must not overwrite the offline"
+    record_stream(redis_client, "2026-01-01T12:00:09.000000000Z", True, "s2", "12:00:08")
+    record_stream(redis_client, "2026-01-01T12:00:20.000000000Z", False)
+    [state] = store.broadcaster_states(redis_client, ["1"])
+    assert state["live"] == "0" and state["stream_id"] == "s2", "the ended stream is remembered"
+    assert 0 < redis_client.ttl(store.channel_state_key("1")) <= 60
+
+
+def test_stream_and_title_are_guarded_each_by_its_own_time(redis_client):
+    store.remember_channel_state(redis_client, "1", "T", "C", ttl=60,
+                                 order_key="2026-01-01T12:00:09.000000000Z")
+    record_stream(redis_client, "2026-01-01T12:00:05.000000000Z", True, "s1", "12:00:04")
+    assert store.channel_state(redis_client, "1") == {"title": "T", "category_name": "C"}
+    [state] = store.broadcaster_states(redis_client, ["1"])
+    assert state["live"] == "1" and state["title"] == "T"
+
+
+def test_helix_answers_count_as_of_a_while_before_they_were_asked():
+    asked_at = 1_800_000_000  # 2027-01-15T08:00:00Z
+    assert store.HELIX_STALE_SECONDS == 180
+    assert store.helix_order_key(asked_at) == "2027-01-15T07:57:00.000000000Z"
+
+
+def test_cached_with_time_keeps_the_answer_and_when_it_was_asked(redis_client):
+    answers = iter(["first", "second"])
+    first, asked_at = store.cached_with_time(redis_client, "sev:k", 60, lambda: next(answers))
+    again, asked_again = store.cached_with_time(redis_client, "sev:k", 60, lambda: next(answers))
+    assert (first, again, asked_again) == ("first", "first", asked_at)
+    fresh, asked_fresh = store.cached_with_time(redis_client, "sev:k", 60, lambda: next(answers),
+                                                refresh=True)
+    assert fresh == "second" and asked_fresh >= asked_at
+
+
+def test_one_dead_letter_can_be_removed(redis_client):
+    store.add_dead_letter(redis_client, "publish", event(1), "first")
+    store.add_dead_letter(redis_client, "publish", event(2), "second")
+    stored, letter = store.dead_letter_items(redis_client)[1]
+    assert letter["reason"] == "second"
+    assert store.remove_dead_letter(redis_client, stored)
+    assert not store.remove_dead_letter(redis_client, stored)
+    assert [d["reason"] for d in store.dead_letters(redis_client)] == ["first"]

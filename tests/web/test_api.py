@@ -1,10 +1,14 @@
 """The viewer page's JSON API against the Twitch emulator and the test Redis."""
 
 import json
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from shared.eventsub import format_eventsub_timestamp
 from shared.leases import new_lease, save_lease, get_lease
+from shared.store import queue_stream_state, remember_channel_state
 from tests.web.test_auth import log_in
 from web import create_app
 
@@ -114,3 +118,95 @@ def test_live_follows(viewer):
     logins = [channel["login"] for channel in response.json["data"]]
     assert sorted(logins) == ["chill_chess", "speedy_sam"]
     assert all(channel["title"] for channel in response.json["data"])
+
+
+COOL_USER_ID = "958187706"
+
+
+def twitch_time(offset_seconds: float = 0.0) -> str:
+    """A Twitch time (and ordering key) ``offset_seconds`` from now."""
+    return format_eventsub_timestamp(datetime.now(timezone.utc)
+                                     + timedelta(seconds=offset_seconds))
+
+
+def record_stream(redis_client, broadcaster_id, at, live, stream_id=""):
+    """Record a go-live or go-offline as the pump does when it publishes one."""
+    with redis_client.pipeline(transaction=False) as pipe:
+        queue_stream_state(pipe, broadcaster_id, at, live, stream_id, at if live else "", 600)
+        pipe.execute()
+
+
+def test_the_status_follows_events_newer_than_twitchs_answer(viewer, redis_client):
+    before = watch(viewer, "cool_user").json  # Twitch's answer, now kept a while
+    assert before["live"] is None and before["title"] == "Best Stream Ever"
+    updated_at, online_at, offline_at = twitch_time(1), twitch_time(2), twitch_time(3)
+    remember_channel_state(redis_client, COOL_USER_ID, "Ranked grind", "Minecraft", 600,
+                           updated_at)
+    record_stream(redis_client, COOL_USER_ID, online_at, True, "s-9")
+    body = watch(viewer, "cool_user").json
+    assert (body["title"], body["category"]) == ("Ranked grind", "Minecraft")
+    assert body["live"]["stream_id"] == "s-9" and body["live"]["title"] == "Ranked grind"
+    assert body["live"]["started_at"] == online_at and body["status_as_of"] == online_at
+    record_stream(redis_client, COOL_USER_ID, offline_at, False)
+    body = watch(viewer, "cool_user").json
+    assert body["live"] is None and body["status_as_of"] == offline_at
+    assert before["status_as_of"] < updated_at
+
+
+def test_answers_kept_from_before_a_restart_never_beat_newer_events(viewer, redis_client):
+    kept_since = time.time() - 200  # Twitch's answers kept in Redis, two updates ago
+    redis_client.set(f"sev:helix:channel:{COOL_USER_ID}", json.dumps(
+        {"asked_at": kept_since, "answer": {"title": "Two updates old", "game_name": "Old"}}),
+        ex=300)
+    remember_channel_state(redis_client, COOL_USER_ID, "The newest", "Chess", 600,
+                           twitch_time(-100))
+    body = watch(viewer, "cool_user").json
+    assert (body["title"], body["category"]) == ("The newest", "Chess")
+
+
+def test_twitchs_answer_newer_than_the_events_wins(viewer, redis_client):
+    an_hour_ago = twitch_time(-3600)
+    record_stream(redis_client, COOL_USER_ID, an_hour_ago, True, "s-1")
+    remember_channel_state(redis_client, COOL_USER_ID, "Stale", "Old", 600, an_hour_ago)
+    body = watch(viewer, "cool_user").json
+    assert body["live"] is None and body["title"] == "Best Stream Ever"
+    assert body["status_as_of"] > an_hour_ago
+
+
+def test_a_stream_the_events_ended_is_not_live_whatever_twitch_still_lists(viewer,
+                                                                          redis_client):
+    stream_id = watch(viewer, "speedy_sam").json["live"]["stream_id"]
+    record_stream(redis_client, "122699689", twitch_time(-3601), True, stream_id)
+    record_stream(redis_client, "122699689", twitch_time(-3600), False)
+    redis_client.delete("sev:helix:stream:122699689")  # ask Twitch again: it still lists it
+    assert watch(viewer, "speedy_sam").json["live"] is None
+
+
+def live_logins(response):
+    assert response.status_code == 200
+    return sorted(card["login"] for card in response.json["data"])
+
+
+def test_a_refresh_asks_twitch_again_at_most_every_five_seconds(viewer, twitch_emulator):
+    assert live_logins(viewer.get("/api/follows/live")) == ["chill_chess", "speedy_sam"]
+    twitch_emulator.control("go-live", login="cool_user")
+    try:
+        assert "cool_user" not in live_logins(viewer.get("/api/follows/live")), "kept 30 s"
+        assert "cool_user" in live_logins(viewer.get("/api/follows/live?refresh=1"))
+    finally:
+        twitch_emulator.control("go-offline", login="cool_user")
+    assert "cool_user" in live_logins(viewer.get("/api/follows/live?refresh=1")), \
+        "a second refresh within 5 s is answered from what was kept"
+
+
+def test_live_follows_say_which_we_watch_and_carry_the_newest_state(viewer, redis_client):
+    save_lease(redis_client, new_lease({"id": "122699689", "login": "speedy_sam",
+                                        "name": "SpeedySam"}))
+    remember_channel_state(redis_client, "122699689", "World record pace", "Super Mario 64",
+                           600, twitch_time())
+    cards = {card["login"]: card for card in viewer.get("/api/follows/live").json["data"]}
+    assert cards["speedy_sam"]["watched"] is True and cards["chill_chess"]["watched"] is False
+    assert cards["speedy_sam"]["title"] == "World record pace"
+    assert cards["speedy_sam"]["status_as_of"] > cards["chill_chess"]["status_as_of"]
+    record_stream(redis_client, "197110752", twitch_time(), False)  # chill_chess just ended
+    assert live_logins(viewer.get("/api/follows/live")) == ["speedy_sam"]

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from web import create_app
-from web.auth import current_user, login_required
+from web.auth import NEXT_MAX, current_user, login_required, safe_next
 from web.sessions import COOKIE_NAME, session_key
 
 pytestmark = pytest.mark.timeout(60)
@@ -40,9 +40,9 @@ def app(twitch_settings, redis_client):
     return app
 
 
-def consent_redirect(client, emulator, **choice) -> str:
+def consent_redirect(client, emulator, start_at="/login", **choice) -> str:
     """Start at ``/login``, choose on the emulator's consent page; the URL Twitch sends back."""
-    start = client.get("/login")
+    start = client.get(start_at)
     assert start.status_code == 302
     authorize = start.headers["Location"]
     assert authorize.startswith(f"{emulator.url}/oauth2/authorize?")
@@ -316,3 +316,117 @@ def test_cookie_is_secure_when_the_site_is_https(twitch_settings, redis_client):
         response.headers["Location"])
     set_cookie = response.headers["Set-Cookie"]
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+
+
+# A page asked for while logged out is where the login returns (same-site paths only).
+
+def login_link(client, page_url: str) -> str:
+    """The "Log in with Twitch" link of the login page at ``page_url``."""
+    page = client.get(page_url)
+    assert page.status_code == 200
+    return html.unescape(re.search(r'href="([^"]*)">Log in with Twitch', page.get_data(
+        as_text=True)).group(1))
+
+
+def test_a_page_asked_for_logged_out_is_where_the_login_ends(client, twitch_emulator,
+                                                             redis_client):
+    asked = client.get("/watch/speedy_sam?tab=chat")
+    assert asked.status_code == 302
+    location = urlsplit(asked.headers["Location"])
+    assert location.path == "/" and not location.netloc
+    assert parse_qs(location.query) == {"message": ["login"],
+                                        "next": ["/watch/speedy_sam?tab=chat"]}
+    link = login_link(client, asked.headers["Location"])
+    assert parse_qs(urlsplit(link).query) == {"next": ["/watch/speedy_sam?tab=chat"]}
+
+    back = consent_redirect(client, twitch_emulator, start_at=link, login=VIEWER)
+    response = client.get(app_path(back))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/watch/speedy_sam?tab=chat"
+    assert "login_next" not in stored(redis_client, client)
+    # The next login, started plainly, ends on / again.
+    client.post("/logout", headers=PAGE_ORIGIN)
+    assert log_in(client, twitch_emulator).headers["Location"] == "/"
+
+
+def test_a_denied_login_keeps_the_page_to_return_to(client, twitch_emulator, redis_client):
+    back = consent_redirect(client, twitch_emulator, start_at="/login?next=/watch/cool_user",
+                            deny=True)
+    response = client.get(app_path(back))
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {
+        "message": ["denied"], "next": ["/watch/cool_user"]}
+
+
+REFUSED_NEXT = [
+    "//evil.example/watch", "///evil.example", "/\\evil.example", "\\\\evil.example",
+    "/watch\\..\\..\\evil", "https://evil.example/", "http:evil.example", "//localhost:5000/x",
+    "javascript:alert(1)", "evil.example/watch", "watch/cool_user", "", "/\t/evil.example",
+    "/\n/evil.example", "/ /evil.example", "/watch/caf\u00e9", "/\u3000/evil.example",
+    "/" + "a" * NEXT_MAX,
+]
+
+
+@pytest.mark.parametrize("value", REFUSED_NEXT)
+def test_only_same_site_paths_are_accepted_to_return_to(value):
+    assert safe_next(value) is None
+
+
+@pytest.mark.parametrize("value", ["/", "/watch", "/watch/speedy_sam",
+                                   "/watch/speedy_sam?tab=chat&x=%2F%2Fevil",
+                                   "/watch/%2F%2Fevil.example", "/watch/@name"])
+def test_same_site_paths_are_accepted_to_return_to(value):
+    assert safe_next(value) == value
+
+
+@pytest.mark.parametrize("value", ["//evil.example/x", "/\\evil.example", "https://evil.example/",
+                                   "/\t/evil.example"])
+def test_a_login_never_ends_on_another_site(client, twitch_emulator, redis_client, value):
+    link = login_link(client, "/?" + urlencode({"message": "login", "next": value}))
+    assert link == "/login"
+    back = consent_redirect(client, twitch_emulator,
+                            start_at="/login?" + urlencode({"next": value}), login=VIEWER)
+    response = client.get(app_path(back))
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_logged_in_viewer_goes_to_the_page_asked_for(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    assert client.get("/?next=/watch/cool_user").headers["Location"] == "/watch/cool_user"
+    assert client.get("/?next=//evil.example").headers["Location"] == "/watch"
+
+
+# In development, a browser that opened another host name goes to PUBLIC_URL's first.
+
+@pytest.mark.parametrize("path", ["/", "/login", "/watch/cool_user?from=ip", "/?message=login"])
+def test_development_sends_other_host_names_to_public_urls(client, path):
+    response = client.get(path, base_url="http://127.0.0.1:5000")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "http://localhost:5000" + path
+    assert client.head(path, base_url="http://127.0.0.1:5000").status_code == 302
+
+
+def test_machines_calling_by_ip_are_never_redirected(client, twitch_emulator, redis_client):
+    ip = {"base_url": "http://127.0.0.1:5000"}
+    answers = {
+        "webhook": client.post("/api/callback", data=b"{}", **ip),
+        "pusher webhook": client.post("/api/pusher/webhook", data=b"{}", **ip),
+        "healthz": client.get("/healthz", **ip),
+        "readyz": client.get("/readyz", **ip),
+        "api": client.get("/api/follows/live", **ip),
+        "logout": client.post("/logout", headers=PAGE_ORIGIN, **ip),
+    }
+    assert {name: answer.status_code for name, answer in answers.items()
+            if 300 <= answer.status_code < 400} == {}
+    assert answers["healthz"].status_code == answers["readyz"].status_code == 200
+    # Another port of the same host name shares its cookies: left alone.
+    login = client.get("/login", base_url="http://localhost:5001")
+    assert login.headers["Location"].startswith(f"{twitch_emulator.url}/oauth2/authorize?")
+
+
+def test_production_never_redirects_to_another_host(twitch_settings, redis_client):
+    app = create_app(twitch_settings.replace(app_env="production",
+                                             public_url="https://viewer.example"))
+    response = app.test_client().get("/login", base_url="https://127.0.0.1")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(twitch_settings.twitch_auth_url)

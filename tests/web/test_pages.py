@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -98,11 +99,23 @@ def test_logged_in_viewer_goes_from_login_page_to_watch(client):
     assert response.headers["Location"] == "/watch"
 
 
-@pytest.mark.parametrize("path", ["/watch", "/watch/cool_user"])
-def test_watch_pages_need_login(client, path):
+@pytest.mark.parametrize("path", ["/watch", "/watch/cool_user", "/watch/cool_user?x=1"])
+def test_watch_pages_need_login_and_the_login_returns_there(client, path):
     response = client.get(path)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/?message=login"
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/" and not location.netloc
+    assert parse_qs(location.query) == {"message": ["login"], "next": [path]}
+    page = Tags(client.get(response.headers["Location"]).get_data(as_text=True))
+    (link,) = [a for a in page.all("a") if a.get("href", "").startswith("/login")]
+    assert parse_qs(urlsplit(link["href"]).query) == {"next": [path]}
+
+
+@pytest.mark.parametrize("next_", ["//evil.example", "https://evil.example", "/\\evil.example"])
+def test_the_login_page_hands_on_only_same_site_paths(client, next_):
+    page = Tags(client.get("/", query_string={"message": "login", "next": next_})
+                .get_data(as_text=True))
+    assert page.all("a", href="/login")
 
 
 def test_watch_page_loads_the_app_through_the_manifest(client):
@@ -121,7 +134,7 @@ def test_watch_page_loads_the_app_through_the_manifest(client):
         assert client.get(url).status_code == 200, url
 
 
-def test_watch_page_hands_the_app_its_data_in_attributes_and_no_inline_code(client):
+def test_watch_page_hands_the_app_its_data_in_attributes_and_no_inline_code(app, client):
     log_in(client)
     html = client.get("/watch/cool_user").get_data(as_text=True)
     page = Tags(html)
@@ -129,6 +142,10 @@ def test_watch_page_hands_the_app_its_data_in_attributes_and_no_inline_code(clie
     assert root["data-user"] == "Viewer Vic"
     assert root["data-streamer"] == "cool_user"
     assert root["data-logout-url"] == "/logout"
+    pusher = json.loads(root["data-pusher"])
+    assert pusher["key"] == app.config["SETTINGS"].pusher_key
+    assert not any("secret" in name for name in pusher)
+    assert app.config["SETTINGS"].pusher_secret not in html
     assert page.script_text.strip() == ""
     assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
     assert client.get("/watch").status_code == 200

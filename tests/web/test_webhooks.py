@@ -1,6 +1,7 @@
 """EventSub intake: every acceptance and rejection path, with the real queue."""
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -49,6 +50,16 @@ def test_notification_is_queued_raw_with_its_headers(client, secret, redis_clien
     assert task_headers["Twitch-Eventsub-Message-Id"] == headers["Twitch-Eventsub-Message-Id"]
     assert task_headers["Twitch-Eventsub-Subscription-Type"] == "stream.online"
     assert MESSAGE_SIGNATURE not in task_headers
+
+
+def test_each_accepted_message_is_logged_once_at_debug(client, secret, redis_client, caplog):
+    caplog.set_level(logging.DEBUG, logger="web")
+    headers, raw = online(secret)
+    assert post(client, headers, raw).status_code == 204
+    [line] = [r for r in caplog.records if "accepted EventSub" in r.getMessage()]
+    assert line.levelno == logging.DEBUG
+    assert headers["Twitch-Eventsub-Message-Id"] in line.getMessage()
+    assert queued(redis_client)[0]["id"] in line.getMessage(), "names its intake entry"
 
 
 def test_revocation_is_queued(client, secret, redis_client):

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import logging
 
 from shared import intake
 from shared.leases import new_lease, save_lease, get_lease
@@ -54,6 +55,15 @@ def test_a_signed_notification_is_queued(client, settings, redis_client):
     assert client.post("/api/callback", data=body, headers=signed(settings, body)).status_code == 204
     [message] = intake.waiting(redis_client, 8)
     assert message["kind"] == intake.WEBSUB and message["headers"]["Twitch-Notification-Id"] == "n-1"
+
+
+def test_an_accepted_notification_is_logged_once_at_debug(client, settings, redis_client,
+                                                          caplog):
+    caplog.set_level(logging.DEBUG, logger="web")
+    body = b'{"data":[]}'
+    assert client.post("/api/callback", data=body, headers=signed(settings, body)).status_code == 204
+    [line] = [r for r in caplog.records if "accepted WebSub" in r.getMessage()]
+    assert line.levelno == logging.DEBUG and "n-1" in line.getMessage()
 
 
 def test_a_bad_signature_is_403_and_queues_nothing(client, settings, redis_client):

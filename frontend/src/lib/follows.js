@@ -9,6 +9,7 @@ import { instantOf } from './time.js'
  * @property {string} [category]
  * @property {number | null} [viewers]
  * @property {boolean} [watched] the app already holds this channel's events (so they push)
+ * @property {string} [status_as_of] RFC 3339: the server's time of what the card says
  * @typedef {object} FollowsState
  * @property {Follow[]} cards the live channels, as shown
  * @property {Map<string, bigint>} newest per login, the instant of the newest event applied
@@ -24,7 +25,14 @@ import { instantOf } from './time.js'
 export function followsFrom(list, previous) {
   const cards = (Array.isArray(list) ? list : [])
     .filter((card) => card && typeof card.login === 'string' && card.login)
-  return { cards, newest: new Map(previous?.newest || []) }
+  const newest = new Map(previous?.newest || [])
+  for (const card of cards) {
+    // What the server knew as of then: an event older than that tells nothing new.
+    const asOf = instantOf(card.status_as_of)
+    const seen = newest.get(card.login)
+    if (asOf !== null && (seen === undefined || asOf > seen)) newest.set(card.login, asOf)
+  }
+  return { cards, newest }
 }
 
 /**

@@ -1,0 +1,47 @@
+"""``python -m emulators.eventsub``: the signed EventSub sender, against a stand-in callback."""
+
+import http.server
+import json
+import threading
+
+import pytest
+
+from emulators.eventsub.__main__ import main
+
+
+class Callback(http.server.BaseHTTPRequestHandler):
+    """Keeps each body it is sent and answers 204."""
+
+    bodies: list = []
+
+    def do_POST(self):
+        Callback.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def callback():
+    Callback.bodies = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Callback)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/callback"
+    server.shutdown()
+
+
+def test_a_user_the_twitch_emulator_knows_gets_its_display_name_and_id(callback):
+    assert main(["trigger", "stream.offline", "--login", "speedy_sam", "--to", callback]) == 0
+    [body] = Callback.bodies
+    assert body["event"]["broadcaster_user_name"] == "SpeedySam"
+    assert body["event"]["broadcaster_user_id"] == "122699689"
+
+
+def test_an_unknown_user_is_named_by_its_login_unless_a_name_is_given(callback):
+    assert main(["trigger", "stream.offline", "--login", "nobody_here", "--to", callback]) == 0
+    assert main(["trigger", "stream.offline", "--login", "speedy_sam", "--name", "Sam",
+                 "--to", callback]) == 0
+    assert [body["event"]["broadcaster_user_name"] for body in Callback.bodies] == [
+        "nobody_here", "Sam"]
