@@ -34,7 +34,10 @@ REVOCATION = "revocation"
 QUEUED_TYPES = frozenset((NOTIFICATION, REVOCATION))
 
 REPLAY_WINDOW = timedelta(minutes=10)
-_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|z|[+-]\d\d:\d\d)")
+# The one shape Twitch sends: RFC 3339 with ASCII digits, 0-9 fractional digits and a zone
+# (no basic format, week dates, ordinal dates, missing seconds or spaces).
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|z|[+-]\d\d:\d\d)",
+                      re.ASCII)
 SIGNATURE_PREFIX = "sha256="
 
 
@@ -55,11 +58,14 @@ def verify_eventsub_signature(
 
 
 def parse_eventsub_timestamp(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp with 0-9 fractional digits; raise ValueError."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("timestamp has no time zone")
-    return parsed
+    """Parse an RFC 3339 timestamp with 0-9 fractional digits and a zone, the shape
+    Twitch sends (see ``_RFC3339``); raise ValueError for anything else."""
+    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {str(value)[:40]!r}")
+    seconds, fraction, zone = match.groups()
+    parsed = datetime.fromisoformat(seconds + ("+00:00" if zone in ("Z", "z") else zone))
+    return parsed.replace(microsecond=int((fraction or "").ljust(6, "0")[:6]))
 
 
 def is_fresh(timestamp: str, now: datetime | None = None) -> bool:
@@ -78,13 +84,18 @@ def ordering_key(timestamp: str) -> str:
     Twitch sends 0 to 9 fractional digits; the key always has nine, in UTC, so
     ``"…39.5Z"`` sorts after ``"…39.123Z"``. Raises ValueError for a bad timestamp.
     """
-    match = _RFC3339.fullmatch(timestamp)
+    match = _RFC3339.fullmatch(timestamp) if isinstance(timestamp, str) else None
     if match is None:
-        raise ValueError(f"not an RFC 3339 timestamp: {timestamp[:40]!r}")
+        raise ValueError(f"not an RFC 3339 timestamp: {str(timestamp)[:40]!r}")
     seconds, fraction, zone = match.groups()
     if zone not in ("Z", "z", "+00:00"):
-        moment = datetime.fromisoformat(f"{seconds}{zone}").astimezone(timezone.utc)
+        try:
+            moment = datetime.fromisoformat(f"{seconds}{zone}").astimezone(timezone.utc)
+        except OverflowError:  # year 1 or 9999 moved out of range by its zone
+            raise ValueError(f"timestamp out of range: {timestamp[:40]!r}") from None
         seconds = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    else:
+        datetime.fromisoformat(seconds)  # a real date and time (no 13th month); ValueError
     return f"{seconds}.{(fraction or '').ljust(9, '0')}Z"
 
 

@@ -26,7 +26,7 @@ from shared.leases import (
 from shared.settings import Settings
 from shared.twitch import TwitchClient, eventsub_budget_spent
 from shared.twitch_auth import SubscriptionExists, TooManySubscriptions, TwitchError, TwitchNotFound
-from shared.websub import remember_request, topic_for
+from shared.websub import new_secret, remember_request, topic_for
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +110,14 @@ class Subscriptions:
         logger.info("released the lease on %s", lease["login"])
 
     def websub(self, mode: str, broadcaster_id: str) -> dict:
-        """(Un)subscribe at the WebSub hub; its verification GET is answered by the web."""
+        """(Un)subscribe at the WebSub hub; its verification GET is answered by the web,
+        once. A subscription gets a secret of its own, so that a notification's
+        signature binds its topic (the web keeps the secret once the hub verified)."""
         topic = topic_for(self.settings.twitch_api_url, broadcaster_id)
-        remember_request(self.redis, mode, topic)
-        self.twitch.websub_hub(mode, topic, self.settings.callback_url,
-                               self.settings.websub_lease_seconds,
-                               self.settings.twitch_webhook_secret)
+        lease_seconds = self.settings.websub_lease_seconds
+        secret = remember_request(self.redis, mode, topic,
+                                  new_secret() if mode == "subscribe" else "", lease_seconds)
+        self.twitch.websub_hub(mode, topic, self.settings.callback_url, lease_seconds, secret)
         logger.info("asked the WebSub hub to %s %s", mode, topic)
         return {"id": topic, "status": PENDING}
 

@@ -178,9 +178,12 @@ class TwitchClient:
     def websub_hub(self, mode: str, topic: str, callback: str, lease_seconds: int,
                    secret: str) -> None:
         """Ask the legacy WebSub hub to (un)subscribe ``callback`` to ``topic``; it
-        answers 202 and then verifies with a GET to the callback."""
+        answers 202 and then verifies with a GET to the callback. ``secret`` (the
+        subscription's own) is sent when given."""
         fields = {"hub.mode": mode, "hub.topic": topic, "hub.callback": callback,
-                  "hub.lease_seconds": str(lease_seconds), "hub.secret": secret}
+                  "hub.lease_seconds": str(lease_seconds)}
+        if secret:
+            fields["hub.secret"] = secret
         self._helix("POST", "/webhooks/hub", json=fields, hide=(secret,))
 
     def eventsub_cost(self) -> dict:

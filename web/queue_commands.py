@@ -6,12 +6,14 @@ import json
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from shared.backlog import queue_report
 
 
 @click.command("queues")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@with_appcontext
 def queues(as_json: bool):
     """What waits: the intake streams, each Celery queue and the dead letters, each with
     how long its oldest message has waited."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.eventsub import (
     FORWARDED_HEADERS,
@@ -24,6 +25,7 @@ from shared.eventsub import (
 )
 from shared.intake import EVENTSUB, enqueue, eventsub_partition_key
 from shared.websub import SIGNATURE
+from web import MAX_WEBHOOK_BODY
 from web.errors import json_error
 from web.websub import websub_notification
 
@@ -35,13 +37,13 @@ def eventsub_callback():
     """Receive one EventSub message from Twitch (or a legacy WebSub notification)."""
     headers = request.headers
     if MESSAGE_TYPE not in headers and SIGNATURE in headers:
-        return websub_notification(request.get_data(cache=False))
+        return websub_notification(read_body())
     message_id = headers.get(MESSAGE_ID, "")
     timestamp = headers.get(MESSAGE_TIMESTAMP, "")
     message_type = headers.get(MESSAGE_TYPE, "")
     if not (message_id and timestamp and message_type):
         return reject(400, "missing Twitch-Eventsub-Message-Id, -Timestamp or -Type header")
-    body = request.get_data(cache=False)
+    body = read_body()
     secret = current_app.config["SETTINGS"].twitch_webhook_secret
     signature = headers.get(MESSAGE_SIGNATURE, "")
     if not verify_eventsub_signature(secret, message_id, timestamp, body, signature):
@@ -55,11 +57,37 @@ def eventsub_callback():
     return queue_message(headers, body, message_id)
 
 
+def read_body(limit: int = MAX_WEBHOOK_BODY) -> bytes:
+    """The raw body, at most ``limit`` bytes; raises RequestEntityTooLarge (413) when
+    it is longer, with or without a Content-Length.
+
+    Werkzeug stops a body without Content-Length (chunked) at the app's
+    MAX_CONTENT_LENGTH and returns what it read as if it were all, so a longer body
+    would be cut, not refused: read one byte past the limit to tell.
+    """
+    request.max_content_length = limit + 1
+    chunks, size = [], 0
+    try:
+        stream = request.stream  # raises at once for a Content-Length over the limit
+        while size <= limit:
+            chunk = stream.read(limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except RequestEntityTooLarge:
+        size = limit + 1
+    if size > limit:
+        current_app.logger.warning("rejected webhook: body is larger than %d bytes", limit)
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
+
+
 def answer_challenge(body: bytes, message_id: str):
     """Prove we own the callback: echo the challenge as plain text."""
     try:
         challenge = json.loads(body)["challenge"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return reject(400, "verification message has no challenge", message_id)
     if not isinstance(challenge, str):
         return reject(400, "verification challenge is not a string", message_id)

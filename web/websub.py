@@ -3,59 +3,103 @@
 Only used with ``WEBHOOK_TRANSPORT=websub``; EventSub stays the default. The
 same callback URL serves both: WebSub notifications carry ``X-Hub-Signature``
 and no EventSub headers.
+
+A verification GET is unauthenticated, so it is bound to the one request it
+answers: every parameter is checked (400), and it must match a request of ours
+that no verification answered yet (404); answering consumes the request. A
+notification is checked with the secret of the subscription its ``Link`` names,
+so its signature binds the topic as well as the body.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
+import redis
 from flask import Blueprint, Response, current_app, request
 
 from shared.leases import WEBSUB, get_lease, save_lease
 from shared import intake
 from shared.websub import (
     LINK,
+    MAX_CHALLENGE,
     NOTIFICATION_ID,
     NOTIFICATION_TIMESTAMP,
     SIGNATURE,
+    our_topic_user_id,
     record_denial,
+    take_request,
     topic_from_link,
-    topic_user_id,
+    topic_secrets,
     verify_websub_signature,
-    was_requested,
 )
 from web.errors import json_error
 
 bp = Blueprint("websub", __name__)
+MODES = ("subscribe", "unsubscribe", "denied")
+LEASE_SECONDS = re.compile(r"[0-9]{1,7}")  # ASCII digits only; ten days is six
 
 
 @bp.get("/api/callback")
 def websub_verification():
-    """Echo the hub's challenge for (un)subscriptions we asked for; record denials."""
-    mode = request.args.get("hub.mode", "")
-    topic = request.args.get("hub.topic", "")
-    client = current_app.extensions["redis"]
-    if mode == "denied":
-        reason = request.args.get("hub.reason", "")[:200]
-        current_app.logger.warning("WebSub hub denied %s: %s", topic[:200], reason)
-        record_denial(client, topic, reason)
-        mark_lease(topic, "denied")
-        return Response("", status=200, content_type="text/plain")
-    challenge = request.args.get("hub.challenge", "")
-    if mode not in ("subscribe", "unsubscribe") or not challenge \
-            or not was_requested(client, mode, topic):
-        current_app.logger.warning("refused WebSub verification of %s %s", mode, topic[:200])
-        return json_error(404, "no such subscription request")
+    """Echo the hub's challenge for an (un)subscription we asked for, once; record a
+    denial of one we asked for."""
+    args = request.args
+    settings = current_app.config["SETTINGS"]
+    if any(len(args.getlist(name)) > 1 for name in args):
+        return refuse(400, "a parameter is repeated")
+    mode = args.get("hub.mode", "")
+    topic = args.get("hub.topic", "")
+    if mode not in MODES:
+        return refuse(400, "hub.mode must be subscribe, unsubscribe or denied", mode, topic)
+    if our_topic_user_id(settings.twitch_api_url, topic) is None:
+        return refuse(400, "hub.topic is not a stream topic of ours", mode, topic)
+    challenge = args.get("hub.challenge", "")
+    seconds = 0
+    if mode != "denied":
+        if not 0 < len(challenge) <= MAX_CHALLENGE or not (challenge.isascii()
+                                                          and challenge.isprintable()):
+            return refuse(400, "hub.challenge is missing or malformed", mode, topic)
     if mode == "subscribe":
-        seconds = request.args.get("hub.lease_seconds", "0")
-        mark_lease(topic, "enabled", time.time() + int(seconds) if seconds.isdigit() else 0)
+        asked = settings.websub_lease_seconds
+        value = args.get("hub.lease_seconds", "")
+        if not LEASE_SECONDS.fullmatch(value) or not 0 < int(value) <= asked:
+            return refuse(400, f"hub.lease_seconds must be a whole number from 1 to {asked}",
+                          mode, topic)
+        seconds = int(value)
+    client = current_app.extensions["redis"]
+    try:
+        pending = take_request(client, mode, topic, seconds)
+        if pending is None:
+            return refuse(404, "no such subscription request", mode, topic)
+        if mode == "denied":
+            reason = args.get("hub.reason", "")[:200]
+            current_app.logger.warning("WebSub hub denied %s: %r", topic, reason)
+            record_denial(client, topic, reason)
+            mark_lease(topic, "denied")
+            return Response("", status=200, content_type="text/plain")
+        if mode == "subscribe":
+            seconds = min(seconds, int(pending.get("lease_seconds") or seconds))
+            mark_lease(topic, "enabled", time.time() + seconds)
+    except redis.RedisError as error:
+        current_app.logger.error("cannot answer WebSub verification: %s", error)
+        return json_error(503, "state unavailable, try again")
     return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
+
+
+def refuse(status: int, reason: str, mode: str = "", topic: str = ""):
+    """Log a refused verification once, shortened, and answer it."""
+    current_app.logger.warning("refused WebSub verification %r of %r: %s", mode[:20],
+                               topic[:200], reason)
+    return json_error(status, reason)
 
 
 def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
     """Record the hub's answer in the lease of the topic's streamer."""
     client = current_app.extensions["redis"]
-    lease = get_lease(client, topic_user_id(topic) or "")
+    settings = current_app.config["SETTINGS"]
+    lease = get_lease(client, our_topic_user_id(settings.twitch_api_url, topic) or "")
     held = lease and lease["subscriptions"].get(WEBSUB)
     if held and held["id"] == topic:
         held.update(status=status, expires_at=expires_at)
@@ -63,25 +107,37 @@ def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
 
 
 def websub_notification(body: bytes):
-    """Verify a WebSub notification, queue it raw with its headers, then acknowledge."""
-    secret = current_app.config["SETTINGS"].twitch_webhook_secret
-    if not verify_websub_signature(secret, body, request.headers.get(SIGNATURE, "")):
+    """Verify a WebSub notification with the secret of the topic it names, queue it raw
+    with its headers, then acknowledge."""
+    settings = current_app.config["SETTINGS"]
+    client = current_app.extensions["redis"]
+    topic = topic_from_link(request.headers.get(LINK, "")) or ""
+    broadcaster_id = our_topic_user_id(settings.twitch_api_url, topic)
+    try:
+        secrets = topic_secrets(client, topic) if broadcaster_id else []
+    except redis.RedisError as error:
+        current_app.logger.error("cannot check WebSub notification: %s", error)
+        return json_error(503, "queue unavailable, try again")
+    if not secrets:
+        current_app.logger.warning("rejected WebSub notification: no verified subscription "
+                                   "to %r", topic[:200])
+        return json_error(403, "signature does not match")
+    signature = request.headers.get(SIGNATURE, "")
+    if not any([verify_websub_signature(secret, body, signature) for secret in secrets]):
         current_app.logger.warning("rejected WebSub notification: signature does not match")
         return json_error(403, "signature does not match")
     forwarded = {name: request.headers[name] for name in (LINK, NOTIFICATION_ID,
                                                           NOTIFICATION_TIMESTAMP)
                  if name in request.headers}
-    if not forwarded.get(NOTIFICATION_ID) or not forwarded.get(LINK):
-        return json_error(400, "missing Twitch-Notification-Id or Link header")
+    if not forwarded.get(NOTIFICATION_ID):
+        return json_error(400, "missing Twitch-Notification-Id header")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return json_error(400, "body is not UTF-8")
     try:
-        broadcaster_id = topic_user_id(topic_from_link(forwarded[LINK]) or "") or ""
-        entry_id = intake.enqueue(current_app.extensions["redis"],
-                                  current_app.config["SETTINGS"].intake_shards,
-                                  intake.WEBSUB, forwarded, text, broadcaster_id)
+        entry_id = intake.enqueue(client, settings.intake_shards, intake.WEBSUB, forwarded, text,
+                                  broadcaster_id)
     except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error("cannot queue WebSub notification: %s", error)
         return json_error(503, "queue unavailable, try again")

@@ -13,6 +13,8 @@ import json
 import logging
 from dataclasses import dataclass, field
 
+import redis
+
 from shared.eventsub import MESSAGE_ID, MESSAGE_TIMESTAMP, MESSAGE_TYPE, REVOCATION, ordering_key
 from shared.events import (
     CHANNEL_UPDATE,
@@ -34,6 +36,10 @@ from worker.websub import websub_events
 
 logger = logging.getLogger(__name__)
 DEAD_LETTER_KIND = {WEBSUB: "websub"}
+# What a message that can never be used raises while it is parsed and checked. A value
+# Redis's client refuses to send (DataError) is the message's fault as well; every other
+# Redis error leaves the entry pending, to be offered again.
+UNUSABLE = (ValueError, KeyError, TypeError, AttributeError, RecursionError, redis.DataError)
 
 
 @dataclass
@@ -89,23 +95,23 @@ def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -
     handling; when it raises, the entry stays pending.
     """
     prepared = Prepared()
-    claims: list[tuple[Entry, dict | None, dict | None]] = []
-    with client.pipeline(transaction=False) as pipe:
-        for entry in entries:
-            try:
-                parsed = parse(client, entry)
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-                dead_letter(client, entry, f"unusable message: {error}")
-                prepared.finished.append(entry)
-                continue
-            if parsed is None:
-                prepared.finished.append(entry)
-                continue
-            event, revocation = parsed
-            queue_claim(pipe, entry, event, state_ttl)
-            claims.append((entry, event, revocation))
-        verdicts = pipe.execute() if claims else []
-    for (entry, event, revocation), verdict in zip(claims, verdicts):
+    claims: list[tuple[Entry, dict | None, dict | None, tuple]] = []
+    for entry in entries:
+        try:
+            parsed = parse(client, entry)
+            if parsed is not None:
+                event, revocation = parsed
+                claims.append((entry, event, revocation, claim_arguments(entry, event)))
+        except UNUSABLE as error:
+            dead_letter(client, entry, f"unusable message: {describe_error(error)}")
+            prepared.finished.append(entry)
+            continue
+        if parsed is None:
+            prepared.finished.append(entry)
+    verdicts = claim_all(client, claims, state_ttl, prepared)
+    for (entry, event, revocation, _), verdict in zip(claims, verdicts):
+        if verdict is None:  # dead-lettered by claim_all
+            continue
         if verdict == DUPLICATE_STREAM:
             logger.info("dropped second stream.online for stream %s", event["stream_id"])
             prepared.finished.append(entry)
@@ -133,8 +139,9 @@ def parse(client, entry: Entry) -> tuple[dict | None, dict | None] | None:
     return event, None
 
 
-def queue_claim(pipe, entry: Entry, event: dict | None, state_ttl: int) -> None:
-    """Queue the claim of the entry's message (and stream, and channel state)."""
+def claim_arguments(entry: Entry, event: dict | None) -> tuple:
+    """The message key, stream key and channel state to claim for an entry; raises
+    ValueError (and the like) for a message that cannot be claimed."""
     stream_key = None
     state = None
     if event is not None and event["type"] == STREAM_ONLINE and event.get("stream_id"):
@@ -142,8 +149,50 @@ def queue_claim(pipe, entry: Entry, event: dict | None, state_ttl: int) -> None:
     if event is not None and event["type"] == CHANNEL_UPDATE:
         state = (event["broadcaster"]["id"], ordering_key(entry.timestamp or event["occurred_at"]),
                  event.get("title") or "", event.get("category_name") or "")
-    claim_event(pipe, seen_message_key(entry.message_id), stream_key, entry.entry_id, state,
-                state_ttl)
+    return seen_message_key(entry.message_id), stream_key, state
+
+
+def claim_all(client, claims: list, state_ttl: int, prepared: Prepared) -> list:
+    """Claim every message in one round trip; the verdicts, in order.
+
+    Should the client refuse a value (DataError, raised before anything is sent),
+    each claim is made on its own instead, and the one refused is dead-lettered
+    (its verdict None) rather than holding the whole batch back for ever.
+    """
+    if not claims:
+        return []
+    try:
+        return queue_claims(client, claims, state_ttl)
+    except redis.DataError:
+        pass
+    verdicts = []
+    for claim in claims:
+        try:
+            [verdict] = queue_claims(client, [claim], state_ttl)
+        except redis.DataError as error:
+            dead_letter(client, claim[0], f"Redis refused a value of the message: {error}")
+            prepared.finished.append(claim[0])
+            verdict = None
+        verdicts.append(verdict)
+    return verdicts
+
+
+def queue_claims(client, claims: list, state_ttl: int) -> list:
+    """Send the claims (see :func:`shared.store.claim_event`) in one pipeline."""
+    with client.pipeline(transaction=False) as pipe:
+        for entry, _, _, (message_key, stream_key, state) in claims:
+            claim_event(pipe, message_key, stream_key, entry.entry_id, state, state_ttl)
+        return pipe.execute()
+
+
+def describe_error(error: Exception) -> str:
+    """A short reason for a dead letter (a KeyError alone says only the key)."""
+    text = str(error) or type(error).__name__
+    if isinstance(error, KeyError):
+        text = f"missing {text}"
+    elif isinstance(error, RecursionError):
+        text = "nested too deeply"
+    return text[:300]
 
 
 def finish_revocation(client, entry: Entry, revocation: dict, hand_off, prepared: Prepared):

@@ -6,9 +6,10 @@ import json
 import logging
 from datetime import datetime, timezone
 
-from shared.eventsub import format_eventsub_timestamp
+from shared.eventsub import format_eventsub_timestamp, ordering_key
 from shared.leases import get_lease
 from shared.websub import LINK, NOTIFICATION_ID, NOTIFICATION_TIMESTAMP, events_from_streams
+from shared.websub import stream_snapshot
 from shared.websub import topic_from_link, topic_user_id
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def websub_events(client, headers: dict, body: str, entry_id: str) -> dict | Non
         return None
     timestamp = headers.get(NOTIFICATION_TIMESTAMP) or format_eventsub_timestamp(
         datetime.now(timezone.utc))
+    ordering_key(timestamp)  # refuses a malformed timestamp (ValueError)
     state_key = stream_state_key(lease["broadcaster_id"])
     payload = json.loads(body)
     events = events_from_streams(payload, lease, client.hgetall(state_key), message_id, timestamp)
@@ -46,6 +48,6 @@ def remember_stream(client, key: str, streams: list) -> None:
     if not streams:
         client.delete(key)
         return
-    stream = streams[0]
-    client.hset(key, mapping={"stream_id": stream.get("id", ""), "title": stream.get("title", ""),
-                              "category_name": stream.get("game_name", "")})
+    stream = stream_snapshot(streams[0])
+    client.hset(key, mapping={name: stream[name] for name in ("stream_id", "title",
+                                                              "category_name")})

@@ -71,7 +71,8 @@ def roster_user(login: str):
     None for a login the roster does not know (``TWITCH_EMULATOR_ROSTER``, as the
     emulator reads it, else the default roster)."""
     try:
-        return Roster(load_records(os.environ.get("TWITCH_EMULATOR_ROSTER") or None)).find(login)
+        records = load_records(os.environ.get("TWITCH_EMULATOR_ROSTER") or None)
+        return Roster(records).find(login)
     except RosterError:
         return None
 

@@ -15,10 +15,12 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import pusher
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import unavailable
+from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
 from tests.e2e.test_watch_page import (EVENT_DEADLINE_MS, connected, event, feed, follow,
                                        log_in)
 from tests.support import ROOT, wait_until
@@ -261,7 +263,7 @@ def test_an_unknown_streamer_keeps_its_name_in_the_box(open_page, app_url):
 # Item 7: signals that disagree.
 
 def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
-        open_page, app_url, pusher_client):
+        open_page, app_url, pusher_client, artifacts):
     page, log = open_page()
     watching(page, app_url)
     badge = page.get_by_test_id("live-badge")
@@ -295,6 +297,7 @@ def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
     expect(notice).to_be_visible()
     expect(badge).to_have_text("Unavailable")
     expect(page.get_by_role("button", name="Stream")).to_be_disabled()
+    page.screenshot(path=str(artifacts / "watch-unavailable-retrying.png"))
     held[0].fulfill(status=503, content_type="application/json",
                     body=json.dumps({"error": "Twitch is not answering right now; "
                                               "try again shortly"}))
@@ -387,5 +390,45 @@ def test_watched_follows_update_the_list_by_push_on_the_one_connection(
     expect(follow(page, "speedy_sam")).to_be_visible()
     page.wait_for_timeout(1000)
     assert len(asked) == 2, f"the follows were polled: {asked}"
+    assert len(log.sockets) == 1, log.sockets
+    log.assert_clean()
+
+
+@pytest.fixture
+def stack(tmp_path, frontend_build):
+    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2")) as running:
+        yield running
+
+
+@pytest.mark.timeout(180)
+def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipeline(
+        stack, open_page):
+    """The whole product: Twitch's go-offline and go-live of a followed channel whose events
+    the app holds reach the follows list as they happen."""
+    page, log = open_page()
+    watch_streamer(page, stack, "speedy_sam")
+    page.get_by_label("Streamer").fill("cool_user")
+    page.get_by_role("button", name="Stream").click()
+    connected(page, "cool_user")
+    channels = pusher.Pusher(app_id="1", key="local-key", secret="local-secret",
+                             host="127.0.0.1", port=stack.pusher_port, ssl=False)
+    wait_until(lambda: not channels.channel_info("speedy_sam")["occupied"], timeout=10,
+               message="the page stayed on speedy_sam's channel")
+
+    with page.expect_response(re.compile(r"/api/follows/live")) as refreshed:
+        page.get_by_role("button", name="Refresh").click()
+    assert urlsplit(refreshed.value.url).query == "refresh=1"
+    cards = {card["login"]: card for card in refreshed.value.json()["data"]}
+    assert cards["speedy_sam"]["watched"] is True, cards
+    wait_until(lambda: channels.channel_info("speedy_sam")["occupied"], timeout=10,
+               message="the page did not listen to the watched follow's channel")
+
+    twitch_control(stack, "go-offline", login="speedy_sam")
+    expect(follow(page, "speedy_sam")).to_have_count(0, timeout=5000)
+    twitch_control(stack, "go-live", login="speedy_sam", title="Back with a new run",
+                   category="Celeste")
+    expect(follow(page, "speedy_sam").get_by_test_id("follow-title")).to_have_text(
+        "Back with a new run", timeout=5000)
+    expect(follow(page, "speedy_sam").get_by_test_id("follow-category")).to_have_text("Celeste")
     assert len(log.sockets) == 1, log.sockets
     log.assert_clean()

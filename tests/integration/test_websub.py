@@ -1,9 +1,13 @@
 """Legacy WebSub end to end: the hub verifies, notifications flow, leases are renewed."""
 
+import hashlib
+import hmac
+
 import pytest
 import requests
 
 from shared.leases import lease_for_login
+from shared.websub import secret_key
 from tests.integration.test_subscriptions import twitch, watch  # noqa: F401  (fixture)
 from tests.support import wait_until
 
@@ -23,9 +27,22 @@ def hub_leases(stack):
     return [lease for lease in answer["data"] if lease["callback"].endswith("/api/callback")]
 
 
-def websub_status(stack):
-    lease = lease_for_login(stack.redis(), "cool_user")
+def websub_status(stack, login="cool_user"):
+    lease = lease_for_login(stack.redis(), login)
     return lease and lease["subscriptions"].get("websub", {}).get("status")
+
+
+def websub_topic(stack, login):
+    return lease_for_login(stack.redis(), login)["subscriptions"]["websub"]["id"]
+
+
+def notify(stack, topic, secret, body=b'{"data":[]}'):
+    """POST a WebSub notification naming ``topic``, signed with ``secret``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return requests.post(stack.callback, data=body, timeout=10, headers={
+        "X-Hub-Signature": f"sha256={digest}", "Twitch-Notification-Id": "replayed",
+        "Link": f'<https://api.twitch.tv/helix/webhooks/hub>; rel="hub", <{topic}>; rel="self"',
+        "Content-Type": "application/json"})
 
 
 def test_verified_notified_offline_and_renewed(stack, twitch):  # noqa: F811
@@ -65,3 +82,35 @@ def test_a_denied_subscription_is_recorded(stack, twitch):  # noqa: F811
     denial = wait_until(lambda: stack.redis().lrange("sev:websub:denials", 0, -1), timeout=15,
                         message="the denial was never recorded")
     assert "4040404" in denial[0] and "unknown user" in denial[0]
+
+
+def test_each_subscription_has_its_own_secret_and_its_verification_is_answered_once(
+        stack, twitch):  # noqa: F811
+    for login in ("cool_user", "speedy_sam"):
+        watch(stack, login)
+        wait_until(lambda: websub_status(stack, login) == "enabled", timeout=20,
+                   message=f"the hub never verified the subscription to {login}")
+    mine, other = websub_topic(stack, "cool_user"), websub_topic(stack, "speedy_sam")
+    redis = stack.redis()
+    secret, other_secret = redis.get(secret_key(mine)), redis.get(secret_key(other))
+    assert secret and other_secret and secret != other_secret
+    assert stack.secret not in (secret, other_secret)
+
+    # The hub's verification, replayed with a lease of 11,574 days: refused, nothing stored.
+    expires_at = lease_for_login(redis, "cool_user")["subscriptions"]["websub"]["expires_at"]
+    for seconds in ("999999999", "6", "not-a-number"):
+        replay = requests.get(stack.callback, timeout=10, params={
+            "hub.mode": "subscribe", "hub.topic": mine, "hub.challenge": "replayed",
+            "hub.lease_seconds": seconds})
+        assert replay.status_code in (400, 404) and "replayed" not in replay.text
+    denial = requests.get(stack.callback, timeout=10, params={
+        "hub.mode": "denied", "hub.topic": mine, "hub.reason": "forged"})
+    assert denial.status_code == 404
+    assert websub_status(stack) == "enabled"
+    assert lease_for_login(redis, "cool_user")["subscriptions"]["websub"]["expires_at"] == \
+        expires_at
+
+    # A body signed for cool_user's topic, re-sent naming speedy_sam's: refused.
+    assert notify(stack, other, secret).status_code == 403
+    assert notify(stack, mine, stack.secret).status_code == 403
+    assert notify(stack, mine, secret).status_code == 204

@@ -8,6 +8,7 @@ from shared.eventsub import (
     eventsub_signature,
     format_eventsub_timestamp,
     is_fresh,
+    ordering_key,
     parse_eventsub_timestamp,
     verify_eventsub_signature,
 )
@@ -94,3 +95,25 @@ def test_freshness_window():
 def test_format_has_nine_fraction_digits():
     moment = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
     assert format_eventsub_timestamp(moment) == "2026-01-01T12:00:00.123456000Z"
+
+
+@pytest.mark.parametrize("text", [
+    "20191116T101112Z", "2019-W46-6T10:11:12Z", "2019-320T10:11:12Z",
+    "2019-11-16T10:11:12.12345678901234567890Z", "2019-11-16 10:11:12Z", "2019-11-16T10:11Z",
+    "2019-11-16T10:11:12+0000", "2019-11-16T10:11:12", "\u0662\u0660\u0661\u0669-11-16T10:11:12Z",
+    "2019-13-16T10:11:12Z", "2019-11-16T10:11:12.Z", "",
+])
+def test_only_the_rfc_3339_shape_twitch_sends_parses(text):
+    with pytest.raises(ValueError):
+        parse_eventsub_timestamp(text)
+    assert not is_fresh(text)
+
+
+def test_a_lowercase_zone_and_an_offset_parse_like_z():
+    assert parse_eventsub_timestamp("2019-11-16T10:11:12.5z") == \
+        parse_eventsub_timestamp("2019-11-16T11:11:12.500+01:00")
+
+
+def test_an_ordering_key_out_of_range_is_a_value_error():
+    with pytest.raises(ValueError):
+        ordering_key("0001-01-01T00:00:00+14:00")

@@ -96,9 +96,10 @@ def validates(emulator, token) -> bool:
     return response.status_code == 200
 
 
-def assert_message(client, response, code, text):
+def assert_message(client, response, code, text, next_=None):
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/?message={code}"
+    assert response.headers["Location"] == f"/?message={code}" + (f"&next={next_}"
+                                                                  if next_ else "")
     page = client.get(response.headers["Location"])
     assert page.status_code == 200
     assert text in page.get_data(as_text=True)
@@ -254,7 +255,8 @@ def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, sett
     response = client.get(path)
     assert response.status_code == status
     if status == 302:
-        assert_message(client, response, "ended", "Your Twitch session has ended")
+        # Back on the login page, which returns to the page after the next login.
+        assert_message(client, response, "ended", "Your Twitch session has ended", path)
     else:
         assert response.json == {"error": "log in with Twitch first"}
     assert not redis_client.exists(session_key(sid))
@@ -414,10 +416,12 @@ def test_machines_calling_by_ip_are_never_redirected(client, twitch_emulator, re
         "healthz": client.get("/healthz", **ip),
         "readyz": client.get("/readyz", **ip),
         "api": client.get("/api/follows/live", **ip),
-        "logout": client.post("/logout", headers=PAGE_ORIGIN, **ip),
     }
     assert {name: answer.status_code for name, answer in answers.items()
             if 300 <= answer.status_code < 400} == {}
+    # A form's POST is not sent elsewhere either (logout ends here, on this host).
+    logout = client.post("/logout", headers=PAGE_ORIGIN, **ip)
+    assert logout.status_code == 303 and logout.headers["Location"] == "/?message=logged-out"
     assert answers["healthz"].status_code == answers["readyz"].status_code == 200
     # Another port of the same host name shares its cookies: left alone.
     login = client.get("/login", base_url="http://localhost:5001")

@@ -149,3 +149,31 @@ def test_queue_down_is_503_never_2xx():
     response = create_app(settings).test_client().post("/api/callback", data=raw, headers=headers)
     assert response.status_code == 503
     assert "queue" in response.json["error"]
+
+
+@pytest.mark.parametrize("shape", [
+    "%Y%m%dT%H%M%SZ",  # basic format
+    "%G-W%V-%uT%H:%M:%SZ",  # week date
+    "%Y-%m-%dT%H:%M:%S.12345678901234567890Z",  # 20 fractional digits
+    "%Y-%m-%d %H:%M:%SZ",  # a space for the T
+    "%Y-%m-%dT%H:%MZ",  # no seconds
+    "%Y-%m-%dT%H:%M:%S+0000",  # offset without its colon
+    "%Y-%m-%dT%H:%M:%S",  # no zone
+])
+def test_a_timestamp_of_another_iso_shape_is_403(client, secret, redis_client, shape):
+    """Only the RFC 3339 shape Twitch sends counts, however fresh the time it names."""
+    headers, raw = online(secret)
+    headers[MESSAGE_TIMESTAMP] = datetime.now(timezone.utc).strftime(shape)
+    resign(secret, headers, raw)
+    response = post(client, headers, raw)
+    assert response.status_code == 403 and "window" in response.json["error"]
+    assert queued(redis_client) == []
+
+
+def test_a_deeply_nested_verification_body_is_400_not_500(client, secret):
+    raw = b"[" * 20_000 + b"]" * 20_000
+    headers, _ = signed_message(secret, "webhook_callback_verification", {})
+    headers[MESSAGE_SIGNATURE] = eventsub_signature(
+        secret, headers["Twitch-Eventsub-Message-Id"], headers[MESSAGE_TIMESTAMP], raw)
+    response = post(client, headers, raw)
+    assert response.status_code == 400 and "challenge" in response.json["error"]

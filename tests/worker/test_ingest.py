@@ -103,3 +103,144 @@ def test_a_revocation_that_cannot_be_handed_off_stays_pending(ingest, redis_clie
                       hand_off=broker_down)
     assert len(prepared.pending) == 1 and prepared.finished == []
     assert revocations(redis_client) == []
+
+
+def nested(depth):
+    return "[" * depth + "]" * depth
+
+
+def online_with(**event):
+    body = notification_body("stream.online", "cool_user", CALLBACK)
+    body["event"].update(event)
+    return body
+
+
+def update_with(**event):
+    body = notification_body("channel.update", "cool_user", CALLBACK, broadcaster_id="77",
+                             title="Fine", category="Chess")
+    body["event"].update(event)
+    return body
+
+
+@pytest.mark.parametrize("body, reason", [
+    ('"hello"', "subscription"),
+    ("null", "subscription"),
+    ({"subscription": []}, "subscription"),
+    ({"subscription": {"type": "stream.online"}, "event": "live"}, "event object"),
+    ({"subscription": {"type": ["stream.online"]}, "event": {}}, "unsupported"),
+    (nested(20_000), "nested too deeply"),
+    (update_with(category_name={"name": "Chess"}), "category_name is not a string"),
+    (update_with(category_name="x" * 257), "category_name is longer"),
+    (update_with(title=["a", "b"]), "title is not a string"),
+    (update_with(language=7), "language is not a string"),
+    (update_with(category_id="12ab"), "category_id"),
+    (update_with(content_classification_labels="Gambling"), "content_classification_labels"),
+    (update_with(content_classification_labels=[{"id": "Gambling"}]), "label is not a string"),
+    (update_with(broadcaster_user_id="\u0661\u0663\u0663\u0667"), "broadcaster_user_id"),
+    (update_with(broadcaster_user_id="\u00b9\u00b2"), "broadcaster_user_id"),
+    (update_with(broadcaster_user_name={"n": 1}), "broadcaster_user_name is not a string"),
+    (update_with(broadcaster_user_name="N" * 65), "broadcaster_user_name is longer"),
+    (online_with(id="\u0669\u0660\u0660\u0661"), "stream id"),
+    (online_with(started_at={"at": 1}), "started_at"),
+    (online_with(started_at="20260101T120000Z"), "started_at"),
+    (online_with(type=["live"]), "stream type"),
+])
+def test_a_signed_but_malformed_payload_is_dead_lettered_with_its_reason(ingest, redis_client,
+                                                                         body, reason):
+    prepared = ingest(body, message_id="bad-2")
+    [letter] = dead_letters(redis_client)
+    assert reason in letter["reason"], letter["reason"]
+    assert prepared.events == [] and len(prepared.finished) == 1 and prepared.pending == []
+    assert not redis_client.exists("sev:seen:message:bad-2")
+    assert channel_state(redis_client, "77") == {}
+
+
+def test_a_malformed_revocation_is_dead_lettered(ingest, redis_client):
+    body = revocation_body("channel.update", "cool_user", CALLBACK, "version_removed")
+    body["subscription"]["condition"]["broadcaster_user_id"] = {"id": 9}
+    prepared = ingest(body, message_type="revocation")
+    [letter] = dead_letters(redis_client)
+    assert "broadcaster_user_id" in letter["reason"]
+    assert ingest.handed_off == [] and revocations(redis_client) == [] and prepared.finished
+
+
+def test_a_title_longer_than_twitchs_limit_is_cut_never_stored_whole(ingest, redis_client):
+    prepared = ingest(update_with(title="x" * 20_000))
+    [(_, event)] = prepared.events
+    assert event["title"] == "x" * 139 + "\u2026"
+    assert len(event["message"]) < 300
+    assert channel_state(redis_client, "77")["title"] == "x" * 139 + "\u2026"
+    assert dead_letters(redis_client) == []
+
+
+def test_a_value_redis_refuses_dead_letters_that_message_only(ingest, redis_client,
+                                                              monkeypatch):
+    """Should a value slip past the checks and the client refuse to send it (DataError),
+    only that message is dead-lettered; the batch's others go on."""
+    import worker.ingest
+
+    real_parse = worker.ingest.parse
+
+    def parse(client, entry):
+        event, revocation = real_parse(client, entry)
+        if event["title"] == "Poison":
+            event["category_name"] = {"not": "a string"}
+        return event, revocation
+
+    monkeypatch.setattr(worker.ingest, "parse", parse)
+    prepared = ingest(update_with(title="Poison"), update_with(title="Fine one"))
+    [(_, event)] = prepared.events
+    assert event["title"] == "Fine one"
+    [letter] = dead_letters(redis_client)
+    assert "Redis refused" in letter["reason"] and "Poison" in json.dumps(letter["payload"])
+    assert len(prepared.finished) == 1 and prepared.pending == []
+    assert channel_state(redis_client, "77")["title"] == "Fine one"
+
+
+@pytest.fixture
+def websub_ingest(worker_environment, redis_client):
+    """Prepare WebSub notifications for broadcaster 1337, whose lease we hold."""
+    from shared.leases import new_lease, save_lease
+    from shared.websub import topic_for
+    from worker.ingest import Entry, prepare
+
+    save_lease(redis_client, new_lease({"id": "1337", "login": "cool_user"}, "websub"))
+    topic = topic_for(worker_environment.twitch_api_url, "1337")
+
+    def run(body, timestamp="2026-01-01T12:00:00Z"):
+        headers = {"Link": f'<https://api.twitch.tv/helix/webhooks/hub>; rel="hub", '
+                           f'<{topic}>; rel="self"',
+                   "Twitch-Notification-Id": str(uuid.uuid4()),
+                   "Twitch-Notification-Timestamp": timestamp}
+        entry = Entry("sev:intake:0", f"{uuid.uuid4().int % 10**6}-0", "websub", headers,
+                      json.dumps(body))
+        return prepare(redis_client, [entry], 3600, lambda *args: None)
+
+    return run
+
+
+STREAM = {"id": "9001", "user_id": "1337", "type": "live", "title": "Legacy",
+          "game_id": "33214", "game_name": "Chess", "started_at": "2026-01-01T11:59:00Z"}
+
+
+@pytest.mark.parametrize("stream, timestamp, reason", [
+    (dict(STREAM, title={"t": 1}), "2026-01-01T12:00:00Z", "title is not a string"),
+    (dict(STREAM, game_name=["Chess"]), "2026-01-01T12:00:00Z", "game_name"),
+    (dict(STREAM, id="abc"), "2026-01-01T12:00:00Z", "numeric id"),
+    ("a stream", "2026-01-01T12:00:00Z", "not an object"),
+    (dict(STREAM, title="Changed"), "noon", "timestamp"),
+])
+def test_a_malformed_websub_snapshot_is_dead_lettered(websub_ingest, redis_client, stream,
+                                                      timestamp, reason):
+    assert websub_ingest({"data": [STREAM]}).events  # went live: the snapshot is kept
+    prepared = websub_ingest({"data": [stream]}, timestamp=timestamp)
+    [letter] = dead_letters(redis_client)
+    assert letter["kind"] == "websub" and reason in letter["reason"], letter["reason"]
+    assert prepared.events == [] and len(prepared.finished) == 1
+    assert redis_client.hgetall("sev:websub:stream:1337")["title"] == "Legacy"
+
+
+def test_a_long_websub_title_is_cut(websub_ingest, redis_client):
+    [(_, event)] = websub_ingest({"data": [dict(STREAM, title="y" * 5000)]}).events
+    assert event["title"] == "y" * 139 + "\u2026"
+    assert redis_client.hgetall("sev:websub:stream:1337")["title"] == event["title"]
