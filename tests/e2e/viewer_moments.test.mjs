@@ -140,3 +140,20 @@ test("an event older than what the server's list knew changes nothing", () => {
                                  on('stream.offline', '2026-11-27T18:00:11Z'))
   assert.deepEqual(fresh.cards, [])
 })
+
+test('a go-live whose update Twitch stamped a moment later, and sent first, brings the card back', () => {
+  let state = followsFrom(FOLLOWS)
+  state = applyFollowEvent(state, 'speedy_sam', 'stream.offline', on('stream.offline', '2026-11-27T22:58:04.905029000Z'))
+  assert.deepEqual(state.cards.map((card) => card.login), ['chill_chess'])
+  state = applyFollowEvent(state, 'speedy_sam', 'channel.update', on('channel.update', '2026-11-27T22:58:04.942500000Z',
+    { title: 'Back with a new run', category_name: 'Celeste' }))
+  assert.deepEqual(state.cards.map((card) => card.login), ['chill_chess'])
+  state = applyFollowEvent(state, 'speedy_sam', 'stream.online', on('stream.online', '2026-11-27T22:58:04.942021000Z',
+    { title: 'Older title', category_name: 'Chess', broadcaster: { login: 'speedy_sam', name: 'SpeedySam' } }))
+  const card = state.cards.find((c) => c.login === 'speedy_sam')
+  assert.equal(card.title, 'Back with a new run')
+  assert.equal(card.category, 'Celeste')
+  // A repeat of the offline, older than the go-live, removes nothing.
+  const again = applyFollowEvent(state, 'speedy_sam', 'stream.offline', on('stream.offline', '2026-11-27T22:58:04.905029000Z'))
+  assert.equal(again, state)
+})

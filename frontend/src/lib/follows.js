@@ -1,4 +1,10 @@
 // "Live now from your follows", kept up to date by the events of followed channels.
+//
+// Like the status line (status.js), each channel's state has two parts, each changed
+// only by an event newer than what set it: whether it is live (stream.online and
+// stream.offline), and its title and category (channel.update, and a stream.online's).
+// So a go-live whose channel.update Twitch stamped a moment later, and which arrived
+// first, still brings the card back, with the update's title.
 import { instantOf } from './time.js'
 
 /**
@@ -10,29 +16,66 @@ import { instantOf } from './time.js'
  * @property {number | null} [viewers]
  * @property {boolean} [watched] the app already holds this channel's events (so they push)
  * @property {string} [status_as_of] RFC 3339: the server's time of what the card says
+ * @typedef {object} Known what events (or the server's list) said of a channel, and as of when
+ * @property {bigint | null} stream instant of the newest online or offline applied
+ * @property {bigint | null} channel instant of the newest title and category applied
+ * @property {string | null} title
+ * @property {string | null} category
  * @typedef {object} FollowsState
  * @property {Follow[]} cards the live channels, as shown
- * @property {Map<string, bigint>} newest per login, the instant of the newest event applied
+ * @property {Map<string, Known>} known per login
  */
 
+const NOTHING = { stream: null, channel: null, title: null, category: null }
+
+function later(a, b) {
+  if (a === null) return b
+  if (b === null) return a
+  return a > b ? a : b
+}
+
+/** True when ``instant`` is older than ``seen`` (an event without a time is never older). */
+function older(instant, seen) {
+  return instant !== null && seen !== null && instant < seen
+}
+
+function text(value) {
+  return typeof value === 'string' ? value : null
+}
+
+function withChannel(card, known) {
+  return {
+    ...card,
+    ...(known.title !== null && { title: known.title }),
+    ...(known.category !== null && { category: known.category }),
+  }
+}
+
 /**
- * The state for a fresh list from the server. Events already applied stay known,
- * so that one of them arriving again, or an older one, changes nothing.
+ * The state for a fresh list from the server. What events already told stays known:
+ * the same event again, or an older one, changes nothing, and a title an event set
+ * after the server's ``status_as_of`` for that card is kept.
  * @param {Follow[]} list
  * @param {FollowsState} [previous]
  * @returns {FollowsState}
  */
 export function followsFrom(list, previous) {
-  const cards = (Array.isArray(list) ? list : [])
-    .filter((card) => card && typeof card.login === 'string' && card.login)
-  const newest = new Map(previous?.newest || [])
-  for (const card of cards) {
-    // What the server knew as of then: an event older than that tells nothing new.
+  const known = new Map(previous?.known || [])
+  const cards = []
+  for (const card of Array.isArray(list) ? list : []) {
+    if (!card || typeof card.login !== 'string' || !card.login) continue
     const asOf = instantOf(card.status_as_of)
-    const seen = newest.get(card.login)
-    if (asOf !== null && (seen === undefined || asOf > seen)) newest.set(card.login, asOf)
+    const seen = known.get(card.login) || NOTHING
+    const newerTitle = seen.channel !== null && (asOf === null || seen.channel > asOf)
+    cards.push(newerTitle ? withChannel(card, seen) : card)
+    if (asOf !== null) {
+      known.set(card.login, newerTitle
+        ? { ...seen, stream: later(seen.stream, asOf) }
+        : { stream: later(seen.stream, asOf), channel: asOf, title: text(card.title),
+            category: text(card.category) })
+    }
   }
-  return { cards, newest }
+  return { cards, known }
 }
 
 /**
@@ -52,14 +95,10 @@ export function pushedChannels(cards, current = '') {
   return channels
 }
 
-function text(value) {
-  return typeof value === 'string' ? value : null
-}
-
 /**
  * ``state`` after ``name`` (with ``data``) on the channel of ``login``: a go-live adds
  * its card (or updates it), going offline removes it, an update changes its title and
- * category. An event older than the newest applied for that channel changes nothing.
+ * category; each only when newer than what last set that part for the channel.
  * @param {FollowsState} state
  * @param {string} login
  * @param {string} name
@@ -70,33 +109,38 @@ export function applyFollowEvent(state, login, name, data) {
   if (!['stream.online', 'stream.offline', 'channel.update'].includes(name)) return state
   if (!data || typeof data !== 'object') return state
   const instant = instantOf(data.occurred_at)
-  const seen = state.newest.get(login)
-  if (instant !== null && seen !== undefined && instant < seen) return state
-  const newest = instant === null || (seen !== undefined && seen > instant)
-    ? state.newest : new Map(state.newest).set(login, instant)
-  const index = state.cards.findIndex((card) => card.login === login)
+  const seen = state.known.get(login) || NOTHING
   const title = text(data.title)
   const category = text(data.category_name)
-  const changes = { ...(title !== null && { title }), ...(category !== null && { category }) }
-  if (name === 'stream.offline') {
-    return { cards: state.cards.filter((card) => card.login !== login), newest }
+  const streamNews = name !== 'channel.update' && !older(instant, seen.stream)
+  const channelNews = name !== 'stream.offline' && (title !== null || category !== null)
+    && !older(instant, seen.channel)
+  if (!streamNews && !channelNews) return state
+  const next = {
+    ...seen,
+    ...(streamNews && { stream: later(seen.stream, instant) }),
+    ...(channelNews && {
+      channel: later(seen.channel, instant),
+      ...(title !== null && { title }),
+      ...(category !== null && { category }),
+    }),
   }
-  if (name === 'channel.update') {
-    if (index < 0) return { cards: state.cards, newest }
-    const cards = state.cards.slice()
-    cards[index] = { ...cards[index], ...changes }
-    return { cards, newest }
+  const known = new Map(state.known).set(login, next)
+  const index = state.cards.findIndex((card) => card.login === login)
+  let cards = state.cards
+  if (name === 'stream.offline') cards = cards.filter((card) => card.login !== login)
+  else if (index >= 0) {
+    if (channelNews) {
+      cards = cards.slice()
+      cards[index] = withChannel(cards[index], next)
+    }
+  } else if (name === 'stream.online' && streamNews) {
+    // A new stream: its viewer count is not known yet.
+    const broadcaster = data.broadcaster && typeof data.broadcaster === 'object'
+      ? data.broadcaster : {}
+    cards = [...cards, withChannel({ login, display_name: text(broadcaster.name) || login,
+                                     title: '', category: '', viewers: null, watched: true },
+                                   next)]
   }
-  // stream.online: a new stream; its viewer count is not known yet.
-  const broadcaster = data.broadcaster && typeof data.broadcaster === 'object' ? data.broadcaster : {}
-  if (index >= 0) {
-    const cards = state.cards.slice()
-    cards[index] = { ...cards[index], ...changes }
-    return { cards, newest }
-  }
-  const card = {
-    login, display_name: text(broadcaster.name) || login, title: title || '',
-    category: category || '', viewers: null, watched: true,
-  }
-  return { cards: [...state.cards, card], newest }
+  return { cards, known }
 }
