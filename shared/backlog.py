@@ -22,7 +22,7 @@ from kombu import Connection
 from shared.intake import intake_key
 from shared.queues import QUEUES, is_amqp
 from shared.settings import Settings
-from shared.store import DEAD_LETTERS, connect
+from shared.store import DEAD_LETTERS, DEAD_LETTERS_DROPPED, connect
 
 STALE_SECONDS = 60  # anything waiting longer than this means nobody is taking it
 
@@ -83,14 +83,17 @@ def rabbitmq_depths(url: str) -> dict[str, int | None]:
 
 
 def dead_letter_backlog(client: redis.Redis, now: float) -> dict:
-    """How many dead letters wait for an operator, and since when the oldest."""
+    """How many dead letters wait for an operator, since when the oldest, and how many
+    older ones were dropped at the cap (``dropped``)."""
     with client.pipeline(transaction=False) as pipe:
         pipe.llen(DEAD_LETTERS)
         pipe.lindex(DEAD_LETTERS, 0)
-        count, oldest = pipe.execute()
+        pipe.get(DEAD_LETTERS_DROPPED)
+        count, oldest, dropped = pipe.execute()
     failed_at = json.loads(oldest).get("failed_at") if oldest else None
     return {"waiting": count,
-            "oldest_age": age(failed_at if isinstance(failed_at, (int, float)) else None, now)}
+            "oldest_age": age(failed_at if isinstance(failed_at, (int, float)) else None, now),
+            "dropped": int(dropped or 0)}
 
 
 def sent_at(message: str | None) -> float | None:

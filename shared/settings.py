@@ -40,6 +40,15 @@ PUSHER_EMULATOR_DEFAULTS = {
     "PUSHER_PORT": "6001",
     "PUSHER_SSL": "false",
 }
+# The development and emulator values above are public (in this repository): a
+# production secret or credential equal to one of them is refused.
+KNOWN_DEFAULT_VALUES = frozenset({
+    DEVELOPMENT_DEFAULTS["SECRET_KEY"], DEVELOPMENT_DEFAULTS["TWITCH_WEBHOOK_SECRET"],
+    TWITCH_EMULATOR_DEFAULTS["TWITCH_CLIENT_ID"], TWITCH_EMULATOR_DEFAULTS["TWITCH_CLIENT_SECRET"],
+    PUSHER_EMULATOR_DEFAULTS["PUSHER_KEY"], PUSHER_EMULATOR_DEFAULTS["PUSHER_SECRET"],
+})
+SECRET_SETTINGS = ("SECRET_KEY", "TWITCH_WEBHOOK_SECRET", "TWITCH_CLIENT_ID",
+                   "TWITCH_CLIENT_SECRET", "PUSHER_KEY", "PUSHER_SECRET")
 
 OPTIONAL_DEFAULTS = {
     "TWITCH_API_URL": "https://api.twitch.tv/helix",
@@ -134,6 +143,10 @@ def load_settings(environ=None) -> Settings:
 
     def get(name: str) -> str:
         value = environ.get(name, "").strip()
+        if value and app_env == "production" and name in SECRET_SETTINGS \
+                and value in KNOWN_DEFAULT_VALUES:
+            raise SettingsError(f"{name} is a development default ({value}), "
+                                "refused in production: set your own")
         if value:
             return value
         if name in defaults:

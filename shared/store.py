@@ -15,6 +15,12 @@ from shared.eventsub import format_eventsub_timestamp
 
 RECENT_EVENTS_KEPT = 20
 DEAD_LETTERS = "sev:dead-letters"
+# The newest this many dead letters are kept; older ones are dropped and counted.
+DEAD_LETTERS_KEPT = 10_000
+DEAD_LETTERS_DROPPED = "sev:dead-letters:dropped"
+# A replay moves the dead letters here (RENAME) and takes them one by one, so letters
+# added meanwhile wait for the next replay and none is replayed twice.
+DEAD_LETTERS_REPLAYING = "sev:dead-letters:replaying"
 REVOCATIONS = "sev:revocations"
 REVOCATIONS_KEPT = 1000
 UNHELD_REVOCATIONS = "sev:revocations:unheld"
@@ -182,10 +188,83 @@ def broadcaster_states(client: redis.Redis, broadcaster_ids: list[str]) -> list[
         return pipe.execute() if broadcaster_ids else []
 
 
-def add_dead_letter(client: redis.Redis, kind: str, payload: dict, reason: str) -> None:
-    """Keep what could not be delivered, with why, for an operator to replay."""
+# KEYS: dead letters, dropped counter; ARGV: how many to keep, then entries to append.
+_ADD_DEAD_LETTERS = """
+local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+local over = length - tonumber(ARGV[1])
+if over > 0 then
+  redis.call('LTRIM', KEYS[1], over, -1)
+  redis.call('INCRBY', KEYS[2], over)
+end
+return length
+"""
+# KEYS: dead letters, replaying, dropped counter; ARGV: how many to keep. Puts what a
+# replay has not taken back before the letters added meanwhile (they are older).
+_RESTORE_DEAD_LETTERS = """
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+for index = #items, 1, -1 do redis.call('LPUSH', KEYS[1], items[index]) end
+redis.call('DEL', KEYS[2])
+local over = redis.call('LLEN', KEYS[1]) - tonumber(ARGV[1])
+if over > 0 then
+  redis.call('LTRIM', KEYS[1], over, -1)
+  redis.call('INCRBY', KEYS[3], over)
+end
+return #items
+"""
+# KEYS: dead letters, replaying. Starts a replay: the current dead letters become the
+# snapshot, unless an interrupted replay's letters wait there (then those are finished).
+_SNAPSHOT_DEAD_LETTERS = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return {1, redis.call('LLEN', KEYS[2])} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
+redis.call('RENAME', KEYS[1], KEYS[2])
+return {0, redis.call('LLEN', KEYS[2])}
+"""
+
+
+def add_dead_letter(client: redis.Redis, kind: str, payload: dict, reason: str,
+                    kept: int = DEAD_LETTERS_KEPT) -> None:
+    """Keep what could not be delivered, with why, for an operator to replay.
+
+    At most ``kept`` are kept: adding one beyond drops the oldest, counted in
+    :data:`DEAD_LETTERS_DROPPED` (one atomic script, so concurrent workers never
+    trim each other's count wrong).
+    """
     entry = {"kind": kind, "payload": payload, "reason": reason, "failed_at": time.time()}
-    client.rpush(DEAD_LETTERS, json.dumps(entry))
+    client.eval(_ADD_DEAD_LETTERS, 2, DEAD_LETTERS, DEAD_LETTERS_DROPPED, kept, json.dumps(entry))
+
+
+def dead_letters_dropped(client: redis.Redis) -> int:
+    """How many dead letters were dropped, the oldest first, to keep the newest."""
+    return int(client.get(DEAD_LETTERS_DROPPED) or 0)
+
+
+def snapshot_dead_letters(client: redis.Redis) -> tuple[int, bool]:
+    """Move every dead letter to :data:`DEAD_LETTERS_REPLAYING` at once; returns how many
+    wait there and whether they are those of an interrupted replay."""
+    resumed, count = client.eval(_SNAPSHOT_DEAD_LETTERS, 2, DEAD_LETTERS,
+                                 DEAD_LETTERS_REPLAYING)
+    return int(count), bool(resumed)
+
+
+def take_replaying(client: redis.Redis) -> str | None:
+    """The oldest letter of the replay's snapshot, as stored, taken out; None when done."""
+    return client.lpop(DEAD_LETTERS_REPLAYING)
+
+
+def give_back_replaying(client: redis.Redis, stored: str | None,
+                        kept: int = DEAD_LETTERS_KEPT) -> int:
+    """End a replay early: ``stored`` (the letter it could not queue) and the rest of
+    the snapshot go back to the dead letters, before those added meanwhile. Returns
+    how many went back."""
+    if stored is not None:
+        client.lpush(DEAD_LETTERS_REPLAYING, stored)
+    return int(client.eval(_RESTORE_DEAD_LETTERS, 3, DEAD_LETTERS, DEAD_LETTERS_REPLAYING,
+                           DEAD_LETTERS_DROPPED, kept))
+
+
+def replaying_count(client: redis.Redis) -> int:
+    """Letters of an interrupted replay, not yet replayed."""
+    return int(client.llen(DEAD_LETTERS_REPLAYING))
 
 
 def dead_letters(client: redis.Redis) -> list[dict]:

@@ -71,13 +71,21 @@ def eventsub_budget_spent(redis_client: redis.Redis) -> dict | None:
 
 
 class TwitchClient:
-    """Helix with the app access token. Use one per process or thread."""
+    """Helix with the app access token. Use one per process or thread.
 
-    def __init__(self, settings: Settings, redis_client: redis.Redis):
+    ``wait_on_rate_limit`` (the worker's way) sleeps until Twitch's rate-limit reset,
+    up to ``MAX_WAIT`` seconds, when the bucket is empty or nearly so; without it (the
+    web's way: a request thread must never sleep that long) such a call raises
+    :class:`TwitchRateLimited` at once, with the reset time.
+    """
+
+    def __init__(self, settings: Settings, redis_client: redis.Redis,
+                 wait_on_rate_limit: bool = True):
         self.settings, self.redis = settings, redis_client
         self.session = make_session()
         self.tokens = AppTokens(settings, redis_client, self.session)
         self.rate_limit_retries = RATE_LIMIT_RETRIES
+        self.wait_on_rate_limit = wait_on_rate_limit
 
     def close(self) -> None:
         """Close the connections kept open."""
@@ -211,7 +219,7 @@ class TwitchClient:
                 log.info("Twitch refused the app access token; fetching a new one")
                 token, renewed = self.tokens.renew(token), True
             elif (response.status_code == 429 and _bucket_empty(response)
-                  and waits < self.rate_limit_retries):
+                  and self.wait_on_rate_limit and waits < self.rate_limit_retries):
                 waits += 1
                 self._pause(_reset_of(response), "rate limited by Twitch")
             else:
@@ -221,7 +229,10 @@ class TwitchClient:
         hide = (token, self.settings.twitch_client_secret, *hide)
         if response.status_code == 429 and not _bucket_empty(response):
             raise TooManySubscriptions(429, message_of(response, hide))
-        raise error_for(response, hide)
+        error = error_for(response, hide)
+        if isinstance(error, TwitchRateLimited):
+            error.reset_at = _reset_of(response)
+        raise error
 
     def _send(self, method, path, token, params, json) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}",
@@ -241,7 +252,12 @@ class TwitchClient:
         except (KeyError, ValueError):
             return
         if remaining < max(1, limit * LOW_BUDGET) and reset > time.time():
-            self._pause(reset, f"{remaining} of {limit} rate-limit points left")
+            why = f"{remaining} of {limit} rate-limit points left"
+            if not self.wait_on_rate_limit:
+                error = TwitchRateLimited(429, f"{why}; not waiting for the reset")
+                error.reset_at = reset
+                raise error
+            self._pause(reset, why)
 
     def _note_budget(self, response: requests.Response) -> None:
         try:

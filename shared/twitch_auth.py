@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
 
 import redis
@@ -57,7 +58,17 @@ class TwitchNotFound(TwitchError):
 
 
 class TwitchRateLimited(TwitchError):
-    """The rate-limit bucket stayed empty after waiting for it as long as allowed (429)."""
+    """The rate-limit bucket stayed empty after waiting for it as long as allowed (429),
+    or was (nearly) empty for a client that does not wait. ``reset_at`` (epoch seconds,
+    None if Twitch did not say) is when it fills again."""
+
+    reset_at: float | None = None
+
+    def retry_after(self, now: float | None = None) -> int:
+        """Whole seconds until the bucket fills again (at least 1)."""
+        if self.reset_at is None:
+            return 1
+        return max(1, math.ceil(self.reset_at - (time.time() if now is None else now)))
 
 
 class TwitchUnavailable(TwitchError):

@@ -16,7 +16,7 @@ from shared.store import (
     recent_events,
 )
 from shared.twitch import TwitchClient, eventsub_budget_spent
-from shared.twitch_auth import TwitchError, TwitchUnavailable
+from shared.twitch_auth import TwitchError, TwitchRateLimited, TwitchUnavailable
 from web.auth import current_user, from_our_site, login_required, user_access_token
 from web.errors import json_error
 from web.status import combined_status
@@ -42,6 +42,12 @@ def same_origin_only():
 def twitch_failed(error: TwitchError):
     """Twitch could not answer: say so plainly."""
     current_app.logger.warning("Twitch call failed: %s", error)
+    if isinstance(error, TwitchRateLimited):
+        # The web's client never waits for the reset (a request thread would sleep up
+        # to a minute): the page is told when to try again.
+        response = json_error(503, "Twitch's rate limit is spent for now; try again shortly")
+        response.headers["Retry-After"] = str(error.retry_after())
+        return response
     if isinstance(error, TwitchUnavailable):
         return json_error(503, "Twitch is not answering right now; try again shortly")
     return json_error(502, "Twitch refused the request; try again shortly")
@@ -54,7 +60,12 @@ def watch():
     client = current_app.extensions["redis"]
     if over_rate_limit(client, f"sev:rate:watch:{current_user()['id']}", WATCHES_PER_MINUTE, 60):
         return json_error(429, "too many streamers asked for; wait a minute")
-    name = (request.get_json(silent=True) or {}).get("streamer")
+    payload = request.get_json(silent=True)
+    if payload is not None and not isinstance(payload, dict):
+        current_app.logger.warning("rejected /api/watch: the JSON body is a %s, not an object",
+                                   type(payload).__name__)
+        return json_error(400, 'the body must be a JSON object: {"streamer": "<name>"}')
+    name = (payload or {}).get("streamer")
     if not isinstance(name, str) or not LOGIN.fullmatch(name.strip()):
         return json_error(400, LOGIN_RULE)
     login = name.strip().lower()
@@ -151,9 +162,13 @@ def pusher_settings() -> dict:
 
 
 def twitch() -> TwitchClient:
-    """This thread's Twitch client for this app (a session is not shared between threads)."""
+    """This thread's Twitch client for this app (a session is not shared between threads).
+
+    It does not wait out Twitch's rate limit: a spent budget is a 503 with Retry-After.
+    """
     clients = local.__dict__.setdefault("clients", {})
     app = current_app._get_current_object()
     if app not in clients:
-        clients[app] = TwitchClient(app.config["SETTINGS"], app.extensions["redis"])
+        clients[app] = TwitchClient(app.config["SETTINGS"], app.extensions["redis"],
+                                    wait_on_rate_limit=False)
     return clients[app]

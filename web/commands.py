@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime, timezone
 
 import click
@@ -12,11 +13,15 @@ from flask.cli import AppGroup
 from shared import intake
 from shared.queues import PUBLISH_STREAM_EVENT
 from shared.store import (
-    add_dead_letter,
+    DEAD_LETTERS_KEPT,
     dead_letter_items,
     dead_letters,
+    dead_letters_dropped,
+    give_back_replaying,
     remove_dead_letter,
-    take_dead_letter,
+    replaying_count,
+    snapshot_dead_letters,
+    take_replaying,
 )
 from shared.websub import LINK, topic_from_link, topic_user_id
 
@@ -35,16 +40,29 @@ def list_dead_letters(as_json: bool):
 
     The number (or the message id) names one for ``replay`` or ``delete``.
     """
-    letters = dead_letters(current_app.extensions["redis"])
+    client = current_app.extensions["redis"]
+    letters = dead_letters(client)
     for number, letter in enumerate(letters, start=1):
         shown = {**letter, "failed_at": utc_time(letter.get("failed_at"))}
         if as_json:
             click.echo(json.dumps({"number": number, "id": letter_id(letter), **shown}))
         else:
-            click.echo(f"{number}\t{shown['failed_at']}\t{letter['kind']}\t"
-                       f"{describe(letter['payload'])}\t{letter['reason']}")
+            # Twitch's text (titles, names, reasons quoting them) goes to a terminal:
+            # control characters and escape sequences are shown, never obeyed.
+            click.echo("\t".join(terminal_safe(field) for field in (
+                number, shown["failed_at"], letter.get("kind"), describe(letter.get("payload")),
+                letter.get("reason"))))
     if not as_json:
-        click.echo(f"{len(letters)} dead letter(s)", err=True)
+        summary = f"{len(letters)} dead letter(s)"
+        dropped = dead_letters_dropped(client)
+        if dropped:
+            summary += f"; {dropped} older one(s) dropped, as only the newest " \
+                       f"{DEAD_LETTERS_KEPT} are kept"
+        click.echo(summary, err=True)
+        interrupted = replaying_count(client)
+        if interrupted:
+            click.echo(f"{interrupted} more wait from an interrupted replay; "
+                       "`dead-letters replay` finishes it", err=True)
 
 
 @dead_letters_group.command("replay")
@@ -62,14 +80,21 @@ def replay_dead_letters(which: str | None):
         remove_dead_letter(client, stored)
         click.echo(f"replayed dead letter {which}")
         return
-    replayed = 0
-    while (letter := take_dead_letter(client)) is not None:
-        try:
-            replay(client, letter)
-        except Exception:
-            add_dead_letter(client, letter["kind"], letter["payload"], letter["reason"])
-            raise click.ClickException("queue unavailable; the dead letter was kept")
-        replayed += 1
+    count, resumed = snapshot_dead_letters(client)
+    if resumed:
+        click.echo(f"finishing an interrupted replay: {count} dead letter(s)", err=True)
+    replayed, stored = 0, None
+    try:
+        while (stored := take_replaying(client)) is not None:
+            replay(client, json.loads(stored))
+            replayed, stored = replayed + 1, None
+    except Exception:
+        kept = give_back_replaying(client, stored)
+        raise click.ClickException(f"queue unavailable after {replayed} replayed; "
+                                   f"the other {kept} dead letter(s) were kept")
+    except BaseException:  # Ctrl-C: what was not replayed goes back
+        give_back_replaying(client, stored)
+        raise
     click.echo(f"replayed {replayed} dead letter(s)")
 
 
@@ -131,11 +156,38 @@ def replay(client, letter: dict) -> None:
                    payload["headers"], body, key)
 
 
-def describe(payload: dict) -> str:
+def describe(payload) -> str:
     """A short description of a dead letter's payload."""
+    if not isinstance(payload, dict):
+        return "?"
     if "message" in payload:
-        return f"{payload['type']} {payload['broadcaster']['login']}: {payload['message']}"
+        login = (payload.get("broadcaster") or {}).get("login", "?") \
+            if isinstance(payload.get("broadcaster"), dict) else "?"
+        return f"{payload.get('type')} {login}: {payload['message']}"
     return f"message {letter_id({'payload': payload}) or '?'}"
+
+
+ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\"}
+
+
+def terminal_safe(value) -> str:
+    """``value`` as text a terminal shows as is: control and format characters (ESC and
+    so ANSI sequences, carriage returns, bidirectional overrides), separators and
+    unassigned code points are written as escapes (``\\x1b``, ``\\u202e``), as is a
+    backslash, so an escape cannot be faked either."""
+    out = []
+    for char in "" if value is None else str(value):
+        if char in ESCAPES:
+            out.append(ESCAPES[char])
+        elif char == " " or (char.isprintable() and unicodedata.category(char)[0] != "C"):
+            out.append(char)
+        elif ord(char) <= 0xFF:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
 
 
 def register(app: Flask) -> None:

@@ -20,5 +20,7 @@ def readyz():
     try:
         current_app.extensions["redis"].ping()
     except redis.RedisError as error:
-        return jsonify(status="unavailable", redis=str(error)), 503
+        # The error names Redis's address; the log may say it, the answer may not.
+        current_app.logger.warning("not ready: Redis does not answer: %s", error)
+        return jsonify(status="unavailable", redis="Redis unreachable"), 503
     return jsonify(status="ready", redis="ok")

@@ -27,6 +27,8 @@ def queues(as_json: bool):
             for stream, count in part.get("streams", {}).items():
                 if count:
                     click.echo(f"  {stream:22} {count:>8}")
+            if part.get("dropped"):
+                click.echo(f"  {'dropped (over the cap)':22} {part['dropped']:>8}")
 
 
 def row(name: str, part: dict) -> str:

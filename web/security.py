@@ -8,7 +8,7 @@ pages. HSTS is sent only when ``PUBLIC_URL`` is https.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g, request, session
 from flask_talisman import Talisman
 
 from shared.settings import Settings
@@ -16,6 +16,8 @@ from shared.settings import Settings
 TWITCH_EMBEDS = ("https://player.twitch.tv", "https://www.twitch.tv")
 TWITCH_IMAGES = "https://static-cdn.jtvnw.net"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Granian adds "server: granian" unless the app names itself; name nothing it runs on.
+SERVER_HEADER = "sev"
 # Powerful features no page here uses, switched off for our pages and the embeds alike.
 PERMISSIONS_POLICY = {
     "browsing-topics": "()",
@@ -86,3 +88,21 @@ def init_app(app: Flask) -> None:
     def isolate_window(response):
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+    @app.after_request
+    def keep_private_answers_out_of_caches(response):
+        if private_answer():
+            response.headers["Cache-Control"] = "no-store"
+        response.headers["Server"] = SERVER_HEADER
+        return response
+
+
+def private_answer() -> bool:
+    """Whether the answer to this request is one user's or the API's, which no browser
+    or shared cache may keep: every ``/api/`` answer, and anything answered to a
+    signed-in session except the hashed, public built files (``/assets/``)."""
+    if request.path.startswith("/api/"):
+        return True
+    if request.path.startswith("/assets/"):
+        return False
+    return bool(g.get("twitch_user")) or "user" in session

@@ -167,3 +167,15 @@ def run_flask(stack: Stack, *args: str) -> subprocess.CompletedProcess:
     """Run ``flask --app web ...`` against the stack."""
     return subprocess.run([str(BIN / "flask"), "--app", "web", *args], env=stack.env,
                           capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def lone_web(tmp_path_factory):
+    """Redis and the web served by Granian as the Procfile runs it; nothing else."""
+    stack = Stack(tmp_path_factory.mktemp("web"))
+    try:
+        stack.start_redis()
+        stack.start_web("--workers", "1")
+        yield stack
+    finally:
+        stack.stop()

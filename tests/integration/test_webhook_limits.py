@@ -4,8 +4,11 @@ Flask's test client always sends a Content-Length, so a chunked body (none) is
 tried here against Granian serving the app as the Procfile does.
 """
 
+import hashlib
+import hmac
 import json
 import socket
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -22,15 +25,9 @@ LIMIT = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    """Redis and the web, served by Granian; nothing else."""
-    stack = Stack(tmp_path_factory.mktemp("limits"))
-    try:
-        stack.start_redis()
-        stack.start_web("--workers", "1")
-        yield stack
-    finally:
-        stack.stop()
+def web(lone_web):
+    """Redis and the web, nothing else (the integration conftest's ``lone_web``)."""
+    return lone_web
 
 
 def signed_body(secret: str, size: int) -> tuple[dict, bytes]:
@@ -42,10 +39,11 @@ def signed_body(secret: str, size: int) -> tuple[dict, bytes]:
     return signed_headers(secret, str(uuid.uuid4()), timestamp, "notification", raw), raw
 
 
-def post_chunked(stack: Stack, headers: dict, body: bytes, chunk: int = 8192) -> int:
+def post_chunked(stack: Stack, headers: dict, body: bytes, chunk: int = 8192,
+                 path: str = "/api/callback") -> int:
     """POST ``body`` with Transfer-Encoding: chunked (no Content-Length) on a plain
     socket; the status of the answer."""
-    lines = ["POST /api/callback HTTP/1.1", f"Host: 127.0.0.1:{stack.web_port}",
+    lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{stack.web_port}",
              "Transfer-Encoding: chunked", "Connection: close",
              *(f"{name}: {value}" for name, value in headers.items())]
     payload = "\r\n".join(lines).encode() + b"\r\n\r\n"
@@ -102,3 +100,13 @@ def test_a_chunked_websub_notification_over_64_kib_is_refused(web):
                "Link": '<https://api.twitch.tv/helix/streams?user_id=1>; rel="self"',
                "Content-Type": "application/json"}
     assert post_chunked(web, headers, body) == 413
+
+
+def test_a_chunked_pusher_webhook_over_64_kib_is_refused(web):
+    body = json.dumps({"time_ms": int(time.time() * 1000), "events": [
+        {"name": "channel_occupied", "channel": "cool_user"}]}).encode()
+    body += b" " * (LIMIT + 100)
+    secret = web.env["PUSHER_SECRET"]
+    headers = {"X-Pusher-Key": web.env["PUSHER_KEY"], "Content-Type": "application/json",
+               "X-Pusher-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+    assert post_chunked(web, headers, body, path="/api/pusher/webhook") == 413

@@ -141,3 +141,19 @@ def test_a_bad_retry_backoff_stops_start_up_with_one_line():
         " BROKER_VISIBILITY_TIMEOUT (60) with a Redis broker, or a retry waiting in a worker"
         " is delivered twice"
     ]
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "TWITCH_WEBHOOK_SECRET", "TWITCH_CLIENT_ID",
+                                  "TWITCH_CLIENT_SECRET", "PUSHER_KEY", "PUSHER_SECRET"])
+@pytest.mark.parametrize("value", ["local-webhook-secret", "local-secret", "local-key",
+                                   "development-only-secret-key", "local-client-secret",
+                                   "local-client-id"])
+def test_production_refuses_the_development_defaults(name, value):
+    with pytest.raises(SettingsError, match=f"{name} is a development default"):
+        load_settings({**PRODUCTION, name: value})
+
+
+def test_development_keeps_the_defaults():
+    settings = load_settings({"APP_ENV": "development"})
+    assert settings.pusher_secret == "local-secret"
+    assert settings.twitch_webhook_secret == "local-webhook-secret"

@@ -102,3 +102,22 @@ def test_one_dead_letter_can_be_removed(redis_client):
     assert store.remove_dead_letter(redis_client, stored)
     assert not store.remove_dead_letter(redis_client, stored)
     assert [d["reason"] for d in store.dead_letters(redis_client)] == ["first"]
+
+
+def test_dead_letters_keep_the_newest_and_count_the_dropped(redis_client):
+    for number in range(5):
+        store.add_dead_letter(redis_client, "publish", event(number), "why", kept=3)
+    assert [letter["payload"]["id"] for letter in store.dead_letters(redis_client)] == [
+        event(n)["id"] for n in (2, 3, 4)]
+    assert store.dead_letters_dropped(redis_client) == 2
+
+
+def test_the_default_cap_is_ten_thousand(redis_client):
+    assert store.DEAD_LETTERS_KEPT == 10_000
+    with redis_client.pipeline(transaction=False) as pipe:
+        for number in range(10_003):
+            store.add_dead_letter(pipe, "publish", {"id": number}, "why")
+        pipe.execute()
+    assert redis_client.llen(store.DEAD_LETTERS) == 10_000
+    assert store.dead_letters_dropped(redis_client) == 3
+    assert store.dead_letters(redis_client)[0]["payload"]["id"] == 3

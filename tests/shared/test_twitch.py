@@ -516,3 +516,26 @@ def test_a_nearly_spent_budget_pauses_until_the_reset(
     assert (budget["limit"], budget["remaining"]) == ("5", "0")
     assert client.user_by_login("cool_user")["id"] == COOL_USER_ID, "paused instead of a 429"
     assert time.time() >= int(budget["reset"])
+
+
+def test_a_client_that_does_not_wait_fails_fast_on_an_empty_bucket(clients, settings, stand_in,
+                                                                   redis_client):
+    reset = int(time.time()) + 30
+
+    def empty_bucket():
+        return 429, {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"}, {
+            "Ratelimit-Limit": 800, "Ratelimit-Remaining": 0, "Ratelimit-Reset": reset}
+
+    stand_in.answers[("GET", "/helix/users")] = [empty_bucket, users("cool_user")]
+    client = TwitchClient(stand_in.settings_for(settings), redis_client, wait_on_rate_limit=False)
+    started = time.monotonic()
+    with pytest.raises(TwitchRateLimited) as caught:
+        client.user_by_login("cool_user")
+    assert time.monotonic() - started < 2
+    assert caught.value.reset_at == reset and 28 <= caught.value.retry_after() <= 30
+    assert len(stand_in.helix()) == 1
+    # The budget Twitch reported is now spent: the next call does not even ask.
+    with pytest.raises(TwitchRateLimited) as caught:
+        client.user_by_login("cool_user")
+    assert len(stand_in.helix()) == 1 and caught.value.reset_at == reset
+    client.close()

@@ -210,3 +210,38 @@ def test_live_follows_say_which_we_watch_and_carry_the_newest_state(viewer, redi
     assert cards["speedy_sam"]["status_as_of"] > cards["chill_chess"]["status_as_of"]
     record_stream(redis_client, "197110752", twitch_time(), False)  # chill_chess just ended
     assert live_logins(viewer.get("/api/follows/live")) == ["speedy_sam"]
+
+
+@pytest.mark.parametrize("body", [[1, 2, 3], "cool_user", 42, True, ["streamer"]])
+def test_a_json_body_that_is_not_an_object_is_400_logged_once(viewer, caplog, body):
+    caplog.clear()
+    response = viewer.post("/api/watch", json=body, headers=FROM_OUR_PAGE)
+    assert response.status_code == 400 and "JSON object" in response.json["error"]
+    rejected = [r for r in caplog.records if "rejected /api/watch" in r.getMessage()]
+    assert len(rejected) == 1 and rejected[0].exc_info is None
+
+
+def test_a_spent_twitch_rate_limit_is_503_with_retry_after_not_a_sleep(
+        settings, redis_client, twitch_emulator_factory):
+    """The emulator's bucket (20 points a 30 s window) is spent; the web must not wait
+    for its reset inside the request."""
+    import requests
+
+    emulator = twitch_emulator_factory(TWITCH_EMULATOR_RATE_LIMIT="20",
+                                       TWITCH_EMULATOR_RATE_WINDOW="30")
+    app = create_app(emulator.settings_for(settings))
+    app.config.update(TESTING=True)
+    client = app.test_client()
+    assert log_in(client, emulator).status_code in (302, 303)
+    for _ in range(40):
+        answer = requests.get(f"{emulator.url}/helix/users", timeout=5,
+                              headers={"Client-Id": settings.twitch_client_id})
+        if answer.status_code == 429:
+            break
+    assert answer.status_code == 429
+    started = time.monotonic()
+    response = watch(client, "cool_user")
+    assert time.monotonic() - started < 5, "the request thread waited for the reset"
+    assert response.status_code == 503 and "rate limit" in response.json["error"]
+    assert 1 <= int(response.headers["Retry-After"]) <= 31
+    assert response.headers["Cache-Control"] == "no-store"

@@ -81,3 +81,90 @@ def test_one_dead_letter_is_deleted(runner, redis_client):
     missing = runner.invoke(args=["dead-letters", "delete", "7"])
     assert missing.exit_code == 2 and "1 to 1" in missing.output
     assert len(dead_letters(redis_client)) == 1
+
+
+def test_replay_takes_a_snapshot_and_replays_each_letter_once(runner, redis_client, monkeypatch):
+    """A worker dead-lettering during the replay adds to the next replay, not this one."""
+    import web.commands
+
+    for number in range(3):
+        add_dead_letter(redis_client, "publish", {**EVENT, "id": f"old-{number}"}, "why")
+    replayed = []
+
+    def replay_while_a_worker_adds(client, letter):
+        replayed.append(letter["payload"]["id"])
+        if len(replayed) <= 3:  # (bounded, so that a replay without a snapshot ends too)
+            add_dead_letter(redis_client, "publish", {**EVENT, "id": f"new-{len(replayed)}"},
+                            "why")
+
+    monkeypatch.setattr(web.commands, "replay", replay_while_a_worker_adds)
+    result = runner.invoke(args=["dead-letters", "replay"])
+    assert result.exit_code == 0 and "replayed 3 dead letter(s)" in result.output
+    assert replayed == ["old-0", "old-1", "old-2"]
+    assert [letter["payload"]["id"] for letter in dead_letters(redis_client)] == [
+        "new-1", "new-2", "new-3"]
+
+
+def test_a_letter_that_cannot_be_queued_goes_back_with_the_rest_in_order(runner, redis_client,
+                                                                         monkeypatch):
+    import web.commands
+
+    for number in range(4):
+        add_dead_letter(redis_client, "publish", {**EVENT, "id": f"old-{number}"}, "why")
+    calls = []
+
+    def failing_on_the_second(client, letter):
+        calls.append(letter["payload"]["id"])
+        add_dead_letter(redis_client, "publish", {**EVENT, "id": f"new-{len(calls)}"}, "why")
+        if len(calls) == 2:
+            raise ConnectionError("broker down")
+
+    monkeypatch.setattr(web.commands, "replay", failing_on_the_second)
+    result = runner.invoke(args=["dead-letters", "replay"])
+    assert result.exit_code == 1 and "the other 3 dead letter(s) were kept" in result.output
+    assert [letter["payload"]["id"] for letter in dead_letters(redis_client)] == [
+        "old-1", "old-2", "old-3", "new-1", "new-2"]
+
+
+def test_an_interrupted_replay_is_finished_by_the_next(runner, redis_client):
+    from shared.store import DEAD_LETTERS_REPLAYING
+
+    add_dead_letter(redis_client, "publish", EVENT, "why")
+    redis_client.rename("sev:dead-letters", DEAD_LETTERS_REPLAYING)  # killed mid-replay
+    add_dead_letter(redis_client, "publish", {**EVENT, "id": "m2"}, "why")
+    listed = runner.invoke(args=["dead-letters", "list"])
+    assert "1 more wait from an interrupted replay" in listed.output
+    result = runner.invoke(args=["dead-letters", "replay"])
+    assert "finishing an interrupted replay: 1" in result.output
+    assert "replayed 1 dead letter(s)" in result.output
+    assert [letter["payload"]["id"] for letter in dead_letters(redis_client)] == ["m2"]
+    assert runner.invoke(args=["dead-letters", "replay"]).output.strip() == \
+        "replayed 1 dead letter(s)"
+
+
+def test_list_shows_twitch_text_without_obeying_its_control_characters(runner, redis_client):
+    hostile = {**EVENT, "message": "Cool_User went live: \x1b[2J\x1b]0;pwned\x07 \u202eevil",
+               "broadcaster": {**EVENT["broadcaster"], "login": "cool\ruser"}}
+    add_dead_letter(redis_client, "publish", hostile, "refused: \x1b[31mred\x1b[0m\nfake line")
+    result = runner.invoke(args=["dead-letters", "list"])
+    [line] = result.stdout.splitlines()
+    for dangerous in ("\x1b", "\x07", "\r", "\u202e"):
+        assert dangerous not in result.output
+    assert "\\x1b[2J\\x1b]0;pwned\\x07 \\u202eevil" in line
+    assert "cool\\ruser" in line and "\\x1b[31mred\\x1b[0m\\nfake line" in line
+    as_json = json.loads(runner.invoke(args=["dead-letters", "list", "--json"]).output)
+    assert as_json["payload"] == hostile
+
+
+def test_list_and_queues_count_the_letters_dropped_at_the_cap(runner, redis_client):
+    from shared.store import DEAD_LETTERS_DROPPED
+
+    add_dead_letter(redis_client, "publish", EVENT, "why")
+    redis_client.set(DEAD_LETTERS_DROPPED, 7)
+    result = runner.invoke(args=["dead-letters", "list"])
+    assert "1 dead letter(s); 7 older one(s) dropped, as only the newest 10000 are kept" \
+        in result.output
+    report = json.loads(runner.invoke(args=["queues", "--json"]).output)
+    assert report["dead_letters"]["dropped"] == 7
+    table = runner.invoke(args=["queues"]).output
+    assert re.search(r"dropped \(over the cap\)\s+7", table)

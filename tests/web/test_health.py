@@ -16,6 +16,10 @@ def test_readyz_with_redis(client):
 
 
 def test_readyz_without_redis():
-    settings = load_settings(process_environment(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
+    port = free_port()
+    settings = load_settings(process_environment(REDIS_URL=f"redis://127.0.0.1:{port}/0"))
     response = create_app(settings).test_client().get("/readyz")
     assert response.status_code == 503 and response.json["status"] == "unavailable"
+    assert response.json["redis"] == "Redis unreachable"
+    assert str(port) not in response.get_data(as_text=True)
+    assert "127.0.0.1" not in response.get_data(as_text=True)

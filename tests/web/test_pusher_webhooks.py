@@ -5,6 +5,8 @@ import hmac
 import json
 import time
 
+import pytest
+
 from shared.store import occupied_channels
 
 
@@ -35,3 +37,59 @@ def test_bad_signature_key_or_stale_time_is_refused(client, settings, redis_clie
         response = client.post("/api/pusher/webhook", data=body, headers=headers)
         assert response.status_code == 401
     assert occupied_channels(redis_client) == []
+
+
+def signed_raw(settings, body: str):
+    signature = hmac.new(settings.pusher_secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+    return {"X-Pusher-Key": settings.pusher_key, "X-Pusher-Signature": signature,
+            "Content-Type": "application/json"}
+
+
+def rejections(caplog):
+    found = [r for r in caplog.records if "rejected Pusher webhook" in r.getMessage()]
+    assert all(r.exc_info is None for r in found)
+    return found
+
+
+def test_a_non_ascii_signature_is_401_not_500(client, settings, redis_client, caplog):
+    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "cool_user"}])
+    # Headers travel as latin-1: "é" repeated, as a client could send it.
+    headers["X-Pusher-Signature"] = "\u00e9" * 64
+    response = client.post("/api/pusher/webhook", data=body, headers=headers)
+    assert response.status_code == 401
+    assert len(rejections(caplog)) == 1
+    assert occupied_channels(redis_client) == []
+
+
+@pytest.mark.parametrize("body", [
+    "[1, 2, 3]", '"hello"', "null", "42",
+    json.dumps({"time_ms": "soon", "events": []}),
+    json.dumps({"time_ms": [1], "events": []}),
+    "[" * 20_000 + "]" * 20_000,
+    "{}",
+])
+def test_a_signed_body_of_the_wrong_shape_is_4xx_not_500(client, settings, redis_client,
+                                                         caplog, body):
+    response = client.post("/api/pusher/webhook", data=body, headers=signed_raw(settings, body))
+    assert response.status_code in (400, 401)
+    assert len(rejections(caplog)) == 1
+
+
+@pytest.mark.parametrize("events", [
+    "not a list", {"name": "channel_occupied"}, [1, 2], ["channel_occupied"],
+    [{"name": ["channel_occupied"], "channel": "cool_user"}],
+    [{"name": {"x": 1}, "channel": "cool_user"}],
+])
+def test_signed_events_of_the_wrong_shape_are_400_or_ignored(client, settings, redis_client,
+                                                             caplog, events):
+    body = json.dumps({"time_ms": int(time.time() * 1000), "events": events})
+    response = client.post("/api/pusher/webhook", data=body, headers=signed_raw(settings, body))
+    assert response.status_code in (204, 400)
+    assert occupied_channels(redis_client) == []
+
+
+def test_a_body_over_64_kib_is_413(client, settings, redis_client):
+    body = json.dumps({"time_ms": int(time.time() * 1000), "events": [],
+                       "padding": "x" * 70_000})
+    response = client.post("/api/pusher/webhook", data=body, headers=signed_raw(settings, body))
+    assert response.status_code == 413

@@ -110,3 +110,32 @@ def test_session_cookie_is_secure_when_public_url_is_https(settings, redis_clien
     secure = create_app(settings.replace(public_url="https://viewer.example")).test_client()
     cookie = secure.get("/login", base_url="https://viewer.example").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_api_answers_are_never_stored(client):
+    for response in (client.post("/api/watch", json={"streamer": "cool_user"}),
+                     client.get("/api/follows/live"),
+                     client.get("/api/no-such-endpoint")):
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_anonymous_pages_and_health_keep_their_caching(client):
+    for path in ("/", "/healthz"):
+        assert "no-store" not in client.get(path).headers.get("Cache-Control", "")
+
+
+def test_pages_for_a_signed_in_session_are_never_stored(twitch_settings, twitch_emulator,
+                                                        redis_client):
+    from tests.web.test_auth import log_in
+
+    client = create_app(twitch_settings).test_client()
+    assert log_in(client, twitch_emulator).status_code in (302, 303)
+    for path in ("/", "/watch", "/no-such-page", "/api/follows/live"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+
+
+def test_the_server_header_names_no_software(client):
+    from web.security import SERVER_HEADER
+
+    for path in ("/healthz", "/no-such-page"):
+        assert client.get(path).headers["Server"] == SERVER_HEADER == "sev"
