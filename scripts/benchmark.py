@@ -5,7 +5,7 @@
                                 [--link-ms 0,50]
 
 1. Acknowledgement (once): wrk (a separate process) sends signed notifications to
-   the web, served by gunicorn as the Procfile serves it, then GETs /healthz on the
+   the web, served by Granian as the Procfile serves it, then GETs /healthz on the
    same server: requests/s, p50 and p99 of each. No worker runs in this phase, so
    the figure is the web's own.
 Then, for each round trip of --link-ms, on a fresh stack (Redis, Pusher emulator,

@@ -1,4 +1,4 @@
-"""Helpers for browser tests against the whole product (gunicorn, Celery worker, Redis and
+"""Helpers for browser tests against the whole product (the web, Celery worker, Redis and
 both emulators as real processes): start the stack, log a viewer in and watch a streamer,
 drive the Twitch emulator, and listen on a streamer's channel as a second Pusher client.
 """

@@ -1,4 +1,4 @@
-"""The whole product in a browser: gunicorn, a Celery worker, Redis and both emulators.
+"""The whole product in a browser: the web (Granian), a Celery worker, Redis and both emulators.
 
 A viewer logs in, watches a streamer, and the channel going live *at the Twitch
 emulator* reaches the feed through the real path: the signed EventSub webhook,
