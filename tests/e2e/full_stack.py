@@ -81,11 +81,15 @@ class ChannelListener:
         self.client.connect()
         assert connected_.wait(10), "the listener could not connect to Pusher"
         subscribed = threading.Event()
-        subscription = self.client.subscribe(channel)
-        subscription.bind("pusher_internal:subscription_succeeded", lambda _: subscribed.set())
-        for name in EVENT_TYPES:
-            subscription.bind(name, lambda data, name=name: self._add(name, data))
-        assert subscribed.wait(10), f"the listener never joined {channel}"
+        for _ in range(3):  # pysher drops an answer that beats its own bookkeeping: ask again
+            subscription = self.client.subscribe(channel)
+            subscription.bind("pusher_internal:subscription_succeeded",
+                              lambda _: subscribed.set())
+            for name in EVENT_TYPES:
+                subscription.bind(name, lambda data, name=name: self._add(name, data))
+            if subscribed.wait(4):
+                break
+        assert subscribed.is_set(), f"the listener never joined {channel}"
 
     def _add(self, name: str, data: str) -> None:
         with self.lock:
