@@ -38,17 +38,6 @@ def connect(redis_url: str) -> redis.Redis:
     )
 
 
-def claim(client: redis.Redis, key: str, owner: str, ttl: int = CLAIM_TTL) -> bool:
-    """Claim ``key`` for ``owner``; True if it is now, or already was, ``owner``'s.
-
-    A task claims with its own task id, so a redelivered task (same id, after
-    a crash) keeps its claim, while a duplicate (another id) is refused.
-    """
-    if client.set(key, owner, nx=True, ex=ttl):
-        return True
-    return client.get(key) == owner
-
-
 def recent_events_key(login: str) -> str:
     """Key of the sorted set holding a streamer's latest events."""
     return f"sev:recent:{login}"
@@ -270,12 +259,6 @@ def replaying_count(client: redis.Redis) -> int:
 def dead_letters(client: redis.Redis) -> list[dict]:
     """Every dead letter, oldest first."""
     return [json.loads(item) for item in client.lrange(DEAD_LETTERS, 0, -1)]
-
-
-def take_dead_letter(client: redis.Redis) -> dict | None:
-    """Remove and return the oldest dead letter, or None."""
-    item = client.lpop(DEAD_LETTERS)
-    return json.loads(item) if item else None
 
 
 def dead_letter_items(client: redis.Redis) -> list[tuple[str, dict]]:

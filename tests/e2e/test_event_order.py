@@ -10,8 +10,6 @@ events older than that are listed but do not change the status.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -19,9 +17,8 @@ import pytest
 from playwright.sync_api import expect
 
 from shared.store import add_recent_event
-from tests.e2e.conftest import unavailable
 from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, feed, log_in
-from tests.support import ROOT
+
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 BROADCASTER = {"id": "1", "login": "cool_user", "name": "Cool_User"}
@@ -65,15 +62,6 @@ def watching(page, app_url: str) -> None:
     page.goto(app_url + "/watch/cool_user")
     connected(page, "cool_user")
 
-
-def test_the_pure_event_logic():
-    """frontend/src/lib's instants, feed order and status, under Node's test runner."""
-    node = shutil.which("node")
-    if node is None:
-        unavailable("node is needed to test the front end's logic")
-    result = subprocess.run([node, "--test", str(ROOT / "tests/e2e/event_order.test.mjs")],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_events_arriving_out_of_order_leave_the_newest_state(open_page, app_url, pusher_client):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -19,11 +17,10 @@ import pusher
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import unavailable
 from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
 from tests.e2e.test_watch_page import (EVENT_DEADLINE_MS, connected, event, feed, follow,
                                        log_in)
-from tests.support import ROOT, wait_until
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 APP = "Streamer Event Viewer"
@@ -75,15 +72,6 @@ def go_live(pusher_client, title: str = "Speedrun night", category: str = "Celes
     pusher_client.trigger("cool_user", "stream.online", data)
     return data
 
-
-def test_the_page_logic():
-    """frontend/src/lib's streamer box, title, follows and status, under Node's test runner."""
-    node = shutil.which("node")
-    if node is None:
-        unavailable("node is needed to test the front end's logic")
-    result = subprocess.run([node, "--test", str(ROOT / "tests/e2e/viewer_moments.test.mjs")],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # Item 5: going live is easy to miss.

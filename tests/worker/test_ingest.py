@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from emulators.eventsub.messages import notification_body, revocation_body
-from shared.store import channel_state, dead_letters, revocations
+from shared.store import CLAIM_TTL, channel_state, dead_letters, revocations
 
 CALLBACK = "http://localhost/api/callback"
 TIMESTAMP = "2026-01-01T12:00:00.000000000Z"
@@ -42,13 +42,16 @@ def test_a_notification_becomes_an_event(ingest):
     assert prepared.finished == [] and prepared.pending == []
 
 
-def test_a_duplicate_message_id_is_dropped_but_a_redelivered_entry_keeps_its_claim(ingest):
+def test_a_duplicate_message_id_is_dropped_but_a_redelivered_entry_keeps_its_claim(ingest,
+                                                                                 redis_client):
     body = notification_body("stream.offline", "cool_user", CALLBACK)
     first = ingest(body, message_id="m-1", entry_id="1-0")
     again = ingest(body, message_id="m-1", entry_id="1-0")  # the same entry, claimed again
     duplicate = ingest(body, message_id="m-1", entry_id="2-0")  # Twitch sent it twice
     assert len(first.events) == 1 and len(again.events) == 1
     assert duplicate.events == [] and [e.entry_id for e in duplicate.finished] == ["2-0"]
+    assert redis_client.get("sev:seen:message:m-1") == "1-0", "the claim is the first entry's"
+    assert 0 < redis_client.ttl("sev:seen:message:m-1") <= CLAIM_TTL
 
 
 def test_a_second_online_for_the_same_stream_is_dropped(ingest):
