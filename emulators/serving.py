@@ -17,11 +17,11 @@ async def serve_until_stopped(app: web.Application, host: str, port: int,
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # before the port opens: a caller that
+            loop.add_signal_handler(sig, stop.set)  # sees it open may signal at once
+        await web.TCPSite(runner, host, port).start()
         announce(*runner.addresses[0][:2])
         await stop.wait()
         log.info("shutting down")
