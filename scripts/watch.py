@@ -1,6 +1,9 @@
 """Watch a streamer's Pusher channel and print each event as it arrives.
 
     python -m scripts.watch cool_user [--host 127.0.0.1] [--port 6001] [--key local-key]
+
+The channel is private: the watcher signs its own subscription with the app's secret
+(``PUSHER_SECRET``), as the web does for the viewer's page.
 """
 
 from __future__ import annotations
@@ -13,19 +16,22 @@ import threading
 
 import pysher
 
+from shared.events import channel_name
+
 
 def main(argv=None) -> None:
     """Subscribe to the channel and print events until Ctrl-C."""
     args = parser().parse_args(argv)
     client = pysher.Pusher(args.key, custom_host=args.host, port=args.port, secure=False,
-                           log_level=logging.WARNING)
+                           secret=args.secret, log_level=logging.WARNING)
+    channel_to_watch = channel_name(args.login)
     subscribed = threading.Event()
 
     def subscribe(_data):
-        channel = client.subscribe(args.channel)
+        channel = client.subscribe(channel_to_watch)
         print_every_event(channel)
         channel.bind("pusher_internal:subscription_succeeded", lambda _: subscribed.set())
-        print(f"watching channel {args.channel!r} on {args.host}:{args.port} (Ctrl-C stops)",
+        print(f"watching channel {channel_to_watch!r} on {args.host}:{args.port} (Ctrl-C stops)",
               flush=True)
 
     client.connection.bind("pusher:connection_established", subscribe)
@@ -65,10 +71,12 @@ def parser() -> argparse.ArgumentParser:
     """The command-line interface; defaults come from the local run's settings."""
     cli = argparse.ArgumentParser(prog="python -m scripts.watch", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.add_argument("channel", help="streamer login (the channel name)")
+    cli.add_argument("login", help="the streamer's login")
     cli.add_argument("--host", default=os.environ.get("PUSHER_HOST", "127.0.0.1"))
     cli.add_argument("--port", type=int, default=int(os.environ.get("PUSHER_PORT") or 6001))
     cli.add_argument("--key", default=os.environ.get("PUSHER_KEY", "local-key"))
+    cli.add_argument("--secret", default=os.environ.get("PUSHER_SECRET", "local-secret"),
+                     help="the Pusher app's secret (default: $PUSHER_SECRET)")
     return cli
 
 

@@ -25,6 +25,7 @@ STREAMER_UNAVAILABLE = "streamer.unavailable"
 SUPPORTED_TYPES = frozenset((STREAM_ONLINE, STREAM_OFFLINE, CHANNEL_UPDATE))
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_]{1,25}")
+CHANNEL_PREFIX = "private-"
 TITLE_LIMIT = 140  # Twitch's own limit on a stream title, in characters
 MAX_ID = 32  # digits of a Twitch id (user, stream, category): they have about ten
 MAX_NAME = 64  # a display name (Twitch allows 25 characters; localized names vary)
@@ -189,9 +190,20 @@ def with_channel(event: dict, channel: dict) -> dict:
     return event
 
 
+def channel_name(login: str) -> str:
+    """The Pusher channel of a streamer: private, so only viewers we authorize join it."""
+    return CHANNEL_PREFIX + login.lower()
+
+
+def login_of_channel(channel: str) -> str | None:
+    """The streamer whose channel this is, or None for any other channel."""
+    login = channel.removeprefix(CHANNEL_PREFIX) if channel.startswith(CHANNEL_PREFIX) else ""
+    return login if LOGIN_PATTERN.fullmatch(login) else None
+
+
 def channel_of(event: dict) -> str:
-    """The Pusher channel of an event: the broadcaster's login, lowercase."""
-    return event["broadcaster"]["login"]
+    """The Pusher channel of an event: its broadcaster's channel."""
+    return channel_name(event["broadcaster"]["login"])
 
 
 def _subscription(payload: dict) -> dict:

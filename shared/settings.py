@@ -70,10 +70,12 @@ OPTIONAL_DEFAULTS = {
     "LEASE_CHECK_INTERVAL": "60",
     "RECONCILE_INTERVAL": "600",
     "LOG_LEVEL": "INFO",
+    "TRUSTED_PROXIES": "0",
     "INTAKE_SHARDS": "8",
     "PUBLISH_CONCURRENCY": "16",
     "EVENT_ORDER_WINDOW_MS": "20",
     "ONLINE_ORDER_WINDOW_MS": "500",
+    "VIEWER_STREAMER_LIMIT": "20",
 }
 
 
@@ -86,6 +88,7 @@ class Settings:
     celery_broker_url: str
     secret_key: str
     public_url: str
+    trusted_proxies: int
     twitch_client_id: str
     twitch_client_secret: str
     twitch_webhook_secret: str
@@ -114,6 +117,7 @@ class Settings:
     publish_concurrency: int
     event_order_window_ms: int
     online_order_window_ms: int
+    viewer_streamer_limit: int
 
     @property
     def callback_url(self) -> str:
@@ -160,6 +164,7 @@ def load_settings(environ=None) -> Settings:
         celery_broker_url=_broker_url(get("CELERY_BROKER_URL")) or redis_url,
         secret_key=_secret_key(get("SECRET_KEY"), app_env),
         public_url=_public_url(get("PUBLIC_URL"), app_env),
+        trusted_proxies=_non_negative("TRUSTED_PROXIES", get("TRUSTED_PROXIES")),
         twitch_client_id=get("TWITCH_CLIENT_ID"),
         twitch_client_secret=get("TWITCH_CLIENT_SECRET"),
         twitch_webhook_secret=_webhook_secret(get("TWITCH_WEBHOOK_SECRET")),
@@ -196,6 +201,7 @@ def load_settings(environ=None) -> Settings:
                                             get("EVENT_ORDER_WINDOW_MS")),
         online_order_window_ms=_non_negative("ONLINE_ORDER_WINDOW_MS",
                                              get("ONLINE_ORDER_WINDOW_MS")),
+        viewer_streamer_limit=_positive("VIEWER_STREAMER_LIMIT", get("VIEWER_STREAMER_LIMIT")),
     )
     _check_retry_backoff(settings)
     return settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.publisher import make_pusher_client
 from shared.queues import make_celery
@@ -22,6 +23,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_WEBHOOK_BODY,
         SETTINGS=settings,
     )
+    if settings.trusted_proxies:
+        # Behind that many proxies (nginx in the compose stack), the client's address
+        # and scheme are the ones they forwarded.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     configure_logging(settings.log_level)
     app.extensions["redis"] = connect(settings.redis_url)
     app.extensions["celery"] = make_celery(settings)
@@ -37,8 +43,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     commands.register(app)
     from web import auth
     auth.init_app(app)
-    from web import api, pages, security
+    from web import api, channel_auth, pages, security
     app.register_blueprint(api.bp)
+    app.register_blueprint(channel_auth.bp)
     pages.init_app(app)
     security.init_app(app)
     return app

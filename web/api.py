@@ -7,6 +7,7 @@ import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
+from shared.events import channel_name
 from shared.leases import LOGINS, lease_for_login, missing_subscriptions, touch_lease
 from shared.store import (
     broadcaster_states,
@@ -18,6 +19,7 @@ from shared.store import (
 from shared.twitch import TwitchClient, eventsub_budget_spent
 from shared.twitch_auth import TwitchError, TwitchRateLimited, TwitchUnavailable
 from web.auth import current_user, from_our_site, login_required, user_access_token
+from web.channel_auth import ask_for_streamer, remember_follows
 from web.errors import json_error
 from web.status import combined_status
 
@@ -73,6 +75,13 @@ def watch():
                   lambda: twitch().user_by_login(login))
     if user is None:
         return json_error(404, f"no Twitch channel named {login}")
+    wait = ask_for_streamer(client, current_user()["id"], user["login"],
+                            current_app.config["SETTINGS"].viewer_streamer_limit)
+    if wait is not None:
+        response = json_error(429, "you asked for as many streamers as one viewer may in a "
+                                   "day; watch one of those, or try again later")
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
     problem = hold_subscriptions(user)
     if problem:
         return problem
@@ -85,7 +94,7 @@ def watch():
     [state] = broadcaster_states(client, [user["id"]])
     status = combined_status(state, stream, stream_asked_at, channel, channel_asked_at)
     return jsonify(
-        channel=user["login"],
+        channel=channel_name(user["login"]),
         streamer={key: user.get(key) for key in ("id", "login", "display_name",
                                                  "profile_image_url")},
         **status,
@@ -114,6 +123,7 @@ def follows_live():
 
     answer, asked_at = cached_with_time(client, f"sev:helix:follows:{user['id']}",
                                         FOLLOWS_TTL, fetch, refresh=refresh)
+    remember_follows(client, user["id"], [follow["login"] for follow in answer["follows"]])
     return jsonify(data=live_follows(client, answer, asked_at))
 
 
@@ -128,7 +138,8 @@ def live_follows(client, answer: dict, asked_at: float) -> list[dict]:
     for follow, state, lease in zip(follows, states, held):
         status = combined_status(state, streams.get(follow["id"]), asked_at)
         if status["live"]:
-            cards.append({"login": follow["login"], "display_name": follow["display_name"],
+            cards.append({"login": follow["login"], "channel": channel_name(follow["login"]),
+                          "display_name": follow["display_name"],
                           "title": status["title"], "category": status["category"],
                           "viewers": status["live"]["viewers"],
                           "started_at": status["live"]["started_at"],

@@ -3,12 +3,18 @@
 The session (see :mod:`web.sessions`) holds the user and their tokens, never
 the cookie. The token is validated at Twitch at login and again at least
 hourly while the session is used; an expired token is refreshed, and a token
-Twitch refuses that cannot be refreshed ends the session.
+Twitch refuses that cannot be refreshed ends every session of that user. A
+session ends SESSION_MAX_AGE after its login however often it is used.
+
+Starting a login stores its ``state`` in the session: each client address may
+start LOGIN_STARTS_PER_MINUTE logins a minute, and a session keeps only its
+MAX_PENDING_LOGINS newest logins in progress.
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import time
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -18,9 +24,10 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import OAuth
-from flask import (Blueprint, Flask, abort, current_app, g, redirect, request,
-                   session, url_for)
+from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_template,
+                   request, session, url_for)
 
+from shared.store import over_rate_limit
 from shared.twitch_auth import TIMEOUT, TwitchError, error_for
 from web import sessions
 from web.errors import json_error
@@ -46,7 +53,12 @@ MESSAGES = {
     "ended": "Your Twitch session has ended. Please log in again.",
     "login": "Please log in with Twitch first.",
     "logged-out": "You are logged out.",
+    "logged-out-everywhere": "You are logged out on every device.",
+    "busy": "Too many logins were started from your address just now. Please try again in a "
+            "minute.",
 }
+LOGIN_STARTS_PER_MINUTE = 20
+MAX_PENDING_LOGINS = 3
 # Where a login returns to: a path of this site, kept in the session while Twitch asks.
 NEXT_KEY = "login_next"
 NEXT_MAX = 512
@@ -65,6 +77,7 @@ def init_app(app: Flask) -> None:
         client_kwargs={"scope": SCOPES, "token_endpoint_auth_method": "client_secret_post",
                        "default_timeout": TIMEOUT},
         compliance_fix=_raise_twitch_errors)
+    app.extensions["twitch_login"].framework.expires_in = sessions.PENDING_TTL
     app.register_blueprint(bp)
 
 
@@ -78,15 +91,25 @@ def login():
     """Send the browser to Twitch's consent page with a new random ``state``.
 
     ``?next=/path`` (a path of this site, see :func:`safe_next`) is where the
-    login ends; anything else is ignored.
+    login ends; anything else is ignored. A client address that started more than
+    LOGIN_STARTS_PER_MINUTE logins in the last minute gets 429 and ``Retry-After``,
+    and no session.
     """
     redirect_uri = current_app.config["SETTINGS"].public_url + "/auth/callback"
     target = safe_next(request.args.get("next"))
+    client = current_app.extensions["redis"]
+    counter = f"sev:rate:login:{client_address()}"
+    if over_rate_limit(client, counter, LOGIN_STARTS_PER_MINUTE, 60):
+        return _too_many_logins(target, max(1, client.ttl(counter)))
     if target:
         session[NEXT_KEY] = target
     else:
         session.pop(NEXT_KEY, None)
-    return current_app.extensions["twitch_login"].authorize_redirect(redirect_uri)
+    twitch = current_app.extensions["twitch_login"]
+    started = twitch.create_authorization_url(redirect_uri)
+    twitch.save_authorize_data(state=started["state"], redirect_uri=redirect_uri)
+    _prune_pending_logins()
+    return redirect(started["url"])
 
 
 @bp.get("/auth/callback")
@@ -96,6 +119,7 @@ def callback():
     A login started with ``?next=`` ends on that page of this site, else on ``/``.
     """
     target = safe_next(session.get(NEXT_KEY))
+    _prune_pending_logins()
     if request.args.get("error"):
         return _back("denied" if request.args["error"] == "access_denied" else "failed", target)
     try:
@@ -111,26 +135,51 @@ def callback():
         return _back("failed", target)
     user = {"id": answer["user_id"], "login": answer["login"]}
     user["display_name"] = display_name(tokens["access_token"], user)
+    if "user" in session:
+        sessions.forget_session(current_app.extensions["redis"], session["user"]["id"],
+                                session.session_id)
     session.clear()
     session.regenerate()
-    session.update(user=user, twitch=tokens, validated_at=time.time())
+    now = time.time()
+    session.update(user=user, twitch=tokens, validated_at=now, logged_in_at=now)
     log.info("%s logged in with Twitch", user["login"])
     return redirect(target or url_for("pages.index"))
 
 
 @bp.post("/logout")
 def logout():
-    """Revoke the token at Twitch and end the session; only for requests from our pages."""
+    """Revoke the token at Twitch and end the session; only for requests from our pages.
+
+    With the form field ``everywhere=1``, every other session of the user ends too
+    (their other devices, or a cookie someone took), and their tokens are revoked.
+    """
     if not from_our_site():
         abort(403, "logout must come from this site")
-    tokens = session.get("twitch")
+    everywhere = request.form.get("everywhere") == "1"
+    tokens, user = session.get("twitch"), session.get("user")
     if tokens:
-        try:
-            revoke_token(tokens["access_token"])
-        except TwitchError as error:
-            log.warning("could not revoke a Twitch token: %s", error)
+        _revoke(tokens)
+    if user:
+        sessions.forget_session(current_app.extensions["redis"], user["id"], session.session_id)
+        if everywhere:
+            end_all_sessions(user["id"])
     session.clear()
-    return redirect(url_for("pages.index", message="logged-out"), 303)
+    message = "logged-out-everywhere" if everywhere else "logged-out"
+    return redirect(url_for("pages.index", message=message), 303)
+
+
+def end_all_sessions(user_id: str) -> None:
+    """End every listed session of a user and revoke their tokens."""
+    for data in sessions.end_user_sessions(current_app.extensions["redis"], user_id):
+        if data.get("twitch"):
+            _revoke(data["twitch"])
+
+
+def _revoke(tokens: dict) -> None:
+    try:
+        revoke_token(tokens["access_token"])
+    except TwitchError as error:
+        log.warning("could not revoke a Twitch token: %s", error)
 
 
 def current_user() -> dict | None:
@@ -170,36 +219,54 @@ def login_required(view):
 def _checked_user() -> dict | None:
     if "user" not in session:
         return None
+    user = session["user"]
+    if "logged_in_at" not in session:
+        session["logged_in_at"] = time.time()  # signed in before logins were timed
+    if sessions.past_max_age(session):
+        log.info("the session of %s is %d days old; ending it", user["login"],
+                 sessions.SESSION_MAX_AGE // 86400)
+        return _session_ended()
     if not _due(session):
-        return session["user"]
+        return user
     try:
-        alive = _keep_alive()
+        state = _keep_alive()
     except (TwitchError, redis.exceptions.LockError) as error:
         log.warning("could not check a Twitch session: %s", error)
         if session["twitch"]["expires_at"] > time.time():
-            return session["user"]
+            return user
         abort(503, "Twitch cannot be reached right now; please try again shortly")
-    if alive:
-        return session["user"]
-    log.info("the Twitch token of %s died; ending the session", session["user"]["login"])
+    if state == "alive":
+        return user
+    if state == "dead":
+        log.info("the Twitch token of %s died; ending all their sessions", user["login"])
+        sessions.forget_session(current_app.extensions["redis"], user["id"], session.session_id)
+        end_all_sessions(user["id"])
+    return _session_ended()
+
+
+def _session_ended() -> None:
     session.clear()
     g.session_ended = True
     return None
 
 
-def _keep_alive() -> bool:
-    """Revalidate or refresh under the session's lock, on its newest stored copy."""
+def _keep_alive() -> str:
+    """Revalidate or refresh under the session's lock, on its newest stored copy.
+
+    ``"alive"``; ``"gone"`` when the session ended meanwhile; ``"dead"`` when Twitch
+    refused its token and its refresh.
+    """
     client = current_app.extensions["redis"]
     key = sessions.session_key(session.session_id)
     with client.lock(f"{key}:lock", timeout=30, blocking_timeout=15):
         stored = sessions.load_session(client, session.session_id)
         if not stored or "user" not in stored:
-            return False
+            return "gone"
         session.update(twitch=stored["twitch"], validated_at=stored.get("validated_at", 0))
         if _due(session) and not _revalidate():
-            return False
+            return "dead"
         sessions.store_session(client, session)
-    return True
+    return "alive"
 
 
 def _revalidate() -> bool:
@@ -287,6 +354,44 @@ def public_host_only():
         return None
     target = urlsplit(request.url)._replace(scheme=public.scheme, netloc=public.netloc)
     return redirect(urlunsplit(target), 302)
+
+
+def client_address() -> str:
+    """The requesting client's address, as login starts are counted: an IPv6 address
+    by its /64 network, which one household or host usually holds whole.
+
+    Behind a proxy this is the proxy's address unless the app trusts
+    ``TRUSTED_PROXIES`` hops of ``X-Forwarded-For`` (werkzeug's ProxyFix).
+    """
+    address = request.remote_addr or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if parsed.version == 6:
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def _prune_pending_logins() -> None:
+    """Keep the session's MAX_PENDING_LOGINS newest unexpired logins in progress."""
+    prefix = f"_state_{current_app.extensions['twitch_login'].name}_"
+    now = time.time()
+    pending = sorted((key for key in session if key.startswith(prefix)),
+                     key=lambda key: session[key].get("exp", 0), reverse=True)
+    for number, key in enumerate(pending):
+        if number >= MAX_PENDING_LOGINS or session[key].get("exp", 0) <= now:
+            del session[key]
+
+
+def _too_many_logins(target: str | None, retry_after: int):
+    from web.pages import _built  # web.pages imports this module
+
+    page = render_template("pages/login.html", message=MESSAGES["busy"],
+                           login_url=url_for("auth.login", next=target), built=_built())
+    return page, 429, {"Retry-After": str(retry_after)}
 
 
 def _requested_path() -> str | None:

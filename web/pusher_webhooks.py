@@ -1,7 +1,8 @@
 """Pusher's webhooks: which streamer channels have viewers right now.
 
-A channel gaining or losing its last viewer renews the streamer's lease, so the
-grace period before release counts from the last moment someone watched.
+A streamer's private channel gaining or losing its last viewer renews the
+streamer's lease, so the grace period before release counts from the last moment
+someone watched. Other channels (a public one anyone may join) hold nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 
 from flask import Blueprint, current_app, request
 
+from shared.events import login_of_channel
 from shared.leases import touch_lease
 from shared.store import record_channel_occupancy
 from web.errors import json_error
@@ -50,9 +52,10 @@ def pusher_webhook():
         name = event.get("name")
         occupied = OCCUPANCY_EVENTS.get(name) if isinstance(name, str) else None
         channel = event.get("channel")
-        if occupied is not None and isinstance(channel, str):
-            record_channel_occupancy(client, channel, occupied)
-            touch_lease(client, channel, grace)
+        login = login_of_channel(channel) if isinstance(channel, str) else None
+        if occupied is not None and login is not None:
+            record_channel_occupancy(client, login, occupied)
+            touch_lease(client, login, grace)
     return "", 204
 
 

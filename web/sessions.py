@@ -2,7 +2,10 @@
 
 A session is one JSON document under ``sev:session:<id>``. A session that only
 holds a login in progress lives ten minutes; a signed-in one lives a week
-after its last use. The id changes at login, and logout deletes the document.
+after its last use, and never more than thirty days after its login. The id
+changes at login, and logout deletes the document. Each user's signed-in
+sessions are listed under ``sev:user-sessions:<user id>`` (a sorted set of ids
+by login time), so that all of them can be ended at once.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 
 import redis
 from flask import Flask, request
@@ -18,6 +22,7 @@ from werkzeug.datastructures import CallbackDict
 
 COOKIE_NAME = "sev_session"
 SESSION_TTL = 7 * 24 * 3600
+SESSION_MAX_AGE = 30 * 24 * 3600
 PENDING_TTL = 600
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -25,6 +30,25 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 def session_key(session_id: str) -> str:
     """Redis key of the session with this id."""
     return f"sev:session:{session_id}"
+
+
+def user_sessions_key(user_id: str) -> str:
+    """Redis key of the sorted set of a user's signed-in session ids, scored by login time."""
+    return f"sev:user-sessions:{user_id}"
+
+
+def past_max_age(data) -> bool:
+    """True when a signed-in session's login (``logged_in_at``) is SESSION_MAX_AGE old."""
+    return time.time() - data.get("logged_in_at", time.time()) >= SESSION_MAX_AGE
+
+
+def lifetime(data) -> int:
+    """Seconds a session may live from now: PENDING_TTL for a login in progress; a week
+    for a signed-in one, cut to what remains of SESSION_MAX_AGE since its login."""
+    if "user" not in data:
+        return PENDING_TTL
+    remaining = data.get("logged_in_at", time.time()) + SESSION_MAX_AGE - time.time()
+    return max(1, min(SESSION_TTL, int(remaining)))
 
 
 class RedisSession(CallbackDict, SessionMixin):
@@ -53,10 +77,47 @@ def load_session(client: redis.Redis, session_id: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def store_session(client: redis.Redis, session: RedisSession) -> None:
-    """Write the session to Redis now, with the lifetime its content calls for."""
-    ttl = SESSION_TTL if "user" in session else PENDING_TTL
-    client.set(session_key(session.session_id), json.dumps(dict(session)), ex=ttl)
+def store_session(client: redis.Redis, session: RedisSession, create: bool = False) -> None:
+    """Write the session to Redis now, with the lifetime its content calls for.
+
+    Only a ``create`` writes a session that is not in Redis, and lists a signed-in
+    one under its user; otherwise a session ended meanwhile (expired, or ended
+    with all of its user's) stays ended.
+    """
+    with client.pipeline() as pipe:
+        pipe.set(session_key(session.session_id), json.dumps(dict(session)),
+                 ex=lifetime(session), xx=not create)
+        if create and "user" in session:
+            index = user_sessions_key(session["user"]["id"])
+            now = time.time()
+            pipe.zadd(index, {session.session_id: session.get("logged_in_at", now)})
+            pipe.zremrangebyscore(index, "-inf", now - SESSION_MAX_AGE)
+            pipe.expire(index, SESSION_MAX_AGE)
+        pipe.execute()
+
+
+def forget_session(client: redis.Redis, user_id: str, session_id: str) -> None:
+    """Take a session off its user's list (its document is deleted when it is saved empty)."""
+    client.zrem(user_sessions_key(user_id), session_id)
+
+
+def end_user_sessions(client: redis.Redis, user_id: str) -> list[dict]:
+    """Delete every signed-in session of a user; the data each held, for revoking tokens."""
+    index = user_sessions_key(user_id)
+    with client.pipeline() as pipe:
+        pipe.zrange(index, 0, -1)
+        pipe.delete(index)
+        session_ids, _ = pipe.execute()
+    ended = []
+    for session_id in session_ids:
+        key = session_key(session_id)
+        with client.pipeline() as pipe:
+            pipe.get(key)
+            pipe.delete(key)
+            raw, _ = pipe.execute()
+        if raw:
+            ended.append(json.loads(raw))
+    return ended
 
 
 class RedisSessionInterface(SessionInterface):
@@ -89,10 +150,9 @@ class RedisSessionInterface(SessionInterface):
         if new:
             session.session_id = secrets.token_urlsafe(32)
         if new or session.modified:
-            store_session(self.redis, session)
+            store_session(self.redis, session, create=new)
         else:
-            self.redis.expire(session_key(session.session_id),
-                              SESSION_TTL if "user" in session else PENDING_TTL)
+            self.redis.expire(session_key(session.session_id), lifetime(session))
         if new:
             response.set_cookie(
                 name, session.session_id, path=self.get_cookie_path(app),

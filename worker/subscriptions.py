@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from celery import shared_task
 
-from shared.events import unavailable_event
+from shared.events import CHANNEL_PREFIX, login_of_channel, unavailable_event
 from shared.eventsub import format_eventsub_timestamp
 from shared.leases import PENDING, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
@@ -147,10 +147,13 @@ def end_for_good(lease: dict, reason: str, event_id: str, occurred_at: str) -> N
 
 
 def channels_with_viewers() -> set[str]:
-    """Channels with subscribers: Pusher's webhooks, checked against its channel list."""
+    """Logins of the streamers whose channel has subscribers: Pusher's webhooks, checked
+    against its channel list."""
     occupied = set(occupied_channels(redis_client()))
     try:
-        occupied |= set(pusher_client().channels_info().get("channels", {}))
+        channels = pusher_client().channels_info(prefix_filter=CHANNEL_PREFIX)
+        occupied |= {login for login in map(login_of_channel, channels.get("channels", {}))
+                     if login}
     except Exception as error:  # Pusher unreachable: the webhooks' record stands
         logger.warning("cannot list Pusher channels (%s); using webhook records", error)
     return occupied

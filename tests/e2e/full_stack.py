@@ -15,6 +15,7 @@ import pysher
 import requests
 
 from scripts.stack import Stack
+from shared.events import channel_name
 from shared.leases import lease_for_login
 from tests.e2e.test_watch_page import connected, log_in
 from tests.support import wait_until
@@ -65,17 +66,20 @@ def twitch_control(stack: Stack, name: str, **body) -> dict:
 
 
 class ChannelListener:
-    """A second Pusher client (pysher) on one channel: everything Pusher sends there, in order.
+    """A second Pusher client (pysher) on a streamer's channel, signing its own subscription
+    with the app's secret: everything Pusher sends there, in order.
 
     It sees what the emulator broadcast, repeats included, which the page hides.
     """
 
-    def __init__(self, stack: Stack, channel: str):
+    def __init__(self, stack: Stack, login: str):
         self.events: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
         connected_ = threading.Event()
+        channel = channel_name(login)
         self.client = pysher.Pusher("local-key", custom_host="127.0.0.1", port=stack.pusher_port,
-                                    secure=False, log_level=logging.WARNING)
+                                    secure=False, secret="local-secret",
+                                    log_level=logging.WARNING)
         self.client.connection.bind("pusher:connection_established",
                                     lambda _: connected_.set())
         self.client.connect()

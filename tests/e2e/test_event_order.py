@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from shared.events import channel_name
 from shared.store import add_recent_event
 from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, feed, log_in
 
@@ -54,7 +55,7 @@ def offline(occurred_at: str, **extra) -> dict:
 
 def send(pusher_client, *events: dict) -> None:
     for item in events:
-        pusher_client.trigger("cool_user", item["type"], item)
+        pusher_client.trigger(channel_name("cool_user"), item["type"], item)
 
 
 def watching(page, app_url: str) -> None:
@@ -98,7 +99,7 @@ def test_events_arriving_out_of_order_leave_the_newest_state(open_page, app_url,
 
     # Repeats (same id) change nothing, however late they come.
     send(pusher_client, newer_update, late_online, stream_end)
-    pusher_client.trigger("cool_user", "my-event", {"message": "after the repeats"})
+    pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "after the repeats"})
     expect(feed(page).first).to_have_text("after the repeats", timeout=EVENT_DEADLINE_MS)
     expect(feed(page)).to_have_count(7)
     expect(badge).to_have_text("Offline")

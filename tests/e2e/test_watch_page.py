@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
+from shared.events import channel_name
 from shared.store import add_recent_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -41,10 +42,10 @@ def event(kind: str, login: str, name: str, message: str, **fields) -> dict:
             **fields}
 
 
-def connected(page, channel: str, timeout: float = 5000) -> None:
-    """Wait until the page is subscribed to ``channel`` (its events will arrive)."""
+def connected(page, login: str, timeout: float = 5000) -> None:
+    """Wait until the page is subscribed to ``login``'s channel (its events will arrive)."""
     indicator = page.get_by_test_id("connection")
-    expect(indicator).to_have_attribute("data-channel", channel, timeout=timeout)
+    expect(indicator).to_have_attribute("data-channel", channel_name(login), timeout=timeout)
     expect(indicator).to_have_attribute("data-state", "connected")
 
 
@@ -98,7 +99,7 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
 
     message = "Cool_User went live: Speedrun night (Celeste)"
     started = time.monotonic()
-    pusher_client.trigger("cool_user", "stream.online", event(
+    pusher_client.trigger(channel_name("cool_user"), "stream.online", event(
         "stream.online", "cool_user", "Cool_User", message, title="Speedrun night",
         category_name="Celeste", started_at="2026-11-27T18:00:00Z"))
     expect(feed(page).first).to_have_text(message, timeout=EVENT_DEADLINE_MS)
@@ -112,20 +113,20 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
     expect(page.get_by_test_id("status-details")).to_contain_text("Celeste")
     expect(page.get_by_test_id("status-details")).to_contain_text("live since")
 
-    pusher_client.trigger("cool_user", "channel.update", event(
+    pusher_client.trigger(channel_name("cool_user"), "channel.update", event(
         "channel.update", "cool_user", "Cool_User", "Cool_User updated the stream: Finals (Chess)",
         title="Finals", category_name="Chess"))
     expect(page.get_by_test_id("status-title")).to_have_text("Finals",
                                                             timeout=EVENT_DEADLINE_MS)
     expect(page.get_by_test_id("status-details")).to_contain_text("Chess")
-    pusher_client.trigger("cool_user", "stream.offline", event(
+    pusher_client.trigger(channel_name("cool_user"), "stream.offline", event(
         "stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"))
     expect(page.get_by_test_id("live-badge")).to_have_text("Offline", timeout=EVENT_DEADLINE_MS)
     # What Pusher's dashboard sends shows too: any event with a message.
-    pusher_client.trigger("cool_user", "my-event", {"message": "hello from the dashboard"})
+    pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "hello from the dashboard"})
     expect(feed(page).first).to_have_text("hello from the dashboard", timeout=EVENT_DEADLINE_MS)
-    pusher_client.trigger("cool_user", "no-message", {"text": "not for the feed"})
-    pusher_client.trigger("cool_user", "my-event", {"message": "after the one without"})
+    pusher_client.trigger(channel_name("cool_user"), "no-message", {"text": "not for the feed"})
+    pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "after the one without"})
     expect(feed(page).first).to_have_text("after the one without", timeout=EVENT_DEADLINE_MS)
     expect(feed(page)).to_have_count(6)
     log.assert_clean()
@@ -146,7 +147,7 @@ def test_text_from_twitch_is_shown_literally_and_runs_nothing(
     expect(feed(page).first).to_have_text(f"SpeedySam updated the stream: {XSS} (Just Chatting)")
     connected(page, "speedy_sam")
     message = f"SpeedySam updated the stream: {XSS} <script>alert(2)</script>"
-    pusher_client.trigger("speedy_sam", "channel.update", event(
+    pusher_client.trigger(channel_name("speedy_sam"), "channel.update", event(
         "channel.update", "speedy_sam", "SpeedySam", message,
         title=f"{XSS} <b>bold</b>", category_name="<i>Chatting</i>"))
     expect(feed(page).first).to_have_text(message, timeout=EVENT_DEADLINE_MS)
@@ -164,7 +165,7 @@ def test_switching_streamer_leaves_the_old_channel(open_page, app_url, pusher_cl
     page.keyboard.press("Enter")
     page.wait_for_url(app_url + "/watch/cool_user")
     connected(page, "cool_user")
-    assert pusher_client.channel_info("cool_user")["occupied"]
+    assert pusher_client.channel_info(channel_name("cool_user"))["occupied"]
 
     follow(page, "speedy_sam").click()
     page.wait_for_url(app_url + "/watch/speedy_sam")
@@ -178,14 +179,14 @@ def test_switching_streamer_leaves_the_old_channel(open_page, app_url, pusher_cl
     expect(follow(page, "speedy_sam")).to_have_attribute("aria-current", "true")
     connected(page, "speedy_sam")
     deadline = time.monotonic() + 5
-    while pusher_client.channel_info("cool_user")["occupied"] and time.monotonic() < deadline:
+    while pusher_client.channel_info(channel_name("cool_user"))["occupied"] and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not pusher_client.channel_info("cool_user")["occupied"]
-    assert pusher_client.channel_info("speedy_sam")["occupied"]
+    assert not pusher_client.channel_info(channel_name("cool_user"))["occupied"]
+    assert pusher_client.channel_info(channel_name("speedy_sam"))["occupied"]
 
-    pusher_client.trigger("cool_user", "channel.update", event(
+    pusher_client.trigger(channel_name("cool_user"), "channel.update", event(
         "channel.update", "cool_user", "Cool_User", "old channel: must not show"))
-    pusher_client.trigger("speedy_sam", "channel.update", event(
+    pusher_client.trigger(channel_name("speedy_sam"), "channel.update", event(
         "channel.update", "speedy_sam", "SpeedySam", "new channel: shows"))
     expect(feed(page).first).to_have_text("new channel: shows", timeout=EVENT_DEADLINE_MS)
     page.wait_for_timeout(500)
@@ -218,10 +219,48 @@ def test_bad_names_are_explained_and_keep_the_current_stream(open_page, app_url)
     log.assert_clean()
 
 
+TRY_CHANNEL = """async ([port, channel]) => {
+  // A socket of its own: join the channel with a made-up signature, then ask the app to sign.
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/app/local-key?protocol=7&client=js`)
+  const frames = []
+  const next = () => new Promise(resolve => {
+    socket.onmessage = message => resolve(JSON.parse(message.data))
+  })
+  const socketId = JSON.parse((await next()).data).socket_id
+  socket.send(JSON.stringify({event: 'pusher:subscribe',
+                              data: {channel, auth: 'local-key:' + '0'.repeat(64)}}))
+  frames.push((await next()).event)
+  const answer = await fetch('/api/pusher/auth', {method: 'POST',
+    body: new URLSearchParams({socket_id: socketId, channel_name: channel})})
+  socket.close()
+  return {forged: frames[0], status: answer.status}
+}"""
+
+
+def test_streamer_channels_are_private_and_signed_only_for_what_the_viewer_watches(
+        open_page, app_url, pusher_server, pusher_client):
+    page, log = open_page()
+    log_in(page, app_url)
+    page.goto(app_url + "/watch/cool_user")
+    connected(page, "cool_user")
+    pusher_client.trigger(channel_name("cool_user"), "stream.online", event(
+        "stream.online", "cool_user", "Cool_User", "Cool_User went live: Private (Chess)"))
+    expect(feed(page).first).to_have_text("Cool_User went live: Private (Chess)",
+                                          timeout=EVENT_DEADLINE_MS)
+    for channel, status in ((channel_name("cool_user"), 200),
+                            (channel_name("speedy_sam"), 403)):
+        tried = page.evaluate(TRY_CHANNEL, [pusher_server.port, channel])
+        assert tried == {"forged": "pusher:error", "status": status}, (channel, tried)
+    page_sockets = [url for url in log.sockets if "version=" in url]  # not the test's own
+    assert len(page_sockets) == 1, log.sockets
+    log.errors = [e for e in log.errors if "status of 403" not in e]
+    log.assert_clean()
+
+
 def test_log_out_ends_the_session(open_page, app_url):
     page, log = open_page()
     log_in(page, app_url)
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     page.wait_for_url(app_url + "/?message=logged-out")
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     page.goto(app_url + "/watch/cool_user")
@@ -229,6 +268,20 @@ def test_log_out_ends_the_session(open_page, app_url):
     page.wait_for_url(re.compile(
         re.escape(app_url) + r"/\?message=login&next=(/|%2F)watch(/|%2F)cool_user$"))
     log.assert_clean()
+
+
+def test_log_out_everywhere_ends_the_viewers_other_browser_too(open_page, app_url):
+    desktop, desktop_log = open_page()
+    phone, phone_log = open_page(360, 740)
+    log_in(desktop, app_url)
+    log_in(phone, app_url)
+    desktop.get_by_role("button", name="Log out everywhere").click()
+    desktop.wait_for_url(app_url + "/?message=logged-out-everywhere")
+    expect(desktop.get_by_role("status")).to_have_text("You are logged out on every device.")
+    phone.goto(app_url + "/watch/cool_user")
+    phone.wait_for_url(re.compile(re.escape(app_url) + r"/\?message=(login|ended)&next="))
+    desktop_log.assert_clean()
+    phone_log.assert_clean()
 
 
 @pytest.mark.parametrize(("width", "height", "name"), [(1280, 900, "watch.png"),
@@ -239,7 +292,7 @@ def test_screenshot_of_the_watch_page(open_page, app_url, pusher_client, artifac
     log_in(page, app_url)
     page.goto(app_url + "/watch/cool_user")
     connected(page, "cool_user")
-    pusher_client.trigger("cool_user", "stream.online", event(
+    pusher_client.trigger(channel_name("cool_user"), "stream.online", event(
         "stream.online", "cool_user", "Cool_User",
         "Cool_User went live: Best Stream Ever (Fortnite)", title="Best Stream Ever",
         category_name="Fortnite", started_at=datetime.now(UTC).isoformat()))
@@ -267,7 +320,7 @@ def test_connection_indicator_follows_the_pusher_connection(
         pusher_server.start()
     # Back on the channel without a reload: events arrive again.
     connected(page, "cool_user", timeout=30_000)
-    pusher_client.trigger("cool_user", "my-event", {"message": "after the reconnect"})
+    pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "after the reconnect"})
     expect(feed(page).first).to_have_text("after the reconnect", timeout=EVENT_DEADLINE_MS)
     log.errors = [e for e in log.errors if "WebSocket" not in e]
     log.assert_clean()

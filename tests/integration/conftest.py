@@ -23,6 +23,7 @@ import requests
 
 from emulators.eventsub.messages import notification_body, signed_message
 from scripts.stack import BIN, RABBITMQ_URL, RabbitMQUnavailable, Stack, rabbitmq_unavailable
+from shared.events import channel_name
 from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
@@ -66,8 +67,8 @@ class TestStack(Stack):
         headers, raw = signed_message(self.secret, "notification", body, message_id)
         return requests.post(self.callback, data=raw, headers=headers, timeout=10)
 
-    def subscribe(self, channel: str) -> "Subscriber":
-        subscriber = Subscriber(self, channel)
+    def subscribe(self, login: str) -> "Subscriber":
+        subscriber = Subscriber(self, login)
         self.subscribers.append(subscriber)
         return subscriber
 
@@ -78,13 +79,16 @@ class TestStack(Stack):
 
 
 class Subscriber:
-    """A real Pusher WebSocket client (pysher) subscribed to one streamer channel."""
+    """A real Pusher WebSocket client (pysher) on one streamer's private channel, signing
+    its own subscription with the app's secret (the page asks the web instead)."""
 
-    def __init__(self, stack: Stack, channel: str):
+    def __init__(self, stack: Stack, login: str):
         self.events: queue.Queue = queue.Queue()
         connected = threading.Event()
+        channel = channel_name(login)
         self.client = pysher.Pusher("local-key", custom_host="127.0.0.1", port=stack.pusher_port,
-                                    secure=False, log_level=logging.WARNING)
+                                    secure=False, secret="local-secret",
+                                    log_level=logging.WARNING)
         self.client.connection.bind("pusher:connection_established", lambda _: connected.set())
         self.client.connect()
         assert connected.wait(10), "subscriber could not connect"

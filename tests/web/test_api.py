@@ -17,17 +17,8 @@ FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}
 
 
 @pytest.fixture
-def app(twitch_settings, redis_client):
-    app = create_app(twitch_settings)
-    app.config.update(TESTING=True)
-    return app
-
-
-@pytest.fixture
-def viewer(client, twitch_emulator):
-    """A client logged in as viewer_vic."""
-    assert log_in(client, twitch_emulator).status_code in (302, 303)
-    return client
+def app(twitch_app):
+    return twitch_app
 
 
 def watch(client, streamer, headers=FROM_OUR_PAGE):
@@ -47,7 +38,7 @@ def test_watch_answers_what_the_page_needs(viewer, redis_client, twitch_settings
     response = watch(viewer, "Cool_User")
     assert response.status_code == 200
     body = response.json
-    assert body["channel"] == "cool_user"
+    assert body["channel"] == "private-cool_user"
     assert body["streamer"]["display_name"] == "Cool_User" and body["streamer"]["id"]
     assert body["live"] is None
     assert body["title"] == "Best Stream Ever" and body["category"] == "Fortnite"

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from web import create_app
-from web.auth import NEXT_MAX, current_user, login_required, safe_next
-from web.sessions import COOKIE_NAME, session_key
+from web.auth import (LOGIN_STARTS_PER_MINUTE, MAX_PENDING_LOGINS, NEXT_MAX, safe_next)
+from web.sessions import COOKIE_NAME, PENDING_TTL, session_key
 
 pytestmark = pytest.mark.timeout(60)
 VIEWER = "viewer_vic"
@@ -22,26 +22,17 @@ PAGE_ORIGIN = {"Origin": "http://localhost:5000"}
 
 
 @pytest.fixture
-def app(twitch_settings, redis_client):
-    """The app against the emulator, with one test-only page and API route."""
-    app = create_app(twitch_settings)
-    app.config.update(TESTING=True)
-
-    @app.get("/test/page")
-    @login_required
-    def page():
-        return "members only"
-
-    @app.get("/api/test/me")
-    @login_required
-    def me():
-        return current_user()
-
-    return app
+def app(twitch_app):
+    return twitch_app
 
 
 def consent_redirect(client, emulator, start_at="/login", **choice) -> str:
     """Start at ``/login``, choose on the emulator's consent page; the URL Twitch sends back."""
+    return consent(emulator, start_login(client, emulator, start_at), **choice)
+
+
+def start_login(client, emulator, start_at="/login") -> str:
+    """Start a login; the emulator's authorize URL it sends the browser to."""
     start = client.get(start_at)
     assert start.status_code == 302
     authorize = start.headers["Location"]
@@ -49,6 +40,11 @@ def consent_redirect(client, emulator, start_at="/login", **choice) -> str:
     query = parse_qs(urlsplit(authorize).query)
     assert query["redirect_uri"] == ["http://localhost:5000/auth/callback"]
     assert query["scope"] == ["user:read:follows"] and query["state"][0]
+    return authorize
+
+
+def consent(emulator, authorize, **choice) -> str:
+    """Choose on the emulator's consent page at ``authorize``; the URL Twitch sends back."""
     page = requests.get(authorize, timeout=10)
     assert page.status_code == 200
     if choice.get("deny"):
@@ -237,11 +233,9 @@ def test_validation_happens_hourly(client, twitch_emulator, redis_client):
     assert stored(redis_client, client)["twitch"]["access_token"] != token
 
 
-@pytest.mark.parametrize("path, status", [("/test/page", 302), ("/api/test/me", 401)])
-def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, settings,
-                                     path, status):
-    log_in(client, twitch_emulator)
-    sid = session_id(client)
+def kill_token(client, twitch_emulator, redis_client, settings) -> None:
+    """Revoke the session's access token and spend its refresh token elsewhere, then make
+    the session due for its hourly validation: its next request finds the token dead."""
     tokens = stored(redis_client, client)["twitch"]
     revoked = requests.post(f"{twitch_emulator.url}/oauth2/revoke", timeout=10, data={
         "client_id": settings.twitch_client_id, "token": tokens["access_token"]})
@@ -251,6 +245,14 @@ def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, sett
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
     assert elsewhere.status_code == 200
     change_stored(redis_client, client, validated_at=time.time() - 3700)
+
+
+@pytest.mark.parametrize("path, status", [("/test/page", 302), ("/api/test/me", 401)])
+def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, settings,
+                                     path, status):
+    log_in(client, twitch_emulator)
+    sid = session_id(client)
+    kill_token(client, twitch_emulator, redis_client, settings)
 
     response = client.get(path)
     assert response.status_code == status
@@ -434,3 +436,94 @@ def test_production_never_redirects_to_another_host(twitch_settings, redis_clien
     response = app.test_client().get("/login", base_url="https://127.0.0.1")
     assert response.status_code == 302
     assert response.headers["Location"].startswith(twitch_settings.twitch_auth_url)
+
+
+# Starting logins costs Redis little: few and small pending logins, a budget per address.
+
+def pending_logins(data: dict) -> dict:
+    return {key: value for key, value in data.items() if key.startswith("_state_twitch_")}
+
+
+def state_of(authorize: str) -> str:
+    return parse_qs(urlsplit(authorize).query)["state"][0]
+
+
+def test_a_session_keeps_only_its_newest_pending_logins(client, twitch_emulator, redis_client):
+    started = [start_login(client, twitch_emulator) for _ in range(MAX_PENDING_LOGINS + 5)]
+    kept = pending_logins(stored(redis_client, client))
+    assert sorted(kept) == sorted(f"_state_twitch_{state_of(url)}"
+                                  for url in started[-MAX_PENDING_LOGINS:])
+
+    oldest = client.get(app_path(consent(twitch_emulator, started[0], login=VIEWER)))
+    assert_message(client, oldest, "state", "not started here")
+    newest = client.get(app_path(consent(twitch_emulator, started[-1], login=VIEWER)))
+    assert newest.status_code == 302 and newest.headers["Location"] == "/"
+    assert client.get("/api/test/me").json["login"] == VIEWER
+
+
+def test_a_pending_login_keeps_only_what_the_callback_needs(client, twitch_emulator,
+                                                            redis_client):
+    for _ in range(10):
+        start_login(client, twitch_emulator)
+    key = session_key(session_id(client))
+    assert redis_client.strlen(key) < 500
+    for entry in pending_logins(stored(redis_client, client)).values():
+        assert entry["data"] == {"redirect_uri": "http://localhost:5000/auth/callback"}
+        assert 0 < entry["exp"] - time.time() <= PENDING_TTL
+    assert log_in(client, twitch_emulator).headers["Location"] == "/"
+
+
+def test_a_pending_login_older_than_ten_minutes_is_refused(client, twitch_emulator,
+                                                           redis_client):
+    back = consent_redirect(client, twitch_emulator, login=VIEWER)
+    data = stored(redis_client, client)
+    for entry in pending_logins(data).values():
+        entry["exp"] = time.time() - 1
+    change_stored(redis_client, client, **data)
+    assert_message(client, client.get(app_path(back)), "state", "not started here")
+
+
+def test_login_starts_are_limited_per_client_address(client, twitch_emulator, redis_client):
+    crowd = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(LOGIN_STARTS_PER_MINUTE):
+        assert client.get("/login", environ_base=crowd).status_code == 302
+        client.delete_cookie(COOKIE_NAME)
+    refused = client.get("/login?next=/watch/cool_user", environ_base=crowd)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Set-Cookie" not in refused.headers
+    page = refused.get_data(as_text=True)
+    assert "Too many logins were started from your address" in page
+    assert 'href="/login?next=/watch/cool_user"' in page
+    assert len(redis_client.keys("sev:session:*")) == LOGIN_STARTS_PER_MINUTE
+
+    elsewhere = client.get("/login", environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    assert elsewhere.status_code == 302
+
+
+def test_an_ipv6_network_shares_one_login_budget(client, twitch_emulator, redis_client):
+    for number in range(LOGIN_STARTS_PER_MINUTE):
+        host = {"REMOTE_ADDR": f"2001:db8:5:7::{number + 1:x}"}
+        assert client.get("/login", environ_base=host).status_code == 302
+    assert client.get("/login", environ_base={"REMOTE_ADDR": "2001:db8:5:7::ffff"}
+                      ).status_code == 429
+    assert client.get("/login", environ_base={"REMOTE_ADDR": "2001:db8:5:8::1"}
+                      ).status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(
+        twitch_settings, twitch_emulator, redis_client):
+    """nginx connects from one address: with TRUSTED_PROXIES=1 each browser keeps its own
+    login allowance (the address nginx forwarded), and a client cannot forge one."""
+    proxied = create_app(twitch_settings.replace(trusted_proxies=1)).test_client()
+    from_nginx = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(LOGIN_STARTS_PER_MINUTE):
+        assert proxied.get("/login", environ_base=from_nginx,
+                           headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 302
+    assert proxied.get("/login", environ_base=from_nginx,
+                       headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    assert proxied.get("/login", environ_base=from_nginx,
+                       headers={"X-Forwarded-For": "198.51.100.4"}).status_code == 302
+    # A client's own X-Forwarded-For comes first; the proxy appends the real address.
+    forged = {"X-Forwarded-For": "198.51.100.77, 203.0.113.9"}
+    assert proxied.get("/login", environ_base=from_nginx, headers=forged).status_code == 429

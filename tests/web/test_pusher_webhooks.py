@@ -19,16 +19,25 @@ def signed(settings, events, key=None, secret=None, time_ms=None):
 
 
 def test_occupied_and_vacated_are_recorded(client, settings, redis_client):
-    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "cool_user"},
-                                      {"name": "channel_occupied", "channel": "other"}])
+    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "private-cool_user"},
+                                      {"name": "channel_occupied", "channel": "private-other"}])
     assert client.post("/api/pusher/webhook", data=body, headers=headers).status_code == 204
-    body, headers = signed(settings, [{"name": "channel_vacated", "channel": "other"}])
+    body, headers = signed(settings, [{"name": "channel_vacated", "channel": "private-other"}])
     assert client.post("/api/pusher/webhook", data=body, headers=headers).status_code == 204
     assert occupied_channels(redis_client) == ["cool_user"]
 
 
+def test_a_public_channel_holds_no_lease(client, settings, redis_client):
+    """Anyone may join a public channel with the public key: it must not count."""
+    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "cool_user"},
+                                      {"name": "channel_occupied", "channel": "private-"},
+                                      {"name": "channel_occupied", "channel": "presence-x"}])
+    assert client.post("/api/pusher/webhook", data=body, headers=headers).status_code == 204
+    assert occupied_channels(redis_client) == []
+
+
 def test_bad_signature_key_or_stale_time_is_refused(client, settings, redis_client):
-    events = [{"name": "channel_occupied", "channel": "cool_user"}]
+    events = [{"name": "channel_occupied", "channel": "private-cool_user"}]
     for body, headers in (
         signed(settings, events, secret="wrong"),
         signed(settings, events, key="wrong"),
@@ -52,7 +61,7 @@ def rejections(caplog):
 
 
 def test_a_non_ascii_signature_is_401_not_500(client, settings, redis_client, caplog):
-    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "cool_user"}])
+    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "private-cool_user"}])
     # Headers travel as latin-1: "é" repeated, as a client could send it.
     headers["X-Pusher-Signature"] = "\u00e9" * 64
     response = client.post("/api/pusher/webhook", data=body, headers=headers)
@@ -77,8 +86,8 @@ def test_a_signed_body_of_the_wrong_shape_is_4xx_not_500(client, settings, redis
 
 @pytest.mark.parametrize("events", [
     "not a list", {"name": "channel_occupied"}, [1, 2], ["channel_occupied"],
-    [{"name": ["channel_occupied"], "channel": "cool_user"}],
-    [{"name": {"x": 1}, "channel": "cool_user"}],
+    [{"name": ["channel_occupied"], "channel": "private-cool_user"}],
+    [{"name": {"x": 1}, "channel": "private-cool_user"}],
 ])
 def test_signed_events_of_the_wrong_shape_are_400_or_ignored(client, settings, redis_client,
                                                              caplog, events):

@@ -11,6 +11,7 @@ import websocket
 
 from emulators.eventsub.messages import notification_body
 from scripts.processes import wait_until
+from scripts.stack import channel_subscription
 from shared import intake
 from shared.store import published_key
 
@@ -18,14 +19,16 @@ CALLBACK = "http://localhost/api/callback"
 
 
 class Watcher:
-    """A Pusher WebSocket client subscribed to some channels, keeping every event."""
+    """A Pusher WebSocket client on some streamers' channels, keeping every event."""
 
-    def __init__(self, port: int, channels):
+    def __init__(self, port: int, logins):
         self.socket = websocket.create_connection(
             f"ws://127.0.0.1:{port}/app/local-key?protocol=7&client=test&version=1", timeout=10)
-        self.socket.recv()  # pusher:connection_established
-        for channel in channels:
-            self.socket.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel}}))
+        established = json.loads(self.socket.recv())
+        socket_id = json.loads(established["data"])["socket_id"]
+        for login in logins:
+            self.socket.send(json.dumps({"event": "pusher:subscribe",
+                                         "data": channel_subscription(socket_id, login)}))
             assert json.loads(self.socket.recv())["event"] == "pusher_internal:subscription_succeeded"
         self.events: list[dict] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -67,8 +70,8 @@ def pump(worker_environment, redis_client, pusher_emulator, monkeypatch):
 def watch(pusher_emulator):
     watchers = []
 
-    def open_watcher(*channels):
-        watcher = Watcher(pusher_emulator.port, channels)
+    def open_watcher(*logins):
+        watcher = Watcher(pusher_emulator.port, logins)
         watchers.append(watcher)
         return watcher
 

@@ -6,11 +6,18 @@ import { computed, ref } from 'vue'
 const PROTOCOL_EVENT = /^pusher(_internal)?:/
 const MAIN = 'main'
 
+/** Where pusher-js asks us to sign its joining of a streamer's private channel. */
+export const CHANNEL_AUTH_ENDPOINT = '/api/pusher/auth'
+
 /** pusher-js options for the settings /api/watch gives (key, cluster, host, port, tls). */
 export function pusherOptions(settings) {
   // WebSockets only, over TLS exactly when forceTLS is set (transport "ws" follows it):
   // HTTP fallbacks and the "wss" retry of a plain server would all be refused by the CSP.
-  const options = { cluster: settings.cluster || 'local', enabledTransports: ['ws'] }
+  const options = {
+    cluster: settings.cluster || 'local',
+    enabledTransports: ['ws'],
+    channelAuthorization: { endpoint: CHANNEL_AUTH_ENDPOINT, transport: 'ajax' },
+  }
   if (!settings.host) return { ...options, forceTLS: true }
   const port = Number(settings.port) || undefined
   return {

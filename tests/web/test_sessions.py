@@ -1,0 +1,134 @@
+"""Signed-in sessions: an absolute lifetime, and a user's sessions ended together."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from flask import request
+
+from tests.web.test_auth import (PAGE_ORIGIN, VIEWER, assert_message, change_stored,
+                                 kill_token, log_in, session_id, stored, validates)
+from web.sessions import SESSION_MAX_AGE, SESSION_TTL, session_key, user_sessions_key
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def app(twitch_app):
+    return twitch_app
+
+
+@pytest.fixture
+def devices(app, twitch_emulator, redis_client):
+    """The same viewer logged in on a phone and a desktop, and another viewer elsewhere."""
+    phone, desktop, other = app.test_client(), app.test_client(), app.test_client()
+    log_in(phone, twitch_emulator)
+    log_in(desktop, twitch_emulator)
+    log_in(other, twitch_emulator, login="speedy_sam")
+    return phone, desktop, other
+
+
+def test_login_records_its_time(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    assert abs(stored(redis_client, client)["logged_in_at"] - time.time()) < 30
+
+
+def test_a_session_ends_thirty_days_after_its_login_even_if_used_daily(
+        client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    sid = session_id(client)
+    change_stored(redis_client, client, logged_in_at=time.time() - SESSION_MAX_AGE - 60,
+                  validated_at=time.time() - 600)
+
+    response = client.get("/test/page")
+    assert_message(client, response, "ended", "Your Twitch session has ended", "/test/page")
+    assert not redis_client.exists(session_key(sid))
+    assert session_id(client) is None
+
+
+def test_a_session_from_before_login_times_gets_thirty_days_from_now(
+        client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    data = stored(redis_client, client)
+    del data["logged_in_at"]
+    redis_client.set(session_key(session_id(client)), json.dumps(data), ex=SESSION_TTL)
+    assert client.get("/test/page").status_code == 200
+    assert abs(stored(redis_client, client)["logged_in_at"] - time.time()) < 30
+
+
+def test_redis_forgets_a_session_at_its_absolute_end(client, twitch_emulator, redis_client):
+    log_in(client, twitch_emulator)
+    change_stored(redis_client, client, logged_in_at=time.time() - SESSION_MAX_AGE + 3600)
+    assert client.get("/test/page").status_code == 200
+    assert 0 < redis_client.ttl(session_key(session_id(client))) <= 3600
+
+
+def test_a_new_login_keeps_the_viewers_other_sessions(devices, twitch_emulator, redis_client):
+    phone, desktop, _ = devices
+    assert session_id(phone) != session_id(desktop)
+    for device in (phone, desktop):
+        assert device.get("/api/test/me").json["login"] == VIEWER
+    user_id = stored(redis_client, phone)["user"]["id"]
+    assert set(redis_client.zrange(user_sessions_key(user_id), 0, -1)) == {
+        session_id(phone), session_id(desktop)}
+
+    log_in(phone, twitch_emulator)
+    assert set(redis_client.zrange(user_sessions_key(user_id), 0, -1)) == {
+        session_id(phone), session_id(desktop)}
+
+
+def test_plain_logout_ends_only_this_session(devices, twitch_emulator, redis_client):
+    phone, desktop, _ = devices
+    user_id = stored(redis_client, phone)["user"]["id"]
+    assert phone.post("/logout", headers=PAGE_ORIGIN).status_code == 303
+    assert phone.get("/api/test/me").status_code == 401
+    assert desktop.get("/api/test/me").status_code == 200
+    assert redis_client.zrange(user_sessions_key(user_id), 0, -1) == [session_id(desktop)]
+
+
+def test_logout_everywhere_ends_every_session_of_the_viewer(devices, twitch_emulator,
+                                                            redis_client):
+    phone, desktop, other = devices
+    user_id = stored(redis_client, phone)["user"]["id"]
+    tokens = [stored(redis_client, device)["twitch"]["access_token"]
+              for device in (phone, desktop)]
+    other_token = stored(redis_client, other)["twitch"]["access_token"]
+
+    response = phone.post("/logout", data={"everywhere": "1"}, headers=PAGE_ORIGIN)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?message=logged-out-everywhere"
+    assert "You are logged out on every device." in phone.get(
+        response.headers["Location"]).get_data(as_text=True)
+    for device in (phone, desktop):
+        assert device.get("/api/test/me").status_code == 401
+    assert not any(validates(twitch_emulator, token) for token in tokens)
+    assert not redis_client.exists(user_sessions_key(user_id))
+    assert redis_client.keys("sev:session:*") == [session_key(session_id(other))]
+    assert other.get("/api/test/me").json["login"] == "speedy_sam"
+    assert validates(twitch_emulator, other_token)
+
+
+def test_a_dead_token_ends_every_session_of_the_viewer(devices, twitch_emulator, redis_client,
+                                                       settings):
+    phone, desktop, other = devices
+    desktop_sid = session_id(desktop)
+    kill_token(phone, twitch_emulator, redis_client, settings)
+
+    assert phone.get("/api/test/me").status_code == 401
+    assert not redis_client.exists(session_key(desktop_sid))
+    assert desktop.get("/api/test/me").status_code == 401
+    assert other.get("/api/test/me").status_code == 200
+
+
+def test_a_request_in_flight_does_not_bring_back_an_ended_session(app, devices, redis_client):
+    phone, desktop, _ = devices
+    interface = app.session_interface
+    with app.test_request_context("/", headers={"Cookie": f"sev_session={session_id(desktop)}"}):
+        in_flight = interface.open_session(app, request)
+        phone.post("/logout", data={"everywhere": "1"}, headers=PAGE_ORIGIN)
+        in_flight["validated_at"] = time.time()
+        interface.save_session(app, in_flight, app.response_class())
+    assert not redis_client.exists(session_key(session_id(desktop)))
+    assert desktop.get("/api/test/me").status_code == 401

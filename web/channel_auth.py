@@ -1,0 +1,102 @@
+"""Who may join a streamer's Pusher channel, and the endpoint pusher-js asks.
+
+Streamer channels are private: Pusher lets a socket in only with a signature from
+us, and a channel with sockets in it holds the streamer's lease (see
+:mod:`web.pusher_webhooks`). So only a signed-in viewer joins, and only a channel
+that viewer asked for at ``/api/watch`` (at most ``VIEWER_STREAMER_LIMIT`` of them a
+day), or a followed channel whose lease someone holds already (the follows list
+listens to those, and cannot start a lease by it).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import redis
+from flask import Blueprint, current_app, request
+
+from shared.events import login_of_channel
+from shared.leases import LOGINS
+from web.auth import current_user, from_our_site, login_required
+from web.errors import json_error
+
+bp = Blueprint("channel_auth", __name__)
+ASKED_FOR_SECONDS = 24 * 3600  # how long asking for a streamer lets one join its channel
+FOLLOWS_SECONDS = 7 * 24 * 3600
+SOCKET_ID = re.compile(r"\d{1,20}\.\d{1,20}")
+
+
+def asked_key(user_id: str) -> str:
+    """Sorted set of the streamers a viewer asked for: login -> when, last."""
+    return f"sev:viewer:{user_id}:asked"
+
+
+def follows_key(user_id: str) -> str:
+    """Set of the logins in the viewer's last follows list."""
+    return f"sev:viewer:{user_id}:follows"
+
+
+def ask_for_streamer(client: redis.Redis, user_id: str, login: str, limit: int,
+                     now: float | None = None) -> float | None:
+    """Note that the viewer asked for ``login``; None when it may, else the seconds to
+    wait because it asked for ``limit`` other streamers in the last day."""
+    now = time.time() if now is None else now
+    key = asked_key(user_id)
+    with client.pipeline() as pipe:
+        pipe.zremrangebyscore(key, "-inf", now - ASKED_FOR_SECONDS)
+        pipe.zscore(key, login)
+        pipe.zrange(key, 0, 0, withscores=True)
+        pipe.zcard(key)
+        _, known, oldest, count = pipe.execute()
+    if known is None and count >= limit:
+        return max(1.0, oldest[0][1] + ASKED_FOR_SECONDS - now)
+    with client.pipeline() as pipe:
+        pipe.zadd(key, {login: now})
+        pipe.expire(key, ASKED_FOR_SECONDS)
+        pipe.execute()
+    return None
+
+
+def remember_follows(client: redis.Redis, user_id: str, logins: list[str]) -> None:
+    """Keep the logins of the viewer's follows list, the channels it may listen to."""
+    key = follows_key(user_id)
+    with client.pipeline() as pipe:
+        pipe.delete(key)
+        if logins:
+            pipe.sadd(key, *logins)
+            pipe.expire(key, FOLLOWS_SECONDS)
+        pipe.execute()
+
+
+def may_join(client: redis.Redis, user_id: str, login: str, now: float | None = None) -> bool:
+    """True when the viewer asked for ``login`` in the last day, or follows it and its
+    lease is held."""
+    now = time.time() if now is None else now
+    with client.pipeline() as pipe:
+        pipe.zscore(asked_key(user_id), login)
+        pipe.sismember(follows_key(user_id), login)
+        pipe.hexists(LOGINS, login)
+        asked_at, follows, held = pipe.execute()
+    if asked_at is not None and asked_at > now - ASKED_FOR_SECONDS:
+        return True
+    return bool(follows and held)
+
+
+@bp.post("/api/pusher/auth")
+@login_required
+def authorize_channel():
+    """pusher-js asks to join a streamer's channel: sign the request, or refuse it."""
+    if not from_our_site():
+        return json_error(403, "requests must come from this site")
+    socket_id = request.form.get("socket_id", "")
+    channel = request.form.get("channel_name", "")
+    login = login_of_channel(channel)
+    if not SOCKET_ID.fullmatch(socket_id) or login is None:
+        return json_error(400, "socket_id and a streamer's channel_name are required")
+    user = current_user()
+    if not may_join(current_app.extensions["redis"], user["id"], login):
+        current_app.logger.info("refused %s the channel of %s: not asked for",
+                                user["login"], login)
+        return json_error(403, f"watch {login} first")
+    return current_app.extensions["pusher"].authenticate(channel=channel, socket_id=socket_id)
