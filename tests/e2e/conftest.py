@@ -9,6 +9,7 @@ Chromium, Playwright or npm skips these tests; in CI (``CI`` set) that fails.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -60,14 +61,17 @@ def _stale(manifest: Path) -> bool:
 
 @pytest.fixture(scope="session")
 def frontend_build():
-    """``web/dist``, built now (``npm ci`` and ``npm run build``) unless up to date."""
-    if _stale(DIST / ".vite" / "manifest.json"):
-        npm = shutil.which("npm")
-        if npm is None:
-            unavailable("npm is needed to build the front end")
-        if not (FRONTEND / "node_modules" / ".package-lock.json").exists():
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
-        subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True)
+    """``web/dist``, built now (``npm ci`` and ``npm run build``) unless up to date; one
+    test run builds at a time (a lock file), so two runs never write it at once."""
+    with open(FRONTEND / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _stale(DIST / ".vite" / "manifest.json"):
+            npm = shutil.which("npm")
+            if npm is None:
+                unavailable("npm is needed to build the front end")
+            if not (FRONTEND / "node_modules" / ".package-lock.json").exists():
+                subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
+            subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True)
     return DIST
 
 
