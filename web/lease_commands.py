@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from shared.leases import all_leases, lease_for_login
 from shared.store import unheld_revocations
 from shared.twitch import TwitchClient, eventsub_cost
-from web.api import LOGIN, LOGIN_RULE
+from web.watching import LOGIN, LOGIN_RULE
 
 leases_group = AppGroup("leases", help="The streamers we hold subscriptions for.")
 

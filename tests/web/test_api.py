@@ -11,6 +11,7 @@ from shared.leases import new_lease, save_lease, get_lease
 from shared.store import queue_stream_state, remember_channel_state
 from tests.web.test_auth import log_in
 from web import create_app
+from web.watching import LOGIN_RULE
 
 pytestmark = pytest.mark.timeout(60)
 FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}
@@ -201,6 +202,45 @@ def test_live_follows_say_which_we_watch_and_carry_the_newest_state(viewer, redi
     assert cards["speedy_sam"]["status_as_of"] > cards["chill_chess"]["status_as_of"]
     record_stream(redis_client, "197110752", twitch_time(), False)  # chill_chess just ended
     assert live_logins(viewer.get("/api/follows/live")) == ["speedy_sam"]
+
+
+def watch_many(client, streamers):
+    return client.post("/api/watch", json={"streamers": streamers}, headers=FROM_OUR_PAGE)
+
+
+def test_several_streamers_answer_each_and_one_bad_name_sinks_none(viewer, redis_client):
+    response = watch_many(viewer, ["Cool_User", "ab", 7, " cool_user "])
+    assert response.status_code == 200
+    streams = response.json["streams"]
+    assert [s["status"] for s in streams] == [200, 400, 400]
+    assert streams[0]["channel"] == "private-cool_user"
+    assert streams[0]["streamer"]["display_name"] == "Cool_User"
+    assert streams[1] == {"streamer_input": "ab", "status": 400, "error": LOGIN_RULE,
+                          "retry_after": None}
+    assert streams[2]["streamer_input"] is None
+    assert response.json["pusher"]["key"]
+    streams = watch_many(viewer, ["nobody_here", "speedy_sam"]).json["streams"]
+    assert [s["status"] for s in streams] == [404, 200]
+    assert streams[0]["error"] == "no Twitch channel named nobody_here"
+    assert streams[1]["channel"] == "private-speedy_sam"
+    assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"] * 2
+
+
+@pytest.mark.parametrize("streamers", [[], ["a1b2", "c3d4", "e5f6", "g7h8", "i9j0"],
+                                       "cool_user", {"cool_user": 1}])
+def test_a_list_of_streamers_must_hold_one_to_four_names(viewer, streamers):
+    response = watch_many(viewer, streamers)
+    assert response.status_code == 400 and "1 to 4 names" in response.json["error"]
+
+
+def test_each_streamer_in_a_list_counts_against_the_rate_limit(viewer):
+    for _ in range(7):
+        assert watch_many(viewer, ["cool_user", "speedy_sam", "chill_chess", "night_owl"]
+                          ).status_code == 200
+    statuses = [s["status"] for s in watch_many(
+        viewer, ["cool_user", "speedy_sam", "chill_chess", "night_owl"]).json["streams"]]
+    assert statuses == [200, 200, 429, 429]
+    assert watch(viewer, "cool_user").status_code == 429
 
 
 @pytest.mark.parametrize("body", [[1, 2, 3], "cool_user", 42, True, ["streamer"]])
