@@ -4,8 +4,23 @@ import { fileURLToPath, URL } from 'node:url'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
+// The pages load the colour-mode entry as a classic script: it must stand alone (share
+// no chunk with another entry) and keep its names out of the page's global scope.
+function classicScript(entryName) {
+  return {
+    name: 'sev-classic-script',
+    renderChunk(code, chunk) {
+      if (chunk.name !== entryName || !chunk.isEntry) return null
+      if (chunk.imports.length || chunk.dynamicImports.length) {
+        this.error(`${entryName} must import only modules no other entry imports`)
+      }
+      return { code: `(() => {\n${code}\n})();\n`, map: null }
+    },
+  }
+}
+
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), classicScript('color-mode')],
   // Flask serves web/dist/assets/ at /assets/ (web/pages.py).
   base: '/',
   build: {
@@ -17,6 +32,8 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     rollupOptions: {
       input: {
+        // The colour mode, a classic script every page runs in <head> before it paints.
+        'color-mode': fileURLToPath(new URL('src/colorMode.js', import.meta.url)),
         // Bootstrap and the shared styles, linked from every page before the page's own.
         site: fileURLToPath(new URL('src/site.css', import.meta.url)),
         watch: fileURLToPath(new URL('src/watch.js', import.meta.url)),

@@ -6,6 +6,9 @@ An event is a plain dict (it travels through Celery as JSON)::
      "broadcaster": {"id", "login", "name"}, "occurred_at": RFC 3339 time,
      ...the type's own fields}
 
+A ``channel.raid`` is the raiding streamer's event: its ``broadcaster`` is the one who
+raids, ``to`` ({"id", "login", "name"}) the raided channel and ``viewers`` how many came.
+
 Every field is checked for its type and size before it is used or stored: ids are
 ASCII digits, names and texts strings of bounded length. A title longer than
 Twitch's 140 characters is cut to 140 (ending in an ellipsis); anything else out
@@ -16,13 +19,20 @@ from __future__ import annotations
 
 import re
 
-from shared.eventsub import ordering_key
+from shared.eventsub import (
+    BROADCASTER_CONDITION,
+    CONDITION_FIELDS,
+    condition_broadcaster,
+    ordering_key,
+)
 
 STREAM_ONLINE = "stream.online"
 STREAM_OFFLINE = "stream.offline"
 CHANNEL_UPDATE = "channel.update"
+CHANNEL_RAID = "channel.raid"
 STREAMER_UNAVAILABLE = "streamer.unavailable"
-SUPPORTED_TYPES = frozenset((STREAM_ONLINE, STREAM_OFFLINE, CHANNEL_UPDATE))
+STREAM_VIEWERS = "stream.viewers"
+SUPPORTED_TYPES = frozenset((STREAM_ONLINE, STREAM_OFFLINE, CHANNEL_UPDATE, CHANNEL_RAID))
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_]{1,25}")
 CHANNEL_PREFIX = "private-"
@@ -31,6 +41,7 @@ MAX_ID = 32  # digits of a Twitch id (user, stream, category): they have about t
 MAX_NAME = 64  # a display name (Twitch allows 25 characters; localized names vary)
 MAX_TEXT = 256  # a category name, a language, a stream type, a subscription's fields
 MAX_LABELS = 32  # content classification labels on one channel
+MAX_RAIDERS = 10**9  # viewers in one raid: far above any channel's audience
 ELLIPSIS = "\u2026"
 UPDATE_FIELDS = (
     "title",
@@ -59,13 +70,16 @@ def stream_event_from_notification(
     data = payload.get("event")
     if not isinstance(data, dict):
         raise InvalidPayload("notification has no event object")
+    raid = subscription_type == CHANNEL_RAID
     event = {
         "id": message_id,
         "type": subscription_type,
-        "broadcaster": broadcaster_from(data),
+        "broadcaster": user_from(data, "from_broadcaster_user") if raid else broadcaster_from(data),
         "occurred_at": timestamp,
     }
-    if subscription_type == STREAM_ONLINE:
+    if raid:
+        event.update(_raid_fields(data))
+    elif subscription_type == STREAM_ONLINE:
         event.update(_online_fields(data, channel or {}))
         event["occurred_at"] = event["started_at"] or timestamp
     elif subscription_type == CHANNEL_UPDATE:
@@ -76,13 +90,20 @@ def stream_event_from_notification(
 
 def broadcaster_from(data: dict) -> dict:
     """The ``broadcaster`` part of an event, checked; the login is lowercased."""
-    user_id = data.get("broadcaster_user_id")
-    login = data.get("broadcaster_user_login")
+    return user_from(data, "broadcaster_user")
+
+
+def user_from(data: dict, prefix: str) -> dict:
+    """A channel named by the event's ``{prefix}_id``, ``_login`` and ``_name`` fields
+    (``broadcaster_user``, ``from_broadcaster_user``...), checked, as ``{"id", "login",
+    "name"}``; the login is lowercased."""
+    user_id = data.get(f"{prefix}_id")
+    login = data.get(f"{prefix}_login")
     if not is_twitch_id(user_id):
-        raise InvalidPayload("event has no numeric broadcaster_user_id")
+        raise InvalidPayload(f"event has no numeric {prefix}_id")
     if not isinstance(login, str) or not LOGIN_PATTERN.fullmatch(login):
-        raise InvalidPayload("event has no valid broadcaster_user_login")
-    name = bounded_text(data.get("broadcaster_user_name"), "broadcaster_user_name", MAX_NAME)
+        raise InvalidPayload(f"event has no valid {prefix}_login")
+    name = bounded_text(data.get(f"{prefix}_name"), f"{prefix}_name", MAX_NAME)
     return {"id": user_id, "login": login.lower(), "name": name or login}
 
 
@@ -145,6 +166,10 @@ def describe_event(event: dict) -> str:
         return f"{name} ended the stream"
     if event["type"] == STREAMER_UNAVAILABLE:
         return f"{name} can no longer be followed here"
+    if event["type"] == CHANNEL_RAID:
+        viewers = event["viewers"]
+        return (f"{name} is raiding {event['to']['name']} with {viewers:,} "
+                f"{'viewer' if viewers == 1 else 'viewers'}")
     return f"{name} updated the stream: {details}" if details else f"{name} updated the stream"
 
 
@@ -162,20 +187,36 @@ def unavailable_event(lease: dict, reason: str, event_id: str, occurred_at: str)
     return event
 
 
+def viewers_event(broadcaster: dict, viewers: int, started_at: str, occurred_at: str,
+                  event_id: str) -> dict:
+    """The event telling a channel's viewers its live stream's viewer count (``broadcaster``:
+    id, login, name; ``occurred_at``: when Twitch's answer was fetched). It carries no
+    ``message``: it updates the status, it is not an item of the feed."""
+    return {
+        "id": event_id,
+        "type": STREAM_VIEWERS,
+        "broadcaster": {"id": broadcaster["id"], "login": broadcaster["login"],
+                        "name": broadcaster["name"]},
+        "occurred_at": occurred_at,
+        "viewers": viewers,
+        "started_at": started_at,
+    }
+
+
 def revocation_from(payload: dict, headers: dict) -> dict:
     """What an EventSub revocation tells: which subscription, whose, why and when."""
     subscription = _subscription(payload)
     status = bounded_text(subscription.get("status"), "subscription status")
     if not status:
         raise InvalidPayload("revocation has no subscription status")
-    condition = subscription.get("condition")
-    broadcaster_id = (condition if isinstance(condition, dict) else {}).get(
-        "broadcaster_user_id")
+    kind = bounded_text(subscription.get("type"), "subscription type", default=None)
+    broadcaster_id = condition_broadcaster(kind, subscription.get("condition"))
     if broadcaster_id is not None and not is_twitch_id(broadcaster_id):
-        raise InvalidPayload("revocation's broadcaster_user_id is not a numeric id")
+        field = CONDITION_FIELDS.get(kind, BROADCASTER_CONDITION)
+        raise InvalidPayload(f"revocation's {field} is not a numeric id")
     return {
         "subscription_id": bounded_text(subscription.get("id"), "subscription id", default=None),
-        "type": bounded_text(subscription.get("type"), "subscription type", default=None),
+        "type": kind,
         "broadcaster_id": broadcaster_id,
         "reason": status,
         "revoked_at": headers["Twitch-Eventsub-Message-Timestamp"],
@@ -202,7 +243,8 @@ def login_of_channel(channel: str) -> str | None:
 
 
 def channel_of(event: dict) -> str:
-    """The Pusher channel of an event: its broadcaster's channel."""
+    """The Pusher channel of an event: its broadcaster's channel (a raid's is the
+    raiding streamer's, whose viewers it tells where the stream went)."""
     return channel_name(event["broadcaster"]["login"])
 
 
@@ -226,6 +268,13 @@ def _online_fields(data: dict, channel: dict) -> dict:
         if channel.get(name):
             fields[name] = channel[name]
     return fields
+
+
+def _raid_fields(data: dict) -> dict:
+    viewers = data.get("viewers")
+    if type(viewers) is not int or not 0 <= viewers <= MAX_RAIDERS:
+        raise InvalidPayload(f"channel.raid viewers is not a whole number from 0 to {MAX_RAIDERS}")
+    return {"to": user_from(data, "to_broadcaster_user"), "viewers": viewers}
 
 
 def _update_fields(data: dict) -> dict:

@@ -33,12 +33,31 @@ NOTIFICATION = "notification"
 REVOCATION = "revocation"
 QUEUED_TYPES = frozenset((NOTIFICATION, REVOCATION))
 
+# The condition field that names the watched streamer, where it is not broadcaster_user_id:
+# a raid is subscribed by the raiding broadcaster.
+CONDITION_FIELDS = {"channel.raid": "from_broadcaster_user_id"}
+BROADCASTER_CONDITION = "broadcaster_user_id"
+
 REPLAY_WINDOW = timedelta(minutes=10)
 # The one shape Twitch sends: RFC 3339 with ASCII digits, 0-9 fractional digits and a zone
 # (no basic format, week dates, ordinal dates, missing seconds or spaces).
 _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|z|[+-]\d\d:\d\d)",
                       re.ASCII)
 SIGNATURE_PREFIX = "sha256="
+
+
+def subscription_condition(subscription_type: str, broadcaster_id: str) -> dict:
+    """The condition of our subscription of ``subscription_type`` for a streamer."""
+    return {CONDITION_FIELDS.get(subscription_type, BROADCASTER_CONDITION): broadcaster_id}
+
+
+def condition_broadcaster(subscription_type, condition) -> str | None:
+    """The streamer a subscription's condition names, as :func:`subscription_condition`
+    writes it, or None (an empty field, or a condition of another shape)."""
+    field = (CONDITION_FIELDS.get(subscription_type, BROADCASTER_CONDITION)
+             if isinstance(subscription_type, str) else BROADCASTER_CONDITION)
+    value = condition.get(field) if isinstance(condition, dict) else None
+    return value or None
 
 
 def eventsub_signature(secret: str, message_id: str, timestamp: str, body: bytes) -> str:

@@ -18,7 +18,8 @@ import redis
 
 LEASES = "sev:leases"  # sorted set: broadcaster id by expiry
 LOGINS = "sev:lease-logins"  # hash: login -> broadcaster id
-WANTED_SUBSCRIPTIONS = (("stream.online", "1"), ("stream.offline", "1"), ("channel.update", "2"))
+WANTED_SUBSCRIPTIONS = (("stream.online", "1"), ("stream.offline", "1"), ("channel.update", "2"),
+                        ("channel.raid", "1"))
 WEBSUB = "websub"
 PENDING = "webhook_callback_verification_pending"
 HEALTHY = frozenset(("enabled", PENDING))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
+from shared.eventsub import condition_broadcaster
 from shared.leases import (
     HEALTHY,
-    WEBSUB,
     WANTED_SUBSCRIPTIONS,
+    WEBSUB,
     all_leases,
     get_lease,
     missing_subscriptions,
@@ -40,7 +41,7 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> dict:
     report = {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
     by_broadcaster: dict[str, list[dict]] = {}
     for found in ours:
-        broadcaster_id = found["condition"].get("broadcaster_user_id")
+        broadcaster_id = condition_broadcaster(found["type"], found.get("condition"))
         if broadcaster_id in leases and found["type"] in WANTED_KINDS:
             by_broadcaster.setdefault(broadcaster_id, []).append(found)
         else:
@@ -59,7 +60,8 @@ def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> dict:
     if lease:
         listed = [s for s in subscriptions.twitch.eventsub_subscriptions(
             user_id=broadcaster_id)["data"] if subscriptions.is_ours(s)
-            and s["type"] in WANTED_KINDS]
+            and s["type"] in WANTED_KINDS
+            and condition_broadcaster(s["type"], s.get("condition")) == broadcaster_id]
         settle_lease(subscriptions, lease, listed, report)
     return report
 
@@ -102,7 +104,8 @@ def apply_listing(subscriptions: Subscriptions, lease: dict, listed: list[dict],
 
 def adoptable_leases(subscriptions: Subscriptions, ours: list[dict], known, occupied) -> dict:
     """Leases for streamers we hold subscriptions for but have no lease on, when watched."""
-    strangers = {found["condition"].get("broadcaster_user_id") for found in ours} - set(known)
+    strangers = {condition_broadcaster(found["type"], found.get("condition"))
+                 for found in ours if found["type"] in WANTED_KINDS} - set(known)
     strangers.discard(None)
     if not strangers:
         return {}

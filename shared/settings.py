@@ -76,7 +76,11 @@ OPTIONAL_DEFAULTS = {
     "EVENT_ORDER_WINDOW_MS": "20",
     "ONLINE_ORDER_WINDOW_MS": "500",
     "VIEWER_STREAMER_LIMIT": "20",
+    "VIEWER_COUNT_INTERVAL": "60",
 }
+# Twitch refreshes a stream's viewer count about once a minute: asking more often
+# spends rate-limit points on the same answer.
+MIN_VIEWER_COUNT_INTERVAL = 60
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class Settings:
     event_order_window_ms: int
     online_order_window_ms: int
     viewer_streamer_limit: int
+    viewer_count_interval: int
 
     @property
     def callback_url(self) -> str:
@@ -202,6 +207,7 @@ def load_settings(environ=None) -> Settings:
         online_order_window_ms=_non_negative("ONLINE_ORDER_WINDOW_MS",
                                              get("ONLINE_ORDER_WINDOW_MS")),
         viewer_streamer_limit=_positive("VIEWER_STREAMER_LIMIT", get("VIEWER_STREAMER_LIMIT")),
+        viewer_count_interval=_viewer_count_interval(get("VIEWER_COUNT_INTERVAL")),
     )
     _check_retry_backoff(settings)
     return settings
@@ -303,6 +309,14 @@ def _websub_lease(value: str) -> int:
     seconds = _positive("WEBSUB_LEASE_SECONDS", value)
     if seconds > 864000:
         raise SettingsError("WEBSUB_LEASE_SECONDS must be at most 864000 (ten days)")
+    return seconds
+
+
+def _viewer_count_interval(value: str) -> int:
+    seconds = _positive("VIEWER_COUNT_INTERVAL", value)
+    if seconds < MIN_VIEWER_COUNT_INTERVAL:
+        raise SettingsError(f"VIEWER_COUNT_INTERVAL must be at least {MIN_VIEWER_COUNT_INTERVAL}"
+                            " seconds: Twitch refreshes viewer counts about once a minute")
     return seconds
 
 

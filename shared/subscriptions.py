@@ -1,6 +1,6 @@
 """The subscription lifecycle: hold, heal and release streamers' EventSub subscriptions.
 
-Every viewer of a streamer shares one lease and its three subscriptions; a
+Every viewer of a streamer shares one lease and its four subscriptions; a
 Redis lock per streamer makes sure they are created once however many ask.
 """
 
@@ -11,6 +11,7 @@ import time
 
 import redis
 
+from shared.eventsub import condition_broadcaster, subscription_condition
 from shared.leases import (
     HEALTHY,
     PENDING,
@@ -78,7 +79,7 @@ class Subscriptions:
                                  f"{cost['max_total_cost']}); release a streamer first")
         try:
             created = self.twitch.create_eventsub_subscription(
-                kind, version, {"broadcaster_user_id": broadcaster_id},
+                kind, version, subscription_condition(kind, broadcaster_id),
                 self.settings.callback_url, self.settings.twitch_webhook_secret)
         except SubscriptionExists:
             created = self.find_ours(broadcaster_id, kind)
@@ -90,7 +91,8 @@ class Subscriptions:
     def find_ours(self, broadcaster_id: str, kind: str) -> dict:
         """Our healthy subscription of ``kind`` for a broadcaster, as Twitch lists it."""
         for found in self.twitch.eventsub_subscriptions(user_id=broadcaster_id)["data"]:
-            if found["type"] == kind and self.is_ours(found) and found["status"] in HEALTHY:
+            if (found["type"] == kind and self.is_ours(found) and found["status"] in HEALTHY
+                    and condition_broadcaster(kind, found.get("condition")) == broadcaster_id):
                 return found
         raise TwitchError(409, f"Twitch reports {kind} as existing but does not list it")
 

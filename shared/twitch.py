@@ -70,6 +70,18 @@ def eventsub_budget_spent(redis_client: redis.Redis) -> dict | None:
     return cost if cost and cost["total_cost"] >= cost["max_total_cost"] else None
 
 
+def rate_limit_left(redis_client: redis.Redis) -> tuple[int, int] | None:
+    """``(remaining, limit)`` of Twitch's rate-limit bucket as its last answer told, or None
+    when no answer told it or its window has reset since (the bucket is full again)."""
+    budget = redis_client.hgetall(RATE_LIMIT)
+    try:
+        limit, remaining = int(budget["limit"]), int(budget["remaining"])
+        reset = float(budget["reset"])
+    except (KeyError, ValueError):
+        return None
+    return (remaining, limit) if reset > time.time() else None
+
+
 class TwitchClient:
     """Helix with the app access token. Use one per process or thread.
 

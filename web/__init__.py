@@ -43,9 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     commands.register(app)
     from web import auth
     auth.init_app(app)
-    from web import api, channel_auth, pages, security
+    from web import api, channel_auth, pages, preferences, security
     app.register_blueprint(api.bp)
     app.register_blueprint(channel_auth.bp)
+    app.register_blueprint(preferences.bp)
     pages.init_app(app)
     security.init_app(app)
     return app

@@ -2,7 +2,9 @@
 
 The front end's sources live in ``frontend/``; Vite builds them into
 ``web/dist``: hashed files under ``assets/`` and ``.vite/manifest.json``,
-which maps each entry (``src/site.css``, ``src/watch.js``) to its files.
+which maps each entry (``src/colorMode.js``, ``src/site.css``, ``src/watch.js``) to
+its files. Every page runs the colour-mode entry as a classic script in ``<head>``,
+before its stylesheets, so the page paints in the viewer's colour mode at once.
 Templates link an entry's files through :func:`entry_assets`, which reads the
 manifest once. Page data the browser app needs travels in ``data-``
 attributes of its root element; never a token.
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 DIST = Path(__file__).resolve().parent / "dist"
 MANIFEST = Path(".vite") / "manifest.json"
 ASSET_MAX_AGE = 365 * 24 * 3600
+COLOR_MODE_ENTRY = "src/colorMode.js"
 SITE_ENTRY = "src/site.css"
 WATCH_ENTRY = "src/watch.js"
 
@@ -135,6 +138,7 @@ def manifest() -> dict:
 def _built() -> bool:
     """True when the pages' entries are built; otherwise log why, and pages say so."""
     try:
+        entry_assets(COLOR_MODE_ENTRY)
         entry_assets(SITE_ENTRY)
         entry_assets(WATCH_ENTRY)
     except FrontendNotBuilt as error:

@@ -22,6 +22,7 @@ def log_in_our_format(loglevel=None, **_):
 
 import worker.publish  # noqa: E402,F401  (registers the tasks)
 import worker.subscriptions  # noqa: E402,F401
+import worker.viewer_counts  # noqa: E402,F401
 from worker.bootstep import PumpStep  # noqa: E402
 
 celery_app.steps["worker"].add(PumpStep)

@@ -31,6 +31,10 @@ def beat_schedule(settings: Settings) -> dict:
                                     "schedule": float(settings.reconcile_interval)},
         "validate-app-token": {"task": "maintenance.validate_app_token",
                                "schedule": float(APP_TOKEN_CHECK_SECONDS)},
+        # A round still queued when the next is due is dropped: the next asks afresh.
+        "refresh-viewer-counts": {"task": "maintenance.refresh_viewer_counts",
+                                  "schedule": float(settings.viewer_count_interval),
+                                  "options": {"expires": float(settings.viewer_count_interval)}},
     }
 
 

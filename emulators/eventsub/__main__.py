@@ -2,6 +2,7 @@
 
     python -m emulators.eventsub trigger stream.online --login cool_user --title "Best Stream Ever" --category Fortnite
     python -m emulators.eventsub trigger channel.update --login cool_user --title "New title" --duplicate
+    python -m emulators.eventsub trigger channel.raid --login cool_user --raided night_owl --viewers 1234
     python -m emulators.eventsub revoke stream.online --login cool_user --reason user_removed
     python -m emulators.eventsub verify --login cool_user
 """
@@ -16,6 +17,7 @@ import uuid
 import requests
 
 from emulators.eventsub.messages import (
+    RAID,
     VERSIONS,
     notification_body,
     revocation_body,
@@ -41,13 +43,18 @@ def main(argv=None) -> int:
     name = args.name or (known.display_name if known else None)
     extra = {"broadcaster_id": args.broadcaster_id or (known.id if known else None)}
     if args.command == "trigger":
+        if args.type == RAID and not args.raided:
+            print("a channel.raid needs --raided LOGIN", file=sys.stderr)
+            return 2
         messages = []
         if args.type == "stream.online" and (args.title or args.category):
             messages.append(notification_body("channel.update", args.login, args.to,
                                               name=name, title=args.title,
                                               category=args.category, **extra))
         messages.append(notification_body(args.type, args.login, args.to, name=name,
-                                          title=args.title, category=args.category, **extra))
+                                          title=args.title, category=args.category,
+                                          raided=raided_channel(args.raided),
+                                          viewers=args.viewers, **extra))
         sends = [(NOTIFICATION, body) for body in messages]
     elif args.command == "revoke":
         sends = [(REVOCATION, revocation_body(args.type, args.login, args.to, args.reason, **extra))]
@@ -64,6 +71,15 @@ def main(argv=None) -> int:
                   f" -> {response.status_code} {response.text.strip()[:200]}")
             ok = ok and response.ok
     return 0 if ok else 1
+
+
+def raided_channel(login: str | None) -> dict | None:
+    """The raided channel of a channel.raid: its login, and the roster's id and name."""
+    if not login:
+        return None
+    known = roster_user(login)
+    return {"login": login, "id": known.id if known else None,
+            "name": known.display_name if known else None}
 
 
 def roster_user(login: str):
@@ -100,6 +116,10 @@ def parser() -> argparse.ArgumentParser:
                              help="send the same message id a second time")
     commands.choices["trigger"].add_argument("--title", default="", help="stream title")
     commands.choices["trigger"].add_argument("--category", default="", help="category name")
+    commands.choices["trigger"].add_argument("--raided", metavar="LOGIN",
+                                             help="channel.raid: the raided channel's login")
+    commands.choices["trigger"].add_argument("--viewers", type=int, default=0,
+                                             help="channel.raid: viewers in the raid")
     commands.choices["revoke"].add_argument("--reason", default="authorization_revoked",
                                             choices=REVOCATION_REASONS)
     return top

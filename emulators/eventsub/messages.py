@@ -9,12 +9,22 @@ from datetime import datetime, timezone
 
 from shared.eventsub import format_eventsub_timestamp, signed_headers
 
-VERSIONS = {"stream.online": "1", "stream.offline": "1", "channel.update": "2"}
+VERSIONS = {"stream.online": "1", "stream.offline": "1", "channel.update": "2",
+            "channel.raid": "1"}
+RAID = "channel.raid"
 
 
 def broadcaster_id_for(login: str) -> str:
     """A stable numeric user id for a login, for when none is given."""
     return str(zlib.crc32(login.lower().encode()) % 900_000_000 + 100_000_000)
+
+
+def condition_of(subscription_type: str, broadcaster_id: str) -> dict:
+    """The condition Twitch lists for a subscription to this broadcaster's events: a raid's
+    names its raiding broadcaster and leaves the raided one empty."""
+    if subscription_type == RAID:
+        return {"from_broadcaster_user_id": broadcaster_id, "to_broadcaster_user_id": ""}
+    return {"broadcaster_user_id": broadcaster_id}
 
 
 def subscription(subscription_type: str, broadcaster_id: str, callback: str, status="enabled"):
@@ -25,7 +35,7 @@ def subscription(subscription_type: str, broadcaster_id: str, callback: str, sta
         "version": VERSIONS[subscription_type],
         "status": status,
         "cost": 0,
-        "condition": {"broadcaster_user_id": broadcaster_id},
+        "condition": condition_of(subscription_type, broadcaster_id),
         "transport": {"method": "webhook", "callback": callback},
         "created_at": format_eventsub_timestamp(datetime.now(timezone.utc)),
     }
@@ -41,9 +51,16 @@ def notification_body(
     title: str = "",
     category: str = "",
     stream_id: str | None = None,
+    raided: dict | None = None,
+    viewers: int = 0,
 ) -> dict:
-    """A ``notification`` body for stream.online, stream.offline or channel.update."""
+    """A ``notification`` body for stream.online, stream.offline, channel.update or
+    channel.raid (``login`` raids ``raided``: ``login`` and optionally ``id`` and ``name``,
+    with ``viewers``)."""
     broadcaster_id = broadcaster_id or broadcaster_id_for(login)
+    if subscription_type == RAID:
+        event = raid_event(broadcaster_id, login, name or login, raided or {}, viewers)
+        return {"subscription": subscription(RAID, broadcaster_id, callback), "event": event}
     event = {
         "broadcaster_user_id": broadcaster_id,
         "broadcaster_user_login": login.lower(),
@@ -64,6 +81,22 @@ def notification_body(
             content_classification_labels=[],
         )
     return {"subscription": subscription(subscription_type, broadcaster_id, callback), "event": event}
+
+
+def raid_event(broadcaster_id: str, login: str, name: str, raided: dict, viewers: int) -> dict:
+    """The ``event`` of a channel.raid from one broadcaster to ``raided`` (``login``, and
+    ``id`` and ``name`` when known)."""
+    if not raided.get("login"):
+        raise ValueError("a raid needs the raided channel's login")
+    return {
+        "from_broadcaster_user_id": broadcaster_id,
+        "from_broadcaster_user_login": login.lower(),
+        "from_broadcaster_user_name": name,
+        "to_broadcaster_user_id": raided.get("id") or broadcaster_id_for(raided["login"]),
+        "to_broadcaster_user_login": raided["login"].lower(),
+        "to_broadcaster_user_name": raided.get("name") or raided["login"],
+        "viewers": viewers,
+    }
 
 
 def revocation_body(subscription_type: str, login: str, callback: str, reason: str, **kwargs):

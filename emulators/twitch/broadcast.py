@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from emulators.eventsub.messages import raid_event
 from emulators.twitch import notify
 from emulators.twitch.delivery import Outbox
 from emulators.twitch.leases import notify_streams
-from emulators.twitch.subscriptions import listening
+from emulators.twitch.subscriptions import listening, raid_listening
 from emulators.twitch.users import User
 
 log = logging.getLogger("emulators.twitch")
@@ -53,6 +54,31 @@ def update(outbox: Outbox, user: User, title: str | None = None,
             "websub": notify_streams(outbox, user) if user.live else 0}
     log.info("%s updated the channel: %s", user.login, sent)
     return sent
+
+
+def raid(outbox: Outbox, raider: User, raided: User, viewers: int) -> dict[str, int]:
+    """``raider`` sends ``viewers`` to ``raided``'s channel: channel.raid to the
+    subscriptions whose condition names either. Neither stream changes."""
+    if raider.id == raided.id:
+        raise ValueError("a channel cannot raid itself")
+    event = raid_event(raider.id, raider.login, raider.display_name,
+                       {"id": raided.id, "login": raided.login, "name": raided.display_name},
+                       viewers)
+    subs = raid_listening(outbox.state, raider.id, raided.id)
+    for sub in subs:
+        notify.notify(outbox, sub, {"subscription": sub.public(), "event": dict(event)})
+    log.info("%s raided %s with %s viewers: %s sent", raider.login, raided.login, viewers,
+             len(subs))
+    return {"channel.raid": len(subs)}
+
+
+def set_viewers(user: User, viewers: int) -> None:
+    """Change the live stream's viewer count, as ``GET /helix/streams`` shows it. Twitch
+    sends no notification for it."""
+    if not user.live:
+        raise Conflict(f"{user.login} is not live")
+    user.viewer_count = viewers
+    log.info("%s has %d viewers", user.login, viewers)
 
 
 def _apply(user: User, title: str | None, category: str | None) -> bool:

@@ -88,6 +88,29 @@ async def update(request: web.Request, body: dict) -> dict:
 
 
 @control
+async def raid(request: web.Request, body: dict) -> dict:
+    """``from`` raids ``to`` with ``viewers`` (a whole number, 0 by default)."""
+    raider = _user(request, {"login": body.get("from", "")})
+    raided = _user(request, {"login": body.get("to", "")})
+    viewers = body.get("viewers", 0)
+    if type(viewers) is not int or viewers < 0:
+        raise ValueError("viewers must be a whole number, 0 or more")
+    return {"from": raider.login, "to": raided.login, "viewers": viewers,
+            "sent": broadcast.raid(request.app[OUTBOX], raider, raided, viewers)}
+
+
+@control
+async def viewers(request: web.Request, body: dict) -> dict:
+    """Set ``login``'s live stream's viewer count to ``viewers`` (a whole number, 0 or more)."""
+    user = _user(request, body)
+    count = body.get("viewers")
+    if type(count) is not int or count < 0:
+        raise ValueError("viewers must be a whole number, 0 or more")
+    broadcast.set_viewers(user, count)
+    return {"login": user.login, "viewers": user.viewers(), "stream_id": user.stream_id}
+
+
+@control
 async def resend(request: web.Request, body: dict) -> dict:
     """Send a subscription's last message again with the same message id."""
     message_id = notify.resend(request.app[OUTBOX], _subscription(request, body))
@@ -148,7 +171,8 @@ async def state(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     """Register the controls."""
     for name, handler in (("go-live", go_live), ("go-offline", go_offline), ("update", update),
-                          ("resend", resend), ("revoke", revoke),
+                          ("viewers", viewers),
+                          ("raid", raid), ("resend", resend), ("revoke", revoke),
                           ("fail-deliveries", fail_deliveries),
                           ("expire-token", expire_token), ("reset", reset)):
         app.router.add_post(f"/_emulator/{name}", handler)

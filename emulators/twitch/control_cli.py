@@ -3,6 +3,8 @@
     control go-live cool_user --title "Best Stream Ever" --category Fortnite
     control update cool_user --title "New title"
     control go-offline cool_user
+    control viewers speedy_sam 1234
+    control raid cool_user night_owl --viewers 1234
     control resend SUBSCRIPTION_ID
     control revoke SUBSCRIPTION_ID --reason user_removed
     control fail-deliveries on|off
@@ -40,6 +42,13 @@ def parser() -> argparse.ArgumentParser:
         if name != "go-offline":
             command.add_argument("--title")
             command.add_argument("--category")
+    raid = add("raid")
+    raid.add_argument("from", metavar="FROM", help="the raiding channel's login")
+    raid.add_argument("to", metavar="TO", help="the raided channel's login")
+    raid.add_argument("--viewers", type=int, default=0, help="viewers in the raid (0)")
+    viewers = add("viewers")
+    viewers.add_argument("login")
+    viewers.add_argument("viewers", type=int, help="the live stream's new viewer count")
     add("resend").add_argument("subscription_id")
     revoke = add("revoke")
     revoke.add_argument("subscription_id")

@@ -16,6 +16,7 @@ from emulators.twitch.subscriptions import SUPPORTED, Subscription, of_client, t
 log = logging.getLogger("emulators.twitch")
 SAME_CONDITION_LIMIT = 3
 FILTERS = ("status", "type", "user_id", "subscription_id")
+RAID_CONDITION = ("from_broadcaster_user_id", "to_broadcaster_user_id")
 
 
 async def create(request: web.Request) -> web.Response:
@@ -25,7 +26,7 @@ async def create(request: web.Request) -> web.Response:
         raise Problem(400, "auth must use app access token to create webhook subscription")
     state = request.app[STATE]
     sub = _parse(await json_body(request), token.client_id)
-    if state.roster.find(user_id=sub.broadcaster_id) is None:
+    if any(state.roster.find(user_id=user_id) is None for user_id in sub.users):
         raise Problem(400, "The user specified in the condition object does not exist")
     mine = [s for s in of_client(state, token.client_id) if s.active]
     twins = [s for s in mine if (s.type, s.condition) == (sub.type, sub.condition)]
@@ -96,9 +97,7 @@ def _parse(body: dict, client_id: str) -> Subscription:
         raise Problem(400, "The type and version fields are required")
     if SUPPORTED.get(kind) != version:
         raise Problem(400, "The combination of values in the version and type fields is not valid")
-    condition = body.get("condition")
-    if not isinstance(condition, dict) or not condition.get("broadcaster_user_id"):
-        raise Problem(400, "The condition object is missing one or more required fields")
+    condition = _condition(kind, body.get("condition"))
     transport = body.get("transport")
     if not isinstance(transport, dict) or transport.get("method") != "webhook":
         raise Problem(400, "The emulator supports the webhook transport method only")
@@ -108,9 +107,18 @@ def _parse(body: dict, client_id: str) -> Subscription:
         raise Problem(400, "The URL in the transport's callback field is not valid")
     if not isinstance(secret, str) or not 10 <= len(secret) <= 100:
         raise Problem(400, "The length of the string in the secret field is not valid")
-    return Subscription(client_id, kind, version,
-                        {"broadcaster_user_id": str(condition["broadcaster_user_id"])},
-                        callback, secret)
+    return Subscription(client_id, kind, version, condition, callback, secret)
+
+
+def _condition(kind: str, given) -> dict:
+    """The condition as Twitch keeps it: a channel.raid names its raiding broadcaster, its
+    raided one or both (the other empty); every other type its broadcaster."""
+    fields = RAID_CONDITION if kind == "channel.raid" else ("broadcaster_user_id",)
+    given = given if isinstance(given, dict) else {}
+    condition = {name: str(given.get(name) or "") for name in fields}
+    if not any(condition.values()):
+        raise Problem(400, "The condition object is missing one or more required fields")
+    return condition
 
 
 def add_routes(app: web.Application) -> None:

@@ -48,8 +48,15 @@ class Subscription:
 
     @property
     def broadcaster_id(self) -> str:
-        """The broadcaster in the condition."""
-        return self.condition.get("broadcaster_user_id", "")
+        """The broadcaster in the condition (a raid's raiding one, else its raided one)."""
+        return (self.condition.get("broadcaster_user_id")
+                or self.condition.get("from_broadcaster_user_id")
+                or self.condition.get("to_broadcaster_user_id", ""))
+
+    @property
+    def users(self) -> list[str]:
+        """Every user id the condition names."""
+        return [value for value in self.condition.values() if value]
 
     def public(self) -> dict:
         """The subscription as Helix and EventSub messages show it (never the secret)."""
@@ -74,6 +81,15 @@ def of_client(state: State, client_id: str) -> list[Subscription]:
 def total_cost(state: State, client_id: str) -> int:
     """What a client's active subscriptions cost together."""
     return sum(s.cost for s in of_client(state, client_id) if s.active)
+
+
+def raid_listening(state: State, raider_id: str, raided_id: str) -> list[Subscription]:
+    """Enabled channel.raid subscriptions whose condition this raid matches: its raiding
+    broadcaster, its raided one, or both, as the condition names."""
+    return [s for s in state.subscriptions.values()
+            if s.status == ENABLED and s.type == "channel.raid"
+            and s.condition.get("from_broadcaster_user_id") in ("", raider_id)
+            and s.condition.get("to_broadcaster_user_id") in ("", raided_id)]
 
 
 def listening(state: State, subscription_type: str, broadcaster_id: str) -> list[Subscription]:

@@ -32,6 +32,7 @@ class User:
     live: bool = False
     stream_id: str = ""
     started_at: datetime | None = None
+    viewer_count: int | None = None
 
     @property
     def category_id(self) -> str:
@@ -43,15 +44,24 @@ class User:
         self.live = True
         self.stream_id = str(uuid.uuid4().int % 10**11)
         self.started_at = datetime.now(timezone.utc)
+        self.viewer_count = None
 
     def end_stream(self) -> None:
         """Go offline."""
         self.live, self.stream_id, self.started_at = False, "", None
+        self.viewer_count = None
 
     def summary(self) -> dict:
         """The user in short, for the emulator's state page."""
         return {"login": self.login, "id": self.id, "live": self.live, "title": self.title,
                 "category": self.category_name, "stream_id": self.stream_id}
+
+    def viewers(self) -> int:
+        """The live stream's viewer count: the one set by the ``viewers`` control, else
+        a steady number derived from the login."""
+        if self.viewer_count is not None:
+            return self.viewer_count
+        return zlib.crc32(self.login.encode()) % 5000 + 1
 
     def user_json(self) -> dict:
         """The user as ``GET /helix/users`` shows it."""
@@ -79,7 +89,7 @@ class User:
             "id": self.stream_id, "user_id": self.id, "user_login": self.login,
             "user_name": self.display_name, "game_id": self.category_id,
             "game_name": self.category_name, "type": "live", "title": self.title,
-            "viewer_count": zlib.crc32(self.login.encode()) % 5000 + 1,
+            "viewer_count": self.viewers(),
             "started_at": helix_time(self.started_at), "language": self.language,
             "thumbnail_url": "https://static-cdn.jtvnw.net/previews-ttv/"
                              f"live_user_{self.login}-{{width}}x{{height}}.jpg",

@@ -166,11 +166,13 @@ def _route(log: PageLog):
 
 @pytest.fixture
 def open_page(browser):
-    """``open_page(width, height)``: a fresh browser context's page and its :class:`PageLog`."""
+    """``open_page(width, height, **options)``: a fresh browser context's page and its
+    :class:`PageLog`; ``options`` go to the context (e.g. ``color_scheme="dark"``)."""
     contexts = []
 
-    def open_(width: int = 1280, height: int = 900):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    def open_(width: int = 1280, height: int = 900, **options):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
+                                      **options)
         contexts.append(context)
         log = PageLog()
         context.route("**/*", _route(log))

@@ -16,11 +16,11 @@ import requests
 
 from scripts.stack import Stack
 from shared.events import channel_name
-from shared.leases import lease_for_login
+from shared.leases import WANTED_SUBSCRIPTIONS, lease_for_login
 from tests.e2e.test_watch_page import connected, log_in
 from tests.support import wait_until
 
-EVENT_TYPES = ("stream.online", "stream.offline", "channel.update")
+EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "channel.raid")
 
 
 @contextmanager
@@ -41,9 +41,9 @@ def running_stack(log_dir, web_options=(), worker_options=()):
 
 
 def subscriptions_enabled(stack: Stack, login: str) -> bool:
-    """True once the app holds the streamer's three subscriptions, all enabled at Twitch."""
+    """True once the app holds every subscription of the streamer, all enabled at Twitch."""
     lease = lease_for_login(stack.redis(), login)
-    return bool(lease) and len(lease["subscriptions"]) == 3 and all(
+    return bool(lease) and len(lease["subscriptions"]) == len(WANTED_SUBSCRIPTIONS) and all(
         held["status"] == "enabled" for held in lease["subscriptions"].values())
 
 
@@ -54,7 +54,7 @@ def watch_streamer(page, stack: Stack, login: str) -> None:
     page.get_by_role("button", name="Stream").click()
     connected(page, login)
     wait_until(lambda: subscriptions_enabled(stack, login), timeout=30,
-               message=f"watching {login} never held three enabled subscriptions")
+               message=f"watching {login} never held its enabled subscriptions")
 
 
 def twitch_control(stack: Stack, name: str, **body) -> dict:

@@ -2,7 +2,8 @@
 
 Each ``*.test.mjs`` beside this module is one Node test file: instants, feed
 order and status (event_order), the streamer box, title and follows
-(viewer_moments).
+(viewer_moments), the colour mode and the chat embed's dark mode (color_mode),
+viewer counts and how long a stream has been live (viewer_counts).
 """
 
 import shutil

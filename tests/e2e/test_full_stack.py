@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from scripts.stack import Stack
-from shared.leases import lease_for_login
+from shared.leases import WANTED_SUBSCRIPTIONS, lease_for_login
 from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, feed, log_in
 from tests.support import wait_until
 
@@ -37,7 +37,7 @@ def stack(tmp_path, frontend_build):
 
 def enabled(stack) -> bool:
     lease = lease_for_login(stack.redis(), "cool_user")
-    return bool(lease) and len(lease["subscriptions"]) == 3 and all(
+    return bool(lease) and len(lease["subscriptions"]) == len(WANTED_SUBSCRIPTIONS) and all(
         held["status"] == "enabled" for held in lease["subscriptions"].values())
 
 

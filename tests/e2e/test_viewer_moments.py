@@ -270,7 +270,7 @@ def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
                                           timeout=EVENT_DEADLINE_MS)
     expect(badge).to_have_text("Unavailable")
     expect(indicator).to_have_text("Events stopped")
-    expect(page.get_by_test_id("status-details")).not_to_contain_text("live since")
+    expect(page.get_by_test_id("status-details")).not_to_contain_text("live for")
     notice = page.get_by_test_id("unavailable")
     expect(notice).to_contain_text("no longer sends this streamer's events")
     expect(page).to_have_title(f"Cool_User — {APP}")

@@ -111,7 +111,7 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
     expect(page.get_by_test_id("status-title")).to_have_text("Speedrun night")
     expect(page.get_by_test_id("status-details")).to_contain_text("Celeste")
-    expect(page.get_by_test_id("status-details")).to_contain_text("live since")
+    expect(page.get_by_test_id("status-details")).to_contain_text("live for")
 
     pusher_client.trigger(channel_name("cool_user"), "channel.update", event(
         "channel.update", "cool_user", "Cool_User", "Cool_User updated the stream: Finals (Chess)",
@@ -174,7 +174,7 @@ def test_switching_streamer_leaves_the_old_channel(open_page, app_url, pusher_cl
         "src", "https://player.twitch.tv/?channel=speedy_sam&parent=localhost")
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
     expect(page.get_by_test_id("status-details")).to_contain_text(VIEWERS)
-    expect(page.get_by_test_id("status-details")).to_contain_text("live since")
+    expect(page.get_by_test_id("status-details")).to_contain_text("live for")
     expect(page.get_by_label("Streamer")).to_have_value("speedy_sam")
     expect(follow(page, "speedy_sam")).to_have_attribute("aria-current", "true")
     connected(page, "speedy_sam")

@@ -27,7 +27,8 @@ from shared.events import channel_name
 from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
-EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "streamer.unavailable")
+EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "channel.raid",
+               "streamer.unavailable")
 BROKER_URLS = {"redis": None, "rabbitmq": RABBITMQ_URL}  # None: the stack's own Redis
 # Run a module's or a test's stacks on each broker: tests get ids [redis] and [rabbitmq].
 both_brokers = pytest.mark.parametrize("broker", list(BROKER_URLS), indirect=True)

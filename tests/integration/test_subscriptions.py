@@ -4,9 +4,11 @@
 import pytest
 import requests
 
-from shared.leases import lease_for_login
+from shared.leases import WANTED_SUBSCRIPTIONS, lease_for_login
 from tests.integration.conftest import run_flask
 from tests.support import wait_until
+
+WANTED = len(WANTED_SUBSCRIPTIONS)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -42,12 +44,12 @@ def watch(stack, login):
     assert result.returncode == 0, result.stderr
 
 
-def test_watching_holds_three_enabled_subscriptions_and_events_flow(stack, twitch):
+def test_watching_holds_its_enabled_subscriptions_and_events_flow(stack, twitch):
     subscriber = stack.subscribe("cool_user")
     watch(stack, "cool_user")
-    held = wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == 3
+    held = wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == WANTED
                       and enabled_subscriptions(twitch, stack), timeout=30,
-                      message="the challenge handshake never enabled three subscriptions")
+                      message="the challenge handshake never enabled the subscriptions")
     lease = wait_until(lambda: lease_statuses(stack) == {"enabled"}
                        and lease_for_login(stack.redis(), "cool_user"), timeout=15,
                        message="the lease never saw the subscriptions enabled")
@@ -67,12 +69,18 @@ def test_watching_holds_three_enabled_subscriptions_and_events_flow(stack, twitc
     assert name == "stream.online"
     assert data["message"] == "Cool_User went live: Speedrun <b>any%</b> (Celeste)"
     listed = run_flask(stack, "leases", "list")
-    assert "cool_user" in listed.stdout and listed.stdout.count("enabled") == 3
+    assert "cool_user" in listed.stdout and listed.stdout.count("enabled") == WANTED
+
+    twitch("raid", **{"from": "cool_user", "to": "night_owl", "viewers": 1234})
+    name, data = subscriber.next(timeout=15)
+    assert name == "channel.raid"
+    assert data["message"] == "Cool_User is raiding Night_Owl with 1,234 viewers"
+    assert data["to"] == {"id": "517561072", "login": "night_owl", "name": "Night_Owl"}
 
 
 def test_a_revocation_for_failures_heals_itself(stack, twitch):
     watch(stack, "cool_user")
-    wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == 3, timeout=30)
+    wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == WANTED, timeout=30)
     online = next(s for s in enabled_subscriptions(twitch, stack) if s["type"] == "stream.online")
     twitch("revoke", subscription_id=online["id"], reason="notification_failures_exceeded")
     healed = wait_until(
@@ -86,7 +94,7 @@ def test_a_revocation_for_failures_heals_itself(stack, twitch):
 def test_a_removed_user_is_announced_and_released(stack, twitch):
     subscriber = stack.subscribe("cool_user")
     watch(stack, "cool_user")
-    wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == 3, timeout=30)
+    wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == WANTED, timeout=30)
     online = next(s for s in enabled_subscriptions(twitch, stack) if s["type"] == "stream.online")
     twitch("revoke", subscription_id=online["id"], reason="user_removed")
     name, data = subscriber.next(timeout=15)
@@ -101,7 +109,7 @@ def test_a_removed_user_is_announced_and_released(stack, twitch):
 def test_an_unwatched_streamer_is_released_after_the_grace_period(stack, twitch):
     subscriber = stack.subscribe("cool_user")
     watch(stack, "cool_user")
-    wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == 3, timeout=30)
+    wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == WANTED, timeout=30)
     stack.start_beat()
     subscriber.stop()  # the last viewer leaves; Pusher reports the channel vacated
     wait_until(lambda: enabled_subscriptions(twitch, stack) == [], timeout=30,

@@ -2,8 +2,14 @@
 
 import pytest
 
-from emulators.eventsub.messages import notification_body
-from shared.events import InvalidPayload, describe_event, stream_event_from_notification
+from emulators.eventsub.messages import notification_body, revocation_body
+from shared.events import (
+    InvalidPayload,
+    channel_of,
+    describe_event,
+    revocation_from,
+    stream_event_from_notification,
+)
 
 CALLBACK = "http://localhost/api/callback"
 WHEN = "2026-01-01T12:00:00.123456789Z"
@@ -88,3 +94,80 @@ def test_update_without_title_is_refused():
 def test_describe_category_only():
     event = {"type": "channel.update", "broadcaster": {"name": "A"}, "category_name": "Chess"}
     assert describe_event(event) == "A updated the stream: (Chess)"
+
+
+def raid_body(**changes):
+    body = notification_body("channel.raid", "Cool_User", CALLBACK, broadcaster_id="1337",
+                             name="Cool_User", viewers=1234,
+                             raided={"login": "Night_Owl", "id": "4242", "name": "Night_Owl"})
+    body["event"].update(changes)
+    return body
+
+
+def test_a_raid_is_the_raiding_streamers_event_and_names_where_it_went():
+    event = parse(raid_body())
+    assert event["type"] == "channel.raid"
+    assert event["message"] == "Cool_User is raiding Night_Owl with 1,234 viewers"
+    assert event["broadcaster"] == {"id": "1337", "login": "cool_user", "name": "Cool_User"}
+    assert event["to"] == {"id": "4242", "login": "night_owl", "name": "Night_Owl"}
+    assert event["viewers"] == 1234
+    assert event["occurred_at"] == WHEN
+    assert channel_of(event) == "private-cool_user"
+    assert not {"title", "category_name", "stream_id"} & set(event), "a raid changes no state"
+
+
+def test_a_raid_of_one_viewer_or_of_none_reads_well():
+    assert parse(raid_body(viewers=1))["message"] == "Cool_User is raiding Night_Owl with 1 viewer"
+    assert parse(raid_body(viewers=0))["message"] == "Cool_User is raiding Night_Owl with 0 viewers"
+
+
+def test_a_raid_without_display_names_uses_the_logins():
+    event = parse(raid_body(from_broadcaster_user_name=None, to_broadcaster_user_name=None))
+    assert event["message"] == "cool_user is raiding night_owl with 1,234 viewers"
+    assert event["to"]["name"] == "night_owl"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("from_broadcaster_user_id", None), ("from_broadcaster_user_id", "12a"),
+    ("from_broadcaster_user_id", 1337), ("from_broadcaster_user_id", "\u0661\u0663"),
+    ("from_broadcaster_user_login", None), ("from_broadcaster_user_login", "cool user"),
+    ("from_broadcaster_user_login", ["cool_user"]), ("from_broadcaster_user_name", 7),
+    ("from_broadcaster_user_name", "x" * 65),
+    ("to_broadcaster_user_id", None), ("to_broadcaster_user_id", ""),
+    ("to_broadcaster_user_id", "1" * 33), ("to_broadcaster_user_login", None),
+    ("to_broadcaster_user_login", "<b>night_owl</b>"), ("to_broadcaster_user_login", "x" * 26),
+    ("to_broadcaster_user_name", {"name": "Night_Owl"}), ("to_broadcaster_user_name", "y" * 65),
+    ("viewers", None), ("viewers", "1234"), ("viewers", 12.5), ("viewers", True),
+    ("viewers", -1), ("viewers", 10**9 + 1), ("viewers", [1234]),
+])
+def test_a_malformed_raid_is_invalid(field, value):
+    with pytest.raises(InvalidPayload):
+        parse(raid_body(**{field: value}))
+
+
+def test_a_raid_without_a_field_is_invalid():
+    for field in ("from_broadcaster_user_id", "from_broadcaster_user_login",
+                  "to_broadcaster_user_id", "to_broadcaster_user_login", "viewers"):
+        body = raid_body()
+        del body["event"][field]
+        with pytest.raises(InvalidPayload):
+            parse(body)
+
+
+def test_a_raid_names_no_broadcaster_user_id_and_needs_none():
+    body = raid_body(broadcaster_user_id="999", broadcaster_user_login="someone_else")
+    assert parse(body)["broadcaster"]["id"] == "1337"
+
+
+def test_a_revoked_raid_subscription_names_its_raiding_broadcaster():
+    body = revocation_body("channel.raid", "cool_user", CALLBACK, "user_removed",
+                           broadcaster_id="1337")
+    headers = {"Twitch-Eventsub-Message-Timestamp": WHEN}
+    assert body["subscription"]["condition"] == {"from_broadcaster_user_id": "1337",
+                                                 "to_broadcaster_user_id": ""}
+    assert revocation_from(body, headers)["broadcaster_id"] == "1337"
+    body["subscription"]["condition"] = {"from_broadcaster_user_id": "", "to_broadcaster_user_id": "1337"}
+    assert revocation_from(body, headers)["broadcaster_id"] is None, "not one of ours"
+    body["subscription"]["condition"] = {"from_broadcaster_user_id": "13x7"}
+    with pytest.raises(InvalidPayload):
+        revocation_from(body, headers)

@@ -1,5 +1,8 @@
 """The intake streams, against a real Redis."""
 
+import json
+
+from emulators.eventsub.messages import notification_body
 from shared import intake
 
 
@@ -10,6 +13,20 @@ def test_the_partition_key_is_the_broadcaster_id_without_parsing_the_body():
     assert intake.eventsub_partition_key(raid) == "42"
     assert intake.eventsub_partition_key(b"[1, 2, 3]") == ""
     assert intake.eventsub_partition_key(b'{"broadcaster_user_id": 1337}') == "", "ids are strings"
+
+
+def test_a_raid_lands_on_the_raiding_broadcasters_shard():
+    raid = notification_body("channel.raid", "cool_user", "http://localhost/api/callback",
+                             broadcaster_id="1337", raided={"login": "night_owl", "id": "4242"},
+                             viewers=1234)
+    online = notification_body("stream.online", "cool_user", "http://localhost/api/callback",
+                               broadcaster_id="1337")
+    for body in (raid, {"event": dict(reversed(raid["event"].items()))}):
+        raw = json.dumps(body).encode()
+        assert intake.eventsub_partition_key(raw) == "1337", raw
+    raid_shard = intake.shard_of(intake.eventsub_partition_key(json.dumps(raid).encode()), 8)
+    online_shard = intake.shard_of(intake.eventsub_partition_key(json.dumps(online).encode()), 8)
+    assert raid_shard == online_shard
 
 
 def test_one_broadcaster_always_lands_on_one_shard_and_all_shards_are_used():

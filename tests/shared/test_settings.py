@@ -157,3 +157,16 @@ def test_development_keeps_the_defaults():
     settings = load_settings({"APP_ENV": "development"})
     assert settings.pusher_secret == "local-secret"
     assert settings.twitch_webhook_secret == "local-webhook-secret"
+
+
+def test_viewer_counts_are_refreshed_every_minute_by_default():
+    assert load_settings(PRODUCTION).viewer_count_interval == 60
+    assert load_settings({**PRODUCTION, "VIEWER_COUNT_INTERVAL": "300"}).viewer_count_interval == 300
+
+
+@pytest.mark.parametrize("value", ["59", "1", "0", "-60", "1m", "60.5"])
+def test_viewer_counts_more_often_than_twitch_refreshes_them_are_refused(value):
+    with pytest.raises(SettingsError, match="VIEWER_COUNT_INTERVAL"):
+        load_settings({**PRODUCTION, "VIEWER_COUNT_INTERVAL": value})
+    with pytest.raises(SettingsError, match="VIEWER_COUNT_INTERVAL"):
+        load_settings({"APP_ENV": "development", "VIEWER_COUNT_INTERVAL": value})

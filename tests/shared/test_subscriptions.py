@@ -11,7 +11,7 @@ from shared.twitch import TwitchClient
 
 pytestmark = pytest.mark.timeout(60)
 COOL_USER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
-KINDS = {"stream.online", "stream.offline", "channel.update"}
+KINDS = {"stream.online", "stream.offline", "channel.update", "channel.raid"}
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def at_twitch(twitch_emulator, callback=None):
             if callback is None or s["transport"]["callback"] == callback]
 
 
-def test_twenty_concurrent_viewers_create_three_subscriptions_once(
+def test_twenty_concurrent_viewers_create_four_subscriptions_once(
         make_subscriptions, twitch_emulator, redis_client):
     instances = [make_subscriptions() for _ in range(20)]
     results, errors = [], []
@@ -69,7 +69,7 @@ def test_existing_subscriptions_are_adopted_not_duplicated(
     first = subscriptions.ensure(COOL_USER)
     redis_client.flushdb()  # the app lost its state; Twitch still has the subscriptions
     second = subscriptions.ensure(COOL_USER)
-    assert len(at_twitch(twitch_emulator)) == 3
+    assert len(at_twitch(twitch_emulator)) == 4
     assert {h["id"] for h in second["subscriptions"].values()} == \
         {h["id"] for h in first["subscriptions"].values()}
 
@@ -141,4 +141,35 @@ def test_reconcile_after_a_restart_deletes_unwatched(subscriptions, twitch_emula
     subscriptions.ensure(COOL_USER)
     redis_client.flushdb()
     report = reconcile(subscriptions, occupied=set())
-    assert len(report["deleted"]) == 3 and at_twitch(twitch_emulator) == []
+    assert len(report["deleted"]) == 4 and at_twitch(twitch_emulator) == []
+
+
+def test_raids_are_subscribed_from_the_watched_streamer_and_the_rest_by_it(
+        subscriptions, twitch_emulator, callback_settings):
+    subscriptions.ensure(COOL_USER)
+    conditions = {s["type"]: s["condition"] for s in at_twitch(twitch_emulator)}
+    assert conditions.pop("channel.raid") == {"from_broadcaster_user_id": COOL_USER["id"],
+                                              "to_broadcaster_user_id": ""}
+    assert all(c == {"broadcaster_user_id": COOL_USER["id"]} for c in conditions.values())
+    assert all(s["cost"] == 1 for s in at_twitch(twitch_emulator))
+
+
+def test_an_existing_raid_subscription_is_adopted_by_its_raiding_streamer(
+        subscriptions, twitch_emulator, redis_client):
+    raid = subscriptions.create(COOL_USER["id"], "channel.raid", "1")
+    redis_client.flushdb()
+    lease = subscriptions.ensure(COOL_USER)
+    assert lease["subscriptions"]["channel.raid"]["id"] == raid["id"]
+    assert len(at_twitch(twitch_emulator)) == 4
+
+
+def test_reconcile_deletes_a_raid_subscription_on_the_raided_side_as_not_ours_to_keep(
+        subscriptions, twitch_emulator, redis_client, callback_settings):
+    held = subscriptions.ensure(COOL_USER)["subscriptions"]
+    raided_side = subscriptions.twitch.create_eventsub_subscription(
+        "channel.raid", "1", {"to_broadcaster_user_id": COOL_USER["id"]},
+        callback_settings.callback_url, callback_settings.twitch_webhook_secret)
+    report = reconcile(subscriptions, occupied={"cool_user"})
+    assert report["deleted"] == [raided_side["id"]] and report["adopted"] == []
+    lease = get_lease(redis_client, COOL_USER["id"])
+    assert lease["subscriptions"]["channel.raid"]["id"] == held["channel.raid"]["id"]

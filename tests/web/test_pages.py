@@ -12,12 +12,17 @@ import pytest
 ACCESS_TOKEN = "access-token-that-must-stay-on-the-server"
 REFRESH_TOKEN = "refresh-token-that-must-stay-on-the-server"
 MANIFEST = {
+    "src/colorMode.js": {"file": "assets/color-mode-C0l0r001.js", "src": "src/colorMode.js",
+                         "isEntry": True},
     "src/site.css": {"file": "assets/site-S1te0001.css", "src": "src/site.css", "isEntry": True},
     "src/watch.js": {"file": "assets/watch-W4tch001.js", "src": "src/watch.js", "isEntry": True,
                      "imports": ["_vendor-V3nd0001.js"], "css": ["assets/watch-W4tch001.css"]},
     "_vendor-V3nd0001.js": {"file": "assets/vendor-V3nd0001.js",
                             "css": ["assets/vendor-V3nd0001.css"]},
 }
+
+
+COLOR_MODE_SCRIPT = "/assets/color-mode-C0l0r001.js"
 
 
 class Tags(HTMLParser):
@@ -82,7 +87,25 @@ def test_login_page_links_twitch_login_and_the_built_styles(client):
     assert "Log in with Twitch" in response.get_data(as_text=True)
     styles = [link["href"] for link in page.all("link", rel="stylesheet")]
     assert styles == ["/assets/site-S1te0001.css"]
-    assert page.all("script") == []
+    assert page.all("script") == [{"src": COLOR_MODE_SCRIPT}]
+
+
+@pytest.mark.parametrize("path", ["/", "/watch/cool_user"])
+def test_pages_set_the_colour_mode_before_anything_paints(client, path):
+    if path != "/":
+        log_in(client)
+    page = Tags(client.get(path).get_data(as_text=True))
+    head = [(tag, attrs) for tag, attrs in page.tags
+            if tag in ("script", "link") and attrs.get("rel") != "modulepreload"]
+    # First in <head>, before any stylesheet, and classic: it runs before the page paints.
+    assert head[0] == ("script", {"src": COLOR_MODE_SCRIPT})
+    selects = page.all("select", id="color-mode")
+    assert len(selects) == (1 if path == "/" else 0)  # the watch page's is rendered by Vue
+    if selects:
+        assert "data-color-mode" in selects[0]
+        assert page.all("label", **{"for": "color-mode"})
+        options = [attrs["value"] for tag, attrs in page.tags if tag == "option"]
+        assert options == ["system", "light", "dark"]
 
 
 def test_login_page_shows_the_message_it_is_sent_back_with(client):
@@ -126,8 +149,9 @@ def test_watch_page_loads_the_app_through_the_manifest(client):
     styles = [link["href"] for link in page.all("link", rel="stylesheet")]
     assert styles == ["/assets/site-S1te0001.css", "/assets/vendor-V3nd0001.css",
                       "/assets/watch-W4tch001.css"]
-    assert [s.get("src") for s in page.all("script")] == ["/assets/watch-W4tch001.js"]
-    assert page.all("script")[0]["type"] == "module"
+    assert [s.get("src") for s in page.all("script")] == [COLOR_MODE_SCRIPT,
+                                                          "/assets/watch-W4tch001.js"]
+    assert page.all("script")[1]["type"] == "module"
     assert page.all("link", rel="modulepreload") == [{"rel": "modulepreload",
                                                      "href": "/assets/vendor-V3nd0001.js"}]
     for url in styles + ["/assets/watch-W4tch001.js", "/assets/vendor-V3nd0001.js"]:
@@ -190,7 +214,8 @@ def test_manifest_is_read_once(client, dist):
                                                      file="assets/watch-Changed1.js")})
     (dist / ".vite" / "manifest.json").write_text(json.dumps(changed))
     page = Tags(client.get("/watch").get_data(as_text=True))
-    assert [s["src"] for s in page.all("script")] == ["/assets/watch-W4tch001.js"]
+    assert [s["src"] for s in page.all("script")] == [COLOR_MODE_SCRIPT,
+                                                      "/assets/watch-W4tch001.js"]
 
 
 def test_pages_say_so_when_the_front_end_is_not_built(app, client, tmp_path, caplog):

@@ -46,3 +46,15 @@ def test_an_older_event_finished_later_does_not_undo_a_newer_state(finish, redis
             event("stream.online", 4, stream_id="s1", started_at="2026-01-01T12:00:03Z")))
     [state] = broadcaster_states(redis_client, ["7"])
     assert state["live"] == "0" and state["stream_order_key"] == "2026-01-01T12:00:05.000000000Z"
+
+
+def test_a_raid_is_kept_among_the_events_and_changes_no_state(finish, redis_client):
+    finish(("2026-01-01T12:00:01.000000000Z",
+            event("stream.online", 1, stream_id="s1", started_at="2026-01-01T12:00:00Z")))
+    [before] = broadcaster_states(redis_client, ["7"])
+    finish(("2026-01-01T12:00:02.000000000Z",
+            event("channel.raid", 2, viewers=1234,
+                  to={"id": "8", "login": "night_owl", "name": "Night_Owl"})))
+    assert broadcaster_states(redis_client, ["7"]) == [before]
+    assert broadcaster_states(redis_client, ["8"]) == [{}]
+    assert [e["type"] for e in recent_events(redis_client, "cool_user")][:1] == ["channel.raid"]

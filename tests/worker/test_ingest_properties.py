@@ -32,14 +32,19 @@ json_values = st.recursive(
 # What Twitch's fields look like, and what they must not be.
 field_values = json_values | st.sampled_from([
     "", "1337", "\u0661\u0663", "\u00b9", "x" * 300, "2026-01-01T12:00:00Z", "20260101T120000Z",
-    "stream.online", "channel.update", "stream.offline", "live", {}, [], 10**30, -1])
+    "stream.online", "channel.update", "stream.offline", "channel.raid", "live", {}, [],
+    10**30, -1, 1234, True, 2.5])
 valid_bodies = st.sampled_from([
     notification_body("stream.online", "cool_user", CALLBACK, broadcaster_id="1337",
                       stream_id="9001"),
     notification_body("stream.offline", "cool_user", CALLBACK, broadcaster_id="1337"),
     notification_body("channel.update", "cool_user", CALLBACK, broadcaster_id="1337",
                       title="Best Stream Ever", category="Fortnite"),
+    notification_body("channel.raid", "cool_user", CALLBACK, broadcaster_id="1337",
+                      raided={"login": "night_owl", "id": "4242"}, viewers=1234),
     revocation_body("stream.online", "cool_user", CALLBACK, "authorization_revoked",
+                    broadcaster_id="1337"),
+    revocation_body("channel.raid", "cool_user", CALLBACK, "authorization_revoked",
                     broadcaster_id="1337"),
 ])
 
@@ -134,6 +139,10 @@ def test_every_signed_message_is_an_event_or_a_dead_letter_with_a_reason(run_pre
         for name in ("title", "category_name"):
             assert event.get(name) is None or isinstance(event[name], str)
         assert len(event.get("title") or "") <= TITLE_LIMIT
+        if event["type"] == "channel.raid":
+            assert type(event["viewers"]) is int and event["viewers"] >= 0
+            assert event["to"]["id"].isascii() and event["to"]["id"].isdigit()
+            assert isinstance(event["to"]["name"], str)
         state = channel_state(redis_client, event["broadcaster"]["id"])
         assert len(state.get("title", "")) <= TITLE_LIMIT
     elif handed_off:

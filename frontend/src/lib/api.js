@@ -69,3 +69,19 @@ export async function liveFollows({ refresh = false } = {}) {
   const body = await request(refresh ? '/api/follows/live?refresh=1' : '/api/follows/live')
   return Array.isArray(body?.data) ? body.data : []
 }
+
+/** The viewer's preferences, kept on the server for their account: ``{ follow_raids }``. */
+export async function loadPreferences() {
+  const body = await request('/api/preferences')
+  return { follow_raids: body?.follow_raids === true }
+}
+
+/** Change some of the viewer's preferences; all of them as the server now keeps them. */
+export async function savePreferences(changes) {
+  const body = await request('/api/preferences', {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(changes),
+  })
+  return { follow_raids: body?.follow_raids === true }
+}

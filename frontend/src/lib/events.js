@@ -7,6 +7,7 @@ const KINDS = {
   'stream.online': { label: 'Live', badge: 'text-bg-danger' },
   'stream.offline': { label: 'Offline', badge: 'text-bg-secondary' },
   'channel.update': { label: 'Update', badge: 'text-bg-primary' },
+  'channel.raid': { label: 'Raid', badge: 'text-bg-success' },
   'streamer.unavailable': { label: 'Unavailable', badge: 'text-bg-warning' },
 }
 const MESSAGE = { label: 'Message', badge: 'text-bg-info' }

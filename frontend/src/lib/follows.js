@@ -4,7 +4,8 @@
 // only by an event newer than what set it: whether it is live (stream.online and
 // stream.offline), and its title and category (channel.update, and a stream.online's).
 // So a go-live whose channel.update Twitch stamped a moment later, and which arrived
-// first, still brings the card back, with the update's title.
+// first, still brings the card back, with the update's title. A stream.viewers event
+// newer than both the card's stream and the last count changes the card's viewers.
 import { instantOf } from './time.js'
 
 /**
@@ -14,6 +15,7 @@ import { instantOf } from './time.js'
  * @property {string} [title]
  * @property {string} [category]
  * @property {number | null} [viewers]
+ * @property {string} [started_at] RFC 3339: when its stream started
  * @property {boolean} [watched] the app already holds this channel's events (so they push)
  * @property {string} [status_as_of] RFC 3339: the server's time of what the card says
  * @typedef {object} Known what events (or the server's list) said of a channel, and as of when
@@ -21,12 +23,16 @@ import { instantOf } from './time.js'
  * @property {bigint | null} channel instant of the newest title and category applied
  * @property {string | null} title
  * @property {string | null} category
+ * @property {bigint | null} viewers instant of the newest viewer count applied
+ * @property {number | null} count that count
+ * @property {string | null} countStartedAt the start of the stream it counted
  * @typedef {object} FollowsState
  * @property {Follow[]} cards the live channels, as shown
  * @property {Map<string, Known>} known per login
  */
 
-const NOTHING = { stream: null, channel: null, title: null, category: null }
+const NOTHING = { stream: null, channel: null, title: null, category: null, viewers: null,
+                  count: null, countStartedAt: null }
 
 function later(a, b) {
   if (a === null) return b
@@ -41,6 +47,13 @@ function older(instant, seen) {
 
 function text(value) {
   return typeof value === 'string' ? value : null
+}
+
+/** True unless both start times are known and name different streams (seconds differ). */
+function sameStream(a, b) {
+  const first = instantOf(a)
+  const second = instantOf(b)
+  return first === null || second === null || first / 1_000_000_000n === second / 1_000_000_000n
 }
 
 function withChannel(card, known) {
@@ -67,11 +80,14 @@ export function followsFrom(list, previous) {
     const asOf = instantOf(card.status_as_of)
     const seen = known.get(card.login) || NOTHING
     const newerTitle = seen.channel !== null && (asOf === null || seen.channel > asOf)
-    cards.push(newerTitle ? withChannel(card, seen) : card)
+    const newerCount = seen.viewers !== null && (asOf === null || seen.viewers > asOf)
+      && sameStream(card.started_at, seen.countStartedAt)
+    const shown = newerTitle ? withChannel(card, seen) : card
+    cards.push(newerCount ? { ...shown, viewers: seen.count } : shown)
     if (asOf !== null) {
       known.set(card.login, newerTitle
         ? { ...seen, stream: later(seen.stream, asOf) }
-        : { stream: later(seen.stream, asOf), channel: asOf, title: text(card.title),
+        : { ...seen, stream: later(seen.stream, asOf), channel: asOf, title: text(card.title),
             category: text(card.category) })
     }
   }
@@ -106,6 +122,7 @@ export function pushedChannels(cards, current = '') {
  * @returns {FollowsState}
  */
 export function applyFollowEvent(state, login, name, data) {
+  if (name === 'stream.viewers') return applyFollowViewers(state, login, data)
   if (!['stream.online', 'stream.offline', 'channel.update'].includes(name)) return state
   if (!data || typeof data !== 'object') return state
   const instant = instantOf(data.occurred_at)
@@ -142,5 +159,30 @@ export function applyFollowEvent(state, login, name, data) {
                                      title: '', category: '', viewers: null, watched: true },
                                    next)]
   }
+  return { cards, known }
+}
+
+/**
+ * ``state`` after a ``stream.viewers`` event on the channel of ``login``: its card shows
+ * the count when the event is newer than the card's stream and than the count shown, and
+ * counts the same stream.
+ * @param {FollowsState} state
+ * @param {string} login
+ * @param {unknown} data
+ * @returns {FollowsState}
+ */
+function applyFollowViewers(state, login, data) {
+  if (!data || typeof data !== 'object' || !Number.isSafeInteger(data.viewers)
+      || data.viewers < 0) return state
+  const instant = instantOf(data.occurred_at)
+  const seen = state.known.get(login) || NOTHING
+  const index = state.cards.findIndex((card) => card.login === login)
+  if (index < 0 || instant === null || older(instant, seen.viewers) || older(instant, seen.stream)
+      || !sameStream(state.cards[index].started_at, data.started_at)) return state
+  const cards = state.cards.slice()
+  cards[index] = { ...cards[index], viewers: data.viewers }
+  const known = new Map(state.known).set(login, {
+    ...seen, viewers: instant, count: data.viewers, countStartedAt: text(data.started_at),
+  })
   return { cards, known }
 }

@@ -1,4 +1,5 @@
-// The status line (live or offline, title, category), from the /api/watch answer and events.
+// The status line (live or offline, title, category, viewers), from the /api/watch answer
+// and events.
 //
 // Each part of the status remembers the stamp of what set it (see feed.js): an event
 // changes a part only when it is newer than what set that part. So the status is the
@@ -23,6 +24,8 @@ export const ANSWER_MAX_AGE_MS = 15_000
  * @property {{ startedAt: Date | null, viewers: number | null } | null} snapshot the
  *   answer's live stream, whose viewer count an event about the same stream keeps
  * @property {Part} stream value: { startedAt, viewers } while live, else null
+ * @property {Part} viewers value: { count, startedAt } from the newest stream.viewers
+ *   event (the count of the stream that started at startedAt), else null
  * @property {Part} title
  * @property {Part} category
  * @property {Part} unavailable
@@ -75,17 +78,35 @@ export function statusFrom(answer, instant) {
   return {
     snapshot,
     stream: { stamp, value: snapshot },
+    viewers: { stamp, value: null },
     title: { stamp, value: (live && text(live.title)) ?? text(answer.title) ?? '' },
     category: { stamp, value: (live && text(live.category)) ?? text(answer.category) ?? '' },
     unavailable: { stamp, value: false },
   }
 }
 
-/** The answer's viewer count when ``startedAt`` is its stream (same second), else null. */
+/** True when two start times name the same stream (the same second). */
+function sameStart(a, b) {
+  return Boolean(a && b) && Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000)
+}
+
+/** The answer's viewer count when ``startedAt`` is its stream, else null. */
 function viewersOf(snapshot, startedAt) {
-  const same = snapshot?.startedAt && startedAt
-    && Math.floor(snapshot.startedAt.getTime() / 1000) === Math.floor(startedAt.getTime() / 1000)
-  return same ? snapshot.viewers : null
+  return sameStart(snapshot?.startedAt, startedAt) ? snapshot.viewers : null
+}
+
+/**
+ * The status item of a ``stream.viewers`` event (a live stream's viewer count, fetched
+ * from Twitch at its ``occurred_at``), or null when it is not a well-formed one. It is not
+ * a feed item: it carries no message.
+ * @param {unknown} data
+ * @returns {{ id: string, type: string, instant: bigint, data: object } | null}
+ */
+export function viewersItem(data) {
+  if (!data || typeof data !== 'object' || data.type !== 'stream.viewers') return null
+  const instant = instantOf(data.occurred_at)
+  if (instant === null || !Number.isSafeInteger(data.viewers) || data.viewers < 0) return null
+  return { id: text(data.id) || '', type: 'stream.viewers', instant, data }
 }
 
 /** What ``item`` says about each part of the status, by part name. */
@@ -104,6 +125,8 @@ function changesOf(item) {
       return channel
     case 'streamer.unavailable':
       return { unavailable: true }
+    case 'stream.viewers':
+      return { viewers: { count: data.viewers, startedAt: parseTime(data.started_at) } }
     default:
       return {}
   }
@@ -150,6 +173,12 @@ export function eventsAfterAnswer(items) {
   return items.filter((item) => item.type !== 'streamer.unavailable')
 }
 
+/** The live ``stream``'s newest viewer count: the last stream.viewers event's when it
+ * counted this stream, else the one the answer gave. */
+function viewersNow(stream, told) {
+  return told && sameStart(told.startedAt, stream.startedAt) ? told.count : stream.viewers
+}
+
 /**
  * What the status line shows. A streamer whose events no longer reach us is not shown
  * live: nothing would tell us when that ends.
@@ -161,7 +190,8 @@ export function statusView(state) {
   const category = state.category.value
   const stream = state.unavailable.value ? null : state.stream.value
   return {
-    live: stream && { title, category, viewers: stream.viewers, startedAt: stream.startedAt },
+    live: stream && { title, category, viewers: viewersNow(stream, state.viewers.value),
+                      startedAt: stream.startedAt },
     title,
     category,
     unavailable: state.unavailable.value,

@@ -5,9 +5,11 @@ export function videoUrl(login, parent) {
   return `https://player.twitch.tv/?${query}`
 }
 
-export function chatUrl(login, parent) {
+/** The chat embed's URL; ``dark`` asks Twitch for its dark chat (``darkpopout``). */
+export function chatUrl(login, parent, { dark = false } = {}) {
   const query = new URLSearchParams({ parent })
-  return `https://www.twitch.tv/embed/${encodeURIComponent(login)}/chat?${query}`
+  const url = `https://www.twitch.tv/embed/${encodeURIComponent(login)}/chat?${query}`
+  return dark ? `${url}&darkpopout` : url
 }
 
 /** The streamer named by a /watch/<login> path, or ''. */

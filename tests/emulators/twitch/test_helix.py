@@ -69,6 +69,24 @@ def test_streams_lists_live_streamers_only(twitch, app_token):
     assert by_id["data"][0]["game_name"] == "Fortnite"
 
 
+def test_the_viewers_control_changes_a_live_streams_count(twitch, app_token):
+    def count():
+        answer = twitch.helix("GET", "/streams", app_token, params={"user_id": SAM_ID}).json()
+        return answer["data"][0]["viewer_count"]
+
+    derived = count()
+    assert twitch.control("viewers", login="speedy_sam", viewers=derived + 1234)["viewers"] == \
+        derived + 1234
+    assert count() == derived + 1234
+    twitch.control("viewers", expect=409, login="cool_user", viewers=5)
+    twitch.control("viewers", expect=400, login="speedy_sam", viewers=-1)
+    twitch.control("viewers", expect=400, login="speedy_sam", viewers="12")
+    twitch.control("viewers", expect=404, login="nobody_here", viewers=5)
+    twitch.control("go-offline", login="speedy_sam")
+    twitch.control("go-live", login="speedy_sam")
+    assert count() == derived, "a new stream starts from the derived count"
+
+
 def test_channels_by_broadcaster_id(twitch, app_token):
     answer = twitch.helix("GET", "/channels", app_token,
                           params=[("broadcaster_id", COOL_ID), ("broadcaster_id", "1")])

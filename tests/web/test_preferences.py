@@ -1,0 +1,75 @@
+"""``/api/preferences``: a viewer's settings, kept per Twitch account in Redis."""
+
+import pytest
+
+from tests.web.test_auth import log_in
+
+pytestmark = pytest.mark.timeout(60)
+FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}
+
+
+@pytest.fixture
+def app(twitch_app):
+    return twitch_app
+
+
+def put(client, body, headers=FROM_OUR_PAGE, **options):
+    return client.put("/api/preferences", json=body, headers=headers, **options)
+
+
+def test_following_raids_is_off_until_the_viewer_turns_it_on(viewer, redis_client):
+    assert viewer.get("/api/preferences").json == {"follow_raids": False}
+    answer = put(viewer, {"follow_raids": True})
+    assert answer.status_code == 200 and answer.json == {"follow_raids": True}
+    assert viewer.get("/api/preferences").json == {"follow_raids": True}
+    user_id = viewer.get("/api/test/me").json["id"]
+    assert redis_client.hgetall(f"sev:viewer:{user_id}:preferences") == {"follow_raids": "1"}
+    assert put(viewer, {"follow_raids": False}).json == {"follow_raids": False}
+    assert viewer.get("/api/preferences").json == {"follow_raids": False}
+
+
+def test_preferences_belong_to_the_account_not_the_session(app, viewer, twitch_emulator):
+    put(viewer, {"follow_raids": True})
+    same_viewer, someone_else = app.test_client(), app.test_client()
+    assert log_in(same_viewer, twitch_emulator).status_code in (302, 303)
+    assert log_in(someone_else, twitch_emulator, login="cool_user").status_code in (302, 303)
+    assert same_viewer.get("/api/preferences").json == {"follow_raids": True}
+    assert someone_else.get("/api/preferences").json == {"follow_raids": False}
+
+
+def test_logged_out_is_401_json(client, redis_client):
+    for answer in (client.get("/api/preferences"), put(client, {"follow_raids": True})):
+        assert answer.status_code == 401 and answer.is_json and answer.json["error"]
+    assert redis_client.keys("sev:viewer:*:preferences") == []
+
+
+def test_changes_come_from_our_pages_only(viewer, redis_client):
+    for headers in ({}, {"Origin": "https://evil.example"},
+                    {"Referer": "https://evil.example/watch"}):
+        answer = put(viewer, {"follow_raids": True}, headers)
+        assert answer.status_code == 403, headers
+    assert viewer.get("/api/preferences").json == {"follow_raids": False}
+    referred = put(viewer, {"follow_raids": True}, {"Referer": "http://localhost:5000/watch"})
+    assert referred.status_code == 200
+
+
+@pytest.mark.parametrize("body", [
+    None, [], "true", 1, {}, {"follow_raids": "true"}, {"follow_raids": 1},
+    {"follow_raids": None}, {"follow_raids": [True]}, {"follow_raids": True, "theme": "dark"},
+    {"Follow_Raids": True},
+])
+def test_a_bad_body_is_400_and_changes_nothing(viewer, body):
+    answer = put(viewer, body)
+    assert answer.status_code == 400 and "follow_raids" in answer.json["error"]
+    assert viewer.get("/api/preferences").json == {"follow_raids": False}
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"[" * 20_000 + b"]" * 20_000])
+def test_a_body_that_is_not_json_is_400(viewer, raw):
+    answer = viewer.put("/api/preferences", data=raw, headers=FROM_OUR_PAGE,
+                        content_type="application/json")
+    assert answer.status_code == 400
+
+
+def test_answers_are_never_cached(viewer):
+    assert "no-store" in viewer.get("/api/preferences").headers["Cache-Control"]
