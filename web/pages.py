@@ -21,6 +21,7 @@ from flask import (Blueprint, Flask, current_app, g, redirect, render_template, 
 
 from web.api import pusher_settings
 from web.auth import MESSAGES, current_user, login_required, public_host_only, safe_next
+from web.watching import LOGIN, LOGIN_RULE, MAX_STREAMS
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
@@ -68,15 +69,34 @@ def index():
 @bp.get("/watch/<login>")
 @login_required
 def watch(login: str = ""):
-    """The viewer page; ``/watch/<login>`` starts watching that streamer.
+    """The viewer page; ``/watch/<login>`` starts watching that streamer, and
+    ``/watch/<a>,<b>`` (up to MAX_STREAMS names) those streamers side by side.
 
-    The page's Pusher settings (never the secret) let it connect before it watches
-    anyone, for the live follows it keeps up to date.
+    A list that names too many streamers or something that is not a Twitch name is no
+    page of ours: 404, with the page itself saying why (a single name is the page's to
+    check, in the words of its streamer box). The page's Pusher settings (never the
+    secret) let it connect before it watches anyone, for the live follows it keeps up
+    to date.
     """
     built = _built()
+    error = streamer_list_error(login)
     page = render_template("pages/watch.html", user=current_user(), streamer=login,
-                           pusher=json.dumps(pusher_settings()), built=built)
-    return page, 200 if built else 503
+                           error=error, pusher=json.dumps(pusher_settings()), built=built)
+    return page, 503 if not built else 404 if error else 200
+
+
+def streamer_list_error(path: str) -> str:
+    """Why ``path`` (``a,b,...``) is not a list of streamers to watch, or '' when it is
+    one, or a single name."""
+    if "," not in path:
+        return ""
+    names = path.split(",")
+    if len(names) > MAX_STREAMS:
+        return f"at most {MAX_STREAMS} streams play at once"
+    for name in names:
+        if not LOGIN.fullmatch(name):
+            return f"{name or 'an empty name'} is not a Twitch name: {LOGIN_RULE}"
+    return ""
 
 
 @bp.get("/assets/<path:filename>")

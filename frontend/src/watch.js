@@ -16,6 +16,7 @@ const root = document.getElementById('app')
 createApp(WatchApp, {
   user: root.dataset.user || '',
   initialStreamer: root.dataset.streamer || '',
+  initialError: root.dataset.error || '',
   logoutUrl: root.dataset.logoutUrl || '/logout',
   pusher: settings(root.dataset.pusher),
 }).mount(root)

@@ -17,8 +17,7 @@ import requests
 from scripts.stack import Stack
 from shared.events import channel_name
 from shared.leases import WANTED_SUBSCRIPTIONS, lease_for_login
-from tests.e2e.test_watch_page import connected, log_in
-from tests.support import wait_until
+from tests.e2e.test_watch_page import connected, log_in, page_wait_until
 
 EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "channel.raid")
 
@@ -53,8 +52,8 @@ def watch_streamer(page, stack: Stack, login: str) -> None:
     page.get_by_label("Streamer").fill(login)
     page.get_by_role("button", name="Stream").click()
     connected(page, login)
-    wait_until(lambda: subscriptions_enabled(stack, login), timeout=30,
-               message=f"watching {login} never held its enabled subscriptions")
+    page_wait_until(page, lambda: subscriptions_enabled(stack, login), timeout=30,
+                    message=f"watching {login} never held its enabled subscriptions")
 
 
 def twitch_control(stack: Stack, name: str, **body) -> dict:

@@ -3,7 +3,9 @@
 Each ``*.test.mjs`` beside this module is one Node test file: instants, feed
 order and status (event_order), the streamer box, title and follows
 (viewer_moments), the colour mode and the chat embed's dark mode (color_mode),
-viewer counts and how long a stream has been live (viewer_counts).
+viewer counts and how long a stream has been live (viewer_counts), raids (raids), and
+several streams at once: their path, the merged feed's filter, the connection badge
+and the title (multi_stream).
 """
 
 import shutil

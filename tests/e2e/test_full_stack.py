@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from scripts.stack import Stack
 from shared.leases import WANTED_SUBSCRIPTIONS, lease_for_login
-from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, feed, log_in
-from tests.support import wait_until
+from tests.e2e.test_watch_page import (EVENT_DEADLINE_MS, connected, feed, log_in,
+                                      page_wait_until)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -48,8 +48,8 @@ def test_going_live_at_twitch_reaches_the_feed(stack, open_page, artifacts):
     page.get_by_label("Streamer").fill("cool_user")
     page.get_by_role("button", name="Stream").click()
     connected(page, "cool_user")
-    wait_until(lambda: enabled(stack), timeout=30,
-               message="watching never held three enabled subscriptions")
+    page_wait_until(page, lambda: enabled(stack), timeout=30,
+                    message="watching never held its enabled subscriptions")
 
     started = time.monotonic()
     answer = requests.post(f"http://127.0.0.1:{stack.twitch_port}/_emulator/go-live",

@@ -13,8 +13,7 @@ from playwright.sync_api import expect
 
 from shared.events import channel_name
 from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
-from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected
-from tests.support import wait_until
+from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, page_wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 RAID_MESSAGE = "Cool_User is raiding Night_Owl with 1,234 viewers"
@@ -43,8 +42,8 @@ def on_night_owl(page, stack, log) -> None:
     expect(page.get_by_label("Streamer")).to_have_value("night_owl")
     channels = pusher.Pusher(app_id="1", key="local-key", secret="local-secret",
                              host="127.0.0.1", port=stack.pusher_port, ssl=False)
-    wait_until(lambda: not channels.channel_info(channel_name("cool_user"))["occupied"],
-               timeout=10, message="the page stayed on cool_user's channel")
+    page_wait_until(page, lambda: not channels.channel_info(channel_name("cool_user"))[
+        "occupied"], timeout=10, message="the page stayed on cool_user's channel")
     assert len(log.sockets) == 1, log.sockets
 
 

@@ -21,7 +21,7 @@ from shared.events import channel_name
 from shared.leases import new_lease, save_lease
 from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
 from tests.e2e.test_watch_page import (EVENT_DEADLINE_MS, connected, event, feed, follow,
-                                       log_in)
+                                       log_in, page_wait_until)
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -340,9 +340,9 @@ def test_watched_follows_update_the_list_by_push_on_the_one_connection(
     log_in(page, app_url)
     expect(follow(page, "speedy_sam")).to_be_visible()
     expect(follow(page, "chill_chess")).to_be_visible()
-    wait_until(lambda: all(pusher_client.channel_info(channel_name(name))["occupied"]
-                           for name in ("speedy_sam", "chill_chess")), timeout=10,
-               message="the page did not subscribe to its watched follows")
+    page_wait_until(page, lambda: all(pusher_client.channel_info(channel_name(name))["occupied"]
+                                      for name in ("speedy_sam", "chill_chess")), timeout=10,
+                    message="the page did not subscribe to its watched follows")
     assert [urlsplit(url).query for url in asked] == [""]
 
     pusher_client.trigger(channel_name("chill_chess"), "channel.update", event(
@@ -399,16 +399,16 @@ def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipelin
     connected(page, "cool_user")
     channels = pusher.Pusher(app_id="1", key="local-key", secret="local-secret",
                              host="127.0.0.1", port=stack.pusher_port, ssl=False)
-    wait_until(lambda: not channels.channel_info(channel_name("speedy_sam"))["occupied"],
-               timeout=10, message="the page stayed on speedy_sam's channel")
+    page_wait_until(page, lambda: not channels.channel_info(channel_name("speedy_sam"))[
+        "occupied"], timeout=10, message="the page stayed on speedy_sam's channel")
 
     with page.expect_response(re.compile(r"/api/follows/live")) as refreshed:
         page.get_by_role("button", name="Refresh").click()
     assert urlsplit(refreshed.value.url).query == "refresh=1"
     cards = {card["login"]: card for card in refreshed.value.json()["data"]}
     assert cards["speedy_sam"]["watched"] is True, cards
-    wait_until(lambda: channels.channel_info(channel_name("speedy_sam"))["occupied"], timeout=10,
-               message="the page did not listen to the watched follow's channel")
+    page_wait_until(page, lambda: channels.channel_info(channel_name("speedy_sam"))["occupied"],
+                    timeout=10, message="the page did not listen to the watched follow's channel")
 
     twitch_control(stack, "go-offline", login="speedy_sam")
     expect(follow(page, "speedy_sam")).to_have_count(0, timeout=5000)

@@ -227,3 +227,35 @@ def test_pages_say_so_when_the_front_end_is_not_built(app, client, tmp_path, cap
     assert response.status_code == 503
     assert "front end has not been built" in response.get_data(as_text=True)
     assert "npm run build" in caplog.text
+
+
+@pytest.mark.parametrize("names", ["cool_user,speedy_sam",
+                                   "cool_user,speedy_sam,Night_Owl,chill_chess",
+                                   "cool_user,cool_user"])
+def test_watch_page_takes_a_list_of_up_to_four_streamers(client, names):
+    log_in(client)
+    response = client.get(f"/watch/{names}")
+    assert response.status_code == 200
+    (root,) = Tags(response.get_data(as_text=True)).all("div", id="app")
+    assert root["data-streamer"] == names
+    assert "data-error" not in root
+
+
+@pytest.mark.parametrize(("names", "error"), [
+    ("cool_user,speedy_sam,night_owl,chill_chess,viewer_vic", "at most 4 streams play at once"),
+    ("cool_user,ab", ("ab is not a Twitch name: a Twitch name is 4 to 25 letters, digits "
+                      "or underscores")),
+    ("cool_user,", "an empty name is not a Twitch name"),
+    ('cool_user,"><svg onload=alert(1)>', '"><svg onload=alert(1)> is not a Twitch name'),
+])
+def test_a_bad_list_of_streamers_is_no_page_and_the_page_says_why(client, names, error):
+    log_in(client)
+    response = client.get(f"/watch/{names}")
+    assert response.status_code == 404
+    page = Tags(response.get_data(as_text=True))
+    assert page.all("svg") == []
+    (root,) = page.all("div", id="app")
+    assert root["data-streamer"] == names
+    assert root["data-error"].startswith(error)
+    assert [s.get("src") for s in page.all("script")] == [COLOR_MODE_SCRIPT,
+                                                          "/assets/watch-W4tch001.js"]

@@ -61,6 +61,21 @@ export async function watchStreamer(name) {
 }
 
 /**
+ * Start watching several streamers at once (up to four): ``{ streams, pusher, servedAt }``,
+ * one answer per distinct name in order, each what watchStreamer answers plus ``status``
+ * 200, or ``{ streamer_input, status, error }`` for a name the server refused.
+ */
+export async function watchStreamers(names) {
+  const { body, response } = await send('/api/watch', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ streamers: names }),
+  })
+  return { streams: Array.isArray(body?.streams) ? body.streams : [], pusher: body?.pusher,
+           servedAt: servedAt(response) }
+}
+
+/**
  * The channels the logged-in viewer follows that are live now; with ``refresh``, asked
  * of Twitch now rather than from the server's short cache (the Refresh button).
  * Each may say ``watched``: the app holds its events, so they can update the list.

@@ -96,15 +96,17 @@ export function followsFrom(list, previous) {
 
 /**
  * The Pusher channels whose events update the list, each with its card's login: those of
- * watched follows, and of ``current`` (the streamer this page watches) when it is listed.
+ * watched follows, and of ``current`` (the streamer this page watches, or a list of the
+ * streamers it plays) when listed.
  * @param {Follow[]} cards
- * @param {string} [current]
+ * @param {string | string[]} [current]
  * @returns {Map<string, string>} channel -> login
  */
 export function pushedChannels(cards, current = '') {
+  const shown = new Set([current].flat().filter(Boolean))
   const channels = new Map()
   for (const card of cards) {
-    if (card.watched === true || (current && card.login === current)) {
+    if (card.watched === true || shown.has(card.login)) {
       channels.set((typeof card.channel === 'string' && card.channel) || card.login, card.login)
     }
   }

@@ -1,10 +1,11 @@
-// One Pusher connection per page: the watched streamer's channel, and the channels of
+// One Pusher connection per page: the channels of the streams it plays, and those of
 // live follows whose events keep that list up to date, all on the same connection.
 import Pusher from 'pusher-js'
-import { computed, ref } from 'vue'
+import { computed, reactive, ref } from 'vue'
+import { joinedChannels, watchedState } from './connection.js'
 
 const PROTOCOL_EVENT = /^pusher(_internal)?:/
-const MAIN = 'main'
+const WATCHED = 'watched'
 
 /** Where pusher-js asks us to sign its joining of a streamer's private channel. */
 export const CHANNEL_AUTH_ENDPOINT = '/api/pusher/auth'
@@ -31,37 +32,35 @@ export function pusherOptions(settings) {
 }
 
 /**
- * The live side of the page. ``connection`` names the state of the watched channel shown
- * to the viewer: idle, connecting, connected (its events arrive), reconnecting or failed;
- * ``channel`` the watched channel while subscribed, or ''. ``follow`` watches a channel
- * after leaving the previous one; ``listen`` receives another channel's events too (for
- * the follows list) until the function it returns is called. A channel both watched and
- * listened to is subscribed once, and stays subscribed while either wants it.
+ * The live side of the page. ``watch`` adds a channel to the watched set (the streams the
+ * page plays) and ``unwatch`` takes one out; ``leave`` empties the set. ``connection``
+ * names the state of the watched channels together (lib/connection.js): idle, connecting,
+ * connected (their events arrive), reconnecting, partial (Pusher refused some) or failed;
+ * ``channel`` the joined watched channels (space-separated, in the order they were
+ * watched), or ''. ``listen`` receives another channel's events too (for the follows
+ * list) until the function it returns is called. A channel both watched and listened to
+ * is subscribed once, and stays subscribed while either wants it.
  */
 export function createLiveChannel() {
   const socket = ref('idle')
-  const wanted = ref('')
-  const joined = ref(false)
-  const refused = ref(false)
-  const channel = computed(() => (joined.value ? wanted.value : ''))
-  /** @type {Map<string, { subscription: object, handlers: Map<*, Function>,
-   *   joined: boolean, refused: boolean }>} */
+  /** The watched channels, in the order they were first watched. */
+  const watched = ref([])
+  /** name -> { joined, refused } of every subscribed channel. */
+  const states = reactive(new Map())
+  const connection = computed(() => watchedState(socket.value,
+                                                 watched.value.map((name) => states.get(name))))
+  const channel = computed(() => joinedChannels(watched.value, (name) => states.get(name))
+    .join(' '))
+  /** @type {Map<string, { subscription: object, handlers: Map<*, Function> }>} */
   const entries = new Map()
   /** Listeners asked for before there were settings to connect with. */
   const pending = []
   let pusher = null
   let wasConnected = false
 
-  const connection = computed(() => {
-    if (refused.value) return 'failed'
-    if (socket.value !== 'connected') return socket.value
-    return wanted.value && !joined.value ? 'connecting' : 'connected'
-  })
-
   function track(current) {
     if (current !== 'connected') {
-      joined.value = false
-      for (const entry of entries.values()) entry.joined = false
+      for (const state of states.values()) state.joined = false
     }
     if (current === 'connected') wasConnected = true
     if (current === 'connected' || current === 'failed') socket.value = current
@@ -88,26 +87,23 @@ export function createLiveChannel() {
     }
     let entry = entries.get(name)
     if (!entry) {
-      entry = { subscription: pusher.subscribe(name), handlers: new Map(), joined: false,
-                refused: false }
+      entry = { subscription: pusher.subscribe(name), handlers: new Map() }
       entries.set(name, entry)
+      states.set(name, { joined: false, refused: false })
       const current = entry
       entry.subscription.bind_global((event, data) => {
+        if (entries.get(name) !== current) return
+        const state = states.get(name)
         if (event === 'pusher:subscription_succeeded') {
-          current.joined = true
-          current.refused = false
-        } else if (event === 'pusher:subscription_error') current.refused = true
+          state.joined = true
+          state.refused = false
+        } else if (event === 'pusher:subscription_error') state.refused = true
         else if (!PROTOCOL_EVENT.test(event)) {
           for (const receive of [...current.handlers.values()]) receive(event, data)
-        }
-        if (name === wanted.value && entries.get(name) === current) {
-          joined.value = current.joined
-          refused.value = current.refused
         }
       })
     }
     entry.handlers.set(key, handler)
-    return entry
   }
 
   function detach(name, key) {
@@ -118,29 +114,36 @@ export function createLiveChannel() {
     entry.subscription.unbind_global()
     pusher.unsubscribe(name)
     entries.delete(name)
+    states.delete(name)
   }
 
-  /** Stop receiving the watched channel's events. */
-  function leave() {
-    if (wanted.value) detach(wanted.value, MAIN)
-    wanted.value = ''
-    joined.value = refused.value = false
-  }
-
-  /** Receive ``onEvent(name, data)`` for every event on ``name``, the watched channel. */
-  function follow(name, settings, onEvent) {
+  /**
+   * Receive ``onEvent(name, data)`` for every event on ``name``, one of the watched
+   * channels (its previous receiver, if it was watched already, no longer hears it).
+   */
+  function watch(name, settings, onEvent) {
     connect(settings)
-    if (wanted.value !== name) leave()
-    const entry = attach(name, MAIN, onEvent)
-    wanted.value = name
-    joined.value = Boolean(entry?.joined)
-    refused.value = Boolean(entry?.refused)
+    attach(name, WATCHED, onEvent)
+    if (!watched.value.includes(name)) watched.value = [...watched.value, name]
+  }
+
+  /** Stop receiving the events of ``name``, a watched channel. */
+  function unwatch(name) {
+    if (!watched.value.includes(name)) return
+    detach(name, WATCHED)
+    watched.value = watched.value.filter((each) => each !== name)
+  }
+
+  /** Stop receiving the events of every watched channel. */
+  function leave() {
+    for (const name of watched.value) detach(name, WATCHED)
+    watched.value = []
   }
 
   /**
    * Receive ``onEvent(name, data)`` for the events of another channel too, on the same
    * connection (made with ``settings`` if there is none yet; without settings, once the
-   * page first follows a channel). Returns the function that stops it.
+   * page first watches a channel). Returns the function that stops it.
    */
   function listen(name, settings, onEvent) {
     connect(settings)
@@ -149,5 +152,5 @@ export function createLiveChannel() {
     return () => detach(name, key)
   }
 
-  return { connection, channel, follow, leave, listen }
+  return { connection, channel, watch, unwatch, leave, listen }
 }

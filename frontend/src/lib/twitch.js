@@ -11,14 +11,3 @@ export function chatUrl(login, parent, { dark = false } = {}) {
   const url = `https://www.twitch.tv/embed/${encodeURIComponent(login)}/chat?${query}`
   return dark ? `${url}&darkpopout` : url
 }
-
-/** The streamer named by a /watch/<login> path, or ''. */
-export function loginFromPath(path) {
-  const match = /^\/watch\/([^/]+)\/?$/.exec(path)
-  if (!match) return ''
-  try {
-    return decodeURIComponent(match[1])
-  } catch {
-    return ''
-  }
-}
