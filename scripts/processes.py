@@ -6,6 +6,7 @@ Used by the benchmark and the tests.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,11 +16,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+LOWEST_PORT = 10000
+
+
 def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free TCP port on 127.0.0.1, below the kernel's ephemeral range when it can.
+
+    A port the kernel hands out (bind to port 0) comes from the range it also gives
+    every outgoing connection (a browser's, wrk's), so one of those can take it
+    before the server meant to listen there binds it; below that range only a
+    listener can.
+    """
+    ephemeral_start = _ephemeral_start()
+    for _ in range(200):
+        port = random.randrange(LOWEST_PORT, ephemeral_start) \
+            if ephemeral_start > LOWEST_PORT + 1000 else 0
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free TCP port on 127.0.0.1")
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def port_open(port: int) -> bool:

