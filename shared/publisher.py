@@ -14,6 +14,7 @@ from shared.events import channel_of
 from shared.settings import Settings
 
 PUBLISH_TIMEOUT = 5
+BATCH_LIMIT = 10  # Pusher's most events in one batch trigger
 PROXY_SETTINGS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy",
                   "https_proxy", "all_proxy", "no_proxy")
 
@@ -68,7 +69,7 @@ def publish_stream_event(client: pusher.Pusher, event: dict) -> None:
 
 
 def publish_stream_events(client: pusher.Pusher, events: list[dict]) -> None:
-    """Trigger up to 10 events in one request (Pusher's batch trigger), in order.
+    """Trigger up to BATCH_LIMIT events in one request (Pusher's batch trigger), in order.
 
     Raises as :func:`publish_stream_event` does; the batch succeeds or fails whole.
     """

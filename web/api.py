@@ -61,7 +61,7 @@ def watch():
     streams, seen = [], set()
     for name in names:
         key = name.strip().lower() if isinstance(name, str) else None
-        if key in seen:
+        if key is not None and key in seen:
             continue
         seen.add(key)
         try:

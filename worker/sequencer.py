@@ -17,7 +17,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-BATCH_LIMIT = 10  # Pusher's most events per batch request
+from shared.publisher import BATCH_LIMIT
 
 
 @dataclass

@@ -23,7 +23,12 @@ from celery import shared_task
 from shared.events import viewers_event
 from shared.eventsub import format_eventsub_timestamp
 from shared.leases import all_leases
-from shared.publisher import RejectedPublishError, RetryablePublishError, publish_stream_events
+from shared.publisher import (
+    BATCH_LIMIT,
+    RejectedPublishError,
+    RetryablePublishError,
+    publish_stream_events,
+)
 from shared.store import broadcaster_states
 from shared.twitch import CHUNK, TwitchClient, rate_limit_left
 from shared.twitch_auth import TwitchError
@@ -36,7 +41,6 @@ SMALL_AUDIENCE = 100  # below this many viewers, every change is published
 MIN_STEP = 10  # above it, a change of at least this many viewers
 MIN_SHARE = 20  # and of at least 1/20 (5 %) of the count last published
 BUDGET_RESERVE = 0.25  # share of Twitch's rate-limit bucket a round never spends
-PUBLISH_BATCH = 10  # events in one Pusher batch trigger
 LAST_PUBLISHED_TTL = 3600
 SKIPPING = "sev:viewer-counts:skipping"
 SKIPPING_TTL = 24 * 3600
@@ -149,8 +153,8 @@ def publish_counts(client: redis.Redis, channels: pusher.Pusher,
     many were. Nothing is retried: a count not published is tried again next round, and a
     newer count replaces it anyway. Stops at the first batch Pusher could not take."""
     published = 0
-    for start in range(0, len(events), PUBLISH_BATCH):
-        batch = events[start:start + PUBLISH_BATCH]
+    for start in range(0, len(events), BATCH_LIMIT):
+        batch = events[start:start + BATCH_LIMIT]
         try:
             publish_stream_events(channels, [event for event, _ in batch])
         except RetryablePublishError as error:

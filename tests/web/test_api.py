@@ -223,6 +223,7 @@ def test_several_streamers_answer_each_and_one_bad_name_sinks_none(viewer, redis
     assert [s["status"] for s in streams] == [404, 200]
     assert streams[0]["error"] == "no Twitch channel named nobody_here"
     assert streams[1]["channel"] == "private-speedy_sam"
+    assert [s["status"] for s in watch_many(viewer, [7, None]).json["streams"]] == [400, 400]
     assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"] * 2
 
 
