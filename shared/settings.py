@@ -48,7 +48,7 @@ KNOWN_DEFAULT_VALUES = frozenset({
     PUSHER_EMULATOR_DEFAULTS["PUSHER_KEY"], PUSHER_EMULATOR_DEFAULTS["PUSHER_SECRET"],
 })
 SECRET_SETTINGS = ("SECRET_KEY", "TWITCH_WEBHOOK_SECRET", "TWITCH_CLIENT_ID",
-                   "TWITCH_CLIENT_SECRET", "PUSHER_KEY", "PUSHER_SECRET")
+                   "TWITCH_CLIENT_SECRET", "PUSHER_KEY", "PUSHER_SECRET", "METRICS_TOKEN")
 
 OPTIONAL_DEFAULTS = {
     "TWITCH_API_URL": "https://api.twitch.tv/helix",
@@ -77,6 +77,10 @@ OPTIONAL_DEFAULTS = {
     "ONLINE_ORDER_WINDOW_MS": "500",
     "VIEWER_STREAMER_LIMIT": "20",
     "VIEWER_COUNT_INTERVAL": "60",
+    "LOG_FORMAT": "text",
+    "METRICS_TOKEN": "",
+    "WORKER_METRICS_PORT": "",
+    "SENTRY_DSN": "",
 }
 # Twitch refreshes a stream's viewer count about once a minute: asking more often
 # spends rate-limit points on the same answer.
@@ -123,6 +127,10 @@ class Settings:
     online_order_window_ms: int
     viewer_streamer_limit: int
     viewer_count_interval: int
+    log_format: str
+    metrics_token: str
+    worker_metrics_port: int | None
+    sentry_dsn: str
 
     @property
     def callback_url(self) -> str:
@@ -208,6 +216,10 @@ def load_settings(environ=None) -> Settings:
                                              get("ONLINE_ORDER_WINDOW_MS")),
         viewer_streamer_limit=_positive("VIEWER_STREAMER_LIMIT", get("VIEWER_STREAMER_LIMIT")),
         viewer_count_interval=_viewer_count_interval(get("VIEWER_COUNT_INTERVAL")),
+        log_format=_choice("LOG_FORMAT", get("LOG_FORMAT").lower(), ("text", "json")),
+        metrics_token=_metrics_token(get("METRICS_TOKEN")),
+        worker_metrics_port=_optional_port("WORKER_METRICS_PORT", get("WORKER_METRICS_PORT")),
+        sentry_dsn=_sentry_dsn(get("SENTRY_DSN")),
     )
     _check_retry_backoff(settings)
     return settings
@@ -318,6 +330,20 @@ def _viewer_count_interval(value: str) -> int:
         raise SettingsError(f"VIEWER_COUNT_INTERVAL must be at least {MIN_VIEWER_COUNT_INTERVAL}"
                             " seconds: Twitch refreshes viewer counts about once a minute")
     return seconds
+
+
+def _metrics_token(value: str) -> str:
+    if value and (len(value) < 16 or not value.isascii() or not value.isprintable()):
+        raise SettingsError("METRICS_TOKEN must be at least 16 printable ASCII characters")
+    return value
+
+
+def _sentry_dsn(value: str) -> str:
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.username
+                  or not parts.hostname):
+        raise SettingsError("SENTRY_DSN must be a DSN such as https://<key>@<host>/<project>")
+    return value
 
 
 def _boolean(name: str, value: str) -> bool:
