@@ -170,3 +170,31 @@ def test_viewer_counts_more_often_than_twitch_refreshes_them_are_refused(value):
         load_settings({**PRODUCTION, "VIEWER_COUNT_INTERVAL": value})
     with pytest.raises(SettingsError, match="VIEWER_COUNT_INTERVAL"):
         load_settings({"APP_ENV": "development", "VIEWER_COUNT_INTERVAL": value})
+
+
+def test_monitoring_is_off_unless_configured():
+    settings = load_settings(PRODUCTION)
+    assert settings.log_format == "text"
+    assert settings.metrics_token == "" and settings.worker_metrics_port is None
+    assert settings.sentry_dsn == ""
+
+
+def test_monitoring_settings_are_read():
+    settings = load_settings({**PRODUCTION, "LOG_FORMAT": "JSON", "METRICS_TOKEN": "t" * 32,
+                              "WORKER_METRICS_PORT": "9808",
+                              "SENTRY_DSN": "https://abc@o1.ingest.sentry.io/42"})
+    assert settings.log_format == "json" and settings.metrics_token == "t" * 32
+    assert settings.worker_metrics_port == 9808
+    assert settings.sentry_dsn == "https://abc@o1.ingest.sentry.io/42"
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of: text, json"),
+    ("METRICS_TOKEN", "short", "METRICS_TOKEN must be at least 16"),
+    ("WORKER_METRICS_PORT", "70000", "WORKER_METRICS_PORT must be a port number"),
+    ("SENTRY_DSN", "https://o1.ingest.sentry.io/42", "SENTRY_DSN must be a DSN"),
+    ("SENTRY_DSN", "not a url", "SENTRY_DSN must be a DSN"),
+])
+def test_malformed_monitoring_settings_are_named(name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings({**PRODUCTION, name: value})
