@@ -136,12 +136,11 @@ def callback():
     user = {"id": answer["user_id"], "login": answer["login"]}
     user["display_name"] = display_name(tokens["access_token"], user)
     if "user" in session:
-        sessions.forget_session(current_app.extensions["redis"], session["user"]["id"],
-                                session.session_id)
+        current_app.session_interface.forget_session(session["user"]["id"], session.sid)
     session.clear()
-    session.regenerate()
     now = time.time()
     session.update(user=user, twitch=tokens, validated_at=now, logged_in_at=now)
+    current_app.session_interface.regenerate(session)
     log.info("%s logged in with Twitch", user["login"])
     return redirect(target or url_for("pages.index"))
 
@@ -160,7 +159,7 @@ def logout():
     if tokens:
         _revoke(tokens)
     if user:
-        sessions.forget_session(current_app.extensions["redis"], user["id"], session.session_id)
+        current_app.session_interface.forget_session(user["id"], session.sid)
         if everywhere:
             end_all_sessions(user["id"])
     session.clear()
@@ -170,7 +169,7 @@ def logout():
 
 def end_all_sessions(user_id: str) -> None:
     """End every listed session of a user and revoke their tokens."""
-    for data in sessions.end_user_sessions(current_app.extensions["redis"], user_id):
+    for data in current_app.session_interface.end_user_sessions(user_id):
         if data.get("twitch"):
             _revoke(data["twitch"])
 
@@ -239,7 +238,7 @@ def _checked_user() -> dict | None:
         return user
     if state == "dead":
         log.info("the Twitch token of %s died; ending all their sessions", user["login"])
-        sessions.forget_session(current_app.extensions["redis"], user["id"], session.session_id)
+        current_app.session_interface.forget_session(user["id"], session.sid)
         end_all_sessions(user["id"])
     return _session_ended()
 
@@ -256,16 +255,16 @@ def _keep_alive() -> str:
     ``"alive"``; ``"gone"`` when the session ended meanwhile; ``"dead"`` when Twitch
     refused its token and its refresh.
     """
-    client = current_app.extensions["redis"]
-    key = sessions.session_key(session.session_id)
+    client, interface = current_app.extensions["redis"], current_app.session_interface
+    key = sessions.session_key(session.sid)
     with client.lock(f"{key}:lock", timeout=30, blocking_timeout=15):
-        stored = sessions.load_session(client, session.session_id)
+        stored = interface.load(session.sid)
         if not stored or "user" not in stored:
             return "gone"
         session.update(twitch=stored["twitch"], validated_at=stored.get("validated_at", 0))
         if _due(session) and not _revalidate():
             return "dead"
-        sessions.store_session(client, session)
+        interface.store(session)
     return "alive"
 
 

@@ -1,35 +1,36 @@
-"""Server-side sessions: the cookie carries a random id, the data lives in Redis.
+"""Server-side sessions (Flask-Session): the cookie carries a random id, the data lives in Redis.
 
 A session is one JSON document under ``sev:session:<id>``. A session that only
 holds a login in progress lives ten minutes; a signed-in one lives a week
-after its last use, and never more than thirty days after its login. The id
-changes at login, and logout deletes the document. Each user's signed-in
-sessions are listed under ``sev:user-sessions:<user id>`` (a sorted set of ids
-by login time), so that all of them can be ended at once.
+after its last use, and never more than thirty days after its login; the
+cookie expires with it. The id changes at login, and logout deletes the
+document. A session ended elsewhere stays ended: a request in flight only
+rewrites a document that still exists. Each user's signed-in sessions are
+listed under ``sev:user-sessions:<user id>`` (a sorted set of ids by login
+time), so that all of them can be ended at once.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import secrets
 import time
+from datetime import datetime, timedelta, timezone
 
 import redis
-from flask import Flask, request
-from flask.sessions import SessionInterface, SessionMixin
-from werkzeug.datastructures import CallbackDict
+from flask import Flask
+from flask_session.base import Serializer
+from flask_session.redis import RedisSessionInterface
 
 COOKIE_NAME = "sev_session"
+KEY_PREFIX = "sev:session:"
 SESSION_TTL = 7 * 24 * 3600
 SESSION_MAX_AGE = 30 * 24 * 3600
 PENDING_TTL = 600
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def session_key(session_id: str) -> str:
     """Redis key of the session with this id."""
-    return f"sev:session:{session_id}"
+    return KEY_PREFIX + session_id
 
 
 def user_sessions_key(user_id: str) -> str:
@@ -51,119 +52,100 @@ def lifetime(data) -> int:
     return max(1, min(SESSION_TTL, int(remaining)))
 
 
-class RedisSession(CallbackDict, SessionMixin):
-    """The session's data, its id (None until first saved) and whether it changed."""
+class JsonDocuments(Serializer):
+    """A session as a JSON object; a stored value that is not one reads as no session."""
 
-    def __init__(self, data: dict | None = None, session_id: str | None = None):
-        def changed(_):
-            self.modified = True
+    def encode(self, session) -> str:
+        """The session's data as JSON."""
+        return json.dumps(dict(session))
 
-        super().__init__(data, changed)
-        self.session_id = session_id
-        self.modified = False
-        self.renew = False
-
-    def regenerate(self) -> None:
-        """Move the data to a new id when the session is saved (done at login)."""
-        self.renew = True
-        self.modified = True
+    def decode(self, serialized_data: bytes | str) -> dict | None:
+        """The data of a stored session, or None when it cannot be read."""
+        try:
+            data = json.loads(serialized_data)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
 
 
-def load_session(client: redis.Redis, session_id: str) -> dict | None:
-    """The stored data of a session, or None when there is no such session."""
-    if not _SESSION_ID.fullmatch(session_id or ""):
-        return None
-    raw = client.get(session_key(session_id))
-    return json.loads(raw) if raw else None
+class RedisSessions(RedisSessionInterface):
+    """Flask-Session's Redis sessions, each living as long as its content calls for.
 
-
-def store_session(client: redis.Redis, session: RedisSession, create: bool = False) -> None:
-    """Write the session to Redis now, with the lifetime its content calls for.
-
-    Only a ``create`` writes a session that is not in Redis, and lists a signed-in
-    one under its user; otherwise a session ended meanwhile (expired, or ended
-    with all of its user's) stays ended.
+    The cookie holds the id unsigned: 256 random bits cannot be guessed, and a
+    signature (deprecated in Flask-Session) would add nothing to that.
     """
-    with client.pipeline() as pipe:
-        pipe.set(session_key(session.session_id), json.dumps(dict(session)),
-                 ex=lifetime(session), xx=not create)
-        if create and "user" in session:
-            index = user_sessions_key(session["user"]["id"])
-            now = time.time()
-            pipe.zadd(index, {session.session_id: session.get("logged_in_at", now)})
-            pipe.zremrangebyscore(index, "-inf", now - SESSION_MAX_AGE)
-            pipe.expire(index, SESSION_MAX_AGE)
-        pipe.execute()
 
+    def __init__(self, app: Flask, client: redis.Redis):
+        super().__init__(app, client, key_prefix=KEY_PREFIX, use_signer=False,
+                         permanent=True, sid_length=32)
+        self.serializer = JsonDocuments()
 
-def forget_session(client: redis.Redis, user_id: str, session_id: str) -> None:
-    """Take a session off its user's list (its document is deleted when it is saved empty)."""
-    client.zrem(user_sessions_key(user_id), session_id)
+    def open_session(self, app: Flask, request):
+        """The session the request's cookie names, else a new, empty one; a cookie
+        that names no session (ended, expired or unreadable) is deleted."""
+        session = super().open_session(app, request)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        session.stored_sid = session.sid if session.sid == cookie else None
+        if cookie and session.stored_sid is None:
+            session.modified = True
+        return session
 
+    def get_expiration_time(self, app: Flask, session) -> datetime:
+        """The cookie expires with the session (see :func:`lifetime`)."""
+        return datetime.now(timezone.utc) + timedelta(seconds=lifetime(session))
 
-def end_user_sessions(client: redis.Redis, user_id: str) -> list[dict]:
-    """Delete every signed-in session of a user; the data each held, for revoking tokens."""
-    index = user_sessions_key(user_id)
-    with client.pipeline() as pipe:
-        pipe.zrange(index, 0, -1)
-        pipe.delete(index)
-        session_ids, _ = pipe.execute()
-    ended = []
-    for session_id in session_ids:
-        key = session_key(session_id)
-        with client.pipeline() as pipe:
-            pipe.get(key)
-            pipe.delete(key)
-            raw, _ = pipe.execute()
-        if raw:
-            ended.append(json.loads(raw))
-    return ended
+    def _upsert_session(self, session_lifetime, session, store_id: str) -> None:
+        """Store the session for its :func:`lifetime`, not the app's.
 
+        Only a new id creates a document, and lists a signed-in session under its
+        user; otherwise a changed session is rewritten and an unchanged one kept
+        alive only while its document exists, so one ended meanwhile stays ended.
+        """
+        created = session.sid != session.stored_sid
+        with self.client.pipeline() as pipe:
+            if created or session.modified:
+                pipe.set(store_id, self.serializer.encode(session), ex=lifetime(session),
+                         xx=not created)
+            else:
+                pipe.expire(store_id, lifetime(session))
+            if created and "user" in session:
+                index, now = user_sessions_key(session["user"]["id"]), time.time()
+                pipe.zadd(index, {session.sid: session.get("logged_in_at", now)})
+                pipe.zremrangebyscore(index, "-inf", now - SESSION_MAX_AGE)
+                pipe.expire(index, SESSION_MAX_AGE)
+            pipe.execute()
 
-class RedisSessionInterface(SessionInterface):
-    """Flask's ``session``, kept in Redis; Authlib's login ``state`` lives here too."""
+    def load(self, session_id: str) -> dict | None:
+        """The stored data of a session, or None when there is no such session."""
+        return self._retrieve_session_data(session_key(session_id))
 
-    def __init__(self, client: redis.Redis):
-        self.redis = client
+    def store(self, session) -> None:
+        """Write the session to Redis now, if it still exists there."""
+        self._upsert_session(None, session, session_key(session.sid))
 
-    def open_session(self, app: Flask, request) -> RedisSession:
-        """The session named by the request's cookie, or a new, empty one."""
-        session_id = request.cookies.get(self.get_cookie_name(app), "")
-        data = load_session(self.redis, session_id)
-        return RedisSession(data, session_id) if data is not None else RedisSession()
+    def forget_session(self, user_id: str, session_id: str) -> None:
+        """Take a session off its user's list (its document is deleted when it is saved empty)."""
+        self.client.zrem(user_sessions_key(user_id), session_id)
 
-    def save_session(self, app: Flask, session: RedisSession, response) -> None:
-        """Store a changed session, drop an emptied one, and set or delete the cookie."""
-        name = self.get_cookie_name(app)
-        if session.modified and session.session_id and (session.renew or not session):
-            self.redis.delete(session_key(session.session_id))
-            session.session_id = None
-        if not session:
-            if name in request.cookies and session.session_id is None:
-                response.delete_cookie(
-                    name, path=self.get_cookie_path(app), domain=self.get_cookie_domain(app),
-                    secure=self.get_cookie_secure(app), httponly=True,
-                    samesite=self.get_cookie_samesite(app))
-            return
-        response.vary.add("Cookie")
-        new = session.session_id is None
-        if new:
-            session.session_id = secrets.token_urlsafe(32)
-        if new or session.modified:
-            store_session(self.redis, session, create=new)
-        else:
-            self.redis.expire(session_key(session.session_id), lifetime(session))
-        if new:
-            response.set_cookie(
-                name, session.session_id, path=self.get_cookie_path(app),
-                domain=self.get_cookie_domain(app), secure=self.get_cookie_secure(app),
-                httponly=True, samesite=self.get_cookie_samesite(app))
+    def end_user_sessions(self, user_id: str) -> list[dict]:
+        """Delete every signed-in session of a user; the data each held, for revoking tokens."""
+        index = user_sessions_key(user_id)
+        with self.client.pipeline() as pipe:
+            pipe.zrange(index, 0, -1)
+            pipe.delete(index)
+            session_ids, _ = pipe.execute()
+        with self.client.pipeline() as pipe:
+            for session_id in session_ids:
+                pipe.getdel(session_key(session_id))
+            documents = pipe.execute()
+        ended = (self.serializer.decode(raw) for raw in documents if raw)
+        return [data for data in ended if data]
 
 
 def init_app(app: Flask) -> None:
     """Keep the app's sessions in its Redis, behind an HttpOnly, SameSite=Lax cookie."""
     public_url = app.config["SETTINGS"].public_url
     app.config.update(SESSION_COOKIE_NAME=COOKIE_NAME, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True,
                       SESSION_COOKIE_SECURE=public_url.startswith("https://"))
-    app.session_interface = RedisSessionInterface(app.extensions["redis"])
+    app.session_interface = RedisSessions(app, app.extensions["redis"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 import time
@@ -75,15 +74,17 @@ def session_id(client) -> str | None:
 
 
 def stored(redis_client, client) -> dict | None:
-    raw = redis_client.get(session_key(session_id(client)))
-    return json.loads(raw) if raw else None
+    """The client's session as the app stores it in Redis (``redis_client``'s server)."""
+    sid = session_id(client)
+    return client.application.session_interface.load(sid) if sid else None
 
 
 def change_stored(redis_client, client, **changes) -> None:
     """Edit the session in Redis, as if time had passed."""
-    key = session_key(session_id(client))
-    data = {**json.loads(redis_client.get(key)), **changes}
-    redis_client.set(key, json.dumps(data), keepttl=True)
+    interface = client.application.session_interface
+    data = {**stored(redis_client, client), **changes}
+    redis_client.set(session_key(session_id(client)), interface.serializer.encode(data),
+                     keepttl=True)
 
 
 def validates(emulator, token) -> bool:

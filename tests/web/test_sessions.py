@@ -1,4 +1,5 @@
-"""Signed-in sessions: an absolute lifetime, and a user's sessions ended together."""
+"""Sessions: their lifetimes and cookie, unreadable documents, and a user's sessions ended
+together."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from flask import request
 
 from tests.web.test_auth import (PAGE_ORIGIN, VIEWER, assert_message, change_stored,
                                  kill_token, log_in, session_id, stored, validates)
-from web.sessions import SESSION_MAX_AGE, SESSION_TTL, session_key, user_sessions_key
+from web.sessions import (COOKIE_NAME, PENDING_TTL, SESSION_MAX_AGE, SESSION_TTL, session_key,
+                          user_sessions_key)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -53,7 +55,9 @@ def test_a_session_from_before_login_times_gets_thirty_days_from_now(
     log_in(client, twitch_emulator)
     data = stored(redis_client, client)
     del data["logged_in_at"]
-    redis_client.set(session_key(session_id(client)), json.dumps(data), ex=SESSION_TTL)
+    redis_client.set(session_key(session_id(client)),
+                     client.application.session_interface.serializer.encode(data),
+                     ex=SESSION_TTL)
     assert client.get("/test/page").status_code == 200
     assert abs(stored(redis_client, client)["logged_in_at"] - time.time()) < 30
 
@@ -132,3 +136,65 @@ def test_a_request_in_flight_does_not_bring_back_an_ended_session(app, devices, 
         interface.save_session(app, in_flight, app.response_class())
     assert not redis_client.exists(session_key(session_id(desktop)))
     assert desktop.get("/api/test/me").status_code == 401
+
+
+def test_an_unchanged_session_is_kept_alive_not_rewritten(app, devices, redis_client):
+    _, desktop, _ = devices
+    key = session_key(session_id(desktop))
+    interface = app.session_interface
+    with app.test_request_context("/", headers={"Cookie": f"sev_session={session_id(desktop)}"}):
+        in_flight = interface.open_session(app, request)
+        change_stored(redis_client, desktop, validated_at=12345.0)
+        redis_client.expire(key, 60)
+        interface.save_session(app, in_flight, app.response_class())
+    assert stored(redis_client, desktop)["validated_at"] == 12345.0
+    assert redis_client.ttl(key) > SESSION_TTL - 60
+
+
+def test_a_signed_in_session_lives_a_week_after_its_last_use(viewer, redis_client):
+    key = session_key(session_id(viewer))
+    redis_client.expire(key, 60)
+    assert viewer.get("/test/page").status_code == 200
+    assert SESSION_TTL - 60 < redis_client.ttl(key) <= SESSION_TTL
+
+
+def test_the_cookie_expires_with_the_session(client, twitch_emulator, redis_client):
+    def seconds_left():
+        return client.get_cookie(COOKIE_NAME).expires.timestamp() - time.time()
+
+    client.get("/login")
+    assert PENDING_TTL - 60 < seconds_left() <= PENDING_TTL
+    log_in(client, twitch_emulator)
+    assert SESSION_TTL - 60 < seconds_left() <= SESSION_TTL
+    change_stored(redis_client, client, logged_in_at=time.time() - SESSION_MAX_AGE + 3600)
+    assert client.get("/test/page").status_code == 200
+    assert 3600 - 60 < seconds_left() <= 3600
+
+
+def test_an_anonymous_page_view_stores_no_session(client, redis_client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert session_id(client) is None
+    assert redis_client.keys("sev:session:*") == []
+
+
+def test_a_session_stored_without_the_permanent_field_is_still_read(
+        client, twitch_emulator, redis_client):
+    """As sessions were stored before Flask-Session kept them: they stay signed in."""
+    log_in(client, twitch_emulator)
+    data = stored(redis_client, client)
+    del data["_permanent"]
+    redis_client.set(session_key(session_id(client)), json.dumps(data), ex=3600)
+    assert client.get("/api/test/me").json["login"] == VIEWER
+
+
+@pytest.mark.parametrize("document", ["not a session", "[1, 2]", "5", '{"user": '])
+def test_an_unreadable_session_is_no_session(client, redis_client, document):
+    sid = "x" * 43
+    redis_client.set(session_key(sid), document, ex=3600)
+    client.set_cookie(COOKIE_NAME, sid)
+    assert client.get("/api/test/me").status_code == 401
+    page = client.get("/")
+    assert page.status_code == 200 and "Log in with Twitch" in page.get_data(as_text=True)
+    assert session_id(client) is None
