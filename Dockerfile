@@ -6,10 +6,12 @@ RUN npm ci --no-audit --no-fund
 COPY frontend ./
 RUN npm run build
 
+# As on Heroku: the pins of requirements.txt installed, the app run from its directory.
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-COPY pyproject.toml requirements.lock README.md ./
+COPY requirements.txt ./
+RUN pip install -r requirements.txt && useradd --create-home app
 COPY shared shared
 COPY web web
 COPY worker worker
@@ -17,7 +19,6 @@ COPY emulators emulators
 COPY scripts scripts
 COPY Procfile ./
 COPY --from=frontend /app/web/dist web/dist
-RUN pip install -c requirements.lock . && useradd --create-home app
 USER app
 EXPOSE 8000
-CMD ["sh", "-c", "granian --interface wsgi --factory --no-ws --log-config web/granian-logging.json --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --blocking-threads ${WEB_THREADS:-8} web:create_app"]
+CMD ["sh", "-c", "PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d)\" exec granian --interface wsgi --factory --no-ws --log-config web/granian-logging.json --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --blocking-threads ${WEB_THREADS:-8} web:create_app"]

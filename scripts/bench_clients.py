@@ -10,6 +10,7 @@ import signal
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +18,7 @@ import aiohttp
 from emulators.eventsub.messages import notification_body, signed_message
 from scripts.stack import Stack, channel_subscription
 from shared.events import channel_name
+from shared.eventsub import MESSAGE_ID, format_eventsub_timestamp, signed_headers
 
 WRK_SCRIPT = Path(__file__).with_name("bench_webhooks.lua")
 FIRST_BROADCASTER_ID = 700_000
@@ -45,6 +47,14 @@ def signed_notifications(stack: Stack, count: int,
         headers, raw = signed_message(stack.secret, "notification", body, message_id)
         messages.append((message_id, headers, raw))
     return messages
+
+
+def signed_now(stack: Stack, headers: dict, raw: bytes) -> dict:
+    """``headers`` signed again with the present moment as Twitch's message time, as
+    Twitch stamps a message when it sends it (the worker's lag runs from that time)."""
+    timestamp = format_eventsub_timestamp(datetime.now(timezone.utc))
+    return {**headers, **signed_headers(stack.secret, headers[MESSAGE_ID], timestamp,
+                                        "notification", raw)}
 
 
 def write_signed_requests(path: Path, messages: list[tuple[str, dict, bytes]]) -> None:
@@ -245,7 +255,7 @@ async def steady(stack: Stack, rate: int, seconds: int, spread: int) -> None:
 
     async def send(message_id, headers, raw):
         sent_at[message_id] = time.monotonic()
-        statuses.append(await post(session, stack, headers, raw))
+        statuses.append(await post(session, stack, signed_now(stack, headers, raw), raw))
 
     print(f"\n== steady: {rate} notifications/s for {seconds}s over {spread} "
           f"broadcaster{'s' if spread > 1 else ''}, sent from Python")

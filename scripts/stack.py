@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -143,9 +144,11 @@ class Stack:
         self.workers = 0
         self.redis_persistent = False
 
-    def start(self, name: str, args: list[str], port: int | None = None) -> Process:
-        """Start one process and keep it to stop later."""
-        process = Process(name, args, self.env, self.log_dir, port).start()
+    def start(self, name: str, args: list[str], port: int | None = None,
+              env: dict | None = None) -> Process:
+        """Start one process (with the stack's environment, or ``env``) and keep it to
+        stop later."""
+        process = Process(name, args, env or self.env, self.log_dir, port).start()
         self.processes.append(process)
         return process
 
@@ -201,10 +204,12 @@ class Stack:
 
     def start_web(self, *options: str) -> Process:
         """Granian serving the app as the Procfile does (``options`` such as
-        ``--workers 1`` override the defaults)."""
+        ``--workers 1`` override the defaults), its metrics in a directory of its own,
+        fresh at each start."""
+        metrics_dir = tempfile.mkdtemp(prefix="web-metrics-", dir=self.log_dir)
         return self.start("web", [str(BIN / "granian"), *WEB_OPTIONS, "--host", "127.0.0.1",
                                   "--port", str(self.web_port), *options, "web:create_app"],
-                          self.web_port)
+                          self.web_port, {**self.env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir})
 
     def start_worker(self, *options: str, loglevel: str = "INFO") -> Process:
         """A Celery worker on every queue; waits until it is ready."""

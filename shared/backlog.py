@@ -56,7 +56,7 @@ def celery_backlog(settings: Settings, now: float) -> dict:
     if is_amqp(url):
         return {name: {"waiting": count, "oldest_age": None}
                 for name, count in rabbitmq_depths(url).items()}
-    broker = connect(url)
+    broker = connect(url, settings.redis_tls_verify)
     try:
         with broker.pipeline(transaction=False) as pipe:
             for name in QUEUES:

@@ -12,6 +12,7 @@ by a worker.
 from __future__ import annotations
 
 import math
+import ssl
 import time
 from urllib.parse import urlsplit
 
@@ -78,6 +79,11 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
         worker_pool="threads",
         worker_concurrency=8,
         broker_connection_retry_on_startup=True,
+        # Task events, for `celery -A worker events` and Flower. Celery carries only
+        # maintenance tasks and publish retries (webhooks go through the intake
+        # streams), so the few messages each task adds cost little.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
         task_publish_retry_policy={
             "max_retries": 2,
             "interval_start": 0,
@@ -91,8 +97,17 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
 
 
 def _redis_settings(settings: Settings) -> dict:
-    """Plain queues on the Redis transport that reuses its clients (``shared.broker``)."""
+    """Plain queues on the Redis transport that reuses its clients (``shared.broker``).
+
+    A ``rediss://`` broker gets TLS with the server's certificate verified unless
+    ``REDIS_TLS_VERIFY`` is off, as :func:`shared.store.connect` does: kombu turns TLS
+    on by itself only for its own ``rediss`` transport name, and then without verifying.
+    """
+    verify = ssl.CERT_REQUIRED if settings.redis_tls_verify else ssl.CERT_NONE
+    tls = {"broker_use_ssl": {"ssl_cert_reqs": verify}} \
+        if urlsplit(settings.celery_broker_url).scheme == "rediss" else {}
     return dict(
+        **tls,
         task_queues=[Queue(name) for name in QUEUES],
         broker_transport="shared.broker:Transport",
         broker_transport_options={

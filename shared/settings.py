@@ -77,6 +77,7 @@ OPTIONAL_DEFAULTS = {
     "ONLINE_ORDER_WINDOW_MS": "500",
     "VIEWER_STREAMER_LIMIT": "20",
     "VIEWER_COUNT_INTERVAL": "60",
+    "REDIS_TLS_VERIFY": "true",
     "LOG_FORMAT": "text",
     "METRICS_TOKEN": "",
     "WORKER_METRICS_PORT": "",
@@ -93,6 +94,7 @@ class Settings:
 
     app_env: str
     redis_url: str
+    redis_tls_verify: bool
     celery_broker_url: str
     secret_key: str
     public_url: str
@@ -174,6 +176,7 @@ def load_settings(environ=None) -> Settings:
     settings = Settings(
         app_env=app_env,
         redis_url=redis_url,
+        redis_tls_verify=_boolean("REDIS_TLS_VERIFY", get("REDIS_TLS_VERIFY")),
         celery_broker_url=_broker_url(get("CELERY_BROKER_URL")) or redis_url,
         secret_key=_secret_key(get("SECRET_KEY"), app_env),
         public_url=_public_url(get("PUBLIC_URL"), app_env),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import redis
 
@@ -27,14 +28,21 @@ UNHELD_REVOCATIONS = "sev:revocations:unheld"
 CLAIM_TTL = 24 * 3600
 
 
-def connect(redis_url: str) -> redis.Redis:
-    """A Redis client that answers ``str`` and gives up quickly when Redis is gone."""
+def connect(redis_url: str, verify_tls: bool = True) -> redis.Redis:
+    """A Redis client that answers ``str`` and gives up quickly when Redis is gone.
+
+    A ``rediss://`` server's certificate is verified unless ``verify_tls`` is off
+    (``REDIS_TLS_VERIFY=false``, for a host such as Heroku Redis whose certificate
+    is self-signed).
+    """
+    tls = {} if verify_tls else {"ssl_cert_reqs": "none"}
     return redis.Redis.from_url(
         redis_url,
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=30,
+        **(tls if urlsplit(redis_url).scheme == "rediss" else {}),
     )
 
 

@@ -1,5 +1,47 @@
 """Helpers for tests that run real processes on free loopback ports."""
 
+import socket
+import ssl
+import subprocess
+import threading
+
 from scripts.processes import ROOT, Process, free_port, port_open, wait_until  # noqa: F401
 from scripts.stack import BIN, redis_server_binary  # noqa: F401
 from scripts.stack import development_environment as process_environment  # noqa: F401
+
+
+def self_signed_certificate(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 that no authority signed, and its key."""
+    cert, key = str(directory / "cert.pem"), str(directory / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class SelfSignedTLSServer:
+    """One TLS connection on a loopback port with a self-signed certificate: ``outcome``
+    gets the first bytes the client sent through TLS, or the handshake's error."""
+
+    def __init__(self, directory):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(*self_signed_certificate(directory))
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.outcome: list = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self.server.accept()
+        try:
+            with self.context.wrap_socket(connection, server_side=True) as tls:
+                self.outcome.append(tls.recv(64))  # only if the client took the certificate
+        except (ssl.SSLError, OSError) as error:
+            self.outcome.append(error)
+
+    def result(self):
+        """What the one connection brought (waits for it)."""
+        self.thread.join(10)
+        self.server.close()
+        return self.outcome[0]

@@ -54,7 +54,7 @@ def test_make_flask_prints_only_what_the_command_prints(tmp_path, redis_client, 
 def test_compose_publishes_ports_on_localhost_only_by_default():
     text = (ROOT / "docker-compose.yml").read_text()
     published = re.findall(r'^\s+- "([^"]*:\d+:\d+)"\s*$', text, re.MULTILINE)
-    assert len(published) == 3
+    assert len(published) == 4
     for mapping in published:
         host = mapping.rsplit(":", 2)[0]
         assert host in ("127.0.0.1", "${WEB_BIND:-127.0.0.1}"), mapping

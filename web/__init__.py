@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.publisher import make_pusher_client
 from shared.queues import make_celery
+from shared.error_reports import report_web_errors
 from shared.logs import configure_logging
 from shared.settings import Settings, load_settings_or_exit
 from shared.store import connect
@@ -28,14 +29,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         # and scheme are the ones they forwarded.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
                                 x_proto=settings.trusted_proxies)
-    configure_logging(settings.log_level)
-    app.extensions["redis"] = connect(settings.redis_url)
+    configure_logging(settings.log_level, settings.log_format)
+    report_web_errors(settings)
+    app.extensions["redis"] = connect(settings.redis_url, settings.redis_tls_verify)
     app.extensions["celery"] = make_celery(settings)
     app.extensions["pusher"] = make_pusher_client(settings)
 
-    from web import commands, errors, health, pusher_webhooks, webhooks, websub
+    from web import commands, errors, health, metrics, pusher_webhooks, webhooks, websub
 
     errors.register(app)
+    metrics.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(pusher_webhooks.bp)

@@ -24,42 +24,50 @@ from shared.eventsub import (
     verify_eventsub_signature,
 )
 from shared.intake import EVENTSUB, enqueue, eventsub_partition_key
-from shared.websub import SIGNATURE
+from shared.logs import log_context
+from shared.websub import NOTIFICATION_ID, SIGNATURE
 from web import MAX_WEBHOOK_BODY
 from web.errors import json_error
+from web.metrics import count_webhook, timed_webhook
 from web.websub import websub_notification
 
 bp = Blueprint("webhooks", __name__)
 
 
 @bp.post("/api/callback")
+@timed_webhook("eventsub")
 def eventsub_callback():
     """Receive one EventSub message from Twitch (or a legacy WebSub notification)."""
     headers = request.headers
     if MESSAGE_TYPE not in headers and SIGNATURE in headers:
-        return websub_notification(read_body())
+        with log_context(message_id=headers.get(NOTIFICATION_ID, "")[:100]):
+            return websub_notification(read_body(transport="websub"))
     message_id = headers.get(MESSAGE_ID, "")
     timestamp = headers.get(MESSAGE_TIMESTAMP, "")
     message_type = headers.get(MESSAGE_TYPE, "")
     if not (message_id and timestamp and message_type):
-        return reject(400, "missing Twitch-Eventsub-Message-Id, -Timestamp or -Type header")
-    body = read_body()
+        return reject(400, "missing Twitch-Eventsub-Message-Id, -Timestamp or -Type header",
+                      code="missing_headers")
+    body = read_body(transport="eventsub")
     secret = current_app.config["SETTINGS"].twitch_webhook_secret
     signature = headers.get(MESSAGE_SIGNATURE, "")
     if not verify_eventsub_signature(secret, message_id, timestamp, body, signature):
-        return reject(403, "signature does not match", message_id)
+        return reject(403, "signature does not match", message_id, code="bad_signature")
     if not is_fresh(timestamp):
-        return reject(403, "timestamp is outside the 10-minute window", message_id)
+        return reject(403, "timestamp is outside the 10-minute window", message_id,
+                      code="stale_timestamp")
     if message_type == VERIFICATION:
         return answer_challenge(body, message_id)
     if message_type not in QUEUED_TYPES:
-        return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id)
+        return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id,
+                      code="unknown_type")
     return queue_message(headers, body, message_id)
 
 
-def read_body(limit: int = MAX_WEBHOOK_BODY) -> bytes:
+def read_body(limit: int = MAX_WEBHOOK_BODY, transport: str = "") -> bytes:
     """The raw body, at most ``limit`` bytes; raises RequestEntityTooLarge (413) when
-    it is longer, with or without a Content-Length.
+    it is longer, with or without a Content-Length (counted as a rejected webhook of
+    ``transport``, if given).
 
     Werkzeug stops a body without Content-Length (chunked) at the app's
     MAX_CONTENT_LENGTH and returns what it read as if it were all, so a longer body
@@ -79,6 +87,8 @@ def read_body(limit: int = MAX_WEBHOOK_BODY) -> bytes:
         size = limit + 1
     if size > limit:
         current_app.logger.warning("rejected webhook: body is larger than %d bytes", limit)
+        if transport:
+            count_webhook(transport, "rejected", "too_large")
         raise RequestEntityTooLarge()
     return b"".join(chunks)
 
@@ -88,9 +98,12 @@ def answer_challenge(body: bytes, message_id: str):
     try:
         challenge = json.loads(body)["challenge"]
     except (ValueError, KeyError, TypeError, RecursionError):
-        return reject(400, "verification message has no challenge", message_id)
+        return reject(400, "verification message has no challenge", message_id,
+                      code="bad_challenge")
     if not isinstance(challenge, str):
-        return reject(400, "verification challenge is not a string", message_id)
+        return reject(400, "verification challenge is not a string", message_id,
+                      code="bad_challenge")
+    count_webhook("eventsub", "challenge")
     return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
 
 
@@ -99,7 +112,7 @@ def queue_message(headers, body: bytes, message_id: str):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return reject(400, "body is not UTF-8", message_id)
+        return reject(400, "body is not UTF-8", message_id, code="not_utf8")
     forwarded = {name: value for name in FORWARDED_HEADERS
                  if (value := headers.get(name)) is not None}
     try:
@@ -107,15 +120,21 @@ def queue_message(headers, body: bytes, message_id: str):
                            current_app.config["SETTINGS"].intake_shards, EVENTSUB, forwarded,
                            text, eventsub_partition_key(body))
     except Exception as error:  # any Redis failure means: not queued
-        current_app.logger.error("cannot queue EventSub message %r: %s", message_id, error)
+        current_app.logger.error("cannot queue EventSub message %r: %s", message_id, error,
+                                 extra={"message_id": message_id})
+        count_webhook("eventsub", "unavailable", "queue_unavailable")
         return json_error(503, "queue unavailable, try again")
     current_app.logger.debug("accepted EventSub %s %s %s as intake entry %s",
                              forwarded.get(MESSAGE_TYPE), forwarded.get(SUBSCRIPTION_TYPE),
-                             message_id, entry_id)
+                             message_id, entry_id, extra={"message_id": message_id})
+    count_webhook("eventsub", "accepted")
     return Response(status=204)
 
 
-def reject(status: int, reason: str, message_id: str = ""):
-    """Log the rejection once, without secrets, and answer it."""
-    current_app.logger.warning("rejected EventSub message %r: %s", message_id[:100], reason)
+def reject(status: int, reason: str, message_id: str = "", *, code: str):
+    """Log the rejection once, without secrets, count it under ``code`` (its short name
+    in the metrics) and answer it."""
+    current_app.logger.warning("rejected EventSub message %r: %s", message_id[:100], reason,
+                               extra={"message_id": message_id[:100]})
+    count_webhook("eventsub", "rejected", code)
     return json_error(status, reason)

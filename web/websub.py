@@ -35,6 +35,7 @@ from shared.websub import (
     verify_websub_signature,
 )
 from web.errors import json_error
+from web.metrics import count_webhook, timed_webhook
 
 bp = Blueprint("websub", __name__)
 MODES = ("subscribe", "unsubscribe", "denied")
@@ -42,56 +43,66 @@ LEASE_SECONDS = re.compile(r"[0-9]{1,7}")  # ASCII digits only; ten days is six
 
 
 @bp.get("/api/callback")
+@timed_webhook("websub")
 def websub_verification():
     """Echo the hub's challenge for an (un)subscription we asked for, once; record a
     denial of one we asked for."""
     args = request.args
     settings = current_app.config["SETTINGS"]
     if any(len(args.getlist(name)) > 1 for name in args):
-        return refuse(400, "a parameter is repeated")
+        return refuse(400, "a parameter is repeated", code="repeated_parameter")
     mode = args.get("hub.mode", "")
     topic = args.get("hub.topic", "")
     if mode not in MODES:
-        return refuse(400, "hub.mode must be subscribe, unsubscribe or denied", mode, topic)
+        return refuse(400, "hub.mode must be subscribe, unsubscribe or denied", mode, topic,
+                      code="bad_mode")
     if our_topic_user_id(settings.twitch_api_url, topic) is None:
-        return refuse(400, "hub.topic is not a stream topic of ours", mode, topic)
+        return refuse(400, "hub.topic is not a stream topic of ours", mode, topic,
+                      code="bad_topic")
     challenge = args.get("hub.challenge", "")
     seconds = 0
     if mode != "denied":
         if not 0 < len(challenge) <= MAX_CHALLENGE or not (challenge.isascii()
                                                           and challenge.isprintable()):
-            return refuse(400, "hub.challenge is missing or malformed", mode, topic)
+            return refuse(400, "hub.challenge is missing or malformed", mode, topic,
+                          code="bad_challenge")
     if mode == "subscribe":
         asked = settings.websub_lease_seconds
         value = args.get("hub.lease_seconds", "")
         if not LEASE_SECONDS.fullmatch(value) or not 0 < int(value) <= asked:
             return refuse(400, f"hub.lease_seconds must be a whole number from 1 to {asked}",
-                          mode, topic)
+                          mode, topic, code="bad_lease_seconds")
         seconds = int(value)
     client = current_app.extensions["redis"]
     try:
         pending = take_request(client, mode, topic, seconds)
         if pending is None:
-            return refuse(404, "no such subscription request", mode, topic)
+            return refuse(404, "no such subscription request", mode, topic,
+                          code="unknown_request")
         if mode == "denied":
             reason = args.get("hub.reason", "")[:200]
             current_app.logger.warning("WebSub hub denied %s: %r", topic, reason)
             record_denial(client, topic, reason)
             mark_lease(topic, "denied")
+            count_webhook("websub", "accepted")
             return Response("", status=200, content_type="text/plain")
         if mode == "subscribe":
             seconds = min(seconds, int(pending.get("lease_seconds") or seconds))
             mark_lease(topic, "enabled", time.time() + seconds)
     except redis.RedisError as error:
         current_app.logger.error("cannot answer WebSub verification: %s", error)
+        count_webhook("websub", "unavailable", "state_unavailable")
         return json_error(503, "state unavailable, try again")
+    count_webhook("websub", "challenge")
     return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
 
 
-def refuse(status: int, reason: str, mode: str = "", topic: str = ""):
-    """Log a refused verification once, shortened, and answer it."""
+def refuse(status: int, reason: str, mode: str = "", topic: str = "", *, code: str):
+    """Log a refused verification once, shortened, count it under ``code`` (its short
+    name in the metrics) and answer it."""
     current_app.logger.warning("refused WebSub verification %r of %r: %s", mode[:20],
                                topic[:200], reason)
+    count_webhook("websub", "rejected", code)
     return json_error(status, reason)
 
 
@@ -117,30 +128,37 @@ def websub_notification(body: bytes):
         secrets = topic_secrets(client, topic) if broadcaster_id else []
     except redis.RedisError as error:
         current_app.logger.error("cannot check WebSub notification: %s", error)
+        count_webhook("websub", "unavailable", "state_unavailable")
         return json_error(503, "queue unavailable, try again")
     if not secrets:
         current_app.logger.warning("rejected WebSub notification: no verified subscription "
                                    "to %r", topic[:200])
+        count_webhook("websub", "rejected", "unknown_topic")
         return json_error(403, "signature does not match")
     signature = request.headers.get(SIGNATURE, "")
     if not any([verify_websub_signature(secret, body, signature) for secret in secrets]):
         current_app.logger.warning("rejected WebSub notification: signature does not match")
+        count_webhook("websub", "rejected", "bad_signature")
         return json_error(403, "signature does not match")
     forwarded = {name: request.headers[name] for name in (LINK, NOTIFICATION_ID,
                                                           NOTIFICATION_TIMESTAMP)
                  if name in request.headers}
     if not forwarded.get(NOTIFICATION_ID):
+        count_webhook("websub", "rejected", "missing_headers")
         return json_error(400, "missing Twitch-Notification-Id header")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
+        count_webhook("websub", "rejected", "not_utf8")
         return json_error(400, "body is not UTF-8")
     try:
         entry_id = intake.enqueue(client, settings.intake_shards, intake.WEBSUB, forwarded, text,
                                   broadcaster_id)
     except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error("cannot queue WebSub notification: %s", error)
+        count_webhook("websub", "unavailable", "queue_unavailable")
         return json_error(503, "queue unavailable, try again")
     current_app.logger.debug("accepted WebSub notification %s for broadcaster %s as intake "
                              "entry %s", forwarded[NOTIFICATION_ID], broadcaster_id, entry_id)
+    count_webhook("websub", "accepted")
     return Response(status=204)

@@ -25,6 +25,15 @@ from shared.store import (
     queue_stream_state,
 )
 from worker.context import redis_client, settings
+from worker.metrics import (
+    BATCH,
+    DUPLICATE,
+    PUBLISHED,
+    count_events,
+    observe_lag,
+    publish_retries,
+    timed_publish,
+)
 from worker.publish import give_up, publish_stream_event_task, retry_delay
 from worker.sequencer import Held
 
@@ -46,8 +55,11 @@ def publish_batch(batch: list[Held]) -> None:
     published: list[Held] = []
     try:
         if to_send:
-            publish_stream_events(thread_pusher_client(), [held.event for held in to_send])
+            with timed_publish(BATCH):
+                publish_stream_events(thread_pusher_client(), [held.event for held in to_send])
             published = to_send
+            count_published(published)
+            log_published(published)
     except RetryablePublishError as error:
         batch = hand_to_retries(batch, to_send, error)
     except RejectedPublishError as error:
@@ -79,7 +91,22 @@ def unpublished_and_described(batch: list[Held]) -> list[Held]:
     for held, channel in zip(describe, answers[len(check):]):
         held.event = with_channel(held.event, channel)
     seen = {id(held) for held, published in zip(check, answers) if published}
+    count_events(DUPLICATE, [held.event["type"] for held in check if id(held) in seen])
     return [held for held in batch if id(held) not in seen]
+
+
+def count_published(published: list[Held]) -> None:
+    """Count the events Pusher has just taken, and the lag of each since Twitch sent it."""
+    count_events(PUBLISHED, [held.event["type"] for held in published])
+    observe_lag([held.order_key for held in published])
+
+
+def log_published(published: list[Held]) -> None:
+    """At DEBUG, one line for each event Pusher has taken, with its message id."""
+    if logger.isEnabledFor(logging.DEBUG):
+        for held in published:
+            logger.debug("published %s event %s", held.event["type"], held.event["id"],
+                         extra={"message_id": held.event["id"]})
 
 
 def needs_channel(held: Held) -> bool:
@@ -92,14 +119,17 @@ def hand_to_retries(batch: list[Held], failed: list[Held], error) -> list[Held]:
     needed none) are finished, the others stay pending."""
     delay = retry_delay(0)
     logger.warning("publishing %d event(s) failed (%s); retrying in %.1fs", len(failed),
-                   error, delay)
+                   error, delay, extra={"message_ids": [held.event["id"] for held in failed]})
     kept = []
     for held in failed:
         try:
-            publish_stream_event_task.apply_async((held.event,), countdown=delay)
+            publish_stream_event_task.apply_async((held.event,), {"twitch_time": held.order_key},
+                                                  countdown=delay)
         except Exception as queue_error:  # broker down: the entry is offered again later
-            logger.error("cannot queue the retry of %s: %s", held.event["id"], queue_error)
+            logger.error("cannot queue the retry of %s: %s", held.event["id"], queue_error,
+                         extra={"message_id": held.event["id"]})
             kept.append(held)
+    publish_retries.inc(len(failed) - len(kept))
     return [held for held in batch if held not in kept]
 
 

@@ -1,7 +1,9 @@
-"""Starts the pump with the Celery worker and stops it with the worker."""
+"""Starts the pump, and the metrics server when asked for, with the Celery worker;
+stops them with the worker. (Beat runs no worker bootsteps, so it serves no metrics.)"""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 
@@ -9,31 +11,55 @@ from celery import bootsteps
 
 from worker.context import redis_client, settings
 
+logger = logging.getLogger(__name__)
+
 
 class PumpStep(bootsteps.StartStopStep):
-    """Runs a :class:`worker.pump.Pump` beside the worker's task pool."""
+    """Runs a :class:`worker.pump.Pump` beside the worker's task pool, and serves the
+    metrics (:mod:`worker.metrics`) on ``WORKER_METRICS_PORT`` when it is set."""
 
     requires = {"celery.worker.components:Pool"}
 
     def __init__(self, worker, **options):
         super().__init__(worker, **options)
         self.pump = None
+        self.metrics_server = None
 
     def start(self, worker) -> None:
         """Start pumping once the pool is up (no fork happens after this)."""
         from worker.pump import Pump
         from worker.subscriptions import handle_revocation
 
+        self.start_metrics(settings().worker_metrics_port)
         name = f"{worker.hostname}:{os.getpid()}:{secrets.token_hex(3)}"
         self.pump = Pump(redis_client(), settings(), name,
                          lambda revocation, message_id: handle_revocation.apply_async(
                              (revocation, message_id)))
         self.pump.start()
 
+    def start_metrics(self, port: int | None) -> None:
+        """Serve the metrics on ``port`` (None: not at all); if they cannot be served (port
+        taken, multiprocess directory missing) that is logged and the worker runs on without."""
+        if port is None or self.metrics_server is not None:
+            return
+        from worker.metrics import ADDRESS, serve
+
+        try:
+            self.metrics_server = serve(port)
+        except (OSError, ValueError) as error:  # port taken; no PROMETHEUS_MULTIPROC_DIR
+            logger.error("cannot serve the worker's metrics on port %s: %s", port, error)
+            return
+        logger.info("worker metrics on http://%s:%s/metrics", ADDRESS, port)
+
     def stop(self, worker) -> None:
-        """Finish what is in flight and hand the shards over."""
+        """Finish what is in flight and hand the shards over; stop serving metrics."""
         if self.pump is not None:
             self.pump.stop()
             self.pump = None
+        if self.metrics_server is not None:
+            from worker.metrics import stop_serving
+
+            stop_serving(self.metrics_server)
+            self.metrics_server = None
 
     shutdown = stop

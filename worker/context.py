@@ -23,7 +23,7 @@ def settings() -> Settings:
 @cache
 def redis_client() -> redis.Redis:
     """This process's Redis client."""
-    return connect(settings().redis_url)
+    return connect(settings().redis_url, settings().redis_tls_verify)
 
 
 @cache

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 import redis
 
-from shared.eventsub import MESSAGE_ID, MESSAGE_TIMESTAMP, MESSAGE_TYPE, REVOCATION, ordering_key
+from shared.eventsub import (
+    MESSAGE_ID,
+    MESSAGE_TIMESTAMP,
+    MESSAGE_TYPE,
+    REVOCATION,
+    SUBSCRIPTION_TYPE,
+    ordering_key,
+)
 from shared.events import (
     CHANNEL_UPDATE,
     STREAM_ONLINE,
@@ -23,6 +30,7 @@ from shared.events import (
     stream_event_from_notification,
 )
 from shared.intake import WEBSUB
+from shared.logs import log_context
 from shared.store import (
     CLAIMED,
     DUPLICATE_STREAM,
@@ -32,6 +40,7 @@ from shared.store import (
     seen_message_key,
     seen_stream_key,
 )
+from worker.metrics import DEAD_LETTERED, DUPLICATE, IGNORED, REVOKED, count_events
 from worker.websub import websub_events
 
 logger = logging.getLogger(__name__)
@@ -98,7 +107,8 @@ def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -
     claims: list[tuple[Entry, dict | None, dict | None, tuple]] = []
     for entry in entries:
         try:
-            parsed = parse(client, entry)
+            with log_context(message_id=entry.message_id):
+                parsed = parse(client, entry)
             if parsed is not None:
                 event, revocation = parsed
                 claims.append((entry, event, revocation, claim_arguments(entry, event)))
@@ -107,16 +117,21 @@ def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -
             prepared.finished.append(entry)
             continue
         if parsed is None:
+            count_events(IGNORED, [entry_type(entry)])
             prepared.finished.append(entry)
     verdicts = claim_all(client, claims, state_ttl, prepared)
     for (entry, event, revocation, _), verdict in zip(claims, verdicts):
         if verdict is None:  # dead-lettered by claim_all
             continue
         if verdict == DUPLICATE_STREAM:
-            logger.info("dropped second stream.online for stream %s", event["stream_id"])
+            logger.info("dropped second stream.online for stream %s", event["stream_id"],
+                        extra={"message_id": entry.message_id})
+            count_events(DUPLICATE, [entry_type(entry, event)])
             prepared.finished.append(entry)
         elif verdict != CLAIMED:
-            logger.info("dropped duplicate message %s", entry.message_id)
+            logger.info("dropped duplicate message %s", entry.message_id,
+                        extra={"message_id": entry.message_id})
+            count_events(DUPLICATE, [entry_type(entry, event)])
             prepared.finished.append(entry)
         elif event is not None:
             prepared.events.append((entry, event))
@@ -200,16 +215,26 @@ def finish_revocation(client, entry: Entry, revocation: dict, hand_off, prepared
     try:
         hand_off(revocation, entry.message_id)
     except Exception as error:  # the broker is down: offer the entry again later
-        logger.warning("cannot queue revocation %s yet: %s", entry.message_id, error)
+        logger.warning("cannot queue revocation %s yet: %s", entry.message_id, error,
+                       extra={"message_id": entry.message_id})
         prepared.pending.append(entry)
         return
     record_revocation(client, revocation)
-    logger.warning("subscription revoked: %s", revocation)
+    logger.warning("subscription revoked: %s", revocation,
+                   extra={"message_id": entry.message_id})
+    count_events(REVOKED, [entry_type(entry)])
     prepared.finished.append(entry)
 
 
 def dead_letter(client, entry: Entry, reason: str) -> None:
     """Keep a message no worker can use, with why, for an operator to replay after a fix."""
-    logger.error("dead-lettered message %s: %s", entry.message_id, reason)
+    logger.error("dead-lettered message %s: %s", entry.message_id, reason,
+                 extra={"message_id": entry.message_id})
     add_dead_letter(client, DEAD_LETTER_KIND.get(entry.kind, "ingest"),
                     {"headers": entry.headers, "body": entry.body}, reason)
+    count_events(DEAD_LETTERED, [entry_type(entry)])
+
+
+def entry_type(entry: Entry, event: dict | None = None) -> str:
+    """An entry's event type, for the metrics: its event's, else its subscription's."""
+    return event["type"] if event else str(entry.headers.get(SUBSCRIPTION_TYPE) or "")

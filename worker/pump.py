@@ -196,7 +196,8 @@ class Pump:
         try:
             publish_batch(batch)
         except Exception:  # Redis down, say: the entries stay pending for the sweep
-            logger.exception("publishing a batch of %d event(s) failed", len(batch))
+            logger.exception("publishing a batch of %d event(s) failed", len(batch),
+                             extra={"message_ids": [held.event["id"] for held in batch]})
         finally:
             self.forget([held.entry for held in batch])
             with self.changed:

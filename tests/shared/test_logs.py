@@ -1,11 +1,16 @@
-"""The one log format, and Celery's per-task lines at DEBUG."""
+"""The log formats (text, JSON), the message ids on the lines, and Celery's per-task
+lines at DEBUG."""
 
+import json
 import logging
+import logging.config
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
 
-from shared.logs import OurHandler, configure_logging
+from shared.logs import OurHandler, configure_logging, log_context, set_log_context
 
 
 @pytest.fixture
@@ -14,8 +19,8 @@ def log_lines(capsys):
     root = logging.getLogger()
     level = root.level
 
-    def configure(level):
-        configure_logging(level)
+    def configure(level, log_format="text"):
+        configure_logging(level, log_format)
         return lambda: capsys.readouterr().err.splitlines()
 
     yield configure
@@ -48,3 +53,85 @@ def test_celerys_per_task_lines_are_debug(log_lines):
     lines = log_lines("DEBUG")
     logging.getLogger("celery.worker.strategy").info(LOG_RECEIVED, context)
     assert lines() == ["DEBUG celery.worker.strategy: Task publish.stream_event[t1] received"]
+
+
+def test_text_lines_end_with_the_message_ids_they_concern(log_lines):
+    lines = log_lines("INFO")
+    logging.getLogger("worker.ingest").error("dead-lettered", extra={"message_id": "m-1"})
+    with log_context(message_id="m-2"):
+        logging.getLogger("worker.websub").warning("dropped")
+    logging.getLogger("worker.batches").warning("failed", extra={"message_ids": ["a", "b"]})
+    logging.getLogger("worker.pump").info("no message")
+    assert lines() == ["ERROR worker.ingest: dead-lettered [message_id=m-1]",
+                       "WARNING worker.websub: dropped [message_id=m-2]",
+                       "WARNING worker.batches: failed [message_ids=a,b]",
+                       "INFO worker.pump: no message"]
+
+
+def test_json_is_one_object_a_line(log_lines):
+    lines = log_lines("INFO", "json")
+    logging.getLogger("web").warning("rejected %r", "x\ny")
+    with log_context(message_id="m-3"):
+        logging.getLogger("worker.publish").info("retrying")
+        logging.getLogger("worker.publish").info("given", extra={"message_id": "m-4"})
+    logging.getLogger("worker.batches").info("batch", extra={"message_ids": ["a", "b"]})
+    records = [json.loads(line) for line in lines()]
+    assert [(r["level"], r["logger"], r["message"]) for r in records] == [
+        ("WARNING", "web", "rejected 'x\\ny'"), ("INFO", "worker.publish", "retrying"),
+        ("INFO", "worker.publish", "given"), ("INFO", "worker.batches", "batch")]
+    assert "message_id" not in records[0]
+    assert [r.get("message_id") for r in records[1:3]] == ["m-3", "m-4"]
+    assert records[3]["message_ids"] == ["a", "b"]
+    assert all(datetime.fromisoformat(r["time"]).utcoffset() == timedelta(0) for r in records)
+
+
+def test_json_carries_the_exception(log_lines):
+    lines = log_lines("INFO", "json")
+    try:
+        raise ValueError("no such event")
+    except ValueError:
+        logging.getLogger("worker.pump").exception("failed on a batch")
+    [line] = lines()
+    record = json.loads(line)
+    assert record["message"] == "failed on a batch"
+    assert record["exception"].startswith("Traceback (most recent call last):")
+    assert record["exception"].endswith("ValueError: no such event")
+
+
+def test_the_context_ends_with_its_block(log_lines):
+    lines = log_lines("INFO", "json")
+    with log_context(message_id="outer"):
+        with log_context(message_id="inner"):
+            logging.getLogger("worker").info("one")
+        logging.getLogger("worker").info("two")
+    logging.getLogger("worker").info("three")
+    set_log_context(message_id="set")
+    logging.getLogger("worker").info("four")
+    set_log_context()
+    logging.getLogger("worker").info("five")
+    assert [json.loads(line).get("message_id") for line in lines()] == [
+        "inner", "outer", None, "set", None]
+
+
+@pytest.mark.parametrize("log_format, expected", [
+    ("text", "INFO granian: Listening at: http://127.0.0.1:8000"),
+    ("json", {"level": "INFO", "logger": "granian",
+              "message": "Listening at: http://127.0.0.1:8000"}),
+])
+def test_granians_lines_take_the_format_of_the_settings(log_format, expected, monkeypatch,
+                                                        capsys):
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv("LOG_FORMAT", log_format)
+    config = json.loads((Path(__file__).parents[2] / "web" / "granian-logging.json").read_text())
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger("_granian").info("Listening at: http://127.0.0.1:8000")
+        [line] = capsys.readouterr().err.splitlines()
+    finally:
+        for name in config["loggers"]:
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True
+    if log_format == "json":
+        line = json.loads(line)
+        del line["time"]
+    assert line == expected

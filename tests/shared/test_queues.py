@@ -2,11 +2,14 @@
 quorum queues with native delayed delivery. (tests/integration/test_broker.py runs tasks
 through both for real.)"""
 
+import ssl
+
 import pytest
 from celery import Celery, _state
 
 from shared.queues import QUEUES, RabbitCelery, make_celery
 from shared.settings import load_settings
+from tests.support import SelfSignedTLSServer
 
 REDIS_URL = "redis://127.0.0.1:6399/0"
 RABBITMQ_URL = "amqp://guest:guest@rabbit:5672/sev"
@@ -59,3 +62,26 @@ def test_rabbitmq_countdowns_are_rounded_up_to_whole_seconds(monkeypatch, countd
                         seen.append(countdown))
     app.send_task("publish.stream_event", ({},), countdown=countdown)
     assert seen == [sent]
+
+
+def test_a_rediss_broker_speaks_tls_and_verifies_the_certificate(tmp_path):
+    """kombu switches TLS on by itself only for its own transport name, and then
+    without verifying; ours would have sent the password in the clear."""
+    server = SelfSignedTLSServer(tmp_path)
+    app = celery_for(REDIS_URL=f"rediss://:a-redis-password@127.0.0.1:{server.port}/0")
+    assert app.conf.broker_use_ssl == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    with pytest.raises(Exception), app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+    # A TLS handshake the client ended on seeing a certificate no authority signed.
+    outcome = server.result()
+    assert isinstance(outcome, ssl.SSLError) and "UNKNOWN_CA" in outcome.reason, outcome
+
+
+def test_a_rediss_broker_with_verification_off_takes_a_self_signed_certificate(tmp_path):
+    server = SelfSignedTLSServer(tmp_path)
+    app = celery_for(REDIS_URL=f"rediss://:a-redis-password@127.0.0.1:{server.port}/0",
+                     REDIS_TLS_VERIFY="false")
+    assert app.conf.broker_use_ssl == {"ssl_cert_reqs": ssl.CERT_NONE}
+    with pytest.raises(Exception), app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+    assert isinstance(server.result(), bytes)  # the client's first command, through TLS

@@ -1,6 +1,12 @@
 """Redis state against a real Redis server."""
 
+import ssl
+
+import pytest
+import redis
+
 from shared import store
+from tests.support import SelfSignedTLSServer
 
 
 def event(n, login="cool_user"):
@@ -113,3 +119,18 @@ def test_the_default_cap_is_ten_thousand(redis_client):
     assert redis_client.llen(store.DEAD_LETTERS) == 10_000
     assert store.dead_letters_dropped(redis_client) == 3
     assert store.dead_letters(redis_client)[0]["payload"]["id"] == 3
+
+
+def test_a_rediss_server_certificate_is_verified(tmp_path):
+    server = SelfSignedTLSServer(tmp_path)
+    with pytest.raises(redis.ConnectionError):
+        store.connect(f"rediss://127.0.0.1:{server.port}/0").ping()
+    outcome = server.result()
+    assert isinstance(outcome, ssl.SSLError) and "UNKNOWN_CA" in outcome.reason, outcome
+
+
+def test_verification_off_takes_a_self_signed_certificate(tmp_path):
+    server = SelfSignedTLSServer(tmp_path)
+    with pytest.raises(redis.RedisError):  # the server never answers
+        store.connect(f"rediss://127.0.0.1:{server.port}/0", verify_tls=False).ping()
+    assert isinstance(server.result(), bytes)  # the client's first command, through TLS

@@ -1,0 +1,121 @@
+"""Prometheus metrics of the web process, served at ``/metrics`` to a bearer token.
+
+The web's counters and its histogram live here. Granian runs the app in several
+processes, so the web is started with ``PROMETHEUS_MULTIPROC_DIR`` naming a fresh
+directory (Procfile): each process keeps its figures in a file there and a scrape,
+whichever process answers it, sums them all. Without the variable (one process, as
+in tests) the figures are this module's own.
+
+The pipeline's state (queue depths, dead letters, leases, the EventSub cost,
+occupied channels) is read from Redis when scraped (:mod:`web.pipeline_state`), never
+kept in a process, so no process can report a stale copy.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from functools import wraps
+from time import perf_counter
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from web.errors import json_error
+from web.pipeline_state import PipelineState
+
+bp = Blueprint("metrics", __name__)
+REGISTRY = CollectorRegistry(auto_describe=True)
+ACK_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5)
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+TRANSPORTS = ("eventsub", "websub")
+
+WEBHOOKS = Counter(
+    "sev_webhooks_total", "Webhooks answered, by transport, outcome and rejection reason.",
+    ("transport", "outcome", "reason"), registry=REGISTRY)
+ACK_SECONDS = Histogram(
+    "sev_webhook_ack_seconds", "Time from a webhook reaching its view to its answer.",
+    ("transport",), buckets=ACK_BUCKETS, registry=REGISTRY)
+HTTP_REQUESTS = Counter(
+    "sev_http_requests_total", "HTTP requests answered, by matched route, method and status.",
+    ("route", "method", "status"), registry=REGISTRY)
+for _transport in TRANSPORTS:
+    WEBHOOKS.labels(_transport, "accepted", "")
+    ACK_SECONDS.labels(_transport)
+
+
+def init_app(app: Flask) -> None:
+    """Count every request; serve ``/metrics`` only when ``METRICS_TOKEN`` is set."""
+    app.after_request(count_request)
+    if app.config["SETTINGS"].metrics_token:
+        app.register_blueprint(bp)
+
+
+def count_request(response: Response) -> Response:
+    """Count the request by the route it matched (``unmatched`` for none), method and
+    status: a bounded set of label values, whatever paths are asked for."""
+    rule = request.url_rule
+    method = request.method if request.method in METHODS else "other"
+    HTTP_REQUESTS.labels(rule.rule if rule else "unmatched", method,
+                         str(response.status_code)).inc()
+    return response
+
+
+def count_webhook(transport: str, outcome: str, reason: str = "") -> None:
+    """Count one webhook's answer: ``accepted``, ``challenge`` (a verification answered),
+    ``rejected`` or ``unavailable``, with a short fixed ``reason`` for the last two."""
+    WEBHOOKS.labels(transport, outcome, reason).inc()
+    g.webhook_transport = transport
+
+
+def timed_webhook(transport: str):
+    """Decorate a webhook view: observe the time to its answer, under the transport the
+    answer was counted under (``transport`` if it was not counted)."""
+    def decorate(view):
+        @wraps(view)
+        def timed(*args, **kwargs):
+            started = perf_counter()
+            try:
+                return view(*args, **kwargs)
+            finally:
+                ACK_SECONDS.labels(g.pop("webhook_transport", transport)).observe(
+                    perf_counter() - started)
+        return timed
+    return decorate
+
+
+@bp.get("/metrics")
+def metrics():
+    """The exposition, to ``Authorization: Bearer <METRICS_TOKEN>`` only."""
+    if not authorized(request.headers.get("Authorization", "")):
+        response = json_error(401, "a valid bearer token is required")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(ModuleMetrics())
+    registry.register(PipelineState(current_app.extensions["redis"],
+                                    current_app.config["SETTINGS"]))
+    encoder, content_type = choose_encoder(request.headers.get("Accept"))
+    response = Response(encoder(registry), content_type=content_type)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def authorized(header: str) -> bool:
+    """Whether an ``Authorization`` header carries the metrics token (in constant time)."""
+    scheme, _, token = header.partition(" ")
+    expected = current_app.config["SETTINGS"].metrics_token
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), expected.encode())
+
+
+class ModuleMetrics:
+    """This process's own figures, as a collector of a scrape's registry."""
+
+    def collect(self):
+        return REGISTRY.collect()
