@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Callable
+from collections.abc import Callable
 
 from aiohttp import web
 
 
-async def serve_until_stopped(app: web.Application, host: str, port: int,
-                              announce: Callable[[str, int], None],
-                              log: logging.Logger) -> None:
+async def serve_until_stopped(
+    app: web.Application,
+    host: str,
+    port: int,
+    announce: Callable[[str, int], None],
+    log: logging.Logger,
+) -> None:
     """Listen on ``host:port``, call ``announce(host, port)``, and serve until signalled."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()

@@ -10,7 +10,7 @@ import signal
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -23,9 +23,11 @@ from shared.eventsub import MESSAGE_ID, format_eventsub_timestamp, signed_header
 WRK_SCRIPT = Path(__file__).with_name("bench_webhooks.lua")
 FIRST_BROADCASTER_ID = 700_000
 ARRIVAL_TIMEOUT = 60  # seconds to wait for the last arrivals after the last send
-SPREAD_NOTE = ("Real top-of-the-hour waves are many streamers at once. One broadcaster's events\n"
-               "are published strictly in order, at most 10 per round trip to Pusher, so the\n"
-               "load is spread over broadcasters (--broadcasters 1 shows one broadcaster alone).")
+SPREAD_NOTE = (
+    "Real top-of-the-hour waves are many streamers at once. One broadcaster's events\n"
+    "are published strictly in order, at most 10 per round trip to Pusher, so the\n"
+    "load is spread over broadcasters (--broadcasters 1 shows one broadcaster alone)."
+)
 
 
 def broadcasters(count: int) -> list[tuple[str, str]]:
@@ -33,16 +35,23 @@ def broadcasters(count: int) -> list[tuple[str, str]]:
     return [(str(FIRST_BROADCASTER_ID + n), f"bench_b{n}") for n in range(count)]
 
 
-def signed_notifications(stack: Stack, count: int,
-                         spread: int = 1) -> list[tuple[str, dict, bytes]]:
+def signed_notifications(
+    stack: Stack, count: int, spread: int = 1
+) -> list[tuple[str, dict, bytes]]:
     """``count`` distinct channel.update notifications dealt in turn to ``spread``
     broadcasters: (message id, headers, body)."""
     people = broadcasters(spread)
     messages = []
     for n in range(count):
         broadcaster_id, login = people[n % spread]
-        body = notification_body("channel.update", login, stack.callback, title=f"Title {n}",
-                                 category="Benchmarks", broadcaster_id=broadcaster_id)
+        body = notification_body(
+            "channel.update",
+            login,
+            stack.callback,
+            title=f"Title {n}",
+            category="Benchmarks",
+            broadcaster_id=broadcaster_id,
+        )
         message_id = str(uuid.uuid4())
         headers, raw = signed_message(stack.secret, "notification", body, message_id)
         messages.append((message_id, headers, raw))
@@ -52,17 +61,27 @@ def signed_notifications(stack: Stack, count: int,
 def signed_now(stack: Stack, headers: dict, raw: bytes) -> dict:
     """``headers`` signed again with the present moment as Twitch's message time, as
     Twitch stamps a message when it sends it (the worker's lag runs from that time)."""
-    timestamp = format_eventsub_timestamp(datetime.now(timezone.utc))
-    return {**headers, **signed_headers(stack.secret, headers[MESSAGE_ID], timestamp,
-                                        "notification", raw)}
+    timestamp = format_eventsub_timestamp(datetime.now(UTC))
+    return {
+        **headers,
+        **signed_headers(stack.secret, headers[MESSAGE_ID], timestamp, "notification", raw),
+    }
 
 
 def write_signed_requests(path: Path, messages: list[tuple[str, dict, bytes]]) -> None:
     """The file the wrk script reads: id, timestamp, signature, body per line."""
     with open(path, "w") as out:
         for message_id, headers, raw in messages:
-            out.write("\t".join((message_id, headers["Twitch-Eventsub-Message-Timestamp"],
-                                 headers["Twitch-Eventsub-Message-Signature"], raw.decode())))
+            out.write(
+                "\t".join(
+                    (
+                        message_id,
+                        headers["Twitch-Eventsub-Message-Timestamp"],
+                        headers["Twitch-Eventsub-Message-Signature"],
+                        raw.decode(),
+                    )
+                )
+            )
             out.write("\n")
 
 
@@ -71,7 +90,9 @@ class Subscriber:
     event's arrival by event id."""
 
     def __init__(self, stack: Stack, logins: list[str]):
-        self.url = f"ws://127.0.0.1:{stack.pusher_port}/app/local-key?protocol=7&client=bench&version=1"
+        self.url = (
+            f"ws://127.0.0.1:{stack.pusher_port}/app/local-key?protocol=7&client=bench&version=1"
+        )
         self.logins = logins
         self.channels = {channel_name(login) for login in logins}
         self.arrivals: dict[str, list[float]] = {}
@@ -83,8 +104,9 @@ class Subscriber:
             established = await socket.receive_json()
             socket_id = json.loads(established["data"])["socket_id"]
             for login in self.logins:
-                await socket.send_json({"event": "pusher:subscribe",
-                                        "data": channel_subscription(socket_id, login)})
+                await socket.send_json(
+                    {"event": "pusher:subscribe", "data": channel_subscription(socket_id, login)}
+                )
             pending = set(self.channels)
             async for message in socket:
                 arrived = time.monotonic()
@@ -93,8 +115,9 @@ class Subscriber:
                     pending.discard(frame.get("channel"))
                     if not pending:
                         subscribed.set()
-                elif (frame.get("channel") in self.channels
-                      and not frame["event"].startswith("pusher")):
+                elif frame.get("channel") in self.channels and not frame["event"].startswith(
+                    "pusher"
+                ):
                     event_id = json.loads(frame["data"])["id"]
                     self.arrivals.setdefault(event_id, []).append(arrived)
                     self.changed.set()
@@ -109,7 +132,7 @@ class Subscriber:
                 return False
             try:
                 await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return False
         return True
 
@@ -169,9 +192,21 @@ async def replay_once(url: str, requests_file: Path, connections: int, limit: in
     """
     replay = Replay(first_send=time.monotonic())
     wrk = await asyncio.create_subprocess_exec(
-        "wrk", "-t1", f"-c{connections}", f"-d{limit}s", "--timeout", "30s", "-s", str(WRK_SCRIPT),
-        url, "--", str(requests_file), "once",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{limit}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(WRK_SCRIPT),
+        url,
+        "--",
+        str(requests_file),
+        "once",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     interrupting = None
     async for raw in wrk.stdout:
         line = raw.decode()
@@ -179,8 +214,10 @@ async def replay_once(url: str, requests_file: Path, connections: int, limit: in
             replay.first_send = time.monotonic()
         elif line.startswith("bench-once done"):
             replay.last_answer = time.monotonic()
-            replay.statuses = {int(status): int(count) for status, count in
-                               (part.split("=") for part in line.split()[2:])}
+            replay.statuses = {
+                int(status): int(count)
+                for status, count in (part.split("=") for part in line.split()[2:])
+            }
             interrupting = asyncio.create_task(interrupt(wrk))
         else:
             replay.report += line
@@ -204,13 +241,16 @@ async def burst(stack: Stack, count: int, connections: int, spread: int, tmp: Pa
     requests_file = tmp / f"burst-{uuid.uuid4().hex}.tsv"
     write_signed_requests(requests_file, messages)
     session, subscriber, listener = await subscribed_session(stack, spread, connections)
-    print(f"\n== burst: {count} distinct channel.update notifications over {spread} "
-          f"broadcaster{'s' if spread > 1 else ''},\n   replayed by wrk once each "
-          f"(1 thread, {connections} connections); one WebSocket subscriber of every channel")
+    print(
+        f"\n== burst: {count} distinct channel.update notifications over {spread} "
+        f"broadcaster{'s' if spread > 1 else ''},\n   replayed by wrk once each "
+        f"(1 thread, {connections} connections); one WebSocket subscriber of every channel"
+    )
     print("   " + SPREAD_NOTE.replace("\n", "\n   "))
     try:
-        replay = await replay_once(stack.callback, requests_file, connections,
-                                   limit=ARRIVAL_TIMEOUT + count // 100)
+        replay = await replay_once(
+            stack.callback, requests_file, connections, limit=ARRIVAL_TIMEOUT + count // 100
+        )
         ids = {message[0] for message in messages}
         complete = await subscriber.wait_for(ids, timeout=ARRIVAL_TIMEOUT)
         print_burst(count, replay, subscriber.tally(ids), complete)
@@ -219,8 +259,9 @@ async def burst(stack: Stack, count: int, connections: int, spread: int, tmp: Pa
         await session.close()
 
 
-def print_burst(count: int, replay: Replay, tally: tuple[int, int, float | None],
-                complete: bool) -> None:
+def print_burst(
+    count: int, replay: Replay, tally: tuple[int, int, float | None], complete: bool
+) -> None:
     """The burst's figures."""
     arrived, repeats, last_arrival = tally
     statuses = " ".join(f"{status}={n}" for status, n in sorted(replay.statuses.items()))
@@ -231,15 +272,21 @@ def print_burst(count: int, replay: Replay, tally: tuple[int, int, float | None]
         print(f"wrk completed                 {replay.answered}/{count} ({statuses})")
         for errors in re.findall(r"Socket errors:.*", replay.report):
             print(f"  wrk: {errors}")
-        print(f"acknowledged 2xx              {replay.accepted}/{count} in {acked:.2f}s "
-              f"({replay.accepted / acked:.0f}/s)")
-    print(f"arrived (distinct)            {arrived}/{count}"
-          f"{'' if complete else ' (timed out)'}, repeats {repeats}")
+        print(
+            f"acknowledged 2xx              {replay.accepted}/{count} in {acked:.2f}s "
+            f"({replay.accepted / acked:.0f}/s)"
+        )
+    print(
+        f"arrived (distinct)            {arrived}/{count}"
+        f"{'' if complete else ' (timed out)'}, repeats {repeats}"
+    )
     if last_arrival is None:
         return
     end_to_end = last_arrival - replay.first_send
-    print(f"first send -> last arrival    {end_to_end:.2f}s "
-          f"(end to end {arrived / end_to_end:.0f} events/s)")
+    print(
+        f"first send -> last arrival    {end_to_end:.2f}s "
+        f"(end to end {arrived / end_to_end:.0f} events/s)"
+    )
     if replay.last_answer is not None:
         print(f"last arrival after last ack   {last_arrival - replay.last_answer:.2f}s")
 
@@ -257,8 +304,10 @@ async def steady(stack: Stack, rate: int, seconds: int, spread: int) -> None:
         sent_at[message_id] = time.monotonic()
         statuses.append(await post(session, stack, signed_now(stack, headers, raw), raw))
 
-    print(f"\n== steady: {rate} notifications/s for {seconds}s over {spread} "
-          f"broadcaster{'s' if spread > 1 else ''}, sent from Python")
+    print(
+        f"\n== steady: {rate} notifications/s for {seconds}s over {spread} "
+        f"broadcaster{'s' if spread > 1 else ''}, sent from Python"
+    )
     try:
         started = time.monotonic()
         tasks = []
@@ -267,14 +316,19 @@ async def steady(stack: Stack, rate: int, seconds: int, spread: int) -> None:
             tasks.append(asyncio.create_task(send(*message)))
         await asyncio.gather(*tasks)
         await subscriber.wait_for(set(sent_at), timeout=ARRIVAL_TIMEOUT)
-        latencies = sorted((subscriber.arrivals[i][0] - sent_at[i]) * 1000
-                           for i in sent_at if i in subscriber.arrivals)
+        latencies = sorted(
+            (subscriber.arrivals[i][0] - sent_at[i]) * 1000
+            for i in sent_at
+            if i in subscriber.arrivals
+        )
         print(f"acknowledged 2xx              {sum(200 <= s < 300 for s in statuses)}/{count}")
         print(f"arrived                       {len(latencies)}/{count}")
         if latencies:
             p50, p90, p99 = (percentile(latencies, q) for q in (0.5, 0.9, 0.99))
-            print(f"send-to-arrival               p50 {p50:.1f} ms  p90 {p90:.1f} ms  "
-                  f"p99 {p99:.1f} ms  max {latencies[-1]:.1f} ms")
+            print(
+                f"send-to-arrival               p50 {p50:.1f} ms  p90 {p90:.1f} ms  "
+                f"p99 {p99:.1f} ms  max {latencies[-1]:.1f} ms"
+            )
     finally:
         listener.cancel()
         await session.close()

@@ -87,14 +87,19 @@ def fresh_stack(directory: Path, **settings):
 def acknowledgement(stack: Stack, args, tmp: Path) -> None:
     """Phase 1: wrk against the webhook and the trivial endpoint."""
     requests_file = tmp / "requests.tsv"
-    write_signed_requests(requests_file, signed_notifications(stack, args.ack_seconds * 4000,
-                                                              args.broadcasters))
+    write_signed_requests(
+        requests_file, signed_notifications(stack, args.ack_seconds * 4000, args.broadcasters)
+    )
     base = f"http://127.0.0.1:{stack.web_port}"
     print(f"== acknowledgement: wrk, {args.connections} connections, {args.ack_seconds}s each")
     figures = {}
-    for label, extra in (("trivial GET /healthz", []),
-                         ("webhook POST /api/callback", ["-s", str(WRK_SCRIPT), f"{base}/api/callback",
-                                                          "--", str(requests_file)])):
+    for label, extra in (
+        ("trivial GET /healthz", []),
+        (
+            "webhook POST /api/callback",
+            ["-s", str(WRK_SCRIPT), f"{base}/api/callback", "--", str(requests_file)],
+        ),
+    ):
         command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.ack_seconds}s", "--latency"]
         command += extra or [f"{base}/healthz"]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -114,8 +119,10 @@ def queued(stack: Stack) -> int:
 def pipeline(args, rtt_ms: float, directory: Path) -> None:
     """Phases 2 and 3 on a fresh stack whose app reaches Pusher through ``rtt_ms``."""
     link = "loopback" if not rtt_ms else f"{rtt_ms:g} ms round trip"
-    print(f"\n######## link between the app and Pusher: {link} "
-          f"(the measuring client connects directly)")
+    print(
+        f"\n######## link between the app and Pusher: {link} "
+        f"(the measuring client connects directly)"
+    )
     metrics_port = free_port()
     with fresh_stack(directory, WORKER_METRICS_PORT=metrics_port) as stack:
         stack.start_redis()
@@ -127,8 +134,9 @@ def pipeline(args, rtt_ms: float, directory: Path) -> None:
         asyncio.run(burst(stack, args.burst, args.connections, args.broadcasters, directory))
         before = settled_lag_buckets(metrics_port, {}, args.burst)  # the burst's last ones in
         asyncio.run(steady(stack, args.rate, args.steady_seconds, args.broadcasters))
-        print_lag(before, settled_lag_buckets(metrics_port, before,
-                                              args.rate * args.steady_seconds))
+        print_lag(
+            before, settled_lag_buckets(metrics_port, before, args.rate * args.steady_seconds)
+        )
         print(f"\n== peak memory ({link}; sum of peak RSS over each process tree)")
         print(f"web     {web.peak_memory() / 2**20:7.1f} MiB")
         print(f"worker  {worker.peak_memory() / 2**20:7.1f} MiB")
@@ -137,22 +145,28 @@ def pipeline(args, rtt_ms: float, directory: Path) -> None:
 def lag_buckets(port: int) -> dict[float, float]:
     """The worker's lag histogram as it stands: {bucket's upper bound: cumulative count}."""
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return {float(sample.labels["le"]): sample.value
-            for family in text_string_to_metric_families(text)
-            if family.name == "sev_event_lag_seconds"
-            for sample in family.samples if sample.name.endswith("_bucket")}
+    return {
+        float(sample.labels["le"]): sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "sev_event_lag_seconds"
+        for sample in family.samples
+        if sample.name.endswith("_bucket")
+    }
 
 
-def settled_lag_buckets(port: int, before: dict[float, float], expected: int,
-                        timeout: float = 5.0) -> dict[float, float]:
+def settled_lag_buckets(
+    port: int, before: dict[float, float], expected: int, timeout: float = 5.0
+) -> dict[float, float]:
     """The lag histogram once ``expected`` events more than ``before`` are in it, or as
     it stands after ``timeout`` (an event reaches the client before Pusher's answer is
     back at the worker, which observes it then)."""
     deadline = time.monotonic() + timeout
     while True:
         after = lag_buckets(port)
-        if (after.get(math.inf, 0) - before.get(math.inf, 0) >= expected
-                or time.monotonic() > deadline):
+        if (
+            after.get(math.inf, 0) - before.get(math.inf, 0) >= expected
+            or time.monotonic() > deadline
+        ):
             return after
         time.sleep(0.05)
 
@@ -165,8 +179,10 @@ def print_lag(before: dict[float, float], after: dict[float, float]) -> None:
         print("worker lag (histogram)        no event observed")
         return
     p50, p99 = (histogram_quantile(q, phase) * 1000 for q in (0.5, 0.99))
-    print(f"worker lag (histogram)        p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
-          f"({observed:.0f} events; Twitch's message time -> published to Pusher)")
+    print(
+        f"worker lag (histogram)        p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
+        f"({observed:.0f} events; Twitch's message time -> published to Pusher)"
+    )
 
 
 def histogram_quantile(q: float, buckets: dict[float, float]) -> float:
@@ -213,21 +229,36 @@ def round_trips(text: str) -> list[float]:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    cli = argparse.ArgumentParser(prog="python -m scripts.benchmark", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli = argparse.ArgumentParser(
+        prog="python -m scripts.benchmark",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     cli.add_argument("--ack-seconds", type=int, default=10, help="length of each wrk run")
     cli.add_argument("--connections", type=int, default=16, help="concurrent wrk connections")
     cli.add_argument("--burst", type=int, default=10_000, help="notifications in the burst")
-    cli.add_argument("--broadcasters", type=int, default=100,
-                     help="broadcasters the notifications are spread over")
+    cli.add_argument(
+        "--broadcasters",
+        type=int,
+        default=100,
+        help="broadcasters the notifications are spread over",
+    )
     cli.add_argument("--rate", type=int, default=200, help="notifications/s in the steady phase")
     cli.add_argument("--steady-seconds", type=int, default=20, help="length of the steady phase")
-    cli.add_argument("--link-ms", type=round_trips, default=round_trips("0,50"),
-                     help="round trips (ms) between the app and Pusher, one block each; "
-                          "0 is loopback (default 0,50)")
+    cli.add_argument(
+        "--link-ms",
+        type=round_trips,
+        default=round_trips("0,50"),
+        help="round trips (ms) between the app and Pusher, one block each; "
+        "0 is loopback (default 0,50)",
+    )
     cli.add_argument("--only-acknowledgement", action="store_true", help="run phase 1 alone")
-    cli.add_argument("--worker-option", action="append", default=[],
-                     help="extra option for the Celery worker, e.g. --worker-option=--concurrency=4")
+    cli.add_argument(
+        "--worker-option",
+        action="append",
+        default=[],
+        help="extra option for the Celery worker, e.g. --worker-option=--concurrency=4",
+    )
     return cli
 
 

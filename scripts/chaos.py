@@ -68,6 +68,7 @@ ARRIVAL_TIMEOUT = 60
 
 # The faults. Each runs in a thread while the sender goes on, and returns at recovery.
 
+
 def worker_kill(stack: Stack) -> None:
     """SIGKILL the worker's whole process group; 2 s later start a new worker."""
     stack.process(f"worker-{stack.workers}").kill()
@@ -98,8 +99,12 @@ def redis_restart(stack: Stack) -> None:
     stack.process("redis").kill()
     time.sleep(3)
     stack.restart_redis()
-    wait_until(lambda: answers(stack.redis()), timeout=30, interval=0.1,
-               message="Redis did not answer after its restart")
+    wait_until(
+        lambda: answers(stack.redis()),
+        timeout=30,
+        interval=0.1,
+        message="Redis did not answer after its restart",
+    )
 
 
 def answers(client: redis.Redis) -> bool:
@@ -110,8 +115,12 @@ def answers(client: redis.Redis) -> bool:
         return False
 
 
-FAULTS = {"worker-kill": worker_kill, "pusher-unreachable": pusher_unreachable,
-          "pusher-frozen": pusher_frozen, "redis-restart": redis_restart}
+FAULTS = {
+    "worker-kill": worker_kill,
+    "pusher-unreachable": pusher_unreachable,
+    "pusher-frozen": pusher_frozen,
+    "redis-restart": redis_restart,
+}
 
 
 def notifications(stack: Stack):
@@ -149,9 +158,10 @@ class Sender:
         first = self.sent_at[message_id] = time.monotonic()
         while True:
             try:
-                status = await asyncio.wait_for(post(self.session, self.stack, headers, raw),
-                                                ANSWER_TIMEOUT)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+                status = await asyncio.wait_for(
+                    post(self.session, self.stack, headers, raw), ANSWER_TIMEOUT
+                )
+            except (TimeoutError, aiohttp.ClientError):
                 status = None
             if status is not None and status < 500:
                 if 200 <= status < 300:
@@ -205,8 +215,11 @@ async def scenario(stack: Stack, fault: str, rate: int, row: Row) -> None:
     row.delivered = len(sender.acknowledged & arrivals.keys())
     row.repeats = sum(len(times) > 1 for times in arrivals.values())
     row.lost = row.acknowledged - row.delivered
-    waited = [arrivals[i][0] for i in sender.acknowledged & arrivals.keys()
-              if sender.sent_at[i] < recovered]
+    waited = [
+        arrivals[i][0]
+        for i in sender.acknowledged & arrivals.keys()
+        if sender.sent_at[i] < recovered
+    ]
     row.catch_up = max(waited) - recovered if waited else None
     row.resends = sender.resends
     if sender.refused:
@@ -239,8 +252,18 @@ def run(broker: str, fault: str, rate: int, log_dir: Path) -> Row:
     return row
 
 
-COLUMNS = ("broker", "fault", "sent", "acked", "delivered", "repeats", "lost", "catch-up s",
-           "resends", "dead letters")
+COLUMNS = (
+    "broker",
+    "fault",
+    "sent",
+    "acked",
+    "delivered",
+    "repeats",
+    "lost",
+    "catch-up s",
+    "resends",
+    "dead letters",
+)
 LAYOUT = "{:9} {:19} {:>6} {:>6} {:>9} {:>7} {:>5} {:>10} {:>7} {:>12}"
 
 
@@ -250,16 +273,30 @@ def print_row(row: Row) -> None:
         print(f"{row.broker:9} {row.fault:19} FAILED: {row.error}")
         return
     catch_up = "-" if row.catch_up is None else f"{row.catch_up:.1f}"
-    print(LAYOUT.format(row.broker, row.fault, row.sent, row.acknowledged, row.delivered,
-                        row.repeats, row.lost, catch_up, row.resends, row.dead_letters))
+    print(
+        LAYOUT.format(
+            row.broker,
+            row.fault,
+            row.sent,
+            row.acknowledged,
+            row.delivered,
+            row.repeats,
+            row.lost,
+            catch_up,
+            row.resends,
+            row.dead_letters,
+        )
+    )
 
 
 def main(argv=None) -> None:
     """Every fault on every broker; the table; exit 1 on loss or a failed scenario."""
     args = parser().parse_args(argv)
     root = Path(args.log_dir or tempfile.mkdtemp(prefix="sev-chaos-"))
-    print(f"{args.rate} notifications/s over {BROADCASTERS} broadcasters; "
-          f"{BEFORE_SECONDS} s before each fault, {AFTER_SECONDS} s after recovery; logs in {root}")
+    print(
+        f"{args.rate} notifications/s over {BROADCASTERS} broadcasters; "
+        f"{BEFORE_SECONDS} s before each fault, {AFTER_SECONDS} s after recovery; logs in {root}"
+    )
     started, rows = time.monotonic(), []
     for broker in args.broker:
         if broker == "rabbitmq" and (reason := rabbitmq_unavailable()):
@@ -287,14 +324,26 @@ def main(argv=None) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    cli = argparse.ArgumentParser(prog="python -m scripts.chaos", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.add_argument("--broker", type=brokers, default=list(BROKER_URLS),
-                     help="comma-separated Celery brokers (default redis,rabbitmq)")
+    cli = argparse.ArgumentParser(
+        prog="python -m scripts.chaos",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cli.add_argument(
+        "--broker",
+        type=brokers,
+        default=list(BROKER_URLS),
+        help="comma-separated Celery brokers (default redis,rabbitmq)",
+    )
     cli.add_argument("--rate", type=int, default=50, help="notifications a second (default 50)")
-    cli.add_argument("--fault", nargs="+", choices=list(FAULTS), default=list(FAULTS),
-                     metavar="NAME",
-                     help=f"faults to inject, in this order: {', '.join(FAULTS)} (default all)")
+    cli.add_argument(
+        "--fault",
+        nargs="+",
+        choices=list(FAULTS),
+        default=list(FAULTS),
+        metavar="NAME",
+        help=f"faults to inject, in this order: {', '.join(FAULTS)} (default all)",
+    )
     cli.add_argument("--log-dir", help="keep every process's log here (one folder a scenario)")
     return cli
 

@@ -41,8 +41,9 @@ class Link:
         await asyncio.gather(*self.connections, return_exceptions=True)
         await server.wait_closed()
 
-    async def accept(self, client_reader: asyncio.StreamReader,
-                     client_writer: asyncio.StreamWriter) -> None:
+    async def accept(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+    ) -> None:
         """Carry one connection both ways until both ends have finished."""
         task = asyncio.current_task()
         self.connections.add(task)
@@ -54,8 +55,9 @@ class Link:
             writers.append(server_writer)
             # The client may send once the SYN-ACK is back, a round trip after it connected.
             directions = [
-                asyncio.create_task(self.carry(client_reader, server_writer,
-                                               sent_from=connected + self.rtt)),
+                asyncio.create_task(
+                    self.carry(client_reader, server_writer, sent_from=connected + self.rtt)
+                ),
                 asyncio.create_task(self.carry(server_reader, client_writer)),
             ]
             try:
@@ -72,8 +74,9 @@ class Link:
                 writer.close()
             self.connections.discard(task)
 
-    async def carry(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    sent_from: float = 0.0) -> None:
+    async def carry(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sent_from: float = 0.0
+    ) -> None:
         """Forward one direction: each chunk half a round trip after it was sent.
 
         A chunk counts as sent when it arrives here, or at ``sent_from`` if later.
@@ -122,8 +125,11 @@ async def run(listen_host: str, listen_port: int, host: str, port: int, rtt: flo
 
 def main(argv=None) -> None:
     """The command line: ``--listen PORT --to HOST:PORT --rtt-ms MS``."""
-    cli = argparse.ArgumentParser(prog="python -m scripts.latency_link", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli = argparse.ArgumentParser(
+        prog="python -m scripts.latency_link",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     cli.add_argument("--listen", type=int, required=True, help="port to accept connections on")
     cli.add_argument("--listen-host", default="127.0.0.1", help="address to listen on")
     cli.add_argument("--to", required=True, help="HOST:PORT to carry connections to")
@@ -131,8 +137,9 @@ def main(argv=None) -> None:
     args = cli.parse_args(argv)
     host, _, port = args.to.rpartition(":")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(args.listen_host, args.listen, host or "127.0.0.1", int(port),
-                        args.rtt_ms / 1000))
+        asyncio.run(
+            run(args.listen_host, args.listen, host or "127.0.0.1", int(port), args.rtt_ms / 1000)
+        )
 
 
 if __name__ == "__main__":

@@ -49,14 +49,17 @@ class NginxProxy:
 
     def configuration(self, run_dir: Path) -> str:
         """The rendered configuration for this proxy."""
-        return render(TEMPLATE.read_text(), {
-            "NGINX_LISTEN": f"127.0.0.1:{self.port}",
-            "NGINX_UPSTREAM": f"127.0.0.1:{self.upstream_port}",
-            "NGINX_RUN_DIR": str(run_dir),
-            "NGINX_CLIENT_TIMEOUT": self.client_timeout,
-        })
+        return render(
+            TEMPLATE.read_text(),
+            {
+                "NGINX_LISTEN": f"127.0.0.1:{self.port}",
+                "NGINX_UPSTREAM": f"127.0.0.1:{self.upstream_port}",
+                "NGINX_RUN_DIR": str(run_dir),
+                "NGINX_CLIENT_TIMEOUT": self.client_timeout,
+            },
+        )
 
-    def start(self) -> "NginxProxy":
+    def start(self) -> NginxProxy:
         """Write the configuration to a fresh directory and start nginx; returns once
         it accepts connections. Raises RuntimeError when nginx is not installed or
         exits (its log says why)."""

@@ -29,8 +29,11 @@ def free_port() -> int:
     """
     ephemeral_start = _ephemeral_start()
     for _ in range(200):
-        port = random.randrange(LOWEST_PORT, ephemeral_start) \
-            if ephemeral_start > LOWEST_PORT + 1000 else 0
+        port = (
+            random.randrange(LOWEST_PORT, ephemeral_start)
+            if ephemeral_start > LOWEST_PORT + 1000
+            else 0
+        )
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -74,16 +77,23 @@ class Process:
         self.log_path = Path(log_dir) / f"{name}.log"
         self.popen: subprocess.Popen | None = None
 
-    def start(self, ready_timeout: float = 20.0) -> "Process":
+    def start(self, ready_timeout: float = 20.0) -> Process:
         """Start the process and wait until its port (if any) accepts connections."""
         with open(self.log_path, "ab") as log:
             self.popen = subprocess.Popen(
-                self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                self.args,
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         if self.port:
-            wait_until(lambda: port_open(self.port) or self.popen.poll() is not None,
-                       timeout=ready_timeout, message=f"{self.name} did not open its port")
+            wait_until(
+                lambda: port_open(self.port) or self.popen.poll() is not None,
+                timeout=ready_timeout,
+                message=f"{self.name} did not open its port",
+            )
             if self.popen.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
         return self

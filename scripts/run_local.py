@@ -33,9 +33,22 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
 TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
-SETTING_PREFIXES = ("APP_ENV", "REDIS_", "PUBLIC_URL", "SECRET_KEY", "TWITCH_", "PUSHER_",
-                    "PUBLISH_", "LEASE_", "RECONCILE_", "RECENT_", "BROKER_", "CELERY_",
-                    "LOG_LEVEL", "PYTHONUNBUFFERED")
+SETTING_PREFIXES = (
+    "APP_ENV",
+    "REDIS_",
+    "PUBLIC_URL",
+    "SECRET_KEY",
+    "TWITCH_",
+    "PUSHER_",
+    "PUBLISH_",
+    "LEASE_",
+    "RECONCILE_",
+    "RECENT_",
+    "BROKER_",
+    "CELERY_",
+    "LOG_LEVEL",
+    "PYTHONUNBUFFERED",
+)
 
 
 def main() -> None:
@@ -70,12 +83,12 @@ def main() -> None:
         env["TWITCH_AUTH_URL"] = f"http://localhost:{twitch_port}/oauth2"
         processes["twitch"] = f"{python()} -m emulators.twitch --port {twitch_port}"
 
-    processes["web"] = (f"PROMETHEUS_MULTIPROC_DIR={shlex.quote(str(fresh_metrics_dir()))} "
-                        f"exec {tool('granian')} {' '.join(WEB_OPTIONS)} --host 127.0.0.1 "
-                        f"--port {web_port} web:create_app")
-    processes["worker"] = (
-        f"{tool('celery')} -A worker worker --loglevel INFO"
+    processes["web"] = (
+        f"PROMETHEUS_MULTIPROC_DIR={shlex.quote(str(fresh_metrics_dir()))} "
+        f"exec {tool('granian')} {' '.join(WEB_OPTIONS)} --host 127.0.0.1 "
+        f"--port {web_port} web:create_app"
     )
+    processes["worker"] = f"{tool('celery')} -A worker worker --loglevel INFO"
     processes["beat"] = (
         f"{tool('celery')} -A worker beat --loglevel INFO "
         f"--schedule {shlex.quote(str(RUN_DIR / 'celerybeat-schedule'))}"
@@ -95,8 +108,9 @@ def supervise(command: list[str], env: dict, health_url: str, public_url: str) -
     status 0 (an interrupted run is not a failure). Otherwise honcho's status.
     """
     process = subprocess.Popen(command, env=env)
-    threading.Thread(target=announce_when_ready, args=(health_url, public_url, process.poll),
-                     daemon=True).start()
+    threading.Thread(
+        target=announce_when_ready, args=(health_url, public_url, process.poll), daemon=True
+    ).start()
     interrupted = False
     while True:
         try:
@@ -106,8 +120,9 @@ def supervise(command: list[str], env: dict, health_url: str, public_url: str) -
             interrupted = True  # honcho got it too and is stopping everything
 
 
-def announce_when_ready(health_url: str, public_url: str, ended=lambda: None,
-                        timeout: float = 300.0) -> bool:
+def announce_when_ready(
+    health_url: str, public_url: str, ended=lambda: None, timeout: float = 300.0
+) -> bool:
     """Print the app's URL once ``health_url`` answers 200; False if it never did (or
     ``ended()`` says the processes stopped) within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -171,8 +186,8 @@ def describe(env: dict) -> str:
             f"  Twitch  emulator at {twitch}",
             "Hold a streamer's subscriptions, then make the channel go live:",
             "  make flask ARGS='leases watch cool_user'",
-            f"  .venv/bin/python -m emulators.twitch control go-live cool_user --title 'Best Stream Ever'"
-            f" --category Fortnite --url {twitch}",
+            "  .venv/bin/python -m emulators.twitch control go-live cool_user"
+            f" --title 'Best Stream Ever' --category Fortnite --url {twitch}",
         ]
     lines += [
         "or send a signed test event yourself:",

@@ -93,8 +93,9 @@ def measure(way: str, args) -> Measurement:
             stack.start_web()
             port = stack.web_port
             if way == "nginx":
-                proxy = NginxProxy(stack.web_port, tmp,
-                                   client_timeout=f"{args.client_timeout}s").start()
+                proxy = NginxProxy(
+                    stack.web_port, tmp, client_timeout=f"{args.client_timeout}s"
+                ).start()
                 port = proxy.port
             requests_file = Path(tmp) / "requests.tsv"
             write_signed_requests(requests_file, signed_notifications(stack, 2000, 20))
@@ -120,33 +121,53 @@ def report(result: Measurement, args) -> None:
     """Print one way's table."""
     total = args.idle + args.trickle
     ok = [seconds for status, seconds in result.probes if status == 200]
-    title = ("direct: clients reach Granian" if result.way == "direct"
-             else "through nginx (ops/nginx): clients reach nginx, nginx reaches Granian")
+    title = (
+        "direct: clients reach Granian"
+        if result.way == "direct"
+        else "through nginx (ops/nginx): clients reach nginx, nginx reaches Granian"
+    )
     print(f"== {title}")
     print(f"webhook acknowledgements, alone:       {result.before:8.0f} req/s")
-    print(f"with {args.idle} idle + {args.trickle} trickling connections: "
-          f"{result.during:8.0f} req/s")
+    print(
+        f"with {args.idle} idle + {args.trickle} trickling connections: {result.during:8.0f} req/s"
+    )
     print(f"ratio                                  {result.during / result.before:8.2f}")
-    print(f"health probes (2 s time-out):          {len(ok)}/{len(result.probes)} answered 200"
-          + (f", slowest {max(ok) * 1000:.0f} ms" if ok else ""))
+    print(
+        f"health probes (2 s time-out):          {len(ok)}/{len(result.probes)} answered 200"
+        + (f", slowest {max(ok) * 1000:.0f} ms" if ok else "")
+    )
     if result.failed_probes:
         print(f"failed probes:                         {result.failed_probes}")
     print(f"slow connections still open at the end: {result.still_open} of {total}")
     if result.closed_when_quiet is not None:
-        print(f"closed by nginx {args.client_timeout + 2} s after falling silent: "
-              f"{result.closed_when_quiet} of {total}")
-    print(f"target (>= {KEPT_RATE:.0%} of the rate, every probe): "
-          + ("met" if result.met_target else "missed"))
+        print(
+            f"closed by nginx {args.client_timeout + 2} s after falling silent: "
+            f"{result.closed_when_quiet} of {total}"
+        )
+    print(
+        f"target (>= {KEPT_RATE:.0%} of the rate, every probe): "
+        + ("met" if result.met_target else "missed")
+    )
     print()
 
 
 def acknowledgements(port: int, requests_file: Path, seconds: int) -> float:
     """Webhook acknowledgements per second at 127.0.0.1:``port``, measured by wrk."""
-    command = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency",
-               "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}/api/callback",
-               "--", str(requests_file)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True,
-                            timeout=seconds + 30).stdout
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{WRK_CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://127.0.0.1:{port}/api/callback",
+        "--",
+        str(requests_file),
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=seconds + 30
+    ).stdout
     rate, _, _, bad = parse_wrk(output)
     if bad:
         print(f"  wrk: {bad} answers were not 2xx")
@@ -157,8 +178,9 @@ def probe(port: int, timeout: float = PROBE_TIMEOUT) -> tuple[int | str, float]:
     """One GET /healthz on a new connection: its status (or the error) and seconds."""
     started = time.monotonic()
     try:
-        status = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=timeout,
-                              headers={"Connection": "close"}).status_code
+        status = requests.get(
+            f"http://127.0.0.1:{port}/healthz", timeout=timeout, headers={"Connection": "close"}
+        ).status_code
     except requests.RequestException as error:
         status = type(error).__name__
     return status, time.monotonic() - started
@@ -179,12 +201,14 @@ class SlowClients:
         webhook's headers, then a byte of its body each second, to 127.0.0.1:``port``."""
         for _ in range(idle):
             self.idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-        head = (f"POST /api/callback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                "Content-Type: application/json\r\nContent-Length: 10000\r\n"
-                "Twitch-Eventsub-Message-Id: slow\r\n"
-                "Twitch-Eventsub-Message-Timestamp: 2026-01-01T00:00:00Z\r\n"
-                "Twitch-Eventsub-Message-Type: notification\r\n"
-                "Twitch-Eventsub-Message-Signature: sha256=00\r\n\r\n").encode()
+        head = (
+            f"POST /api/callback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 10000\r\n"
+            "Twitch-Eventsub-Message-Id: slow\r\n"
+            "Twitch-Eventsub-Message-Timestamp: 2026-01-01T00:00:00Z\r\n"
+            "Twitch-Eventsub-Message-Type: notification\r\n"
+            "Twitch-Eventsub-Message-Signature: sha256=00\r\n\r\n"
+        ).encode()
         for _ in range(trickle):
             connection = socket.create_connection(("127.0.0.1", port), timeout=5)
             connection.sendall(head)
@@ -230,14 +254,22 @@ class SlowClients:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--proxy", choices=("both", "direct", "nginx"), default="both",
-                        help="measure Granian directly, through nginx, or both (default)")
+    parser.add_argument(
+        "--proxy",
+        choices=("both", "direct", "nginx"),
+        default="both",
+        help="measure Granian directly, through nginx, or both (default)",
+    )
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--idle", type=int, default=40)
     parser.add_argument("--trickle", type=int, default=20)
     parser.add_argument("--probes", type=int, default=25)
-    parser.add_argument("--client-timeout", type=int, default=10,
-                        help="nginx's client time-outs in seconds (ops/nginx: 10)")
+    parser.add_argument(
+        "--client-timeout",
+        type=int,
+        default=10,
+        help="nginx's client time-outs in seconds (ops/nginx: 10)",
+    )
     return parser
 
 

@@ -27,9 +27,23 @@ from shared.settings import load_settings
 BIN = Path(sys.executable).parent
 # The Procfile's web process: Granian serving the WSGI app factory, two processes and
 # 8 threads each for the views (they wait on Redis and Twitch), logging in our format.
-WEB_OPTIONS = ("--interface", "wsgi", "--factory", "--no-ws", "--workers", "2",
-               "--blocking-threads", "8", "--log-config", "web/granian-logging.json")
-PUSHER_CREDENTIALS = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
+WEB_OPTIONS = (
+    "--interface",
+    "wsgi",
+    "--factory",
+    "--no-ws",
+    "--workers",
+    "2",
+    "--blocking-threads",
+    "8",
+    "--log-config",
+    "web/granian-logging.json",
+)
+PUSHER_CREDENTIALS = {
+    "PUSHER_APP_ID": "1",
+    "PUSHER_KEY": "local-key",
+    "PUSHER_SECRET": "local-secret",
+}
 # The RabbitMQ the integration tests use when one runs here (its default guest account).
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672"
 
@@ -38,9 +52,11 @@ def channel_subscription(socket_id: str, login: str) -> dict:
     """The ``pusher:subscribe`` data that joins ``login``'s private channel, signed with
     the local Pusher app's secret as the web's ``/api/pusher/auth`` would sign it."""
     channel = channel_name(login)
-    signer = pusher.Pusher(app_id=PUSHER_CREDENTIALS["PUSHER_APP_ID"],
-                           key=PUSHER_CREDENTIALS["PUSHER_KEY"],
-                           secret=PUSHER_CREDENTIALS["PUSHER_SECRET"])
+    signer = pusher.Pusher(
+        app_id=PUSHER_CREDENTIALS["PUSHER_APP_ID"],
+        key=PUSHER_CREDENTIALS["PUSHER_KEY"],
+        secret=PUSHER_CREDENTIALS["PUSHER_SECRET"],
+    )
     return {"channel": channel, **signer.authenticate(channel=channel, socket_id=socket_id)}
 
 
@@ -51,8 +67,11 @@ def redis_server_binary() -> str:
 
 def development_environment(**overrides) -> dict:
     """This environment in development mode, without outside Twitch/Pusher/Redis settings."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PUSHER_", "TWITCH_", "REDIS_", "CELERY_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PUSHER_", "TWITCH_", "REDIS_", "CELERY_"))
+    }
     env.update(APP_ENV="development", PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
     env.update({key: str(value) for key, value in overrides.items()})
     return env
@@ -101,14 +120,16 @@ class RabbitMQVhost:
     @staticmethod
     def _ctl(*args: str) -> None:
         try:
-            result = subprocess.run(["rabbitmqctl", "--quiet", *args], capture_output=True,
-                                    text=True, timeout=60)
+            result = subprocess.run(
+                ["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60
+            )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise RabbitMQUnavailable(f"rabbitmqctl {args[0]} failed: {error}") from None
         if result.returncode != 0:
             output = (result.stderr or result.stdout).strip().splitlines()
-            raise RabbitMQUnavailable(f"rabbitmqctl {args[0]} failed: "
-                                      f"{output[-1] if output else result.returncode}")
+            raise RabbitMQUnavailable(
+                f"rabbitmqctl {args[0]} failed: {output[-1] if output else result.returncode}"
+            )
 
 
 class Stack:
@@ -128,7 +149,9 @@ class Stack:
             PUBLIC_URL=f"http://localhost:{self.web_port}",
             TWITCH_API_URL=f"http://127.0.0.1:{self.twitch_port}/helix",
             TWITCH_AUTH_URL=f"http://127.0.0.1:{self.twitch_port}/oauth2",
-            PUSHER_HOST="127.0.0.1", PUSHER_PORT=self.pusher_port, PUSHER_SSL="false",
+            PUSHER_HOST="127.0.0.1",
+            PUSHER_PORT=self.pusher_port,
+            PUSHER_SSL="false",
             PUSHER_WEBHOOK_URL=f"http://127.0.0.1:{self.web_port}/api/pusher/webhook",
             **PUSHER_CREDENTIALS,
         )
@@ -144,8 +167,9 @@ class Stack:
         self.workers = 0
         self.redis_persistent = False
 
-    def start(self, name: str, args: list[str], port: int | None = None,
-              env: dict | None = None) -> Process:
+    def start(
+        self, name: str, args: list[str], port: int | None = None, env: dict | None = None
+    ) -> Process:
         """Start one process (with the stack's environment, or ``env``) and keep it to
         stop later."""
         process = Process(name, args, env or self.env, self.log_dir, port).start()
@@ -162,11 +186,27 @@ class Stack:
         """A Redis server of its own: keeping nothing on disk, or with ``persistent`` every
         write in an append-only file in the log directory, fsynced every second."""
         self.redis_persistent = persistent
-        durability = (["--appendonly", "yes", "--appendfsync", "everysec"] if persistent
-                      else ["--appendonly", "no"])
-        return self.start("redis", [redis_server_binary(), "--port", str(self.redis_port),
-                                    "--bind", "127.0.0.1", "--save", "", *durability,
-                                    "--dir", str(self.log_dir)], self.redis_port)
+        durability = (
+            ["--appendonly", "yes", "--appendfsync", "everysec"]
+            if persistent
+            else ["--appendonly", "no"]
+        )
+        return self.start(
+            "redis",
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                *durability,
+                "--dir",
+                str(self.log_dir),
+            ],
+            self.redis_port,
+        )
 
     def restart_redis(self) -> Process:
         """Kill Redis with SIGKILL, as a crash would, and start it again on the same port
@@ -176,8 +216,11 @@ class Stack:
 
     def start_pusher(self) -> Process:
         """The Pusher emulator."""
-        return self.start("pusher", [sys.executable, "-m", "emulators.pusher",
-                                     "--port", str(self.pusher_port)], self.pusher_port)
+        return self.start(
+            "pusher",
+            [sys.executable, "-m", "emulators.pusher", "--port", str(self.pusher_port)],
+            self.pusher_port,
+        )
 
     def start_pusher_link(self, rtt_ms: float) -> Process:
         """A link with ``rtt_ms`` of round trip in front of the Pusher emulator, for the app.
@@ -187,41 +230,93 @@ class Stack:
         """
         port = free_port()
         self.env["PUSHER_PORT"] = str(port)
-        return self.start("pusher-link", [sys.executable, "-m", "scripts.latency_link",
-                                          "--listen", str(port), "--to",
-                                          f"127.0.0.1:{self.pusher_port}", "--rtt-ms",
-                                          str(rtt_ms)], port)
+        return self.start(
+            "pusher-link",
+            [
+                sys.executable,
+                "-m",
+                "scripts.latency_link",
+                "--listen",
+                str(port),
+                "--to",
+                f"127.0.0.1:{self.pusher_port}",
+                "--rtt-ms",
+                str(rtt_ms),
+            ],
+            port,
+        )
 
     def start_twitch(self) -> Process:
         """The Twitch emulator."""
-        return self.start("twitch", [sys.executable, "-m", "emulators.twitch",
-                                     "--port", str(self.twitch_port)], self.twitch_port)
+        return self.start(
+            "twitch",
+            [sys.executable, "-m", "emulators.twitch", "--port", str(self.twitch_port)],
+            self.twitch_port,
+        )
 
     def start_beat(self) -> Process:
         """Celery beat, the schedule."""
-        return self.start("beat", [str(BIN / "celery"), "-A", "worker", "beat", "--loglevel",
-                                   "INFO", "--schedule", str(self.log_dir / "beat-schedule")])
+        return self.start(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "worker",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.log_dir / "beat-schedule"),
+            ],
+        )
 
     def start_web(self, *options: str) -> Process:
         """Granian serving the app as the Procfile does (``options`` such as
         ``--workers 1`` override the defaults), its metrics in a directory of its own,
         fresh at each start."""
         metrics_dir = tempfile.mkdtemp(prefix="web-metrics-", dir=self.log_dir)
-        return self.start("web", [str(BIN / "granian"), *WEB_OPTIONS, "--host", "127.0.0.1",
-                                  "--port", str(self.web_port), *options, "web:create_app"],
-                          self.web_port, {**self.env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir})
+        return self.start(
+            "web",
+            [
+                str(BIN / "granian"),
+                *WEB_OPTIONS,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.web_port),
+                *options,
+                "web:create_app",
+            ],
+            self.web_port,
+            {**self.env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir},
+        )
 
     def start_worker(self, *options: str, loglevel: str = "INFO") -> Process:
         """A Celery worker on every queue; waits until it is ready."""
         self.workers += 1
-        worker = self.start(f"worker-{self.workers}", [
-            str(BIN / "celery"), "-A", "worker", "worker",
-            "--loglevel", loglevel, "--without-gossip", "--without-mingle",
-            "--hostname", f"worker{self.workers}@%h", *options])
+        worker = self.start(
+            f"worker-{self.workers}",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "worker",
+                "worker",
+                "--loglevel",
+                loglevel,
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"worker{self.workers}@%h",
+                *options,
+            ],
+        )
         name = f"worker{self.workers}@{socket.gethostname()}"
         celery = make_celery(load_settings(self.env))
-        wait_until(lambda: worker.popen.poll() is not None or celery.control.ping([name], timeout=0.5),
-                   timeout=30, message="worker never answered a ping")
+        wait_until(
+            lambda: worker.popen.poll() is not None or celery.control.ping([name], timeout=0.5),
+            timeout=30,
+            message="worker never answered a ping",
+        )
         if worker.popen.poll() is not None:
             raise RuntimeError(f"worker exited early:\n{worker.log()}")
         return worker
@@ -247,5 +342,7 @@ class Stack:
             try:
                 self.vhost.delete()
             except RabbitMQUnavailable as error:
-                print(f"warning: RabbitMQ vhost {self.vhost.name} left behind: {error}",
-                      file=sys.stderr)
+                print(
+                    f"warning: RabbitMQ vhost {self.vhost.name} left behind: {error}",
+                    file=sys.stderr,
+                )

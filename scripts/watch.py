@@ -22,8 +22,14 @@ from shared.events import channel_name
 def main(argv=None) -> None:
     """Subscribe to the channel and print events until Ctrl-C."""
     args = parser().parse_args(argv)
-    client = pysher.Pusher(args.key, custom_host=args.host, port=args.port, secure=False,
-                           secret=args.secret, log_level=logging.WARNING)
+    client = pysher.Pusher(
+        args.key,
+        custom_host=args.host,
+        port=args.port,
+        secure=False,
+        secret=args.secret,
+        log_level=logging.WARNING,
+    )
     channel_to_watch = channel_name(args.login)
     subscribed = threading.Event()
 
@@ -31,8 +37,10 @@ def main(argv=None) -> None:
         channel = client.subscribe(channel_to_watch)
         print_every_event(channel)
         channel.bind("pusher_internal:subscription_succeeded", lambda _: subscribed.set())
-        print(f"watching channel {channel_to_watch!r} on {args.host}:{args.port} (Ctrl-C stops)",
-              flush=True)
+        print(
+            f"watching channel {channel_to_watch!r} on {args.host}:{args.port} (Ctrl-C stops)",
+            flush=True,
+        )
 
     client.connection.bind("pusher:connection_established", subscribe)
     client.connect()
@@ -69,14 +77,20 @@ def print_event(name: str, data: str) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface; defaults come from the local run's settings."""
-    cli = argparse.ArgumentParser(prog="python -m scripts.watch", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli = argparse.ArgumentParser(
+        prog="python -m scripts.watch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     cli.add_argument("login", help="the streamer's login")
     cli.add_argument("--host", default=os.environ.get("PUSHER_HOST", "127.0.0.1"))
     cli.add_argument("--port", type=int, default=int(os.environ.get("PUSHER_PORT") or 6001))
     cli.add_argument("--key", default=os.environ.get("PUSHER_KEY", "local-key"))
-    cli.add_argument("--secret", default=os.environ.get("PUSHER_SECRET", "local-secret"),
-                     help="the Pusher app's secret (default: $PUSHER_SECRET)")
+    cli.add_argument(
+        "--secret",
+        default=os.environ.get("PUSHER_SECRET", "local-secret"),
+        help="the Pusher app's secret (default: $PUSHER_SECRET)",
+    )
     return cli
 
 

@@ -32,9 +32,11 @@ def queue_report(client: redis.Redis, settings: Settings, now: float | None = No
     ``{"waiting": count or None if unknown, "oldest_age": seconds or None}``; the
     intake also has ``"streams"``: the count in each of its streams."""
     now = time.time() if now is None else now
-    return {"intake": intake_backlog(client, settings.intake_shards, now),
-            **celery_backlog(settings, now),
-            "dead_letters": dead_letter_backlog(client, now)}
+    return {
+        "intake": intake_backlog(client, settings.intake_shards, now),
+        **celery_backlog(settings, now),
+        "dead_letters": dead_letter_backlog(client, now),
+    }
 
 
 def intake_backlog(client: redis.Redis, shards: int, now: float) -> dict:
@@ -46,16 +48,21 @@ def intake_backlog(client: redis.Redis, shards: int, now: float) -> dict:
         answers = pipe.execute()
     streams = {intake_key(shard): answers[2 * shard] for shard in range(shards)}
     added = [int(first[0][0].split("-")[0]) / 1000 for first in answers[1::2] if first]
-    return {"waiting": sum(streams.values()), "oldest_age": age(min(added, default=None), now),
-            "streams": streams}
+    return {
+        "waiting": sum(streams.values()),
+        "oldest_age": age(min(added, default=None), now),
+        "streams": streams,
+    }
 
 
 def celery_backlog(settings: Settings, now: float) -> dict:
     """Messages waiting in each Celery queue (not those a worker holds for a countdown)."""
     url = settings.celery_broker_url
     if is_amqp(url):
-        return {name: {"waiting": count, "oldest_age": None}
-                for name, count in rabbitmq_depths(url).items()}
+        return {
+            name: {"waiting": count, "oldest_age": None}
+            for name, count in rabbitmq_depths(url).items()
+        }
     broker = connect(url, settings.redis_tls_verify)
     try:
         with broker.pipeline(transaction=False) as pipe:
@@ -65,8 +72,10 @@ def celery_backlog(settings: Settings, now: float) -> dict:
             answers = pipe.execute()
     finally:
         broker.close()
-    return {name: {"waiting": answers[2 * n], "oldest_age": age(sent_at(answers[2 * n + 1]), now)}
-            for n, name in enumerate(QUEUES)}
+    return {
+        name: {"waiting": answers[2 * n], "oldest_age": age(sent_at(answers[2 * n + 1]), now)}
+        for n, name in enumerate(QUEUES)
+    }
 
 
 def rabbitmq_depths(url: str) -> dict[str, int | None]:
@@ -91,9 +100,11 @@ def dead_letter_backlog(client: redis.Redis, now: float) -> dict:
         pipe.get(DEAD_LETTERS_DROPPED)
         count, oldest, dropped = pipe.execute()
     failed_at = json.loads(oldest).get("failed_at") if oldest else None
-    return {"waiting": count,
-            "oldest_age": age(failed_at if isinstance(failed_at, (int, float)) else None, now),
-            "dropped": int(dropped or 0)}
+    return {
+        "waiting": count,
+        "oldest_age": age(failed_at if isinstance(failed_at, (int, float)) else None, now),
+        "dropped": int(dropped or 0),
+    }
 
 
 def sent_at(message: str | None) -> float | None:
@@ -113,7 +124,8 @@ def age(since: float | None, now: float) -> float | None:
 def needs_attention(report: dict) -> bool:
     """True when something waits too long or a dead letter waits at all."""
     return bool(report["dead_letters"]["waiting"]) or any(
-        (part["oldest_age"] or 0) > STALE_SECONDS for part in report.values())
+        (part["oldest_age"] or 0) > STALE_SECONDS for part in report.values()
+    )
 
 
 def describe_report(report: dict) -> str:

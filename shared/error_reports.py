@@ -23,11 +23,21 @@ from urllib.parse import urlsplit
 from shared.settings import SECRET_SETTINGS, Settings
 
 FILTERED = "[Filtered]"
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
-                            "twitch-eventsub-message-signature", "x-hub-signature"})
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "twitch-eventsub-message-signature",
+        "x-hub-signature",
+    }
+)
 SECRET_PARAMETER = re.compile(
     r"\b(code|state|hub\.secret|access_token|refresh_token|client_secret|auth_signature)"
-    r"=[^&\s\"']+", re.IGNORECASE)
+    r"=[^&\s\"']+",
+    re.IGNORECASE,
+)
 SHORTEST_SECRET = 4  # a shorter value would blank ordinary text all over the event
 
 
@@ -81,8 +91,7 @@ def start_reports(settings: Settings, integration, more_secrets=None) -> bool:
 def secret_values(settings: Settings) -> list[str]:
     """The values no report may contain: secret settings and URL passwords."""
     values = [getattr(settings, name.lower()) for name in SECRET_SETTINGS]
-    values += [urlsplit(url).password for url in (settings.redis_url,
-                                                   settings.celery_broker_url)]
+    values += [urlsplit(url).password for url in (settings.redis_url, settings.celery_broker_url)]
     return sorted({v for v in values if v and len(v) >= SHORTEST_SECRET}, key=len, reverse=True)
 
 
@@ -94,8 +103,7 @@ def session_tokens() -> list[str]:
         return []
     try:
         tokens = session.get("twitch") or {}
-        return [str(tokens[name]) for name in ("access_token", "refresh_token")
-                if tokens.get(name)]
+        return [str(tokens[name]) for name in ("access_token", "refresh_token") if tokens.get(name)]
     except Exception:  # the session store is down: nothing of it can be in the event
         return []
 

@@ -110,8 +110,9 @@ def user_from(data: dict, prefix: str) -> dict:
 def is_twitch_id(value) -> bool:
     """True for a Twitch id: 1 to ``MAX_ID`` ASCII digits (``str.isdigit`` alone would
     take other scripts' digits, and superscripts)."""
-    return (isinstance(value, str) and 0 < len(value) <= MAX_ID and value.isascii()
-            and value.isdigit())
+    return (
+        isinstance(value, str) and 0 < len(value) <= MAX_ID and value.isascii() and value.isdigit()
+    )
 
 
 def bounded_text(value, name: str, limit: int = MAX_TEXT, default: str = "") -> str:
@@ -141,7 +142,7 @@ def cut_title(value, name: str = "title") -> str:
     if not isinstance(value, str):
         raise InvalidPayload(f"{name} is not a string")
     if len(value) > TITLE_LIMIT:
-        return value[:TITLE_LIMIT - 1] + ELLIPSIS
+        return value[: TITLE_LIMIT - 1] + ELLIPSIS
     return value
 
 
@@ -168,8 +169,10 @@ def describe_event(event: dict) -> str:
         return f"{name} can no longer be followed here"
     if event["type"] == CHANNEL_RAID:
         viewers = event["viewers"]
-        return (f"{name} is raiding {event['to']['name']} with {viewers:,} "
-                f"{'viewer' if viewers == 1 else 'viewers'}")
+        return (
+            f"{name} is raiding {event['to']['name']} with {viewers:,} "
+            f"{'viewer' if viewers == 1 else 'viewers'}"
+        )
     return f"{name} updated the stream: {details}" if details else f"{name} updated the stream"
 
 
@@ -178,8 +181,11 @@ def unavailable_event(lease: dict, reason: str, event_id: str, occurred_at: str)
     event = {
         "id": event_id,
         "type": STREAMER_UNAVAILABLE,
-        "broadcaster": {"id": lease["broadcaster_id"], "login": lease["login"],
-                        "name": lease["name"]},
+        "broadcaster": {
+            "id": lease["broadcaster_id"],
+            "login": lease["login"],
+            "name": lease["name"],
+        },
         "occurred_at": occurred_at,
         "reason": reason,
     }
@@ -187,16 +193,20 @@ def unavailable_event(lease: dict, reason: str, event_id: str, occurred_at: str)
     return event
 
 
-def viewers_event(broadcaster: dict, viewers: int, started_at: str, occurred_at: str,
-                  event_id: str) -> dict:
+def viewers_event(
+    broadcaster: dict, viewers: int, started_at: str, occurred_at: str, event_id: str
+) -> dict:
     """The event telling a channel's viewers its live stream's viewer count (``broadcaster``:
     id, login, name; ``occurred_at``: when Twitch's answer was fetched). It carries no
     ``message``: it updates the status, it is not an item of the feed."""
     return {
         "id": event_id,
         "type": STREAM_VIEWERS,
-        "broadcaster": {"id": broadcaster["id"], "login": broadcaster["login"],
-                        "name": broadcaster["name"]},
+        "broadcaster": {
+            "id": broadcaster["id"],
+            "login": broadcaster["login"],
+            "name": broadcaster["name"],
+        },
         "occurred_at": occurred_at,
         "viewers": viewers,
         "started_at": started_at,
@@ -225,8 +235,10 @@ def revocation_from(payload: dict, headers: dict) -> dict:
 
 def with_channel(event: dict, channel: dict) -> dict:
     """A ``stream.online`` with the channel's last known title and category, described."""
-    event = {**event, **{name: channel[name] for name in ("title", "category_name")
-                         if channel.get(name)}}
+    event = {
+        **event,
+        **{name: channel[name] for name in ("title", "category_name") if channel.get(name)},
+    }
     event["message"] = describe_event(event)
     return event
 
@@ -284,8 +296,7 @@ def _update_fields(data: dict) -> dict:
     if labels is not None:
         if not isinstance(labels, list) or len(labels) > MAX_LABELS:
             raise InvalidPayload("content_classification_labels is not a short list")
-        labels = [bounded_text(label, "content classification label", MAX_NAME)
-                  for label in labels]
+        labels = [bounded_text(label, "content classification label", MAX_NAME) for label in labels]
     return {
         "title": cut_title(data["title"]),
         "language": bounded_text(data.get("language"), "language", default=None),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 MESSAGE_ID = "Twitch-Eventsub-Message-Id"
 MESSAGE_TIMESTAMP = "Twitch-Eventsub-Message-Timestamp"
@@ -41,8 +41,9 @@ BROADCASTER_CONDITION = "broadcaster_user_id"
 REPLAY_WINDOW = timedelta(minutes=10)
 # The one shape Twitch sends: RFC 3339 with ASCII digits, 0-9 fractional digits and a zone
 # (no basic format, week dates, ordinal dates, missing seconds or spaces).
-_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|z|[+-]\d\d:\d\d)",
-                      re.ASCII)
+_RFC3339 = re.compile(
+    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|z|[+-]\d\d:\d\d)", re.ASCII
+)
 SIGNATURE_PREFIX = "sha256="
 
 
@@ -54,8 +55,11 @@ def subscription_condition(subscription_type: str, broadcaster_id: str) -> dict:
 def condition_broadcaster(subscription_type, condition) -> str | None:
     """The streamer a subscription's condition names, as :func:`subscription_condition`
     writes it, or None (an empty field, or a condition of another shape)."""
-    field = (CONDITION_FIELDS.get(subscription_type, BROADCASTER_CONDITION)
-             if isinstance(subscription_type, str) else BROADCASTER_CONDITION)
+    field = (
+        CONDITION_FIELDS.get(subscription_type, BROADCASTER_CONDITION)
+        if isinstance(subscription_type, str)
+        else BROADCASTER_CONDITION
+    )
     value = condition.get(field) if isinstance(condition, dict) else None
     return value or None
 
@@ -93,7 +97,7 @@ def is_fresh(timestamp: str, now: datetime | None = None) -> bool:
         sent = parse_eventsub_timestamp(timestamp)
     except ValueError:
         return False
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return abs(now - sent) <= REPLAY_WINDOW
 
 
@@ -109,7 +113,7 @@ def ordering_key(timestamp: str) -> str:
     seconds, fraction, zone = match.groups()
     if zone not in ("Z", "z", "+00:00"):
         try:
-            moment = datetime.fromisoformat(f"{seconds}{zone}").astimezone(timezone.utc)
+            moment = datetime.fromisoformat(f"{seconds}{zone}").astimezone(UTC)
         except OverflowError:  # year 1 or 9999 moved out of range by its zone
             raise ValueError(f"timestamp out of range: {timestamp[:40]!r}") from None
         seconds = moment.strftime("%Y-%m-%dT%H:%M:%S")
@@ -120,7 +124,7 @@ def ordering_key(timestamp: str) -> str:
 
 def format_eventsub_timestamp(moment: datetime) -> str:
     """Format a time as Twitch does, with nine fractional digits and ``Z``."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond * 1000:09d}Z"
 
 

@@ -20,7 +20,9 @@ GROUP = "pumps"
 EVENTSUB = "eventsub"
 WEBSUB = "websub"
 
-_BROADCASTER_ID = re.compile(rb'"(?:broadcaster_user_id|from_broadcaster_user_id)"\s*:\s*"(\d{1,20})"')
+_BROADCASTER_ID = re.compile(
+    rb'"(?:broadcaster_user_id|from_broadcaster_user_id)"\s*:\s*"(\d{1,20})"'
+)
 
 
 def intake_key(shard: int) -> str:
@@ -43,8 +45,9 @@ def eventsub_partition_key(body: bytes) -> str:
     return match.group(1).decode() if match else ""
 
 
-def enqueue(client: redis.Redis, shards: int, kind: str, headers: dict, body: str,
-            partition_key: str) -> str:
+def enqueue(
+    client: redis.Redis, shards: int, kind: str, headers: dict, body: str, partition_key: str
+) -> str:
     """Append a verified message to its shard's stream; the entry id.
 
     Raises redis' errors when Redis cannot take it: the caller must not
@@ -89,6 +92,13 @@ def waiting(client: redis.Redis, shards: int, count: int = 100) -> list[dict]:
     found = []
     for shard in range(shards):
         for entry_id, fields in client.xrange(intake_key(shard), count=count):
-            found.append({"stream": intake_key(shard), "id": entry_id, "kind": fields["kind"],
-                          "headers": json.loads(fields["headers"]), "body": fields["body"]})
+            found.append(
+                {
+                    "stream": intake_key(shard),
+                    "id": entry_id,
+                    "kind": fields["kind"],
+                    "headers": json.loads(fields["headers"]),
+                    "body": fields["body"],
+                }
+            )
     return found

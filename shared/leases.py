@@ -18,8 +18,12 @@ import redis
 
 LEASES = "sev:leases"  # sorted set: broadcaster id by expiry
 LOGINS = "sev:lease-logins"  # hash: login -> broadcaster id
-WANTED_SUBSCRIPTIONS = (("stream.online", "1"), ("stream.offline", "1"), ("channel.update", "2"),
-                        ("channel.raid", "1"))
+WANTED_SUBSCRIPTIONS = (
+    ("stream.online", "1"),
+    ("stream.offline", "1"),
+    ("channel.update", "2"),
+    ("channel.raid", "1"),
+)
 WEBSUB = "websub"
 PENDING = "webhook_callback_verification_pending"
 HEALTHY = frozenset(("enabled", PENDING))
@@ -32,9 +36,15 @@ def lease_key(broadcaster_id: str) -> str:
 
 def new_lease(broadcaster: dict, transport: str = "eventsub") -> dict:
     """An empty lease for a broadcaster (``id``, ``login``, ``name``)."""
-    return {"broadcaster_id": broadcaster["id"], "login": broadcaster["login"],
-            "name": broadcaster.get("name") or broadcaster["login"], "subscriptions": {},
-            "transport": transport, "expires_at": 0.0, "last_seen": 0.0}
+    return {
+        "broadcaster_id": broadcaster["id"],
+        "login": broadcaster["login"],
+        "name": broadcaster.get("name") or broadcaster["login"],
+        "subscriptions": {},
+        "transport": transport,
+        "expires_at": 0.0,
+        "last_seen": 0.0,
+    }
 
 
 def get_lease(client: redis.Redis, broadcaster_id: str) -> dict | None:
@@ -82,16 +92,20 @@ def extend(lease: dict, grace: float, now: float | None = None) -> dict:
     return lease
 
 
-def missing_subscriptions(lease: dict, renew_before: float = 0,
-                          now: float | None = None) -> list[tuple[str, str]]:
+def missing_subscriptions(
+    lease: dict, renew_before: float = 0, now: float | None = None
+) -> list[tuple[str, str]]:
     """The wanted (type, version) pairs the lease does not hold in good health, or
     holds at the WebSub hub for less than ``renew_before`` seconds more."""
     now = time.time() if now is None else now
     held = lease["subscriptions"]
     wanted = [(WEBSUB, "")] if lease.get("transport") == WEBSUB else WANTED_SUBSCRIPTIONS
-    return [(kind, version) for kind, version in wanted
-            if held.get(kind, {}).get("status") not in HEALTHY
-            or held[kind].get("expires_at", now + renew_before + 1) - now <= renew_before]
+    return [
+        (kind, version)
+        for kind, version in wanted
+        if held.get(kind, {}).get("status") not in HEALTHY
+        or held[kind].get("expires_at", now + renew_before + 1) - now <= renew_before
+    ]
 
 
 def touch_lease(client: redis.Redis, login: str, grace: float) -> dict | None:

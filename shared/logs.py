@@ -32,13 +32,13 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 PER_TASK_LINES = {"celery.worker.strategy": LOG_RECEIVED, "celery.app.trace": LOG_SUCCESS}
 MESSAGE_FIELDS = ("message_id", "message_ids")
 JSON_NAMES = {"levelname": "level", "name": "logger", "exc_info": "exception"}
-_context: ContextVar[dict] = ContextVar("log_context", default={})
+_context: ContextVar[dict | None] = ContextVar("log_context", default=None)
 
 
 @contextlib.contextmanager
 def log_context(**fields):
     """Every record this thread logs inside the ``with`` block carries ``fields``."""
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set({**(_context.get() or {}), **fields})
     try:
         yield
     finally:
@@ -56,7 +56,7 @@ class ContextFields(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Add the fields; never drops a record."""
-        for name, value in _context.get().items():
+        for name, value in (_context.get() or {}).items():
             if not hasattr(record, name):
                 setattr(record, name, value)
         return True
@@ -81,12 +81,17 @@ def make_formatter(log_format: str, logger_name: str | None = None) -> logging.F
     the record's logger name (Granian's lines say ``granian``)."""
     if log_format == "json":
         if logger_name:
-            return JsonFormatter("{levelname}{message}", style="{", rename_fields=JSON_NAMES,
-                                 defaults={"logger": logger_name}, timestamp="time")
-        return JsonFormatter("{levelname}{name}{message}", style="{", rename_fields=JSON_NAMES,
-                             timestamp="time")
-    return TextFormatter(LOG_FORMAT.replace("%(name)s", logger_name) if logger_name
-                         else LOG_FORMAT)
+            return JsonFormatter(
+                "{levelname}{message}",
+                style="{",
+                rename_fields=JSON_NAMES,
+                defaults={"logger": logger_name},
+                timestamp="time",
+            )
+        return JsonFormatter(
+            "{levelname}{name}{message}", style="{", rename_fields=JSON_NAMES, timestamp="time"
+        )
+    return TextFormatter(LOG_FORMAT.replace("%(name)s", logger_name) if logger_name else LOG_FORMAT)
 
 
 def granian_formatter(name: str) -> logging.Formatter:

@@ -15,8 +15,16 @@ from shared.settings import Settings
 
 PUBLISH_TIMEOUT = 5
 BATCH_LIMIT = 10  # Pusher's most events in one batch trigger
-PROXY_SETTINGS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy",
-                  "https_proxy", "all_proxy", "no_proxy")
+PROXY_SETTINGS = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+)
 
 
 class RetryablePublishError(Exception):
@@ -76,8 +84,9 @@ def publish_stream_events(client: pusher.Pusher, events: list[dict]) -> None:
     if len(events) == 1:
         publish_stream_event(client, events[0])
         return
-    batch = [{"channel": channel_of(event), "name": event["type"], "data": event}
-             for event in events]
+    batch = [
+        {"channel": channel_of(event), "name": event["type"], "data": event} for event in events
+    ]
     with _classified_errors():
         client.trigger_batch(batch)
 

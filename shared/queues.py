@@ -104,8 +104,11 @@ def _redis_settings(settings: Settings) -> dict:
     on by itself only for its own ``rediss`` transport name, and then without verifying.
     """
     verify = ssl.CERT_REQUIRED if settings.redis_tls_verify else ssl.CERT_NONE
-    tls = {"broker_use_ssl": {"ssl_cert_reqs": verify}} \
-        if urlsplit(settings.celery_broker_url).scheme == "rediss" else {}
+    tls = (
+        {"broker_use_ssl": {"ssl_cert_reqs": verify}}
+        if urlsplit(settings.celery_broker_url).scheme == "rediss"
+        else {}
+    )
     return dict(
         **tls,
         task_queues=[Queue(name) for name in QUEUES],
@@ -136,8 +139,10 @@ def _rabbitmq_settings() -> dict:
     """
     quorum = {"x-queue-type": "quorum"}
     return dict(
-        task_queues=[Queue(name, Exchange(name, type="topic"), routing_key=name,
-                           queue_arguments=quorum) for name in QUEUES],
+        task_queues=[
+            Queue(name, Exchange(name, type="topic"), routing_key=name, queue_arguments=quorum)
+            for name in QUEUES
+        ],
         task_default_queue_type="quorum",
         task_default_exchange_type="topic",
         worker_detect_quorum_queues=True,

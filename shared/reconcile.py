@@ -34,8 +34,9 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> dict:
     """
     if subscriptions.settings.webhook_transport == WEBSUB:
         return {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
-    ours = [s for s in subscriptions.twitch.eventsub_subscriptions()["data"]
-            if subscriptions.is_ours(s)]
+    ours = [
+        s for s in subscriptions.twitch.eventsub_subscriptions()["data"] if subscriptions.is_ours(s)
+    ]
     leases = {lease["broadcaster_id"]: lease for lease in all_leases(subscriptions.redis)}
     leases.update(adoptable_leases(subscriptions, ours, leases.keys(), occupied))
     report = {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
@@ -58,10 +59,13 @@ def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> dict:
     report = {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
     lease = get_lease(subscriptions.redis, broadcaster_id)
     if lease:
-        listed = [s for s in subscriptions.twitch.eventsub_subscriptions(
-            user_id=broadcaster_id)["data"] if subscriptions.is_ours(s)
+        listed = [
+            s
+            for s in subscriptions.twitch.eventsub_subscriptions(user_id=broadcaster_id)["data"]
+            if subscriptions.is_ours(s)
             and s["type"] in WANTED_KINDS
-            and condition_broadcaster(s["type"], s.get("condition")) == broadcaster_id]
+            and condition_broadcaster(s["type"], s.get("condition")) == broadcaster_id
+        ]
         settle_lease(subscriptions, lease, listed, report)
     return report
 
@@ -77,8 +81,9 @@ def settle_lease(subscriptions: Subscriptions, lease: dict, listed: list[dict], 
     if statuses & FINAL:
         report["unavailable"].append(current["login"])
     elif missing_subscriptions(current):
-        subscriptions.ensure({"id": broadcaster_id, "login": current["login"],
-                              "name": current["name"]})
+        subscriptions.ensure(
+            {"id": broadcaster_id, "login": current["login"], "name": current["name"]}
+        )
         report["recreated"].append(current["login"])
 
 
@@ -104,14 +109,18 @@ def apply_listing(subscriptions: Subscriptions, lease: dict, listed: list[dict],
 
 def adoptable_leases(subscriptions: Subscriptions, ours: list[dict], known, occupied) -> dict:
     """Leases for streamers we hold subscriptions for but have no lease on, when watched."""
-    strangers = {condition_broadcaster(found["type"], found.get("condition"))
-                 for found in ours if found["type"] in WANTED_KINDS} - set(known)
+    strangers = {
+        condition_broadcaster(found["type"], found.get("condition"))
+        for found in ours
+        if found["type"] in WANTED_KINDS
+    } - set(known)
     strangers.discard(None)
     if not strangers:
         return {}
     adopted = {}
     for user in subscriptions.twitch.users_by_id(sorted(strangers)):
         if user["login"] in occupied:
-            adopted[user["id"]] = new_lease({"id": user["id"], "login": user["login"],
-                                             "name": user.get("display_name")})
+            adopted[user["id"]] = new_lease(
+                {"id": user["id"], "login": user["login"], "name": user.get("display_name")}
+            )
     return adopted

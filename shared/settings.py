@@ -42,13 +42,25 @@ PUSHER_EMULATOR_DEFAULTS = {
 }
 # The development and emulator values above are public (in this repository): a
 # production secret or credential equal to one of them is refused.
-KNOWN_DEFAULT_VALUES = frozenset({
-    DEVELOPMENT_DEFAULTS["SECRET_KEY"], DEVELOPMENT_DEFAULTS["TWITCH_WEBHOOK_SECRET"],
-    TWITCH_EMULATOR_DEFAULTS["TWITCH_CLIENT_ID"], TWITCH_EMULATOR_DEFAULTS["TWITCH_CLIENT_SECRET"],
-    PUSHER_EMULATOR_DEFAULTS["PUSHER_KEY"], PUSHER_EMULATOR_DEFAULTS["PUSHER_SECRET"],
-})
-SECRET_SETTINGS = ("SECRET_KEY", "TWITCH_WEBHOOK_SECRET", "TWITCH_CLIENT_ID",
-                   "TWITCH_CLIENT_SECRET", "PUSHER_KEY", "PUSHER_SECRET", "METRICS_TOKEN")
+KNOWN_DEFAULT_VALUES = frozenset(
+    {
+        DEVELOPMENT_DEFAULTS["SECRET_KEY"],
+        DEVELOPMENT_DEFAULTS["TWITCH_WEBHOOK_SECRET"],
+        TWITCH_EMULATOR_DEFAULTS["TWITCH_CLIENT_ID"],
+        TWITCH_EMULATOR_DEFAULTS["TWITCH_CLIENT_SECRET"],
+        PUSHER_EMULATOR_DEFAULTS["PUSHER_KEY"],
+        PUSHER_EMULATOR_DEFAULTS["PUSHER_SECRET"],
+    }
+)
+SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "TWITCH_WEBHOOK_SECRET",
+    "TWITCH_CLIENT_ID",
+    "TWITCH_CLIENT_SECRET",
+    "PUSHER_KEY",
+    "PUSHER_SECRET",
+    "METRICS_TOKEN",
+)
 
 OPTIONAL_DEFAULTS = {
     "TWITCH_API_URL": "https://api.twitch.tv/helix",
@@ -139,7 +151,7 @@ class Settings:
         """The EventSub callback Twitch calls: ``PUBLIC_URL`` + ``/api/callback``."""
         return self.public_url + "/api/callback"
 
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes) -> Settings:
         """Return a copy with some fields changed (used by tests)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
@@ -162,10 +174,15 @@ def load_settings(environ=None) -> Settings:
 
     def get(name: str) -> str:
         value = environ.get(name, "").strip()
-        if value and app_env == "production" and name in SECRET_SETTINGS \
-                and value in KNOWN_DEFAULT_VALUES:
-            raise SettingsError(f"{name} is a development default ({value}), "
-                                "refused in production: set your own")
+        if (
+            value
+            and app_env == "production"
+            and name in SECRET_SETTINGS
+            and value in KNOWN_DEFAULT_VALUES
+        ):
+            raise SettingsError(
+                f"{name} is a development default ({value}), refused in production: set your own"
+            )
         if value:
             return value
         if name in defaults:
@@ -205,18 +222,19 @@ def load_settings(environ=None) -> Settings:
         ),
         recent_events_ttl=_positive("RECENT_EVENTS_TTL", get("RECENT_EVENTS_TTL")),
         lease_grace_seconds=_positive("LEASE_GRACE_SECONDS", get("LEASE_GRACE_SECONDS")),
-        webhook_transport=_choice("WEBHOOK_TRANSPORT", get("WEBHOOK_TRANSPORT"),
-                                  ("eventsub", "websub")),
+        webhook_transport=_choice(
+            "WEBHOOK_TRANSPORT", get("WEBHOOK_TRANSPORT"), ("eventsub", "websub")
+        ),
         websub_lease_seconds=_websub_lease(get("WEBSUB_LEASE_SECONDS")),
         lease_check_interval=_positive("LEASE_CHECK_INTERVAL", get("LEASE_CHECK_INTERVAL")),
         reconcile_interval=_positive("RECONCILE_INTERVAL", get("RECONCILE_INTERVAL")),
         log_level=get("LOG_LEVEL").upper(),
         intake_shards=_positive("INTAKE_SHARDS", get("INTAKE_SHARDS")),
         publish_concurrency=_positive("PUBLISH_CONCURRENCY", get("PUBLISH_CONCURRENCY")),
-        event_order_window_ms=_non_negative("EVENT_ORDER_WINDOW_MS",
-                                            get("EVENT_ORDER_WINDOW_MS")),
-        online_order_window_ms=_non_negative("ONLINE_ORDER_WINDOW_MS",
-                                             get("ONLINE_ORDER_WINDOW_MS")),
+        event_order_window_ms=_non_negative("EVENT_ORDER_WINDOW_MS", get("EVENT_ORDER_WINDOW_MS")),
+        online_order_window_ms=_non_negative(
+            "ONLINE_ORDER_WINDOW_MS", get("ONLINE_ORDER_WINDOW_MS")
+        ),
         viewer_streamer_limit=_positive("VIEWER_STREAMER_LIMIT", get("VIEWER_STREAMER_LIMIT")),
         viewer_count_interval=_viewer_count_interval(get("VIEWER_COUNT_INTERVAL")),
         log_format=_choice("LOG_FORMAT", get("LOG_FORMAT").lower(), ("text", "json")),
@@ -246,7 +264,8 @@ def _redis_url(value: str) -> str:
 def _broker_url(value: str) -> str:
     if value and urlsplit(value).scheme not in ("redis", "rediss", "amqp", "amqps"):
         raise SettingsError(
-            "CELERY_BROKER_URL must be a redis://, rediss://, amqp:// or amqps:// URL")
+            "CELERY_BROKER_URL must be a redis://, rediss://, amqp:// or amqps:// URL"
+        )
     return value
 
 
@@ -259,7 +278,8 @@ def _check_retry_backoff(settings: Settings) -> None:
         raise SettingsError(
             f"PUBLISH_RETRY_BACKOFF_MAX ({settings.publish_retry_backoff_max}) must be less than"
             f" half of BROKER_VISIBILITY_TIMEOUT ({settings.broker_visibility_timeout}) with a"
-            " Redis broker, or a retry waiting in a worker is delivered twice")
+            " Redis broker, or a retry waiting in a worker is delivered twice"
+        )
 
 
 def _secret_key(value: str, app_env: str) -> str:
@@ -330,8 +350,10 @@ def _websub_lease(value: str) -> int:
 def _viewer_count_interval(value: str) -> int:
     seconds = _positive("VIEWER_COUNT_INTERVAL", value)
     if seconds < MIN_VIEWER_COUNT_INTERVAL:
-        raise SettingsError(f"VIEWER_COUNT_INTERVAL must be at least {MIN_VIEWER_COUNT_INTERVAL}"
-                            " seconds: Twitch refreshes viewer counts about once a minute")
+        raise SettingsError(
+            f"VIEWER_COUNT_INTERVAL must be at least {MIN_VIEWER_COUNT_INTERVAL}"
+            " seconds: Twitch refreshes viewer counts about once a minute"
+        )
     return seconds
 
 
@@ -343,8 +365,9 @@ def _metrics_token(value: str) -> str:
 
 def _sentry_dsn(value: str) -> str:
     parts = urlsplit(value)
-    if value and (parts.scheme not in ("http", "https") or not parts.username
-                  or not parts.hostname):
+    if value and (
+        parts.scheme not in ("http", "https") or not parts.username or not parts.hostname
+    ):
         raise SettingsError("SENTRY_DSN must be a DSN such as https://<key>@<host>/<project>")
     return value
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import redis
@@ -94,7 +94,7 @@ HELIX_STALE_SECONDS = 180
 
 def helix_order_key(asked_at: float) -> str:
     """The ordering key of a Helix answer asked at ``asked_at`` (epoch seconds)."""
-    moment = datetime.fromtimestamp(asked_at - HELIX_STALE_SECONDS, timezone.utc)
+    moment = datetime.fromtimestamp(asked_at - HELIX_STALE_SECONDS, UTC)
     return format_eventsub_timestamp(moment)
 
 
@@ -124,7 +124,9 @@ end
 # KEYS: message claim, stream claim (or the message claim again), channel state.
 # ARGV: owner, claim ttl, ordering key, title, category, state ttl, "1" to record.
 # Answers 1 (new), 0 (message seen by another entry), 2 (stream already online).
-_CLAIM_EVENT = _RECORD_STATE + """
+_CLAIM_EVENT = (
+    _RECORD_STATE
+    + """
 local function claim(key)
   if redis.call('SET', key, ARGV[1], 'NX', 'EX', ARGV[2]) then return true end
   return redis.call('GET', key) == ARGV[1]
@@ -134,11 +136,18 @@ if not claim(KEYS[2]) then return 2 end
 if ARGV[7] == '1' then record_state(KEYS[3], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) end
 return 1
 """
+)
 CLAIMED, DUPLICATE_MESSAGE, DUPLICATE_STREAM = 1, 0, 2
 
 
-def claim_event(pipe, message_key: str, stream_key: str | None, owner: str,
-                state: tuple[str, str, str, str] | None, state_ttl: int) -> None:
+def claim_event(
+    pipe,
+    message_key: str,
+    stream_key: str | None,
+    owner: str,
+    state: tuple[str, str, str, str] | None,
+    state_ttl: int,
+) -> None:
     """Queue on ``pipe`` the claim of one event (see ``_CLAIM_EVENT``).
 
     ``state`` is ``(broadcaster id, ordering key, title, category)`` for an
@@ -146,28 +155,61 @@ def claim_event(pipe, message_key: str, stream_key: str | None, owner: str,
     CLAIMED, DUPLICATE_MESSAGE or DUPLICATE_STREAM.
     """
     broadcaster_id, order_key, title, category = state or ("", "", "", "")
-    pipe.eval(_CLAIM_EVENT, 3, message_key, stream_key or message_key,
-              channel_state_key(broadcaster_id), owner, CLAIM_TTL, order_key, title or "",
-              category or "", state_ttl, "1" if state else "0")
+    pipe.eval(
+        _CLAIM_EVENT,
+        3,
+        message_key,
+        stream_key or message_key,
+        channel_state_key(broadcaster_id),
+        owner,
+        CLAIM_TTL,
+        order_key,
+        title or "",
+        category or "",
+        state_ttl,
+        "1" if state else "0",
+    )
 
 
-def remember_channel_state(client: redis.Redis, broadcaster_id: str, title: str,
-                           category_name: str, ttl: int, order_key: str = "") -> None:
+def remember_channel_state(
+    client: redis.Redis,
+    broadcaster_id: str,
+    title: str,
+    category_name: str,
+    ttl: int,
+    order_key: str = "",
+) -> None:
     """Record a channel's title and category unless a newer state is known.
 
     ``order_key`` is the state's time as :func:`shared.eventsub.ordering_key`
     gives it; a Helix lookup passes the time it asked.
     """
-    client.eval(_REMEMBER_STATE, 1, channel_state_key(broadcaster_id), order_key,
-                title or "", category_name or "", ttl)
+    client.eval(
+        _REMEMBER_STATE,
+        1,
+        channel_state_key(broadcaster_id),
+        order_key,
+        title or "",
+        category_name or "",
+        ttl,
+    )
 
 
-def queue_stream_state(pipe, broadcaster_id: str, order_key: str, live: bool,
-                       stream_id: str, started_at: str, ttl: int) -> None:
+def queue_stream_state(
+    pipe, broadcaster_id: str, order_key: str, live: bool, stream_id: str, started_at: str, ttl: int
+) -> None:
     """Queue on ``pipe`` the record of a broadcaster going live (``stream_id``,
     ``started_at``) or offline, unless a newer state is known."""
-    pipe.eval(_RECORD_STREAM, 1, channel_state_key(broadcaster_id), order_key,
-              "1" if live else "0", stream_id or "", started_at or "", ttl)
+    pipe.eval(
+        _RECORD_STREAM,
+        1,
+        channel_state_key(broadcaster_id),
+        order_key,
+        "1" if live else "0",
+        stream_id or "",
+        started_at or "",
+        ttl,
+    )
 
 
 def channel_state(client: redis.Redis, broadcaster_id: str) -> dict:
@@ -218,8 +260,9 @@ return {0, redis.call('LLEN', KEYS[2])}
 """
 
 
-def add_dead_letter(client: redis.Redis, kind: str, payload: dict, reason: str,
-                    kept: int = DEAD_LETTERS_KEPT) -> None:
+def add_dead_letter(
+    client: redis.Redis, kind: str, payload: dict, reason: str, kept: int = DEAD_LETTERS_KEPT
+) -> None:
     """Keep what could not be delivered, with why, for an operator to replay.
 
     At most ``kept`` are kept: adding one beyond drops the oldest, counted in
@@ -238,8 +281,7 @@ def dead_letters_dropped(client: redis.Redis) -> int:
 def snapshot_dead_letters(client: redis.Redis) -> tuple[int, bool]:
     """Move every dead letter to :data:`DEAD_LETTERS_REPLAYING` at once; returns how many
     wait there and whether they are those of an interrupted replay."""
-    resumed, count = client.eval(_SNAPSHOT_DEAD_LETTERS, 2, DEAD_LETTERS,
-                                 DEAD_LETTERS_REPLAYING)
+    resumed, count = client.eval(_SNAPSHOT_DEAD_LETTERS, 2, DEAD_LETTERS, DEAD_LETTERS_REPLAYING)
     return int(count), bool(resumed)
 
 
@@ -248,15 +290,24 @@ def take_replaying(client: redis.Redis) -> str | None:
     return client.lpop(DEAD_LETTERS_REPLAYING)
 
 
-def give_back_replaying(client: redis.Redis, stored: str | None,
-                        kept: int = DEAD_LETTERS_KEPT) -> int:
+def give_back_replaying(
+    client: redis.Redis, stored: str | None, kept: int = DEAD_LETTERS_KEPT
+) -> int:
     """End a replay early: ``stored`` (the letter it could not queue) and the rest of
     the snapshot go back to the dead letters, before those added meanwhile. Returns
     how many went back."""
     if stored is not None:
         client.lpush(DEAD_LETTERS_REPLAYING, stored)
-    return int(client.eval(_RESTORE_DEAD_LETTERS, 3, DEAD_LETTERS, DEAD_LETTERS_REPLAYING,
-                           DEAD_LETTERS_DROPPED, kept))
+    return int(
+        client.eval(
+            _RESTORE_DEAD_LETTERS,
+            3,
+            DEAD_LETTERS,
+            DEAD_LETTERS_REPLAYING,
+            DEAD_LETTERS_DROPPED,
+            kept,
+        )
+    )
 
 
 def replaying_count(client: redis.Redis) -> int:
@@ -334,8 +385,9 @@ def occupied_channels(client: redis.Redis) -> list[str]:
     return client.zrange(OCCUPIED_CHANNELS, 0, -1)
 
 
-def cached_with_time(client: redis.Redis, key: str, ttl: int, fetch,
-                     refresh: bool = False) -> tuple:
+def cached_with_time(
+    client: redis.Redis, key: str, ttl: int, fetch, refresh: bool = False
+) -> tuple:
     """``(answer, asked_at)``: ``fetch()``'s answer, kept in Redis for ``ttl`` seconds, and
     when it was asked (epoch seconds); ``refresh`` asks again whatever is kept."""
     hit = None if refresh else client.get(key)

@@ -31,8 +31,9 @@ from shared.websub import new_secret, remember_request, topic_for
 
 logger = logging.getLogger(__name__)
 
-RECREATABLE = frozenset(("notification_failures_exceeded", "version_removed",
-                         "webhook_callback_verification_failed"))
+RECREATABLE = frozenset(
+    ("notification_failures_exceeded", "version_removed", "webhook_callback_verification_failed")
+)
 FINAL = frozenset(("authorization_revoked", "user_removed"))
 LOCK_SECONDS = 60
 
@@ -49,8 +50,9 @@ class Subscriptions:
 
     def lock(self, broadcaster_id: str):
         """The lock that serializes every change to one streamer's lease."""
-        return self.redis.lock(f"sev:lock:lease:{broadcaster_id}", timeout=LOCK_SECONDS,
-                               blocking_timeout=LOCK_SECONDS)
+        return self.redis.lock(
+            f"sev:lock:lease:{broadcaster_id}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+        )
 
     @property
     def renew_before(self) -> float:
@@ -61,7 +63,8 @@ class Subscriptions:
         """Hold the subscriptions of ``broadcaster`` (id, login, name); renew its lease."""
         with self.lock(broadcaster["id"]):
             lease = get_lease(self.redis, broadcaster["id"]) or new_lease(
-                broadcaster, self.settings.webhook_transport)
+                broadcaster, self.settings.webhook_transport
+            )
             try:
                 for kind, version in missing_subscriptions(lease, self.renew_before):
                     lease["subscriptions"][kind] = self.create(broadcaster["id"], kind, version)
@@ -75,12 +78,18 @@ class Subscriptions:
             return self.websub("subscribe", broadcaster_id)
         cost = eventsub_budget_spent(self.redis)
         if cost:
-            raise BudgetExceeded(f"EventSub budget spent ({cost['total_cost']} of "
-                                 f"{cost['max_total_cost']}); release a streamer first")
+            raise BudgetExceeded(
+                f"EventSub budget spent ({cost['total_cost']} of "
+                f"{cost['max_total_cost']}); release a streamer first"
+            )
         try:
             created = self.twitch.create_eventsub_subscription(
-                kind, version, subscription_condition(kind, broadcaster_id),
-                self.settings.callback_url, self.settings.twitch_webhook_secret)
+                kind,
+                version,
+                subscription_condition(kind, broadcaster_id),
+                self.settings.callback_url,
+                self.settings.twitch_webhook_secret,
+            )
         except SubscriptionExists:
             created = self.find_ours(broadcaster_id, kind)
         except TooManySubscriptions as error:
@@ -91,8 +100,12 @@ class Subscriptions:
     def find_ours(self, broadcaster_id: str, kind: str) -> dict:
         """Our healthy subscription of ``kind`` for a broadcaster, as Twitch lists it."""
         for found in self.twitch.eventsub_subscriptions(user_id=broadcaster_id)["data"]:
-            if (found["type"] == kind and self.is_ours(found) and found["status"] in HEALTHY
-                    and condition_broadcaster(kind, found.get("condition")) == broadcaster_id):
+            if (
+                found["type"] == kind
+                and self.is_ours(found)
+                and found["status"] in HEALTHY
+                and condition_broadcaster(kind, found.get("condition")) == broadcaster_id
+            ):
                 return found
         raise TwitchError(409, f"Twitch reports {kind} as existing but does not list it")
 
@@ -117,8 +130,9 @@ class Subscriptions:
         signature binds its topic (the web keeps the secret once the hub verified)."""
         topic = topic_for(self.settings.twitch_api_url, broadcaster_id)
         lease_seconds = self.settings.websub_lease_seconds
-        secret = remember_request(self.redis, mode, topic,
-                                  new_secret() if mode == "subscribe" else "", lease_seconds)
+        secret = remember_request(
+            self.redis, mode, topic, new_secret() if mode == "subscribe" else "", lease_seconds
+        )
         self.twitch.websub_hub(mode, topic, self.settings.callback_url, lease_seconds, secret)
         logger.info("asked the WebSub hub to %s %s", mode, topic)
         return {"id": topic, "status": PENDING}
@@ -142,15 +156,23 @@ class Subscriptions:
                         save_lease(self.redis, extend(current, grace, now))
                         renewed.append(lease["login"])
                 if current and missing_subscriptions(current, self.renew_before):
-                    self.ensure({"id": current["broadcaster_id"], "login": current["login"],
-                                 "name": current["name"]})
+                    self.ensure(
+                        {
+                            "id": current["broadcaster_id"],
+                            "login": current["login"],
+                            "name": current["name"],
+                        }
+                    )
         return renewed
 
     def release_idle(self, occupied: set[str], now: float | None = None) -> list[str]:
         """Release the leases nobody watched for the grace period; the logins released."""
         now = time.time() if now is None else now
-        idle = [lease for lease in all_leases(self.redis)
-                if lease["expires_at"] <= now and lease["login"] not in occupied]
+        idle = [
+            lease
+            for lease in all_leases(self.redis)
+            if lease["expires_at"] <= now and lease["login"] not in occupied
+        ]
         for lease in idle:
             self.release(lease)
         return [lease["login"] for lease in idle]

@@ -17,13 +17,32 @@ from urllib3.util.retry import Retry
 
 from shared.settings import Settings
 from shared.twitch_auth import (
-    TIMEOUT, AppTokens, SubscriptionExists, TooManySubscriptions, TwitchAuthError, TwitchError,
-    TwitchNotFound, TwitchRateLimited, TwitchUnavailable, error_for, message_of, unreachable,
+    TIMEOUT,
+    AppTokens,
+    SubscriptionExists,
+    TooManySubscriptions,
+    TwitchAuthError,
+    TwitchError,
+    TwitchNotFound,
+    TwitchRateLimited,
+    TwitchUnavailable,
+    error_for,
+    message_of,
+    unreachable,
 )
 
-__all__ = ["TwitchClient", "eventsub_cost", "make_session", "TwitchError", "TwitchAuthError",
-           "TwitchNotFound", "TwitchRateLimited", "TwitchUnavailable", "SubscriptionExists",
-           "TooManySubscriptions"]
+__all__ = [
+    "TwitchClient",
+    "eventsub_cost",
+    "make_session",
+    "TwitchError",
+    "TwitchAuthError",
+    "TwitchNotFound",
+    "TwitchRateLimited",
+    "TwitchUnavailable",
+    "SubscriptionExists",
+    "TooManySubscriptions",
+]
 log = logging.getLogger(__name__)
 
 RETRIES = 3
@@ -46,9 +65,14 @@ def make_session() -> requests.Session:
     grant only mints another token, a repeated EventSub create answers 409
     (:class:`SubscriptionExists`) and a repeated delete answers 404.
     """
-    retry = Retry(total=RETRIES, backoff_factor=BACKOFF, status_forcelist=RETRY_STATUSES,
-                  allowed_methods=frozenset({"GET", "POST", "DELETE"}),
-                  respect_retry_after_header=False, raise_on_status=False)
+    retry = Retry(
+        total=RETRIES,
+        backoff_factor=BACKOFF,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "POST", "DELETE"}),
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
@@ -91,8 +115,9 @@ class TwitchClient:
     :class:`TwitchRateLimited` at once, with the reset time.
     """
 
-    def __init__(self, settings: Settings, redis_client: redis.Redis,
-                 wait_on_rate_limit: bool = True):
+    def __init__(
+        self, settings: Settings, redis_client: redis.Redis, wait_on_rate_limit: bool = True
+    ):
         self.settings, self.redis = settings, redis_client
         self.session = make_session()
         self.tokens = AppTokens(settings, redis_client, self.session)
@@ -125,37 +150,54 @@ class TwitchClient:
 
     def streams_by_login(self, logins) -> list[dict]:
         """The live streams of these streamers; offline streamers are absent."""
-        return self._lookup("/streams", "user_login", [login.lower() for login in logins],
-                            first=CHUNK)
+        return self._lookup(
+            "/streams", "user_login", [login.lower() for login in logins], first=CHUNK
+        )
 
     def streams_by_id(self, ids) -> list[dict]:
         """The live streams of these streamers (by user id); offline streamers are absent."""
         return self._lookup("/streams", "user_id", [str(i) for i in ids], first=CHUNK)
 
-    def create_eventsub_subscription(self, type: str, version: str, condition: dict,
-                                     callback: str, secret: str) -> dict:
+    def create_eventsub_subscription(
+        self, type: str, version: str, condition: dict, callback: str, secret: str
+    ) -> dict:
         """Subscribe ``callback`` (a webhook) to an event; Twitch then verifies the callback.
 
         Returns the subscription with ``total``, ``total_cost`` and
         ``max_total_cost`` added. Raises :class:`SubscriptionExists` (409) and
         :class:`TooManySubscriptions` (429 for this type and condition, or cost).
         """
-        body = {"type": type, "version": version, "condition": condition,
-                "transport": {"method": "webhook", "callback": callback, "secret": secret}}
+        body = {
+            "type": type,
+            "version": version,
+            "condition": condition,
+            "transport": {"method": "webhook", "callback": callback, "secret": secret},
+        }
         answer = self._helix("POST", "/eventsub/subscriptions", json=body, hide=(secret,)).json()
         costs = self._note_cost(answer)
         return {**answer["data"][0], **costs}
 
-    def eventsub_subscriptions(self, status: str | None = None, type: str | None = None,
-                               user_id: str | None = None,
-                               subscription_id: str | None = None) -> dict:
+    def eventsub_subscriptions(
+        self,
+        status: str | None = None,
+        type: str | None = None,
+        user_id: str | None = None,
+        subscription_id: str | None = None,
+    ) -> dict:
         """Every subscription of this app, all pages, filtered by at most one filter.
 
         Returns ``{"data": [...], "total", "total_cost", "max_total_cost"}``.
         """
-        filters = {name: value for name, value in (
-            ("status", status), ("type", type), ("user_id", user_id),
-            ("subscription_id", subscription_id)) if value is not None}
+        filters = {
+            name: value
+            for name, value in (
+                ("status", status),
+                ("type", type),
+                ("user_id", user_id),
+                ("subscription_id", subscription_id),
+            )
+            if value is not None
+        }
         if len(filters) > 1:
             raise ValueError(f"Twitch takes one filter at a time, not {', '.join(filters)}")
         found, seen, params = [], set(), dict(filters)
@@ -195,13 +237,18 @@ class TwitchClient:
             params = {**params, "after": cursor}
         return found
 
-    def websub_hub(self, mode: str, topic: str, callback: str, lease_seconds: int,
-                   secret: str) -> None:
+    def websub_hub(
+        self, mode: str, topic: str, callback: str, lease_seconds: int, secret: str
+    ) -> None:
         """Ask the legacy WebSub hub to (un)subscribe ``callback`` to ``topic``; it
         answers 202 and then verifies with a GET to the callback. ``secret`` (the
         subscription's own) is sent when given."""
-        fields = {"hub.mode": mode, "hub.topic": topic, "hub.callback": callback,
-                  "hub.lease_seconds": str(lease_seconds)}
+        fields = {
+            "hub.mode": mode,
+            "hub.topic": topic,
+            "hub.callback": callback,
+            "hub.lease_seconds": str(lease_seconds),
+        }
         if secret:
             fields["hub.secret"] = secret
         self._helix("POST", "/webhooks/hub", json=fields, hide=(secret,))
@@ -214,13 +261,12 @@ class TwitchClient:
         values = list(dict.fromkeys(value for value in values if value))
         found = []
         for start in range(0, len(values), CHUNK):
-            params = [(name, value) for value in values[start:start + CHUNK]]
+            params = [(name, value) for value in values[start : start + CHUNK]]
             params += list(extra.items())
             found += self._helix("GET", path, params=params).json().get("data") or []
         return found
 
-    def _helix(self, method: str, path: str, params=None, json=None,
-               hide=()) -> requests.Response:
+    def _helix(self, method: str, path: str, params=None, json=None, hide=()) -> requests.Response:
         token = self.tokens.get()
         renewed, waits = False, 0
         while True:
@@ -230,8 +276,12 @@ class TwitchClient:
             if response.status_code == 401 and not renewed:
                 log.info("Twitch refused the app access token; fetching a new one")
                 token, renewed = self.tokens.renew(token), True
-            elif (response.status_code == 429 and _bucket_empty(response)
-                  and self.wait_on_rate_limit and waits < self.rate_limit_retries):
+            elif (
+                response.status_code == 429
+                and _bucket_empty(response)
+                and self.wait_on_rate_limit
+                and waits < self.rate_limit_retries
+            ):
                 waits += 1
                 self._pause(_reset_of(response), "rate limited by Twitch")
             else:
@@ -247,12 +297,16 @@ class TwitchClient:
         raise error
 
     def _send(self, method, path, token, params, json) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}",
-                   "Client-Id": self.settings.twitch_client_id}
+        headers = {"Authorization": f"Bearer {token}", "Client-Id": self.settings.twitch_client_id}
         try:
-            return self.session.request(method, self.settings.twitch_api_url + path,
-                                        params=params, json=json, headers=headers,
-                                        timeout=TIMEOUT)
+            return self.session.request(
+                method,
+                self.settings.twitch_api_url + path,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=TIMEOUT,
+            )
         except requests.RequestException as error:
             raise unreachable(error) from error
 
@@ -279,8 +333,7 @@ class TwitchClient:
         except (KeyError, ValueError):
             return
         with self.redis.pipeline() as pipe:
-            pipe.hset(RATE_LIMIT, mapping={"limit": limit, "remaining": remaining,
-                                           "reset": reset})
+            pipe.hset(RATE_LIMIT, mapping={"limit": limit, "remaining": remaining, "reset": reset})
             pipe.expireat(RATE_LIMIT, reset + 1)
             pipe.execute()
 

@@ -86,8 +86,13 @@ class TooManySubscriptions(TwitchError):
 def error_for(response: requests.Response, hide=()) -> TwitchError:
     """The typed error for a failed answer, carrying Twitch's message with ``hide`` blanked out."""
     status = response.status_code
-    kind = {401: TwitchAuthError, 403: TwitchAuthError, 404: TwitchNotFound,
-            409: SubscriptionExists, 429: TwitchRateLimited}.get(status)
+    kind = {
+        401: TwitchAuthError,
+        403: TwitchAuthError,
+        404: TwitchNotFound,
+        409: SubscriptionExists,
+        429: TwitchRateLimited,
+    }.get(status)
     if kind is None:
         kind = TwitchUnavailable if status >= 500 else TwitchError
     return kind(status, message_of(response, hide))
@@ -114,7 +119,8 @@ def unreachable(error: requests.RequestException) -> TwitchUnavailable:
     cause = getattr(error.args[0], "reason", None) if error.args else None
     timed_out = isinstance(error, requests.Timeout) or (
         isinstance(cause, urllib3.exceptions.TimeoutError)
-        and not isinstance(cause, urllib3.exceptions.NewConnectionError))
+        and not isinstance(cause, urllib3.exceptions.NewConnectionError)
+    )
     reason = "timed out" if timed_out else "connection failed"
     return TwitchUnavailable(None, f"cannot reach Twitch: {reason}")
 
@@ -166,9 +172,11 @@ class AppTokens:
             self.get()
             return True
         try:
-            response = self.session.get(f"{self.settings.twitch_auth_url}/validate",
-                                        headers={"Authorization": f"OAuth {token}"},
-                                        timeout=TIMEOUT)
+            response = self.session.get(
+                f"{self.settings.twitch_auth_url}/validate",
+                headers={"Authorization": f"OAuth {token}"},
+                timeout=TIMEOUT,
+            )
         except requests.RequestException as error:
             raise unreachable(error) from error
         if response.status_code == 401:
@@ -181,18 +189,23 @@ class AppTokens:
             raise error_for(response, hide=(token,))
         if expires_in > RENEW_BEFORE:
             return False
-        log.info("replacing the app access token (%s)",
-                 "refused by Twitch" if expires_in == 0 else f"{expires_in}s left")
+        log.info(
+            "replacing the app access token (%s)",
+            "refused by Twitch" if expires_in == 0 else f"{expires_in}s left",
+        )
         self.renew(token)
         return True
 
     def _fetch(self) -> str:
-        data = {"client_id": self.settings.twitch_client_id,
-                "client_secret": self.settings.twitch_client_secret,
-                "grant_type": "client_credentials"}
+        data = {
+            "client_id": self.settings.twitch_client_id,
+            "client_secret": self.settings.twitch_client_secret,
+            "grant_type": "client_credentials",
+        }
         try:
-            response = self.session.post(f"{self.settings.twitch_auth_url}/token", data=data,
-                                         timeout=TIMEOUT)
+            response = self.session.post(
+                f"{self.settings.twitch_auth_url}/token", data=data, timeout=TIMEOUT
+            )
         except requests.RequestException as error:
             raise unreachable(error) from error
         hide = (self.settings.twitch_client_secret,)
@@ -211,8 +224,11 @@ class AppTokens:
 
     def _store(self, token: str, expires_in: int) -> None:
         keep = max(1, expires_in - min(RENEW_BEFORE, expires_in // 2))
-        entry = {"token": token, "client_id": self.settings.twitch_client_id,
-                 "expires_at": int(time.time()) + expires_in}
+        entry = {
+            "token": token,
+            "client_id": self.settings.twitch_client_id,
+            "expires_at": int(time.time()) + expires_in,
+        }
         with self.redis.pipeline() as pipe:
             pipe.hset(APP_TOKEN, mapping=entry)
             pipe.expire(APP_TOKEN, keep)

@@ -65,7 +65,7 @@ def our_topic_user_id(api_url: str, topic: str) -> str | None:
     prefix = topic_for(api_url, "")
     if not isinstance(topic, str) or not topic.startswith(prefix):
         return None
-    broadcaster_id = topic[len(prefix):]
+    broadcaster_id = topic[len(prefix) :]
     return broadcaster_id if is_twitch_id(broadcaster_id) else None
 
 
@@ -115,13 +115,18 @@ return secret
 """
 
 
-def remember_request(client: redis.Redis, mode: str, topic: str, secret: str = "",
-                     lease_seconds: int = 0) -> str:
+def remember_request(
+    client: redis.Redis, mode: str, topic: str, secret: str = "", lease_seconds: int = 0
+) -> str:
     """Note that we asked the hub to ``mode`` ``topic`` (with ``secret`` and
     ``lease_seconds`` for a subscription), so that its one verification is answered;
     the secret to send (a request still pending for the topic lends its own)."""
-    return client.eval(_REMEMBER_REQUEST, 1, request_key(mode, topic), secret,
-                       int(lease_seconds), REQUEST_TTL) or ""
+    return (
+        client.eval(
+            _REMEMBER_REQUEST, 1, request_key(mode, topic), secret, int(lease_seconds), REQUEST_TTL
+        )
+        or ""
+    )
 
 
 # Consume the request marker (KEYS[1]) and, in the same step, keep the subscription's
@@ -148,17 +153,23 @@ return marker
 """
 
 
-def take_request(client: redis.Redis, mode: str, topic: str, lease_seconds: int = 0
-                 ) -> dict | None:
+def take_request(client: redis.Redis, mode: str, topic: str, lease_seconds: int = 0) -> dict | None:
     """Consume our pending request that a verification (``mode`` subscribe or
     unsubscribe) or a denial (``mode`` denied, of a subscribe request) answers: its
     ``secret`` and ``lease_seconds``, or None when there is none (never asked, too
     old, or already answered). A verified subscription's secret is kept for
     ``lease_seconds`` plus an hour; an unsubscription forgets it."""
     key = request_key("subscribe" if mode == "denied" else mode, topic)
-    marker = client.eval(_TAKE_REQUEST, 3, key, secret_key(topic),
-                         secret_key(topic) + ":previous", mode,
-                         int(lease_seconds) + REQUEST_TTL, SECRET_OVERLAP)
+    marker = client.eval(
+        _TAKE_REQUEST,
+        3,
+        key,
+        secret_key(topic),
+        secret_key(topic) + ":previous",
+        mode,
+        int(lease_seconds) + REQUEST_TTL,
+        SECRET_OVERLAP,
+    )
     if marker is None:
         return None
     try:
@@ -171,8 +182,11 @@ def take_request(client: redis.Redis, mode: str, topic: str, lease_seconds: int 
 def topic_secrets(client: redis.Redis, topic: str) -> list[str]:
     """The ``hub.secret`` of our verified subscription to ``topic`` (and, for a moment
     after a renewal, the one it replaced); empty when we hold none."""
-    return [secret for secret in client.mget(secret_key(topic), secret_key(topic) + ":previous")
-            if secret]
+    return [
+        secret
+        for secret in client.mget(secret_key(topic), secret_key(topic) + ":previous")
+        if secret
+    ]
 
 
 def record_denial(client: redis.Redis, topic: str, reason: str) -> None:
@@ -183,8 +197,9 @@ def record_denial(client: redis.Redis, topic: str, reason: str) -> None:
         pipe.execute()
 
 
-def events_from_streams(body: dict, lease: dict, previous: dict, message_id: str,
-                        timestamp: str) -> list[dict]:
+def events_from_streams(
+    body: dict, lease: dict, previous: dict, message_id: str, timestamp: str
+) -> list[dict]:
     """Stream events for a ``/helix/streams``-shaped body, given the last known state
     (``previous``: ``stream_id``, ``title``, ``category_name``; empty if offline)."""
     broadcaster = {"id": lease["broadcaster_id"], "login": lease["login"], "name": lease["name"]}
@@ -197,11 +212,22 @@ def events_from_streams(body: dict, lease: dict, previous: dict, message_id: str
     stream = stream_snapshot(streams[0])
     fields = {name: stream[name] for name in ("title", "category_name", "category_id")}
     if previous.get("stream_id") != stream["stream_id"]:
-        return [finish({**base, "type": STREAM_ONLINE, "stream_id": stream["stream_id"],
-                        "stream_type": stream["stream_type"],
-                        "started_at": stream["started_at"], **fields})]
-    if (previous.get("title"), previous.get("category_name")) != \
-            (fields["title"], fields["category_name"]):
+        return [
+            finish(
+                {
+                    **base,
+                    "type": STREAM_ONLINE,
+                    "stream_id": stream["stream_id"],
+                    "stream_type": stream["stream_type"],
+                    "started_at": stream["started_at"],
+                    **fields,
+                }
+            )
+        ]
+    if (previous.get("title"), previous.get("category_name")) != (
+        fields["title"],
+        fields["category_name"],
+    ):
         return [finish({**base, "type": CHANNEL_UPDATE, **fields})]
     return []
 
@@ -214,11 +240,14 @@ def stream_snapshot(stream) -> dict:
     if not is_twitch_id(stream.get("id")):
         raise InvalidPayload("WebSub stream has no numeric id")
     title = stream.get("title")
-    return {"stream_id": stream["id"], "title": cut_title("" if title is None else title),
-            "category_name": bounded_text(stream.get("game_name"), "game_name"),
-            "category_id": optional_id(stream.get("game_id"), "game_id"),
-            "stream_type": bounded_text(stream.get("type"), "stream type", default="live"),
-            "started_at": timestamp_field(stream.get("started_at"), "started_at")}
+    return {
+        "stream_id": stream["id"],
+        "title": cut_title("" if title is None else title),
+        "category_name": bounded_text(stream.get("game_name"), "game_name"),
+        "category_id": optional_id(stream.get("game_id"), "game_id"),
+        "stream_type": bounded_text(stream.get("type"), "stream type", default="live"),
+        "started_at": timestamp_field(stream.get("started_at"), "started_at"),
+    }
 
 
 def finish(event: dict) -> dict:

@@ -25,9 +25,21 @@ def redis_server(tmp_path_factory):
     port = free_port()
     directory = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
@@ -101,19 +113,27 @@ class TwitchEmulator:
 
     def settings_for(self, settings):
         """``settings`` with Helix and OAuth pointing at this emulator."""
-        return settings.replace(twitch_api_url=f"{self.url}/helix",
-                                twitch_auth_url=f"{self.url}/oauth2")
+        return settings.replace(
+            twitch_api_url=f"{self.url}/helix", twitch_auth_url=f"{self.url}/oauth2"
+        )
 
 
 @contextlib.contextmanager
 def running_twitch(log_dir, settings, **env):
     """Run the emulator for ``settings``' client id and secret, with extra ``env``."""
     port = free_port()
-    environment = process_environment(TWITCH_CLIENT_ID=settings.twitch_client_id,
-                                      TWITCH_CLIENT_SECRET=settings.twitch_client_secret, **env)
-    process = Process(f"twitch-{port}", [sys.executable, "-m", "emulators.twitch",
-                                         "--host", "127.0.0.1", "--port", str(port)],
-                      environment, log_dir, port)
+    environment = process_environment(
+        TWITCH_CLIENT_ID=settings.twitch_client_id,
+        TWITCH_CLIENT_SECRET=settings.twitch_client_secret,
+        **env,
+    )
+    process = Process(
+        f"twitch-{port}",
+        [sys.executable, "-m", "emulators.twitch", "--host", "127.0.0.1", "--port", str(port)],
+        environment,
+        log_dir,
+        port,
+    )
     process.start()
     try:
         yield TwitchEmulator(f"http://127.0.0.1:{port}", process)

@@ -27,8 +27,11 @@ OTHER_SECRETS = ("FLOWER_BASIC_AUTH",)
 # lists under its redis extra.
 RUNTIME_EXTRAS = ("kombu[redis]",)
 # Example values of the right shape for required settings app.json leaves to the deployer.
-DEPLOYER_VALUES = {"REDIS_URL": "rediss://:password@redis.example.com:6380",
-                   "PUBLIC_URL": "https://viewer.example.com", "PUSHER_APP_ID": "123456"}
+DEPLOYER_VALUES = {
+    "REDIS_URL": "rediss://:password@redis.example.com:6380",
+    "PUBLIC_URL": "https://viewer.example.com",
+    "PUSHER_APP_ID": "123456",
+}
 
 
 def app_json() -> dict:
@@ -167,16 +170,21 @@ def test_requirements_txt_has_the_locks_pins_for_what_the_app_needs():
     required, locked = pins("requirements.txt"), pins("requirements.lock")
     assert {name: locked.get(name) for name in required} == required, "a pin differs"
     assert set(required) == runtime_closure() & set(locked)
-    test_only = {canonicalize_name(Requirement(text).name) for text in tomllib.loads(
-        (ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]}
+    test_only = {
+        canonicalize_name(Requirement(text).name)
+        for text in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+            "optional-dependencies"
+        ]["test"]
+    }
     assert not test_only & set(required)
 
 
 def test_python_version_file_names_the_version_pyproject_requires():
     version = (ROOT / ".python-version").read_text().strip()
     assert re.fullmatch(r"3\.\d+", version), "major.minor, so that patch releases come in"
-    allowed = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())
-                           ["project"]["requires-python"])
+    allowed = SpecifierSet(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    )
     assert f"{version}.0" in allowed and f"{version}.99" in allowed
     major, minor = map(int, version.split("."))
     assert f"{major}.{minor + 1}.0" not in allowed and f"{major}.{minor - 1}.99" not in allowed
@@ -191,8 +199,10 @@ def test_root_package_json_builds_the_front_end_into_web_dist():
     assert "npm ci --prefix frontend --include=dev" in build
     assert build.endswith("npm run build --prefix frontend")
     assert "vite" in frontend["devDependencies"]
-    assert "outDir: fileURLToPath(new URL('../web/dist'" in \
-        (ROOT / "frontend" / "vite.config.js").read_text()
+    assert (
+        "outDir: fileURLToPath(new URL('../web/dist'"
+        in (ROOT / "frontend" / "vite.config.js").read_text()
+    )
     assert root["engines"]["node"] == "20.x" and frontend["engines"]["node"] == ">=20.19"
     assert "dependencies" not in root and "devDependencies" not in root
     lock = json.loads((ROOT / "package-lock.json").read_text())
@@ -239,11 +249,18 @@ def compose() -> dict:
 
 def test_compose_has_the_stack_and_flower_only_for_monitoring(compose):
     services = compose["services"]
-    assert set(services) == {"redis", "pusher", "twitch", "web", "nginx", "worker", "beat",
-                             "flower"}
+    assert set(services) == {
+        "redis",
+        "pusher",
+        "twitch",
+        "web",
+        "nginx",
+        "worker",
+        "beat",
+        "flower",
+    }
     assert services["flower"]["profiles"] == ["monitoring"]
-    assert all("profiles" not in service for name, service in services.items()
-               if name != "flower")
+    assert all("profiles" not in service for name, service in services.items() if name != "flower")
 
 
 def test_compose_runs_the_procfiles_commands(compose):

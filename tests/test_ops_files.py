@@ -15,9 +15,16 @@ PROMETHEUS = ROOT / "ops" / "prometheus"
 DASHBOARD = ROOT / "ops" / "grafana" / "dashboard.json"
 # What the web's /metrics and the worker's port export; histograms add _bucket, _sum
 # and _count to their names.
-WEB_METRICS = {"sev_webhooks_total", "sev_http_requests_total", "sev_queue_depth",
-               "sev_dead_letters", "sev_leases", "sev_eventsub_cost", "sev_eventsub_max_cost",
-               "sev_occupied_channels"}
+WEB_METRICS = {
+    "sev_webhooks_total",
+    "sev_http_requests_total",
+    "sev_queue_depth",
+    "sev_dead_letters",
+    "sev_leases",
+    "sev_eventsub_cost",
+    "sev_eventsub_max_cost",
+    "sev_occupied_channels",
+}
 WORKER_METRICS = {"sev_events_total", "sev_publish_attempts_total", "sev_publish_retries_total"}
 HISTOGRAMS = {"sev_webhook_ack_seconds", "sev_publish_seconds", "sev_event_lag_seconds"}
 METRICS = WEB_METRICS | WORKER_METRICS | HISTOGRAMS
@@ -63,8 +70,13 @@ def test_dashboard_panels_are_complete():
 def test_alerts_cover_lag_dead_letters_queues_cost_and_scrapes():
     text = (PROMETHEUS / "alerts.yml").read_text()
     alerts = set(re.findall(r"^\s+- alert: (\w+)$", text, re.MULTILINE))
-    assert {"SevEventLagHigh", "SevDeadLettersGrowing", "SevIntakeBacklog",
-            "SevEventSubCostNearMax", "SevScrapeFailing"} <= alerts
+    assert {
+        "SevEventLagHigh",
+        "SevDeadLettersGrowing",
+        "SevIntakeBacklog",
+        "SevEventSubCostNearMax",
+        "SevScrapeFailing",
+    } <= alerts
 
 
 def test_scrape_config_has_the_web_behind_its_token_and_the_worker():
@@ -91,13 +103,22 @@ def test_promtool_accepts_the_config_and_rules(promtool, tmp_path):
     for name in ("prometheus.yml", "alerts.yml"):
         shutil.copy(PROMETHEUS / name, tmp_path / name)
     (tmp_path / "sev-metrics-token").write_text("a-token-for-the-check\n")
-    result = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 7 rules found" in result.stdout
 
 
 def test_alert_rules_fire_on_their_examples(promtool):
-    result = subprocess.run([promtool, "test", "rules", "alerts_test.yml"], cwd=PROMETHEUS,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "test", "rules", "alerts_test.yml"],
+        cwd=PROMETHEUS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -20,11 +20,18 @@ def documented() -> dict[str, str]:
 
 def test_env_example_documents_every_setting_with_its_default():
     values = documented()
-    every = {*OPTIONAL_DEFAULTS, *TWITCH_EMULATOR_DEFAULTS, *PUSHER_EMULATOR_DEFAULTS,
-             *REQUIRED_IN_PRODUCTION}
+    every = {
+        *OPTIONAL_DEFAULTS,
+        *TWITCH_EMULATOR_DEFAULTS,
+        *PUSHER_EMULATOR_DEFAULTS,
+        *REQUIRED_IN_PRODUCTION,
+    }
     assert sorted(every - set(values)) == []
-    wrong = {name: (values[name], default) for name, default in OPTIONAL_DEFAULTS.items()
-             if default and values[name] != default}
+    wrong = {
+        name: (values[name], default)
+        for name, default in OPTIONAL_DEFAULTS.items()
+        if default and values[name] != default
+    }
     assert wrong == {}
 
 
@@ -44,9 +51,13 @@ def test_make_flask_prints_only_what_the_command_prints(tmp_path, redis_client, 
     (tmp_path / ".env").write_text("APP_ENV=development\n")
     (tmp_path / ".run").mkdir()
     (tmp_path / ".run" / "env").write_text(f"APP_ENV=development\nREDIS_URL={redis_server}\n")
-    result = subprocess.run(["make", "--no-print-directory", "-o", "install", "flask",
-                             "ARGS=dead-letters list --json"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=50)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", "install", "flask", "ARGS=dead-letters list --json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
     assert result.returncode == 0, result.stderr
     assert (result.stdout, result.stderr) == ("", ""), "no tip, no echoed command"
 

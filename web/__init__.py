@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared.publisher import make_pusher_client
-from shared.queues import make_celery
 from shared.error_reports import report_web_errors
 from shared.logs import configure_logging
+from shared.publisher import make_pusher_client
+from shared.queues import make_celery
 from shared.settings import Settings, load_settings_or_exit
 from shared.store import connect
 
@@ -27,8 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.trusted_proxies:
         # Behind that many proxies (nginx in the compose stack), the client's address
         # and scheme are the ones they forwarded.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
-                                x_proto=settings.trusted_proxies)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     configure_logging(settings.log_level, settings.log_format)
     report_web_errors(settings)
     app.extensions["redis"] = connect(settings.redis_url, settings.redis_tls_verify)
@@ -45,8 +46,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(websub.bp)
     commands.register(app)
     from web import auth
+
     auth.init_app(app)
     from web import api, channel_auth, pages, preferences, security
+
     app.register_blueprint(api.bp)
     app.register_blueprint(channel_auth.bp)
     app.register_blueprint(preferences.bp)

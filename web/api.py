@@ -44,15 +44,17 @@ def watch():
     """
     payload = request.get_json(silent=True)
     if payload is not None and not isinstance(payload, dict):
-        current_app.logger.warning("rejected /api/watch: the JSON body is a %s, not an object",
-                                   type(payload).__name__)
+        current_app.logger.warning(
+            "rejected /api/watch: the JSON body is a %s, not an object", type(payload).__name__
+        )
         return json_error(400, 'the body must be a JSON object: {"streamer": "<name>"}')
     payload = payload or {}
     viewer_id = current_user()["id"]
     if "streamers" not in payload:
         try:
-            return jsonify(**watch_streamer(viewer_id, payload.get("streamer")),
-                           pusher=pusher_settings())
+            return jsonify(
+                **watch_streamer(viewer_id, payload.get("streamer")), pusher=pusher_settings()
+            )
         except WatchRefused as refusal:
             return refused(refusal)
     names = payload["streamers"]
@@ -67,9 +69,14 @@ def watch():
         try:
             streams.append({"status": 200, **watch_streamer(viewer_id, name)})
         except WatchRefused as refusal:
-            streams.append({"streamer_input": name if isinstance(name, str) else None,
-                            "status": refusal.status, "error": refusal.message,
-                            "retry_after": refusal.retry_after})
+            streams.append(
+                {
+                    "streamer_input": name if isinstance(name, str) else None,
+                    "status": refusal.status,
+                    "error": refusal.message,
+                    "retry_after": refusal.retry_after,
+                }
+            )
     return jsonify(streams=streams, pusher=pusher_settings())
 
 
@@ -89,18 +96,28 @@ def follows_live():
     kept 30 s; ``?refresh=1`` asks again, at most every 5 s per viewer."""
     user = current_user()
     client = current_app.extensions["redis"]
-    refresh = request.args.get("refresh") == "1" and bool(client.set(
-        f"sev:rate:follows-refresh:{user['id']}", 1, nx=True, ex=FOLLOWS_REFRESH_SECONDS))
+    refresh = request.args.get("refresh") == "1" and bool(
+        client.set(f"sev:rate:follows-refresh:{user['id']}", 1, nx=True, ex=FOLLOWS_REFRESH_SECONDS)
+    )
 
     def fetch():
         follows = twitch().followed_channels(user["id"], user_access_token())
         streams = twitch().streams_by_id([f["broadcaster_id"] for f in follows])
-        return {"follows": [{"id": f["broadcaster_id"], "login": f["broadcaster_login"],
-                             "display_name": f["broadcaster_name"]} for f in follows],
-                "streams": [{name: s.get(name) for name in STREAM_FIELDS} for s in streams]}
+        return {
+            "follows": [
+                {
+                    "id": f["broadcaster_id"],
+                    "login": f["broadcaster_login"],
+                    "display_name": f["broadcaster_name"],
+                }
+                for f in follows
+            ],
+            "streams": [{name: s.get(name) for name in STREAM_FIELDS} for s in streams],
+        }
 
-    answer, asked_at = cached_with_time(client, f"sev:helix:follows:{user['id']}",
-                                        FOLLOWS_TTL, fetch, refresh=refresh)
+    answer, asked_at = cached_with_time(
+        client, f"sev:helix:follows:{user['id']}", FOLLOWS_TTL, fetch, refresh=refresh
+    )
     remember_follows(client, user["id"], [follow["login"] for follow in answer["follows"]])
     return jsonify(data=live_follows(client, answer, asked_at))
 
@@ -113,21 +130,32 @@ def live_follows(client, answer: dict, asked_at: float) -> list[dict]:
     states = broadcaster_states(client, [follow["id"] for follow in follows])
     held = client.hmget(LOGINS, [f["login"] for f in follows]) if follows else []
     cards = []
-    for follow, state, lease in zip(follows, states, held):
+    for follow, state, lease in zip(follows, states, held, strict=True):
         status = combined_status(state, streams.get(follow["id"]), asked_at)
         if status["live"]:
-            cards.append({"login": follow["login"], "channel": channel_name(follow["login"]),
-                          "display_name": follow["display_name"],
-                          "title": status["title"], "category": status["category"],
-                          "viewers": status["live"]["viewers"],
-                          "started_at": status["live"]["started_at"],
-                          "status_as_of": status["status_as_of"], "watched": lease is not None})
+            cards.append(
+                {
+                    "login": follow["login"],
+                    "channel": channel_name(follow["login"]),
+                    "display_name": follow["display_name"],
+                    "title": status["title"],
+                    "category": status["category"],
+                    "viewers": status["live"]["viewers"],
+                    "started_at": status["live"]["started_at"],
+                    "status_as_of": status["status_as_of"],
+                    "watched": lease is not None,
+                }
+            )
     return sorted(cards, key=lambda card: -(card["viewers"] or 0))
 
 
 def pusher_settings() -> dict:
     """What pusher-js needs to connect; never the secret."""
     settings = current_app.config["SETTINGS"]
-    return {"key": settings.pusher_key, "cluster": settings.pusher_cluster,
-            "host": settings.pusher_browser_host or None, "port": settings.pusher_browser_port,
-            "tls": settings.pusher_ssl}
+    return {
+        "key": settings.pusher_key,
+        "cluster": settings.pusher_cluster,
+        "host": settings.pusher_browser_host or None,
+        "port": settings.pusher_browser_port,
+        "tls": settings.pusher_ssl,
+    }

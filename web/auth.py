@@ -24,8 +24,18 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import OAuth
-from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from shared.store import over_rate_limit
 from shared.twitch_auth import TIMEOUT, TwitchError, error_for
@@ -55,7 +65,7 @@ MESSAGES = {
     "logged-out": "You are logged out.",
     "logged-out-everywhere": "You are logged out on every device.",
     "busy": "Too many logins were started from your address just now. Please try again in a "
-            "minute.",
+    "minute.",
 }
 LOGIN_STARTS_PER_MINUTE = 20
 MAX_PENDING_LOGINS = 3
@@ -70,13 +80,18 @@ def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     sessions.init_app(app)
     app.extensions["twitch_login"] = OAuth(app).register(
-        "twitch", client_id=settings.twitch_client_id,
+        "twitch",
+        client_id=settings.twitch_client_id,
         client_secret=settings.twitch_client_secret,
         authorize_url=f"{settings.twitch_auth_url}/authorize",
         access_token_url=f"{settings.twitch_auth_url}/token",
-        client_kwargs={"scope": SCOPES, "token_endpoint_auth_method": "client_secret_post",
-                       "default_timeout": TIMEOUT},
-        compliance_fix=_raise_twitch_errors)
+        client_kwargs={
+            "scope": SCOPES,
+            "token_endpoint_auth_method": "client_secret_post",
+            "default_timeout": TIMEOUT,
+        },
+        compliance_fix=_raise_twitch_errors,
+    )
     app.extensions["twitch_login"].framework.expires_in = sessions.PENDING_TTL
     app.register_blueprint(bp)
 
@@ -128,8 +143,10 @@ def callback():
     except MismatchingStateError:
         return _back("state", target)
     except LOGIN_FAILURES as error:
-        log.warning("Twitch login failed: %s",
-                    error if isinstance(error, TwitchError) else type(error).__name__)
+        log.warning(
+            "Twitch login failed: %s",
+            error if isinstance(error, TwitchError) else type(error).__name__,
+        )
         return _back("failed", target)
     if answer is None:
         return _back("failed", target)
@@ -222,8 +239,11 @@ def _checked_user() -> dict | None:
     if "logged_in_at" not in session:
         session["logged_in_at"] = time.time()  # signed in before logins were timed
     if sessions.past_max_age(session):
-        log.info("the session of %s is %d days old; ending it", user["login"],
-                 sessions.SESSION_MAX_AGE // 86400)
+        log.info(
+            "the session of %s is %d days old; ending it",
+            user["login"],
+            sessions.SESSION_MAX_AGE // 86400,
+        )
         return _session_ended()
     if not _due(session):
         return user
@@ -280,16 +300,21 @@ def _revalidate() -> bool:
         return False
     expires_in = int(answer.get("expires_in") or 0)
     expires_at = int(now) + expires_in if expires_in else tokens["expires_at"]
-    session["twitch"] = {**tokens, "scopes": answer.get("scopes", tokens["scopes"]),
-                         "expires_at": expires_at}
+    session["twitch"] = {
+        **tokens,
+        "scopes": answer.get("scopes", tokens["scopes"]),
+        "expires_at": expires_at,
+    }
     session["validated_at"] = now
     return True
 
 
 def _due(data) -> bool:
     now = time.time()
-    return (now >= data["twitch"]["expires_at"] - EXPIRY_MARGIN
-            or now - data.get("validated_at", 0) >= VALIDATE_EVERY)
+    return (
+        now >= data["twitch"]["expires_at"] - EXPIRY_MARGIN
+        or now - data.get("validated_at", 0) >= VALIDATE_EVERY
+    )
 
 
 def _raise_twitch_errors(client) -> None:
@@ -378,8 +403,11 @@ def _prune_pending_logins() -> None:
     """Keep the session's MAX_PENDING_LOGINS newest unexpired logins in progress."""
     prefix = f"_state_{current_app.extensions['twitch_login'].name}_"
     now = time.time()
-    pending = sorted((key for key in session if key.startswith(prefix)),
-                     key=lambda key: session[key].get("exp", 0), reverse=True)
+    pending = sorted(
+        (key for key in session if key.startswith(prefix)),
+        key=lambda key: session[key].get("exp", 0),
+        reverse=True,
+    )
     for number, key in enumerate(pending):
         if number >= MAX_PENDING_LOGINS or session[key].get("exp", 0) <= now:
             del session[key]
@@ -388,8 +416,12 @@ def _prune_pending_logins() -> None:
 def _too_many_logins(target: str | None, retry_after: int):
     from web.pages import _built  # web.pages imports this module
 
-    page = render_template("pages/login.html", message=MESSAGES["busy"],
-                           login_url=url_for("auth.login", next=target), built=_built())
+    page = render_template(
+        "pages/login.html",
+        message=MESSAGES["busy"],
+        login_url=url_for("auth.login", next=target),
+        built=_built(),
+    )
     return page, 429, {"Retry-After": str(retry_after)}
 
 

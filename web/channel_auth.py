@@ -37,8 +37,9 @@ def follows_key(user_id: str) -> str:
     return f"sev:viewer:{user_id}:follows"
 
 
-def ask_for_streamer(client: redis.Redis, user_id: str, login: str, limit: int,
-                     now: float | None = None) -> float | None:
+def ask_for_streamer(
+    client: redis.Redis, user_id: str, login: str, limit: int, now: float | None = None
+) -> float | None:
     """Note that the viewer asked for ``login``; None when it may, else the seconds to
     wait because it asked for ``limit`` other streamers in the last day."""
     now = time.time() if now is None else now
@@ -96,7 +97,6 @@ def authorize_channel():
         return json_error(400, "socket_id and a streamer's channel_name are required")
     user = current_user()
     if not may_join(current_app.extensions["redis"], user["id"], login):
-        current_app.logger.info("refused %s the channel of %s: not asked for",
-                                user["login"], login)
+        current_app.logger.info("refused %s the channel of %s: not asked for", user["login"], login)
         return json_error(403, f"watch {login} first")
     return current_app.extensions["pusher"].authenticate(channel=channel, socket_id=socket_id)

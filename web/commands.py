@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -49,20 +49,33 @@ def list_dead_letters(as_json: bool):
         else:
             # Twitch's text (titles, names, reasons quoting them) goes to a terminal:
             # control characters and escape sequences are shown, never obeyed.
-            click.echo("\t".join(terminal_safe(field) for field in (
-                number, shown["failed_at"], letter.get("kind"), describe(letter.get("payload")),
-                letter.get("reason"))))
+            click.echo(
+                "\t".join(
+                    terminal_safe(field)
+                    for field in (
+                        number,
+                        shown["failed_at"],
+                        letter.get("kind"),
+                        describe(letter.get("payload")),
+                        letter.get("reason"),
+                    )
+                )
+            )
     if not as_json:
         summary = f"{len(letters)} dead letter(s)"
         dropped = dead_letters_dropped(client)
         if dropped:
-            summary += f"; {dropped} older one(s) dropped, as only the newest " \
-                       f"{DEAD_LETTERS_KEPT} are kept"
+            summary += (
+                f"; {dropped} older one(s) dropped, as only the newest {DEAD_LETTERS_KEPT} are kept"
+            )
         click.echo(summary, err=True)
         interrupted = replaying_count(client)
         if interrupted:
-            click.echo(f"{interrupted} more wait from an interrupted replay; "
-                       "`dead-letters replay` finishes it", err=True)
+            click.echo(
+                f"{interrupted} more wait from an interrupted replay; "
+                "`dead-letters replay` finishes it",
+                err=True,
+            )
 
 
 @dead_letters_group.command("replay")
@@ -75,8 +88,8 @@ def replay_dead_letters(which: str | None):
         stored, letter = find_dead_letter(client, which)
         try:
             replay(client, letter)
-        except Exception:
-            raise click.ClickException("queue unavailable; the dead letter was kept")
+        except Exception as error:
+            raise click.ClickException("queue unavailable; the dead letter was kept") from error
         remove_dead_letter(client, stored)
         click.echo(f"replayed dead letter {which}")
         return
@@ -88,10 +101,12 @@ def replay_dead_letters(which: str | None):
         while (stored := take_replaying(client)) is not None:
             replay(client, json.loads(stored))
             replayed, stored = replayed + 1, None
-    except Exception:
+    except Exception as error:
         kept = give_back_replaying(client, stored)
-        raise click.ClickException(f"queue unavailable after {replayed} replayed; "
-                                   f"the other {kept} dead letter(s) were kept")
+        raise click.ClickException(
+            f"queue unavailable after {replayed} replayed; "
+            f"the other {kept} dead letter(s) were kept"
+        ) from error
     except BaseException:  # Ctrl-C: what was not replayed goes back
         give_back_replaying(client, stored)
         raise
@@ -118,8 +133,11 @@ def find_dead_letter(client, which: str) -> tuple[str, dict]:
         for stored, letter in items:
             if letter_id(letter) == which:
                 return stored, letter
-    raise click.BadParameter(f"no dead letter {which!r} (give its number in `dead-letters "
-                             f"list`, 1 to {len(items)}, or its message id)", param_hint="WHICH")
+    raise click.BadParameter(
+        f"no dead letter {which!r} (give its number in `dead-letters "
+        f"list`, 1 to {len(items)}, or its message id)",
+        param_hint="WHICH",
+    )
 
 
 def letter_id(letter: dict) -> str:
@@ -128,16 +146,16 @@ def letter_id(letter: dict) -> str:
     if "id" in payload:
         return str(payload["id"])
     headers = payload.get("headers") or {}
-    return str(headers.get("Twitch-Eventsub-Message-Id") or headers.get("Twitch-Notification-Id")
-               or "")
+    return str(
+        headers.get("Twitch-Eventsub-Message-Id") or headers.get("Twitch-Notification-Id") or ""
+    )
 
 
 def utc_time(epoch) -> str:
     """An epoch time as ISO 8601 UTC (``2026-11-27T17:37:39Z``); empty if unknown."""
     if not isinstance(epoch, (int, float)):
         return str(epoch or "")
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace(
-        "+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def replay(client, letter: dict) -> None:
@@ -152,8 +170,9 @@ def replay(client, letter: dict) -> None:
         key = topic_user_id(topic_from_link(payload["headers"].get(LINK, "")) or "") or ""
     else:
         key = intake.eventsub_partition_key(body.encode())
-    intake.enqueue(client, current_app.config["SETTINGS"].intake_shards, kind,
-                   payload["headers"], body, key)
+    intake.enqueue(
+        client, current_app.config["SETTINGS"].intake_shards, kind, payload["headers"], body, key
+    )
 
 
 def describe(payload) -> str:
@@ -161,8 +180,11 @@ def describe(payload) -> str:
     if not isinstance(payload, dict):
         return "?"
     if "message" in payload:
-        login = (payload.get("broadcaster") or {}).get("login", "?") \
-            if isinstance(payload.get("broadcaster"), dict) else "?"
+        login = (
+            (payload.get("broadcaster") or {}).get("login", "?")
+            if isinstance(payload.get("broadcaster"), dict)
+            else "?"
+        )
         return f"{payload.get('type')} {login}: {payload['message']}"
     return f"message {letter_id({'payload': payload}) or '?'}"
 

@@ -24,15 +24,18 @@ def list_leases():
     now = time.time()
     for lease in all_leases(client):
         left = lease["expires_at"] - now
-        click.echo(f"{lease['login']} ({lease['broadcaster_id']})  "
-                   f"{'expires in %ds' % left if left > 0 else 'expired'}")
+        click.echo(
+            f"{lease['login']} ({lease['broadcaster_id']})  "
+            f"{f'expires in {int(left)}s' if left > 0 else 'expired'}"
+        )
         for kind, held in sorted(lease["subscriptions"].items()):
             click.echo(f"  {kind:15} {held['status']:40} {held['id']}")
     cost = eventsub_cost(client)
     if cost:
         click.echo(f"EventSub cost {cost['total_cost']} of {cost['max_total_cost']}")
-    click.echo(f"revocations of subscriptions we do not hold (ignored): "
-               f"{unheld_revocations(client)}")
+    click.echo(
+        f"revocations of subscriptions we do not hold (ignored): {unheld_revocations(client)}"
+    )
 
 
 @leases_group.command("watch")
@@ -50,8 +53,9 @@ def watch(login: str):
     if user is None:
         raise click.ClickException(f"no Twitch channel named {login}")
     broadcaster = {"id": user["id"], "login": user["login"], "name": user["display_name"]}
-    current_app.extensions["celery"].send_task("maintenance.ensure_subscriptions",
-                                               args=(broadcaster,))
+    current_app.extensions["celery"].send_task(
+        "maintenance.ensure_subscriptions", args=(broadcaster,)
+    )
     click.echo(f"queued: hold the subscriptions of {user['login']} ({user['id']})")
 
 

@@ -28,19 +28,29 @@ from web.pipeline_state import PipelineState
 
 bp = Blueprint("metrics", __name__)
 REGISTRY = CollectorRegistry(auto_describe=True)
-ACK_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5)
+ACK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 TRANSPORTS = ("eventsub", "websub")
 
 WEBHOOKS = Counter(
-    "sev_webhooks_total", "Webhooks answered, by transport, outcome and rejection reason.",
-    ("transport", "outcome", "reason"), registry=REGISTRY)
+    "sev_webhooks_total",
+    "Webhooks answered, by transport, outcome and rejection reason.",
+    ("transport", "outcome", "reason"),
+    registry=REGISTRY,
+)
 ACK_SECONDS = Histogram(
-    "sev_webhook_ack_seconds", "Time from a webhook reaching its view to its answer.",
-    ("transport",), buckets=ACK_BUCKETS, registry=REGISTRY)
+    "sev_webhook_ack_seconds",
+    "Time from a webhook reaching its view to its answer.",
+    ("transport",),
+    buckets=ACK_BUCKETS,
+    registry=REGISTRY,
+)
 HTTP_REQUESTS = Counter(
-    "sev_http_requests_total", "HTTP requests answered, by matched route, method and status.",
-    ("route", "method", "status"), registry=REGISTRY)
+    "sev_http_requests_total",
+    "HTTP requests answered, by matched route, method and status.",
+    ("route", "method", "status"),
+    registry=REGISTRY,
+)
 for _transport in TRANSPORTS:
     WEBHOOKS.labels(_transport, "accepted", "")
     ACK_SECONDS.labels(_transport)
@@ -58,8 +68,9 @@ def count_request(response: Response) -> Response:
     status: a bounded set of label values, whatever paths are asked for."""
     rule = request.url_rule
     method = request.method if request.method in METHODS else "other"
-    HTTP_REQUESTS.labels(rule.rule if rule else "unmatched", method,
-                         str(response.status_code)).inc()
+    HTTP_REQUESTS.labels(
+        rule.rule if rule else "unmatched", method, str(response.status_code)
+    ).inc()
     return response
 
 
@@ -73,6 +84,7 @@ def count_webhook(transport: str, outcome: str, reason: str = "") -> None:
 def timed_webhook(transport: str):
     """Decorate a webhook view: observe the time to its answer, under the transport the
     answer was counted under (``transport`` if it was not counted)."""
+
     def decorate(view):
         @wraps(view)
         def timed(*args, **kwargs):
@@ -81,8 +93,11 @@ def timed_webhook(transport: str):
                 return view(*args, **kwargs)
             finally:
                 ACK_SECONDS.labels(g.pop("webhook_transport", transport)).observe(
-                    perf_counter() - started)
+                    perf_counter() - started
+                )
+
         return timed
+
     return decorate
 
 
@@ -98,8 +113,9 @@ def metrics():
         MultiProcessCollector(registry)
     else:
         registry.register(ModuleMetrics())
-    registry.register(PipelineState(current_app.extensions["redis"],
-                                    current_app.config["SETTINGS"]))
+    registry.register(
+        PipelineState(current_app.extensions["redis"], current_app.config["SETTINGS"])
+    )
     encoder, content_type = choose_encoder(request.headers.get("Accept"))
     response = Response(encoder(registry), content_type=content_type)
     response.headers["Cache-Control"] = "no-store"
@@ -111,7 +127,8 @@ def authorized(header: str) -> bool:
     scheme, _, token = header.partition(" ")
     expected = current_app.config["SETTINGS"].metrics_token
     return scheme.lower() == "bearer" and hmac.compare_digest(
-        token.strip().encode(), expected.encode())
+        token.strip().encode(), expected.encode()
+    )
 
 
 class ModuleMetrics:

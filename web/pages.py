@@ -16,8 +16,17 @@ import json
 import logging
 from pathlib import Path
 
-from flask import (Blueprint, Flask, current_app, g, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
 from web.api import pusher_settings
 from web.auth import MESSAGES, current_user, login_required, public_host_only, safe_next
@@ -61,8 +70,12 @@ def index():
     if current_user() is not None:
         return redirect(target or url_for("pages.watch"))
     code = "ended" if g.get("session_ended") else request.args.get("message", "")
-    return render_template("pages/login.html", message=MESSAGES.get(code),
-                           login_url=url_for("auth.login", next=target), built=_built())
+    return render_template(
+        "pages/login.html",
+        message=MESSAGES.get(code),
+        login_url=url_for("auth.login", next=target),
+        built=_built(),
+    )
 
 
 @bp.get("/watch")
@@ -80,8 +93,14 @@ def watch(login: str = ""):
     """
     built = _built()
     error = streamer_list_error(login)
-    page = render_template("pages/watch.html", user=current_user(), streamer=login,
-                           error=error, pusher=json.dumps(pusher_settings()), built=built)
+    page = render_template(
+        "pages/watch.html",
+        user=current_user(),
+        streamer=login,
+        error=error,
+        pusher=json.dumps(pusher_settings()),
+        built=built,
+    )
     return page, 503 if not built else 404 if error else 200
 
 
@@ -102,8 +121,9 @@ def streamer_list_error(path: str) -> str:
 @bp.get("/assets/<path:filename>")
 def asset(filename: str):
     """A built file; its name carries a content hash, so browsers may keep it for a year."""
-    response = send_from_directory(Path(current_app.config["FRONTEND_DIST"]) / "assets",
-                                   filename, max_age=ASSET_MAX_AGE)
+    response = send_from_directory(
+        Path(current_app.config["FRONTEND_DIST"]) / "assets", filename, max_age=ASSET_MAX_AGE
+    )
     response.cache_control.immutable = True
     return response
 

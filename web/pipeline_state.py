@@ -44,33 +44,39 @@ class PipelineState:
         try:
             state = self.read()
         except redis.RedisError as error:
-            log.warning("pipeline state left out of the metrics: Redis does not answer: %s",
-                        error)
-            yield GaugeMetricFamily("sev_state_available",
-                                    "Whether Redis answered for the pipeline's state.", value=0)
+            log.warning("pipeline state left out of the metrics: Redis does not answer: %s", error)
+            yield GaugeMetricFamily(
+                "sev_state_available", "Whether Redis answered for the pipeline's state.", value=0
+            )
             return
-        yield GaugeMetricFamily("sev_state_available",
-                                "Whether Redis answered for the pipeline's state.", value=1)
-        depth = GaugeMetricFamily("sev_queue_depth", "Work waiting, by queue.",
-                                  labels=("queue",))
+        yield GaugeMetricFamily(
+            "sev_state_available", "Whether Redis answered for the pipeline's state.", value=1
+        )
+        depth = GaugeMetricFamily("sev_queue_depth", "Work waiting, by queue.", labels=("queue",))
         for queue, waiting in state["queues"].items():
             depth.add_metric((queue,), waiting)
         yield depth
-        yield GaugeMetricFamily("sev_dead_letters", "Dead letters waiting for an operator.",
-                                value=state["dead_letters"])
-        yield GaugeMetricFamily("sev_leases", "Streamers whose subscriptions are held.",
-                                value=state["leases"])
-        yield GaugeMetricFamily("sev_occupied_channels",
-                                "Streamer channels with viewers, as Pusher last reported.",
-                                value=state["occupied_channels"])
+        yield GaugeMetricFamily(
+            "sev_dead_letters", "Dead letters waiting for an operator.", value=state["dead_letters"]
+        )
+        yield GaugeMetricFamily(
+            "sev_leases", "Streamers whose subscriptions are held.", value=state["leases"]
+        )
+        yield GaugeMetricFamily(
+            "sev_occupied_channels",
+            "Streamer channels with viewers, as Pusher last reported.",
+            value=state["occupied_channels"],
+        )
         if state["cost"] is not None:
             total, most = state["cost"]
-            yield GaugeMetricFamily("sev_eventsub_cost",
-                                    "EventSub subscription cost, as Twitch last reported it.",
-                                    value=total)
-            yield GaugeMetricFamily("sev_eventsub_max_cost",
-                                    "The most EventSub cost Twitch allows the app.",
-                                    value=most)
+            yield GaugeMetricFamily(
+                "sev_eventsub_cost",
+                "EventSub subscription cost, as Twitch last reported it.",
+                value=total,
+            )
+            yield GaugeMetricFamily(
+                "sev_eventsub_max_cost", "The most EventSub cost Twitch allows the app.", value=most
+            )
 
     def read(self) -> dict:
         """Every figure, in one round trip to Redis."""
@@ -85,10 +91,13 @@ class PipelineState:
             pipe.zcard(OCCUPIED_CHANNELS)
             pipe.hmget(EVENTSUB_COST, "total_cost", "max_total_cost")
             answers = pipe.execute()
-        celery = answers[shards:shards + len(self.celery_queues)]
-        dead_letters, leases, occupied, cost = answers[shards + len(self.celery_queues):]
+        celery = answers[shards : shards + len(self.celery_queues)]
+        dead_letters, leases, occupied, cost = answers[shards + len(self.celery_queues) :]
         return {
-            "queues": {INTAKE: sum(answers[:shards]), **dict(zip(self.celery_queues, celery))},
+            "queues": {
+                INTAKE: sum(answers[:shards]),
+                **dict(zip(self.celery_queues, celery, strict=True)),
+            },
             "dead_letters": dead_letters,
             "leases": leases,
             "occupied_channels": occupied,

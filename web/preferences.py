@@ -27,14 +27,18 @@ def preferences_key(user_id: str) -> str:
 def load_preferences(client: redis.Redis, user_id: str) -> dict:
     """A viewer's preferences, each one its default until the viewer sets it."""
     stored = client.hgetall(preferences_key(user_id))
-    return {name: stored[name] == "1" if name in stored else default
-            for name, default in DEFAULTS.items()}
+    return {
+        name: stored[name] == "1" if name in stored else default
+        for name, default in DEFAULTS.items()
+    }
 
 
 def save_preferences(client: redis.Redis, user_id: str, changes: dict) -> None:
     """Store the given preferences (booleans) of a viewer."""
-    client.hset(preferences_key(user_id),
-                mapping={name: "1" if value else "0" for name, value in changes.items()})
+    client.hset(
+        preferences_key(user_id),
+        mapping={name: "1" if value else "0" for name, value in changes.items()},
+    )
 
 
 def parsed_changes(raw: str) -> dict | None:

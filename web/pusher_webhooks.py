@@ -36,7 +36,8 @@ def pusher_webhook():
     try:
         text = body.decode("utf-8")
         webhook = current_app.extensions["pusher"].validate_webhook(
-            key=request.headers.get("X-Pusher-Key", ""), signature=signature, body=text)
+            key=request.headers.get("X-Pusher-Key", ""), signature=signature, body=text
+        )
     except (ValueError, TypeError, AttributeError, RecursionError) as error:
         # Signed (or not) but not the JSON object Pusher sends: the library fails
         # on it before or after the signature check.

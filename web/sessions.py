@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis
 from flask import Flask
@@ -76,8 +76,9 @@ class RedisSessions(RedisSessionInterface):
     """
 
     def __init__(self, app: Flask, client: redis.Redis):
-        super().__init__(app, client, key_prefix=KEY_PREFIX, use_signer=False,
-                         permanent=True, sid_length=32)
+        super().__init__(
+            app, client, key_prefix=KEY_PREFIX, use_signer=False, permanent=True, sid_length=32
+        )
         self.serializer = JsonDocuments()
 
     def open_session(self, app: Flask, request):
@@ -92,7 +93,7 @@ class RedisSessions(RedisSessionInterface):
 
     def get_expiration_time(self, app: Flask, session) -> datetime:
         """The cookie expires with the session (see :func:`lifetime`)."""
-        return datetime.now(timezone.utc) + timedelta(seconds=lifetime(session))
+        return datetime.now(UTC) + timedelta(seconds=lifetime(session))
 
     def _upsert_session(self, session_lifetime, session, store_id: str) -> None:
         """Store the session for its :func:`lifetime`, not the app's.
@@ -104,8 +105,9 @@ class RedisSessions(RedisSessionInterface):
         created = session.sid != session.stored_sid
         with self.client.pipeline() as pipe:
             if created or session.modified:
-                pipe.set(store_id, self.serializer.encode(session), ex=lifetime(session),
-                         xx=not created)
+                pipe.set(
+                    store_id, self.serializer.encode(session), ex=lifetime(session), xx=not created
+                )
             else:
                 pipe.expire(store_id, lifetime(session))
             if created and "user" in session:
@@ -145,7 +147,11 @@ class RedisSessions(RedisSessionInterface):
 def init_app(app: Flask) -> None:
     """Keep the app's sessions in its Redis, behind an HttpOnly, SameSite=Lax cookie."""
     public_url = app.config["SETTINGS"].public_url
-    app.config.update(SESSION_COOKIE_NAME=COOKIE_NAME, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True,
-                      SESSION_COOKIE_SECURE=public_url.startswith("https://"))
+    app.config.update(
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_COOKIE_SECURE=public_url.startswith("https://"),
+    )
     app.session_interface = RedisSessions(app, app.extensions["redis"])

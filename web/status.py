@@ -15,8 +15,13 @@ from __future__ import annotations
 from shared.store import helix_order_key
 
 
-def combined_status(state: dict, stream: dict | None, stream_asked_at: float,
-                    channel: dict | None = None, channel_asked_at: float = 0.0) -> dict:
+def combined_status(
+    state: dict,
+    stream: dict | None,
+    stream_asked_at: float,
+    channel: dict | None = None,
+    channel_asked_at: float = 0.0,
+) -> dict:
     """The status from the event ``state`` and Helix's ``stream`` (None: offline) and
     ``channel`` answers, with when each was asked (epoch seconds)::
 
@@ -26,45 +31,77 @@ def combined_status(state: dict, stream: dict | None, stream_asked_at: float,
     ``viewers`` is None when only events know the stream.
     """
     live, stream_as_of = liveness(state, stream, stream_asked_at)
-    title, category, title_as_of = newest_title(state, stream, stream_asked_at, channel,
-                                                channel_asked_at)
+    title, category, title_as_of = newest_title(
+        state, stream, stream_asked_at, channel, channel_asked_at
+    )
     if live is not None:
         live.update(title=title, category=category)
-    return {"live": live, "title": title, "category": category,
-            "status_as_of": max(stream_as_of, title_as_of)}
+    return {
+        "live": live,
+        "title": title,
+        "category": category,
+        "status_as_of": max(stream_as_of, title_as_of),
+    }
 
 
 def liveness(state: dict, stream: dict | None, asked_at: float) -> tuple[dict | None, str]:
     """Whether the broadcaster is live (the stream's details, else None), and as of when."""
     event_as_of = state.get("stream_order_key", "")
     helix_as_of = helix_order_key(asked_at)
-    ended_stream = (stream is not None and state.get("live") == "0"
-                    and stream.get("id") == state.get("stream_id"))
+    ended_stream = (
+        stream is not None
+        and state.get("live") == "0"
+        and stream.get("id") == state.get("stream_id")
+    )
     if event_as_of and (event_as_of >= helix_as_of or ended_stream):
         if state.get("live") != "1":
             return None, event_as_of
         same_stream = stream is not None and stream.get("id") == state.get("stream_id")
-        return {"stream_id": state.get("stream_id", ""), "started_at": state.get("started_at"),
-                "viewers": stream.get("viewer_count") if same_stream else None}, event_as_of
+        return {
+            "stream_id": state.get("stream_id", ""),
+            "started_at": state.get("started_at"),
+            "viewers": stream.get("viewer_count") if same_stream else None,
+        }, event_as_of
     if stream is None:
         return None, helix_as_of
-    return {"stream_id": stream.get("id", ""), "started_at": stream.get("started_at"),
-            "viewers": stream.get("viewer_count")}, helix_as_of
+    return {
+        "stream_id": stream.get("id", ""),
+        "started_at": stream.get("started_at"),
+        "viewers": stream.get("viewer_count"),
+    }, helix_as_of
 
 
-def newest_title(state: dict, stream: dict | None, stream_asked_at: float,
-                 channel: dict | None, channel_asked_at: float) -> tuple[str, str, str]:
+def newest_title(
+    state: dict,
+    stream: dict | None,
+    stream_asked_at: float,
+    channel: dict | None,
+    channel_asked_at: float,
+) -> tuple[str, str, str]:
     """``(title, category, as of)`` from the newest source that tells them."""
     known = []  # (as of, tie-break: events first, title, category)
     if "order_key" in state:
-        known.append((state["order_key"], 2, state.get("title", ""),
-                      state.get("category_name", "")))
+        known.append(
+            (state["order_key"], 2, state.get("title", ""), state.get("category_name", ""))
+        )
     if stream is not None:
-        known.append((helix_order_key(stream_asked_at), 1, stream.get("title", ""),
-                      stream.get("game_name", "")))
+        known.append(
+            (
+                helix_order_key(stream_asked_at),
+                1,
+                stream.get("title", ""),
+                stream.get("game_name", ""),
+            )
+        )
     if channel:
-        known.append((helix_order_key(channel_asked_at), 0, channel.get("title", ""),
-                      channel.get("game_name", "")))
+        known.append(
+            (
+                helix_order_key(channel_asked_at),
+                0,
+                channel.get("title", ""),
+                channel.get("game_name", ""),
+            )
+        )
     if not known:
         return "", "", ""
     as_of, _, title, category = max(known)

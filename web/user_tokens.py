@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 def validate_token(token: str) -> dict | None:
     """Twitch's ``/validate`` answer for a user token of this app; None when refused."""
     settings = current_app.config["SETTINGS"]
-    response = call("GET", f"{settings.twitch_auth_url}/validate",
-                     headers={"Authorization": f"OAuth {token}"})
+    response = call(
+        "GET", f"{settings.twitch_auth_url}/validate", headers={"Authorization": f"OAuth {token}"}
+    )
     if response.status_code == 401:
         return None
     if not response.ok:
@@ -35,9 +36,16 @@ def validate_token(token: str) -> dict | None:
 def refresh_tokens(refresh_token: str) -> dict | None:
     """New tokens from the refresh-token grant; None when Twitch refuses the refresh token."""
     settings = current_app.config["SETTINGS"]
-    response = call("POST", f"{settings.twitch_auth_url}/token", data={
-        "grant_type": "refresh_token", "refresh_token": refresh_token,
-        "client_id": settings.twitch_client_id, "client_secret": settings.twitch_client_secret})
+    response = call(
+        "POST",
+        f"{settings.twitch_auth_url}/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": settings.twitch_client_id,
+            "client_secret": settings.twitch_client_secret,
+        },
+    )
     hide = (refresh_token, settings.twitch_client_secret)
     if 400 <= response.status_code < 500:
         log.info("Twitch refused a refresh token: %s", error_for(response, hide))
@@ -50,8 +58,11 @@ def refresh_tokens(refresh_token: str) -> dict | None:
 def revoke_token(token: str) -> None:
     """Revoke a user access token at Twitch; one Twitch no longer knows counts as revoked."""
     settings = current_app.config["SETTINGS"]
-    response = call("POST", f"{settings.twitch_auth_url}/revoke",
-                     data={"client_id": settings.twitch_client_id, "token": token})
+    response = call(
+        "POST",
+        f"{settings.twitch_auth_url}/revoke",
+        data={"client_id": settings.twitch_client_id, "token": token},
+    )
     if not response.ok and response.status_code != 400:
         raise error_for(response, hide=(token,))
 
@@ -59,19 +70,24 @@ def revoke_token(token: str) -> None:
 def token_record(answer: dict, refresh_token: str = "") -> dict:
     """The tokens we keep from a token answer, whose ``scope`` Twitch sends as a list."""
     scope = answer.get("scope") or []
-    return {"access_token": answer["access_token"],
-            "refresh_token": answer.get("refresh_token") or refresh_token,
-            "expires_at": int(time.time()) + int(answer.get("expires_in") or 0),
-            "scopes": scope.split() if isinstance(scope, str) else list(scope)}
+    return {
+        "access_token": answer["access_token"],
+        "refresh_token": answer.get("refresh_token") or refresh_token,
+        "expires_at": int(time.time()) + int(answer.get("expires_in") or 0),
+        "scopes": scope.split() if isinstance(scope, str) else list(scope),
+    }
 
 
 def display_name(token: str, user: dict) -> str:
     """The user's display name from Helix (their own token), else their login."""
     settings = current_app.config["SETTINGS"]
     try:
-        response = call("GET", f"{settings.twitch_api_url}/users", params={"id": user["id"]},
-                         headers={"Authorization": f"Bearer {token}",
-                                  "Client-Id": settings.twitch_client_id})
+        response = call(
+            "GET",
+            f"{settings.twitch_api_url}/users",
+            params={"id": user["id"]},
+            headers={"Authorization": f"Bearer {token}", "Client-Id": settings.twitch_client_id},
+        )
         found = response.json().get("data") if response.ok else None
     except (TwitchError, ValueError):
         found = None

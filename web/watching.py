@@ -60,27 +60,40 @@ def watch_streamer(viewer_id: str, name: object) -> dict:
 
 
 def _describe(client, viewer_id: str, login: str) -> dict:
-    user = cached(client, f"sev:cache:user:{login}", USER_TTL,
-                  lambda: twitch().user_by_login(login))
+    user = cached(
+        client, f"sev:cache:user:{login}", USER_TTL, lambda: twitch().user_by_login(login)
+    )
     if user is None:
         raise WatchRefused(404, f"no Twitch channel named {login}")
-    wait = ask_for_streamer(client, viewer_id, user["login"],
-                            current_app.config["SETTINGS"].viewer_streamer_limit)
+    wait = ask_for_streamer(
+        client, viewer_id, user["login"], current_app.config["SETTINGS"].viewer_streamer_limit
+    )
     if wait is not None:
-        raise WatchRefused(429, "you asked for as many streamers as one viewer may in a day; "
-                                "watch one of those, or try again later", int(wait) + 1)
+        raise WatchRefused(
+            429,
+            "you asked for as many streamers as one viewer may in a day; "
+            "watch one of those, or try again later",
+            int(wait) + 1,
+        )
     hold_subscriptions(user)
     stream, stream_asked_at = cached_with_time(
-        client, f"sev:helix:stream:{user['id']}", STREAM_TTL,
-        lambda: next(iter(twitch().streams_by_id([user["id"]])), None))
+        client,
+        f"sev:helix:stream:{user['id']}",
+        STREAM_TTL,
+        lambda: next(iter(twitch().streams_by_id([user["id"]])), None),
+    )
     channel, channel_asked_at = cached_with_time(
-        client, f"sev:helix:channel:{user['id']}", USER_TTL,
-        lambda: twitch().channel_information(user["id"]))
+        client,
+        f"sev:helix:channel:{user['id']}",
+        USER_TTL,
+        lambda: twitch().channel_information(user["id"]),
+    )
     [state] = broadcaster_states(client, [user["id"]])
     return {
         "channel": channel_name(user["login"]),
-        "streamer": {key: user.get(key) for key in ("id", "login", "display_name",
-                                                    "profile_image_url")},
+        "streamer": {
+            key: user.get(key) for key in ("id", "login", "display_name", "profile_image_url")
+        },
         **combined_status(state, stream, stream_asked_at, channel, channel_asked_at),
         "recent_events": recent_events(client, user["login"]),
     }
@@ -96,11 +109,15 @@ def hold_subscriptions(user: dict) -> None:
         touch_lease(client, user["login"], settings.lease_grace_seconds)
         return
     if lease is None and eventsub_budget_spent(client):
-        raise WatchRefused(503, "this server follows as many streamers as Twitch allows; "
-                                "try again when someone stops watching")
+        raise WatchRefused(
+            503,
+            "this server follows as many streamers as Twitch allows; "
+            "try again when someone stops watching",
+        )
     current_app.extensions["celery"].send_task(
         "maintenance.ensure_subscriptions",
-        args=({"id": user["id"], "login": user["login"], "name": user["display_name"]},))
+        args=({"id": user["id"], "login": user["login"], "name": user["display_name"]},),
+    )
 
 
 def refusal_for(error: TwitchError) -> WatchRefused:
@@ -109,8 +126,9 @@ def refusal_for(error: TwitchError) -> WatchRefused:
     if isinstance(error, TwitchRateLimited):
         # The web's client never waits for the reset (a request thread would sleep up
         # to a minute): the page is told when to try again.
-        return WatchRefused(503, "Twitch's rate limit is spent for now; try again shortly",
-                            error.retry_after())
+        return WatchRefused(
+            503, "Twitch's rate limit is spent for now; try again shortly", error.retry_after()
+        )
     if isinstance(error, TwitchUnavailable):
         return WatchRefused(503, "Twitch is not answering right now; try again shortly")
     return WatchRefused(502, "Twitch refused the request; try again shortly")
@@ -124,6 +142,7 @@ def twitch() -> TwitchClient:
     clients = local.__dict__.setdefault("clients", {})
     app = current_app._get_current_object()
     if app not in clients:
-        clients[app] = TwitchClient(app.config["SETTINGS"], app.extensions["redis"],
-                                    wait_on_rate_limit=False)
+        clients[app] = TwitchClient(
+            app.config["SETTINGS"], app.extensions["redis"], wait_on_rate_limit=False
+        )
     return clients[app]

@@ -46,21 +46,24 @@ def eventsub_callback():
     timestamp = headers.get(MESSAGE_TIMESTAMP, "")
     message_type = headers.get(MESSAGE_TYPE, "")
     if not (message_id and timestamp and message_type):
-        return reject(400, "missing Twitch-Eventsub-Message-Id, -Timestamp or -Type header",
-                      code="missing_headers")
+        return reject(
+            400,
+            "missing Twitch-Eventsub-Message-Id, -Timestamp or -Type header",
+            code="missing_headers",
+        )
     body = read_body(transport="eventsub")
     secret = current_app.config["SETTINGS"].twitch_webhook_secret
     signature = headers.get(MESSAGE_SIGNATURE, "")
     if not verify_eventsub_signature(secret, message_id, timestamp, body, signature):
         return reject(403, "signature does not match", message_id, code="bad_signature")
     if not is_fresh(timestamp):
-        return reject(403, "timestamp is outside the 10-minute window", message_id,
-                      code="stale_timestamp")
+        return reject(
+            403, "timestamp is outside the 10-minute window", message_id, code="stale_timestamp"
+        )
     if message_type == VERIFICATION:
         return answer_challenge(body, message_id)
     if message_type not in QUEUED_TYPES:
-        return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id,
-                      code="unknown_type")
+        return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id, code="unknown_type")
     return queue_message(headers, body, message_id)
 
 
@@ -98,11 +101,13 @@ def answer_challenge(body: bytes, message_id: str):
     try:
         challenge = json.loads(body)["challenge"]
     except (ValueError, KeyError, TypeError, RecursionError):
-        return reject(400, "verification message has no challenge", message_id,
-                      code="bad_challenge")
+        return reject(
+            400, "verification message has no challenge", message_id, code="bad_challenge"
+        )
     if not isinstance(challenge, str):
-        return reject(400, "verification challenge is not a string", message_id,
-                      code="bad_challenge")
+        return reject(
+            400, "verification challenge is not a string", message_id, code="bad_challenge"
+        )
     count_webhook("eventsub", "challenge")
     return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
 
@@ -113,20 +118,35 @@ def queue_message(headers, body: bytes, message_id: str):
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return reject(400, "body is not UTF-8", message_id, code="not_utf8")
-    forwarded = {name: value for name in FORWARDED_HEADERS
-                 if (value := headers.get(name)) is not None}
+    forwarded = {
+        name: value for name in FORWARDED_HEADERS if (value := headers.get(name)) is not None
+    }
     try:
-        entry_id = enqueue(current_app.extensions["redis"],
-                           current_app.config["SETTINGS"].intake_shards, EVENTSUB, forwarded,
-                           text, eventsub_partition_key(body))
+        entry_id = enqueue(
+            current_app.extensions["redis"],
+            current_app.config["SETTINGS"].intake_shards,
+            EVENTSUB,
+            forwarded,
+            text,
+            eventsub_partition_key(body),
+        )
     except Exception as error:  # any Redis failure means: not queued
-        current_app.logger.error("cannot queue EventSub message %r: %s", message_id, error,
-                                 extra={"message_id": message_id})
+        current_app.logger.error(
+            "cannot queue EventSub message %r: %s",
+            message_id,
+            error,
+            extra={"message_id": message_id},
+        )
         count_webhook("eventsub", "unavailable", "queue_unavailable")
         return json_error(503, "queue unavailable, try again")
-    current_app.logger.debug("accepted EventSub %s %s %s as intake entry %s",
-                             forwarded.get(MESSAGE_TYPE), forwarded.get(SUBSCRIPTION_TYPE),
-                             message_id, entry_id, extra={"message_id": message_id})
+    current_app.logger.debug(
+        "accepted EventSub %s %s %s as intake entry %s",
+        forwarded.get(MESSAGE_TYPE),
+        forwarded.get(SUBSCRIPTION_TYPE),
+        message_id,
+        entry_id,
+        extra={"message_id": message_id},
+    )
     count_webhook("eventsub", "accepted")
     return Response(status=204)
 
@@ -134,7 +154,11 @@ def queue_message(headers, body: bytes, message_id: str):
 def reject(status: int, reason: str, message_id: str = "", *, code: str):
     """Log the rejection once, without secrets, count it under ``code`` (its short name
     in the metrics) and answer it."""
-    current_app.logger.warning("rejected EventSub message %r: %s", message_id[:100], reason,
-                               extra={"message_id": message_id[:100]})
+    current_app.logger.warning(
+        "rejected EventSub message %r: %s",
+        message_id[:100],
+        reason,
+        extra={"message_id": message_id[:100]},
+    )
     count_webhook("eventsub", "rejected", code)
     return json_error(status, reason)

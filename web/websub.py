@@ -19,8 +19,8 @@ import time
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from shared.leases import WEBSUB, get_lease, save_lease
 from shared import intake
+from shared.leases import WEBSUB, get_lease, save_lease
 from shared.websub import (
     LINK,
     MAX_CHALLENGE,
@@ -54,31 +54,37 @@ def websub_verification():
     mode = args.get("hub.mode", "")
     topic = args.get("hub.topic", "")
     if mode not in MODES:
-        return refuse(400, "hub.mode must be subscribe, unsubscribe or denied", mode, topic,
-                      code="bad_mode")
+        return refuse(
+            400, "hub.mode must be subscribe, unsubscribe or denied", mode, topic, code="bad_mode"
+        )
     if our_topic_user_id(settings.twitch_api_url, topic) is None:
-        return refuse(400, "hub.topic is not a stream topic of ours", mode, topic,
-                      code="bad_topic")
+        return refuse(400, "hub.topic is not a stream topic of ours", mode, topic, code="bad_topic")
     challenge = args.get("hub.challenge", "")
     seconds = 0
     if mode != "denied":
-        if not 0 < len(challenge) <= MAX_CHALLENGE or not (challenge.isascii()
-                                                          and challenge.isprintable()):
-            return refuse(400, "hub.challenge is missing or malformed", mode, topic,
-                          code="bad_challenge")
+        if not 0 < len(challenge) <= MAX_CHALLENGE or not (
+            challenge.isascii() and challenge.isprintable()
+        ):
+            return refuse(
+                400, "hub.challenge is missing or malformed", mode, topic, code="bad_challenge"
+            )
     if mode == "subscribe":
         asked = settings.websub_lease_seconds
         value = args.get("hub.lease_seconds", "")
         if not LEASE_SECONDS.fullmatch(value) or not 0 < int(value) <= asked:
-            return refuse(400, f"hub.lease_seconds must be a whole number from 1 to {asked}",
-                          mode, topic, code="bad_lease_seconds")
+            return refuse(
+                400,
+                f"hub.lease_seconds must be a whole number from 1 to {asked}",
+                mode,
+                topic,
+                code="bad_lease_seconds",
+            )
         seconds = int(value)
     client = current_app.extensions["redis"]
     try:
         pending = take_request(client, mode, topic, seconds)
         if pending is None:
-            return refuse(404, "no such subscription request", mode, topic,
-                          code="unknown_request")
+            return refuse(404, "no such subscription request", mode, topic, code="unknown_request")
         if mode == "denied":
             reason = args.get("hub.reason", "")[:200]
             current_app.logger.warning("WebSub hub denied %s: %r", topic, reason)
@@ -100,8 +106,9 @@ def websub_verification():
 def refuse(status: int, reason: str, mode: str = "", topic: str = "", *, code: str):
     """Log a refused verification once, shortened, count it under ``code`` (its short
     name in the metrics) and answer it."""
-    current_app.logger.warning("refused WebSub verification %r of %r: %s", mode[:20],
-                               topic[:200], reason)
+    current_app.logger.warning(
+        "refused WebSub verification %r of %r: %s", mode[:20], topic[:200], reason
+    )
     count_webhook("websub", "rejected", code)
     return json_error(status, reason)
 
@@ -131,8 +138,9 @@ def websub_notification(body: bytes):
         count_webhook("websub", "unavailable", "state_unavailable")
         return json_error(503, "queue unavailable, try again")
     if not secrets:
-        current_app.logger.warning("rejected WebSub notification: no verified subscription "
-                                   "to %r", topic[:200])
+        current_app.logger.warning(
+            "rejected WebSub notification: no verified subscription to %r", topic[:200]
+        )
         count_webhook("websub", "rejected", "unknown_topic")
         return json_error(403, "signature does not match")
     signature = request.headers.get(SIGNATURE, "")
@@ -140,9 +148,11 @@ def websub_notification(body: bytes):
         current_app.logger.warning("rejected WebSub notification: signature does not match")
         count_webhook("websub", "rejected", "bad_signature")
         return json_error(403, "signature does not match")
-    forwarded = {name: request.headers[name] for name in (LINK, NOTIFICATION_ID,
-                                                          NOTIFICATION_TIMESTAMP)
-                 if name in request.headers}
+    forwarded = {
+        name: request.headers[name]
+        for name in (LINK, NOTIFICATION_ID, NOTIFICATION_TIMESTAMP)
+        if name in request.headers
+    }
     if not forwarded.get(NOTIFICATION_ID):
         count_webhook("websub", "rejected", "missing_headers")
         return json_error(400, "missing Twitch-Notification-Id header")
@@ -152,13 +162,18 @@ def websub_notification(body: bytes):
         count_webhook("websub", "rejected", "not_utf8")
         return json_error(400, "body is not UTF-8")
     try:
-        entry_id = intake.enqueue(client, settings.intake_shards, intake.WEBSUB, forwarded, text,
-                                  broadcaster_id)
+        entry_id = intake.enqueue(
+            client, settings.intake_shards, intake.WEBSUB, forwarded, text, broadcaster_id
+        )
     except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error("cannot queue WebSub notification: %s", error)
         count_webhook("websub", "unavailable", "queue_unavailable")
         return json_error(503, "queue unavailable, try again")
-    current_app.logger.debug("accepted WebSub notification %s for broadcaster %s as intake "
-                             "entry %s", forwarded[NOTIFICATION_ID], broadcaster_id, entry_id)
+    current_app.logger.debug(
+        "accepted WebSub notification %s for broadcaster %s as intake entry %s",
+        forwarded[NOTIFICATION_ID],
+        broadcaster_id,
+        entry_id,
+    )
     count_webhook("websub", "accepted")
     return Response(status=204)

@@ -88,9 +88,9 @@ def unpublished_and_described(batch: list[Held]) -> list[Held]:
         for held in describe:
             pipe.hgetall(channel_state_key(held.broadcaster_id))
         answers = pipe.execute()
-    for held, channel in zip(describe, answers[len(check):]):
+    for held, channel in zip(describe, answers[len(check) :], strict=True):
         held.event = with_channel(held.event, channel)
-    seen = {id(held) for held, published in zip(check, answers) if published}
+    seen = {id(held) for held, published in zip(check, answers, strict=False) if published}
     count_events(DUPLICATE, [held.event["type"] for held in check if id(held) in seen])
     return [held for held in batch if id(held) not in seen]
 
@@ -105,8 +105,12 @@ def log_published(published: list[Held]) -> None:
     """At DEBUG, one line for each event Pusher has taken, with its message id."""
     if logger.isEnabledFor(logging.DEBUG):
         for held in published:
-            logger.debug("published %s event %s", held.event["type"], held.event["id"],
-                         extra={"message_id": held.event["id"]})
+            logger.debug(
+                "published %s event %s",
+                held.event["type"],
+                held.event["id"],
+                extra={"message_id": held.event["id"]},
+            )
 
 
 def needs_channel(held: Held) -> bool:
@@ -118,16 +122,26 @@ def hand_to_retries(batch: list[Held], failed: list[Held], error) -> list[Held]:
     """Queue each failed event's retry; the entries whose retry is queued (or that
     needed none) are finished, the others stay pending."""
     delay = retry_delay(0)
-    logger.warning("publishing %d event(s) failed (%s); retrying in %.1fs", len(failed),
-                   error, delay, extra={"message_ids": [held.event["id"] for held in failed]})
+    logger.warning(
+        "publishing %d event(s) failed (%s); retrying in %.1fs",
+        len(failed),
+        error,
+        delay,
+        extra={"message_ids": [held.event["id"] for held in failed]},
+    )
     kept = []
     for held in failed:
         try:
-            publish_stream_event_task.apply_async((held.event,), {"twitch_time": held.order_key},
-                                                  countdown=delay)
+            publish_stream_event_task.apply_async(
+                (held.event,), {"twitch_time": held.order_key}, countdown=delay
+            )
         except Exception as queue_error:  # broker down: the entry is offered again later
-            logger.error("cannot queue the retry of %s: %s", held.event["id"], queue_error,
-                         extra={"message_id": held.event["id"]})
+            logger.error(
+                "cannot queue the retry of %s: %s",
+                held.event["id"],
+                queue_error,
+                extra={"message_id": held.event["id"]},
+            )
             kept.append(held)
     publish_retries.inc(len(failed) - len(kept))
     return [held for held in batch if held not in kept]
@@ -155,6 +169,12 @@ def queue_stream_change(pipe, held: Held, ttl: int) -> None:
     if event["type"] not in (STREAM_ONLINE, STREAM_OFFLINE):
         return
     online = event["type"] == STREAM_ONLINE
-    queue_stream_state(pipe, held.broadcaster_id, held.order_key, online,
-                       event.get("stream_id", "") if online else "",
-                       event.get("started_at", "") if online else "", ttl)
+    queue_stream_state(
+        pipe,
+        held.broadcaster_id,
+        held.order_key,
+        online,
+        event.get("stream_id", "") if online else "",
+        event.get("started_at", "") if online else "",
+        ttl,
+    )

@@ -32,9 +32,12 @@ class PumpStep(bootsteps.StartStopStep):
 
         self.start_metrics(settings().worker_metrics_port)
         name = f"{worker.hostname}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.pump = Pump(redis_client(), settings(), name,
-                         lambda revocation, message_id: handle_revocation.apply_async(
-                             (revocation, message_id)))
+        self.pump = Pump(
+            redis_client(),
+            settings(),
+            name,
+            lambda revocation, message_id: handle_revocation.apply_async((revocation, message_id)),
+        )
         self.pump.start()
 
     def start_metrics(self, port: int | None) -> None:

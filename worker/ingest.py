@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 
 import redis
 
+from shared.events import (
+    CHANNEL_UPDATE,
+    STREAM_ONLINE,
+    revocation_from,
+    stream_event_from_notification,
+)
 from shared.eventsub import (
     MESSAGE_ID,
     MESSAGE_TIMESTAMP,
@@ -22,12 +28,6 @@ from shared.eventsub import (
     REVOCATION,
     SUBSCRIPTION_TYPE,
     ordering_key,
-)
-from shared.events import (
-    CHANNEL_UPDATE,
-    STREAM_ONLINE,
-    revocation_from,
-    stream_event_from_notification,
 )
 from shared.intake import WEBSUB
 from shared.logs import log_context
@@ -63,29 +63,41 @@ class Entry:
     redelivered: bool = False
 
     @classmethod
-    def from_fields(cls, stream: str, entry_id: str, fields: dict,
-                    redelivered: bool = False) -> "Entry":
+    def from_fields(
+        cls, stream: str, entry_id: str, fields: dict, redelivered: bool = False
+    ) -> Entry:
         """An entry from the stream's fields (as XADD wrote them); ``redelivered`` when
         it was claimed from a pump that may have published it already."""
         try:
             headers = json.loads(fields.get("headers") or "{}")
         except ValueError:
             headers = {}
-        return cls(stream, entry_id, fields.get("kind", ""),
-                   headers if isinstance(headers, dict) else {}, fields.get("body", ""),
-                   redelivered)
+        return cls(
+            stream,
+            entry_id,
+            fields.get("kind", ""),
+            headers if isinstance(headers, dict) else {},
+            fields.get("body", ""),
+            redelivered,
+        )
 
     @property
     def timestamp(self) -> str:
         """Twitch's time of the message, as sent (empty if it sent none)."""
-        return str(self.headers.get(MESSAGE_TIMESTAMP)
-                   or self.headers.get("Twitch-Notification-Timestamp") or "")
+        return str(
+            self.headers.get(MESSAGE_TIMESTAMP)
+            or self.headers.get("Twitch-Notification-Timestamp")
+            or ""
+        )
 
     @property
     def message_id(self) -> str:
         """Twitch's id of the message (EventSub or WebSub)."""
-        return str(self.headers.get(MESSAGE_ID) or self.headers.get("Twitch-Notification-Id")
-                   or self.entry_id)
+        return str(
+            self.headers.get(MESSAGE_ID)
+            or self.headers.get("Twitch-Notification-Id")
+            or self.entry_id
+        )
 
 
 @dataclass
@@ -120,17 +132,23 @@ def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -
             count_events(IGNORED, [entry_type(entry)])
             prepared.finished.append(entry)
     verdicts = claim_all(client, claims, state_ttl, prepared)
-    for (entry, event, revocation, _), verdict in zip(claims, verdicts):
+    for (entry, event, revocation, _), verdict in zip(claims, verdicts, strict=True):
         if verdict is None:  # dead-lettered by claim_all
             continue
         if verdict == DUPLICATE_STREAM:
-            logger.info("dropped second stream.online for stream %s", event["stream_id"],
-                        extra={"message_id": entry.message_id})
+            logger.info(
+                "dropped second stream.online for stream %s",
+                event["stream_id"],
+                extra={"message_id": entry.message_id},
+            )
             count_events(DUPLICATE, [entry_type(entry, event)])
             prepared.finished.append(entry)
         elif verdict != CLAIMED:
-            logger.info("dropped duplicate message %s", entry.message_id,
-                        extra={"message_id": entry.message_id})
+            logger.info(
+                "dropped duplicate message %s",
+                entry.message_id,
+                extra={"message_id": entry.message_id},
+            )
             count_events(DUPLICATE, [entry_type(entry, event)])
             prepared.finished.append(entry)
         elif event is not None:
@@ -148,8 +166,9 @@ def parse(client, entry: Entry) -> tuple[dict | None, dict | None] | None:
     payload = json.loads(entry.body)
     if entry.headers.get(MESSAGE_TYPE) == REVOCATION:
         return None, revocation_from(payload, entry.headers)
-    event = stream_event_from_notification(payload, entry.headers[MESSAGE_ID],
-                                           entry.headers[MESSAGE_TIMESTAMP])
+    event = stream_event_from_notification(
+        payload, entry.headers[MESSAGE_ID], entry.headers[MESSAGE_TIMESTAMP]
+    )
     ordering_key(entry.timestamp)  # refuses a malformed timestamp now
     return event, None
 
@@ -162,8 +181,12 @@ def claim_arguments(entry: Entry, event: dict | None) -> tuple:
     if event is not None and event["type"] == STREAM_ONLINE and event.get("stream_id"):
         stream_key = seen_stream_key(event["stream_id"])
     if event is not None and event["type"] == CHANNEL_UPDATE:
-        state = (event["broadcaster"]["id"], ordering_key(entry.timestamp or event["occurred_at"]),
-                 event.get("title") or "", event.get("category_name") or "")
+        state = (
+            event["broadcaster"]["id"],
+            ordering_key(entry.timestamp or event["occurred_at"]),
+            event.get("title") or "",
+            event.get("category_name") or "",
+        )
     return seen_message_key(entry.message_id), stream_key, state
 
 
@@ -215,23 +238,34 @@ def finish_revocation(client, entry: Entry, revocation: dict, hand_off, prepared
     try:
         hand_off(revocation, entry.message_id)
     except Exception as error:  # the broker is down: offer the entry again later
-        logger.warning("cannot queue revocation %s yet: %s", entry.message_id, error,
-                       extra={"message_id": entry.message_id})
+        logger.warning(
+            "cannot queue revocation %s yet: %s",
+            entry.message_id,
+            error,
+            extra={"message_id": entry.message_id},
+        )
         prepared.pending.append(entry)
         return
     record_revocation(client, revocation)
-    logger.warning("subscription revoked: %s", revocation,
-                   extra={"message_id": entry.message_id})
+    logger.warning("subscription revoked: %s", revocation, extra={"message_id": entry.message_id})
     count_events(REVOKED, [entry_type(entry)])
     prepared.finished.append(entry)
 
 
 def dead_letter(client, entry: Entry, reason: str) -> None:
     """Keep a message no worker can use, with why, for an operator to replay after a fix."""
-    logger.error("dead-lettered message %s: %s", entry.message_id, reason,
-                 extra={"message_id": entry.message_id})
-    add_dead_letter(client, DEAD_LETTER_KIND.get(entry.kind, "ingest"),
-                    {"headers": entry.headers, "body": entry.body}, reason)
+    logger.error(
+        "dead-lettered message %s: %s",
+        entry.message_id,
+        reason,
+        extra={"message_id": entry.message_id},
+    )
+    add_dead_letter(
+        client,
+        DEAD_LETTER_KIND.get(entry.kind, "ingest"),
+        {"headers": entry.headers, "body": entry.body},
+        reason,
+    )
     count_events(DEAD_LETTERED, [entry_type(entry)])
 
 

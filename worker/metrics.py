@@ -32,32 +32,47 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from shared.eventsub import ordering_key
 from shared.events import STREAMER_UNAVAILABLE, SUPPORTED_TYPES
+from shared.eventsub import ordering_key
 
 PUBLISHED, DUPLICATE, DEAD_LETTERED, REVOKED, IGNORED = (
-    "published", "duplicate", "dead_lettered", "revoked", "ignored")
+    "published",
+    "duplicate",
+    "dead_lettered",
+    "revoked",
+    "ignored",
+)
 OUTCOMES = (PUBLISHED, DUPLICATE, DEAD_LETTERED, REVOKED, IGNORED)
 OTHER = "other"
 EVENT_TYPES = frozenset(SUPPORTED_TYPES | {STREAMER_UNAVAILABLE})
 BATCH, SINGLE, RETRY = "batch", "single", "retry"  # the pump, an event the worker made, a retry
-LAG_BUCKETS = (.01, .025, .05, .075, .1, .15, .2, .3, .5, .75, 1, 2.5, 5, 10, 30, 60, 300)
+LAG_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60, 300)
 ADDRESS = "0.0.0.0"  # Prometheus scrapes from another host; publish the port only to it
 
 registry = CollectorRegistry()
 for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
     registry.register(collector)
-events = Counter("sev_events", "Events by type and how each ended", ["type", "outcome"],
-                 registry=registry)
-publish_seconds = Histogram("sev_publish_seconds", "Duration of each request to Pusher",
-                            ["path"], registry=registry)
-publish_attempts = Counter("sev_publish_attempts", "Requests to Pusher by path and result",
-                           ["path", "result"], registry=registry)
-publish_retries = Counter("sev_publish_retries", "Publishes scheduled on the retry queue",
-                          registry=registry)
-event_lag = Histogram("sev_event_lag_seconds",
-                      "Seconds from Twitch's message time to the publish to Pusher",
-                      buckets=LAG_BUCKETS, registry=registry)
+events = Counter(
+    "sev_events", "Events by type and how each ended", ["type", "outcome"], registry=registry
+)
+publish_seconds = Histogram(
+    "sev_publish_seconds", "Duration of each request to Pusher", ["path"], registry=registry
+)
+publish_attempts = Counter(
+    "sev_publish_attempts",
+    "Requests to Pusher by path and result",
+    ["path", "result"],
+    registry=registry,
+)
+publish_retries = Counter(
+    "sev_publish_retries", "Publishes scheduled on the retry queue", registry=registry
+)
+event_lag = Histogram(
+    "sev_event_lag_seconds",
+    "Seconds from Twitch's message time to the publish to Pusher",
+    buckets=LAG_BUCKETS,
+    registry=registry,
+)
 for _type in (*sorted(EVENT_TYPES), OTHER):  # every series from zero, so rates start at once
     for _outcome in OUTCOMES:
         events.labels(_type, _outcome)

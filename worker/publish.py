@@ -39,8 +39,13 @@ def deliver(event: dict) -> None:
         publish_once(event)
     except RetryablePublishError as error:
         delay = retry_delay(0)
-        logger.warning("publishing %s failed (%s); retrying in %.1fs", event["id"], error, delay,
-                       extra={"message_id": event["id"]})
+        logger.warning(
+            "publishing %s failed (%s); retrying in %.1fs",
+            event["id"],
+            error,
+            delay,
+            extra={"message_id": event["id"]},
+        )
         publish_stream_event_task.apply_async((event,), countdown=delay)
         publish_retries.inc()
     except RejectedPublishError as error:
@@ -59,10 +64,15 @@ def publish_stream_event_task(self, event: dict, twitch_time: str | None = None)
             give_up(event, f"gave up after {retries_used + 1} attempts: {error}")
             return
         delay = retry_delay(retries_used)
-        logger.warning("publishing %s failed (%s); retrying in %.1fs", event["id"], error, delay,
-                       extra={"message_id": event["id"]})
+        logger.warning(
+            "publishing %s failed (%s); retrying in %.1fs",
+            event["id"],
+            error,
+            delay,
+            extra={"message_id": event["id"]},
+        )
         publish_retries.inc()
-        raise self.retry(countdown=delay)
+        raise self.retry(countdown=delay) from error
     except RejectedPublishError as error:
         give_up(event, str(error))
 
@@ -87,8 +97,9 @@ def publish_once(event: dict, path: str = SINGLE, twitch_time: str | None = None
     ``twitch_time`` (else the event's own time) are for the metrics."""
     client = redis_client()
     if client.exists(published_key(event["id"])):
-        logger.info("event %s was already published", event["id"],
-                    extra={"message_id": event["id"]})
+        logger.info(
+            "event %s was already published", event["id"], extra={"message_id": event["id"]}
+        )
         count_events(DUPLICATE, [event["type"]])
         return
     with timed_publish(path):
@@ -96,8 +107,9 @@ def publish_once(event: dict, path: str = SINGLE, twitch_time: str | None = None
     count_events(PUBLISHED, [event["type"]])
     observe_lag([twitch_time or event.get("occurred_at")])
     client.set(published_key(event["id"]), "1", ex=CLAIM_TTL)
-    logger.debug("published %s event %s", event["type"], event["id"],
-                 extra={"message_id": event["id"]})
+    logger.debug(
+        "published %s event %s", event["type"], event["id"], extra={"message_id": event["id"]}
+    )
 
 
 def retry_delay(retries: int, cap: float | None = None) -> float:
@@ -109,7 +121,8 @@ def retry_delay(retries: int, cap: float | None = None) -> float:
 
 def give_up(event: dict, reason: str) -> None:
     """Put the event in the dead letters with why it failed."""
-    logger.error("dead-lettered event %s: %s", event["id"], reason,
-                 extra={"message_id": event["id"]})
+    logger.error(
+        "dead-lettered event %s: %s", event["id"], reason, extra={"message_id": event["id"]}
+    )
     add_dead_letter(redis_client(), "publish", event, reason)
     count_events(DEAD_LETTERED, [event["type"]])

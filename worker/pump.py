@@ -50,8 +50,10 @@ class Pump:
         self.to_reclaim: set[int] = set()
         self.stopping = threading.Event()
         self.executor = ThreadPoolExecutor(settings.publish_concurrency, "publish")
-        self.threads = [threading.Thread(target=loop, name=f"pump-{loop.__name__}", daemon=True)
-                        for loop in (self.heartbeat_loop, self.read_loop, self.dispatch_loop)]
+        self.threads = [
+            threading.Thread(target=loop, name=f"pump-{loop.__name__}", daemon=True)
+            for loop in (self.heartbeat_loop, self.read_loop, self.dispatch_loop)
+        ]
 
     def start(self) -> None:
         """Start the threads."""
@@ -102,11 +104,20 @@ class Pump:
                     self.stopping.wait(0.05)
                     continue
                 read_at = time.monotonic()
-                answer = self.client.xreadgroup(GROUP, self.name,
-                                                {intake_key(n): ">" for n in sorted(shards)},
-                                                count=READ_COUNT, block=READ_BLOCK_MS)
-                self.accept([(stream, entry_id, fields) for stream, entries in answer or []
-                             for entry_id, fields in entries])
+                answer = self.client.xreadgroup(
+                    GROUP,
+                    self.name,
+                    {intake_key(n): ">" for n in sorted(shards)},
+                    count=READ_COUNT,
+                    block=READ_BLOCK_MS,
+                )
+                self.accept(
+                    [
+                        (stream, entry_id, fields)
+                        for stream, entries in answer or []
+                        for entry_id, fields in entries
+                    ]
+                )
                 if answer:
                     self.stopping.wait(max(0.0, read_at + READ_SPACING - time.monotonic()))
             except redis.ResponseError as error:
@@ -128,26 +139,33 @@ class Pump:
         those of a previous owner, and those a failure left pending."""
         cursor = "0-0"
         while True:
-            answer = self.client.xautoclaim(intake_key(shard), GROUP, self.name, 0,
-                                            start_id=cursor, count=READ_COUNT)
+            answer = self.client.xautoclaim(
+                intake_key(shard), GROUP, self.name, 0, start_id=cursor, count=READ_COUNT
+            )
             cursor, entries = answer[0], answer[1]
-            self.accept([(intake_key(shard), entry_id, fields) for entry_id, fields in entries
-                         if fields], redelivered=True)
+            self.accept(
+                [(intake_key(shard), entry_id, fields) for entry_id, fields in entries if fields],
+                redelivered=True,
+            )
             if cursor in ("0-0", b"0-0"):
                 return
 
     def accept(self, raw: list[tuple[str, str, dict]], redelivered: bool = False) -> None:
         """Ingest entries not already in hand and hold their events for publishing."""
         with self.changed:
-            entries = [Entry.from_fields(*item, redelivered=redelivered) for item in raw
-                       if (item[0], item[1]) not in self.in_flight]
+            entries = [
+                Entry.from_fields(*item, redelivered=redelivered)
+                for item in raw
+                if (item[0], item[1]) not in self.in_flight
+            ]
             for entry in entries:
                 self.in_flight[(entry.stream, entry.entry_id)] = int(entry.stream.rsplit(":")[-1])
         if not entries:
             return
         try:
-            prepared = prepare(self.client, entries, self.settings.recent_events_ttl,
-                               self.hand_off_revocation)
+            prepared = prepare(
+                self.client, entries, self.settings.recent_events_ttl, self.hand_off_revocation
+            )
             with self.client.pipeline(transaction=False) as pipe:
                 queue_finish(pipe, [(entry.stream, entry.entry_id) for entry in prepared.finished])
                 pipe.execute()
@@ -158,8 +176,15 @@ class Pump:
         now = time.monotonic()
         with self.changed:
             for entry, event in prepared.events:
-                self.sequencer.add(Held(event["broadcaster"]["id"], order_of(entry, event),
-                                        now + self.window(event), event, entry))
+                self.sequencer.add(
+                    Held(
+                        event["broadcaster"]["id"],
+                        order_of(entry, event),
+                        now + self.window(event),
+                        event,
+                        entry,
+                    )
+                )
             self.changed.notify()
 
     def window(self, event: dict) -> float:
@@ -196,8 +221,11 @@ class Pump:
         try:
             publish_batch(batch)
         except Exception:  # Redis down, say: the entries stay pending for the sweep
-            logger.exception("publishing a batch of %d event(s) failed", len(batch),
-                             extra={"message_ids": [held.event["id"] for held in batch]})
+            logger.exception(
+                "publishing a batch of %d event(s) failed",
+                len(batch),
+                extra={"message_ids": [held.event["id"] for held in batch]},
+            )
         finally:
             self.forget([held.entry for held in batch])
             with self.changed:

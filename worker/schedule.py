@@ -25,16 +25,21 @@ def beat_schedule(settings: Settings) -> dict:
     every_check = float(settings.lease_check_interval)
     return {
         "renew-leases": {"task": "maintenance.renew_leases", "schedule": every_check},
-        "release-idle-leases": {"task": "maintenance.release_idle_leases",
-                                "schedule": every_check},
-        "reconcile-subscriptions": {"task": "maintenance.reconcile_subscriptions",
-                                    "schedule": float(settings.reconcile_interval)},
-        "validate-app-token": {"task": "maintenance.validate_app_token",
-                               "schedule": float(APP_TOKEN_CHECK_SECONDS)},
+        "release-idle-leases": {"task": "maintenance.release_idle_leases", "schedule": every_check},
+        "reconcile-subscriptions": {
+            "task": "maintenance.reconcile_subscriptions",
+            "schedule": float(settings.reconcile_interval),
+        },
+        "validate-app-token": {
+            "task": "maintenance.validate_app_token",
+            "schedule": float(APP_TOKEN_CHECK_SECONDS),
+        },
         # A round still queued when the next is due is dropped: the next asks afresh.
-        "refresh-viewer-counts": {"task": "maintenance.refresh_viewer_counts",
-                                  "schedule": float(settings.viewer_count_interval),
-                                  "options": {"expires": float(settings.viewer_count_interval)}},
+        "refresh-viewer-counts": {
+            "task": "maintenance.refresh_viewer_counts",
+            "schedule": float(settings.viewer_count_interval),
+            "options": {"expires": float(settings.viewer_count_interval)},
+        },
     }
 
 
@@ -67,5 +72,6 @@ def report_backlog() -> dict | None:
         logger.warning("cannot measure the backlog: %s", error)
         return None
     (logger.warning if needs_attention(report) else logger.info)(
-        "backlog: %s", describe_report(report))
+        "backlog: %s", describe_report(report)
+    )
     return report

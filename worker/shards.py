@@ -65,7 +65,7 @@ class ShardOwnership:
             for shard in sorted(self.owned - keep):
                 pipe.eval(_RELEASE, 1, owner_key(shard), self.name)
             answers = pipe.execute()
-        owned = frozenset(shard for shard, held in zip(sorted(keep), answers) if held)
+        owned = frozenset(shard for shard, held in zip(sorted(keep), answers, strict=False) if held)
         gained, self.owned = owned - self.owned, owned
         return gained
 

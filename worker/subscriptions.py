@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from celery import shared_task
 
@@ -49,9 +49,14 @@ def seed_channel_state(broadcaster_id: str) -> None:
         logger.warning("cannot look up channel %s: %s", broadcaster_id, error)
         return
     if channel:
-        remember_channel_state(redis_client(), broadcaster_id, channel.get("title", ""),
-                               channel.get("game_name", ""), settings().recent_events_ttl,
-                               asked_at)
+        remember_channel_state(
+            redis_client(),
+            broadcaster_id,
+            channel.get("title", ""),
+            channel.get("game_name", ""),
+            settings().recent_events_ttl,
+            asked_at,
+        )
 
 
 @shared_task(name="maintenance.check_lease", bind=True, acks_late=True, max_retries=None)
@@ -83,9 +88,10 @@ def reconcile_subscriptions() -> dict:
     for login in report["unavailable"]:
         lease = lease_for_login(redis_client(), login)
         if lease:
-            reason = next(h["status"] for h in lease["subscriptions"].values()
-                          if h["status"] in FINAL)
-            now = format_eventsub_timestamp(datetime.now(timezone.utc))
+            reason = next(
+                h["status"] for h in lease["subscriptions"].values() if h["status"] in FINAL
+            )
+            now = format_eventsub_timestamp(datetime.now(UTC))
             end_for_good(lease, reason, f"unavailable-{lease['broadcaster_id']}-{now}", now)
     return report
 
@@ -119,8 +125,9 @@ def handle_revocation(revocation: dict, message_id: str) -> None:
                 held["status"] = reason
         save_lease(redis_client(), lease)
     if reason in RECREATABLE:
-        ensure_subscriptions.delay({"id": lease["broadcaster_id"], "login": lease["login"],
-                                    "name": lease["name"]})
+        ensure_subscriptions.delay(
+            {"id": lease["broadcaster_id"], "login": lease["login"], "name": lease["name"]}
+        )
     elif reason in FINAL:
         end_for_good(lease, reason, f"unavailable-{message_id}", revocation["revoked_at"])
 
@@ -128,16 +135,20 @@ def handle_revocation(revocation: dict, message_id: str) -> None:
 def holds(lease: dict, revocation: dict) -> bool:
     """True when the revoked subscription is one the lease holds."""
     revoked = revocation.get("subscription_id")
-    return bool(revoked) and any(held.get("id") == revoked
-                                 for held in lease["subscriptions"].values())
+    return bool(revoked) and any(
+        held.get("id") == revoked for held in lease["subscriptions"].values()
+    )
 
 
 def ignore_revocation(revocation: dict) -> None:
     """Log and count a revocation of a subscription we do not hold."""
     count_unheld_revocation(redis_client())
-    logger.warning("ignored the revocation of subscription %s (%s, broadcaster %s): "
-                   "not one we hold", revocation.get("subscription_id"),
-                   revocation.get("type"), revocation.get("broadcaster_id"))
+    logger.warning(
+        "ignored the revocation of subscription %s (%s, broadcaster %s): not one we hold",
+        revocation.get("subscription_id"),
+        revocation.get("type"),
+        revocation.get("broadcaster_id"),
+    )
 
 
 def end_for_good(lease: dict, reason: str, event_id: str, occurred_at: str) -> None:
@@ -152,8 +163,9 @@ def channels_with_viewers() -> set[str]:
     occupied = set(occupied_channels(redis_client()))
     try:
         channels = pusher_client().channels_info(prefix_filter=CHANNEL_PREFIX)
-        occupied |= {login for login in map(login_of_channel, channels.get("channels", {}))
-                     if login}
+        occupied |= {
+            login for login in map(login_of_channel, channels.get("channels", {})) if login
+        }
     except Exception as error:  # Pusher unreachable: the webhooks' record stands
         logger.warning("cannot list Pusher channels (%s); using webhook records", error)
     return occupied

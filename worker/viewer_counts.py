@@ -73,7 +73,7 @@ def streamers_to_refresh(client: redis.Redis, watched_logins) -> list[dict]:
     watched = {login.lower() for login in watched_logins}
     leases = [lease for lease in all_leases(client) if lease["login"] in watched]
     states = broadcaster_states(client, [lease["broadcaster_id"] for lease in leases])
-    return [lease for lease, state in zip(leases, states) if state.get("live") != "0"]
+    return [lease for lease, state in zip(leases, states, strict=True) if state.get("live") != "0"]
 
 
 def budget_too_low(client: redis.Redis, calls: int) -> bool:
@@ -86,16 +86,16 @@ def budget_too_low(client: redis.Redis, calls: int) -> bool:
     return remaining - calls < limit * BUDGET_RESERVE
 
 
-def refresh(twitch: TwitchClient, client: redis.Redis, channels: pusher.Pusher,
-            watched_logins) -> dict:
+def refresh(
+    twitch: TwitchClient, client: redis.Redis, channels: pusher.Pusher, watched_logins
+) -> dict:
     """One round: ask Helix for the counts, publish those that changed noticeably.
 
     Returns ``{"streamers", "calls", "live", "published", "skipped"}``. A round that would
     spend the rate-limit reserve is skipped (logged once until a round runs again).
     """
     leases = streamers_to_refresh(client, watched_logins)
-    report = {"streamers": len(leases), "calls": 0, "live": 0, "published": 0,
-              "skipped": False}
+    report = {"streamers": len(leases), "calls": 0, "live": 0, "published": 0, "skipped": False}
     if not leases:
         return report
     if budget_too_low(client, math.ceil(len(leases) / CHUNK)):
@@ -108,7 +108,7 @@ def refresh(twitch: TwitchClient, client: redis.Redis, channels: pusher.Pusher,
             report["skipped"] = True
             note_skipped(client)
             break
-        chunk = {lease["broadcaster_id"]: lease for lease in leases[start:start + CHUNK]}
+        chunk = {lease["broadcaster_id"]: lease for lease in leases[start : start + CHUNK]}
         try:
             streams = twitch.streams_by_id(list(chunk))
         except TwitchError as error:
@@ -124,37 +124,51 @@ def refresh(twitch: TwitchClient, client: redis.Redis, channels: pusher.Pusher,
     return report
 
 
-def changed_counts(client: redis.Redis, leases: dict, streams: list[dict],
-                   fetched_at: str) -> list[tuple[dict, str]]:
+def changed_counts(
+    client: redis.Redis, leases: dict, streams: list[dict], fetched_at: str
+) -> list[tuple[dict, str]]:
     """``(event, stream id)`` for each stream of ``streams`` whose count changed noticeably
     since the count last published (``leases``: by broadcaster id)."""
-    streams = [stream for stream in streams if stream.get("user_id") in leases
-               and isinstance(stream.get("viewer_count"), int)]
+    streams = [
+        stream
+        for stream in streams
+        if stream.get("user_id") in leases and isinstance(stream.get("viewer_count"), int)
+    ]
     told = client.mget([last_published_key(s["user_id"]) for s in streams]) if streams else []
     changed = []
-    for stream, last in zip(streams, told):
+    for stream, last in zip(streams, told, strict=True):
         last = json.loads(last) if last else {}
         same_stream = last.get("stream_id") == stream.get("id")
-        if not noticeable_change(last.get("viewers") if same_stream else None,
-                                 stream["viewer_count"]):
+        if not noticeable_change(
+            last.get("viewers") if same_stream else None, stream["viewer_count"]
+        ):
             continue
         lease = leases[stream["user_id"]]
-        broadcaster = {"id": lease["broadcaster_id"], "login": lease["login"],
-                       "name": lease["name"]}
-        event = viewers_event(broadcaster, stream["viewer_count"], stream.get("started_at"),
-                              fetched_at, f"viewers-{lease['broadcaster_id']}-{uuid.uuid4().hex}")
+        broadcaster = {
+            "id": lease["broadcaster_id"],
+            "login": lease["login"],
+            "name": lease["name"],
+        }
+        event = viewers_event(
+            broadcaster,
+            stream["viewer_count"],
+            stream.get("started_at"),
+            fetched_at,
+            f"viewers-{lease['broadcaster_id']}-{uuid.uuid4().hex}",
+        )
         changed.append((event, stream.get("id", "")))
     return changed
 
 
-def publish_counts(client: redis.Redis, channels: pusher.Pusher,
-                   events: list[tuple[dict, str]]) -> int:
+def publish_counts(
+    client: redis.Redis, channels: pusher.Pusher, events: list[tuple[dict, str]]
+) -> int:
     """Publish the events in Pusher batches and remember each count published; returns how
     many were. Nothing is retried: a count not published is tried again next round, and a
     newer count replaces it anyway. Stops at the first batch Pusher could not take."""
     published = 0
     for start in range(0, len(events), BATCH_LIMIT):
-        batch = events[start:start + BATCH_LIMIT]
+        batch = events[start : start + BATCH_LIMIT]
         try:
             publish_stream_events(channels, [event for event, _ in batch])
         except RetryablePublishError as error:
@@ -166,8 +180,11 @@ def publish_counts(client: redis.Redis, channels: pusher.Pusher,
         with client.pipeline(transaction=False) as pipe:
             for event, stream_id in batch:
                 told = {"stream_id": stream_id, "viewers": event["viewers"]}
-                pipe.set(last_published_key(event["broadcaster"]["id"]), json.dumps(told),
-                         ex=LAST_PUBLISHED_TTL)
+                pipe.set(
+                    last_published_key(event["broadcaster"]["id"]),
+                    json.dumps(told),
+                    ex=LAST_PUBLISHED_TTL,
+                )
             pipe.execute()
         published += len(batch)
     return published
@@ -176,8 +193,11 @@ def publish_counts(client: redis.Redis, channels: pusher.Pusher,
 def note_skipped(client: redis.Redis) -> None:
     """Log, once until a round runs again, that rounds are skipped to spare the budget."""
     if client.set(SKIPPING, str(time.time()), nx=True, ex=SKIPPING_TTL):
-        logger.warning("viewer counts not refreshed: Twitch's rate-limit budget is nearly "
-                       "spent (under %d%% would be left)", BUDGET_RESERVE * 100)
+        logger.warning(
+            "viewer counts not refreshed: Twitch's rate-limit budget is nearly "
+            "spent (under %d%% would be left)",
+            BUDGET_RESERVE * 100,
+        )
 
 
 @shared_task(name="maintenance.refresh_viewer_counts", acks_late=True)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared.eventsub import format_eventsub_timestamp, ordering_key
 from shared.leases import get_lease
-from shared.websub import LINK, NOTIFICATION_ID, NOTIFICATION_TIMESTAMP, events_from_streams
-from shared.websub import stream_snapshot
-from shared.websub import topic_from_link, topic_user_id
+from shared.websub import (
+    LINK,
+    NOTIFICATION_ID,
+    NOTIFICATION_TIMESTAMP,
+    events_from_streams,
+    stream_snapshot,
+    topic_from_link,
+    topic_user_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +36,11 @@ def websub_events(client, headers: dict, body: str, entry_id: str) -> dict | Non
     topic = topic_from_link(headers.get(LINK, "")) or ""
     lease = get_lease(client, topic_user_id(topic) or "")
     if lease is None:
-        logger.warning("dropped WebSub notification %s for a topic we do not hold: %s",
-                       message_id, topic[:200])
+        logger.warning(
+            "dropped WebSub notification %s for a topic we do not hold: %s", message_id, topic[:200]
+        )
         return None
-    timestamp = headers.get(NOTIFICATION_TIMESTAMP) or format_eventsub_timestamp(
-        datetime.now(timezone.utc))
+    timestamp = headers.get(NOTIFICATION_TIMESTAMP) or format_eventsub_timestamp(datetime.now(UTC))
     ordering_key(timestamp)  # refuses a malformed timestamp (ValueError)
     state_key = stream_state_key(lease["broadcaster_id"])
     payload = json.loads(body)
@@ -49,5 +55,6 @@ def remember_stream(client, key: str, streams: list) -> None:
         client.delete(key)
         return
     stream = stream_snapshot(streams[0])
-    client.hset(key, mapping={name: stream[name] for name in ("stream_id", "title",
-                                                              "category_name")})
+    client.hset(
+        key, mapping={name: stream[name] for name in ("stream_id", "title", "category_name")}
+    )

@@ -1,10 +1,13 @@
 """Send signed EventSub messages to a callback, as Twitch would.
 
-    python -m emulators.eventsub trigger stream.online --login cool_user --title "Best Stream Ever" --category Fortnite
-    python -m emulators.eventsub trigger channel.update --login cool_user --title "New title" --duplicate
-    python -m emulators.eventsub trigger channel.raid --login cool_user --raided night_owl --viewers 1234
-    python -m emulators.eventsub revoke stream.online --login cool_user --reason user_removed
-    python -m emulators.eventsub verify --login cool_user
+python -m emulators.eventsub trigger stream.online --login cool_user \
+    --title "Best Stream Ever" --category Fortnite
+python -m emulators.eventsub trigger channel.update --login cool_user \
+    --title "New title" --duplicate
+python -m emulators.eventsub trigger channel.raid --login cool_user \
+    --raided night_owl --viewers 1234
+python -m emulators.eventsub revoke stream.online --login cool_user --reason user_removed
+python -m emulators.eventsub verify --login cool_user
 """
 
 from __future__ import annotations
@@ -48,16 +51,35 @@ def main(argv=None) -> int:
             return 2
         messages = []
         if args.type == "stream.online" and (args.title or args.category):
-            messages.append(notification_body("channel.update", args.login, args.to,
-                                              name=name, title=args.title,
-                                              category=args.category, **extra))
-        messages.append(notification_body(args.type, args.login, args.to, name=name,
-                                          title=args.title, category=args.category,
-                                          raided=raided_channel(args.raided),
-                                          viewers=args.viewers, **extra))
+            messages.append(
+                notification_body(
+                    "channel.update",
+                    args.login,
+                    args.to,
+                    name=name,
+                    title=args.title,
+                    category=args.category,
+                    **extra,
+                )
+            )
+        messages.append(
+            notification_body(
+                args.type,
+                args.login,
+                args.to,
+                name=name,
+                title=args.title,
+                category=args.category,
+                raided=raided_channel(args.raided),
+                viewers=args.viewers,
+                **extra,
+            )
+        )
         sends = [(NOTIFICATION, body) for body in messages]
     elif args.command == "revoke":
-        sends = [(REVOCATION, revocation_body(args.type, args.login, args.to, args.reason, **extra))]
+        sends = [
+            (REVOCATION, revocation_body(args.type, args.login, args.to, args.reason, **extra))
+        ]
     else:
         challenge = uuid.uuid4().hex
         sends = [(VERIFICATION, verification_body(args.type, args.login, args.to, challenge))]
@@ -67,8 +89,10 @@ def main(argv=None) -> int:
         for attempt in range(2 if args.duplicate else 1):
             response = requests.post(args.to, data=raw, headers=headers, timeout=10)
             label = "duplicate" if attempt else message_type
-            print(f"{label} {body['subscription']['type']} {headers['Twitch-Eventsub-Message-Id']}"
-                  f" -> {response.status_code} {response.text.strip()[:200]}")
+            print(
+                f"{label} {body['subscription']['type']} {headers['Twitch-Eventsub-Message-Id']}"
+                f" -> {response.status_code} {response.text.strip()[:200]}"
+            )
             ok = ok and response.ok
     return 0 if ok else 1
 
@@ -78,8 +102,11 @@ def raided_channel(login: str | None) -> dict | None:
     if not login:
         return None
     known = roster_user(login)
-    return {"login": login, "id": known.id if known else None,
-            "name": known.display_name if known else None}
+    return {
+        "login": login,
+        "id": known.id if known else None,
+        "name": known.display_name if known else None,
+    }
 
 
 def roster_user(login: str):
@@ -95,33 +122,55 @@ def roster_user(login: str):
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    default_url = os.environ.get("PUBLIC_URL", "http://localhost:5000").rstrip("/") + "/api/callback"
-    top = argparse.ArgumentParser(prog="python -m emulators.eventsub", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_url = (
+        os.environ.get("PUBLIC_URL", "http://localhost:5000").rstrip("/") + "/api/callback"
+    )
+    top = argparse.ArgumentParser(
+        prog="python -m emulators.eventsub",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = top.add_subparsers(dest="command", required=True)
-    for name, help_text in (("trigger", "send a notification"), ("revoke", "send a revocation"),
-                            ("verify", "send a callback verification challenge")):
+    for name, help_text in (
+        ("trigger", "send a notification"),
+        ("revoke", "send a revocation"),
+        ("verify", "send a callback verification challenge"),
+    ):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("type", nargs="?" if name == "verify" else None,
-                             default="stream.online", choices=sorted(VERSIONS))
+        command.add_argument(
+            "type",
+            nargs="?" if name == "verify" else None,
+            default="stream.online",
+            choices=sorted(VERSIONS),
+        )
         command.add_argument("--login", required=True, help="broadcaster login")
-        command.add_argument("--name", help="broadcaster display name (default: the Twitch "
-                             "emulator's for a user it knows, else the login)")
-        command.add_argument("--broadcaster-id", help="broadcaster user id (default: the "
-                             "emulator's for a user it knows, else derived from the login)")
+        command.add_argument(
+            "--name",
+            help="broadcaster display name (default: the Twitch "
+            "emulator's for a user it knows, else the login)",
+        )
+        command.add_argument(
+            "--broadcaster-id",
+            help="broadcaster user id (default: the "
+            "emulator's for a user it knows, else derived from the login)",
+        )
         command.add_argument("--to", default=default_url, help=f"callback URL ({default_url})")
         command.add_argument("--secret", help="webhook secret (default: $TWITCH_WEBHOOK_SECRET)")
         command.add_argument("--message-id", help="message id (default: a new one)")
-        command.add_argument("--duplicate", action="store_true",
-                             help="send the same message id a second time")
+        command.add_argument(
+            "--duplicate", action="store_true", help="send the same message id a second time"
+        )
     commands.choices["trigger"].add_argument("--title", default="", help="stream title")
     commands.choices["trigger"].add_argument("--category", default="", help="category name")
-    commands.choices["trigger"].add_argument("--raided", metavar="LOGIN",
-                                             help="channel.raid: the raided channel's login")
-    commands.choices["trigger"].add_argument("--viewers", type=int, default=0,
-                                             help="channel.raid: viewers in the raid")
-    commands.choices["revoke"].add_argument("--reason", default="authorization_revoked",
-                                            choices=REVOCATION_REASONS)
+    commands.choices["trigger"].add_argument(
+        "--raided", metavar="LOGIN", help="channel.raid: the raided channel's login"
+    )
+    commands.choices["trigger"].add_argument(
+        "--viewers", type=int, default=0, help="channel.raid: viewers in the raid"
+    )
+    commands.choices["revoke"].add_argument(
+        "--reason", default="authorization_revoked", choices=REVOCATION_REASONS
+    )
     return top
 
 

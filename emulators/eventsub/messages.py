@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared.eventsub import format_eventsub_timestamp, signed_headers
 
-VERSIONS = {"stream.online": "1", "stream.offline": "1", "channel.update": "2",
-            "channel.raid": "1"}
+VERSIONS = {"stream.online": "1", "stream.offline": "1", "channel.update": "2", "channel.raid": "1"}
 RAID = "channel.raid"
 
 
@@ -37,7 +36,7 @@ def subscription(subscription_type: str, broadcaster_id: str, callback: str, sta
         "cost": 0,
         "condition": condition_of(subscription_type, broadcaster_id),
         "transport": {"method": "webhook", "callback": callback},
-        "created_at": format_eventsub_timestamp(datetime.now(timezone.utc)),
+        "created_at": format_eventsub_timestamp(datetime.now(UTC)),
     }
 
 
@@ -70,7 +69,7 @@ def notification_body(
         event.update(
             id=stream_id or str(uuid.uuid4().int % 10**11),
             type="live",
-            started_at=format_eventsub_timestamp(datetime.now(timezone.utc)),
+            started_at=format_eventsub_timestamp(datetime.now(UTC)),
         )
     elif subscription_type == "channel.update":
         event.update(
@@ -80,7 +79,10 @@ def notification_body(
             category_name=category,
             content_classification_labels=[],
         )
-    return {"subscription": subscription(subscription_type, broadcaster_id, callback), "event": event}
+    return {
+        "subscription": subscription(subscription_type, broadcaster_id, callback),
+        "event": event,
+    }
 
 
 def raid_event(broadcaster_id: str, login: str, name: str, raided: dict, viewers: int) -> dict:
@@ -118,7 +120,7 @@ def signed_message(
     """Serialize ``body`` and return ``(headers, raw body)`` signed like Twitch."""
     raw = json.dumps(body, separators=(",", ":")).encode()
     message_id = message_id or str(uuid.uuid4())
-    timestamp = format_eventsub_timestamp(datetime.now(timezone.utc))
+    timestamp = format_eventsub_timestamp(datetime.now(UTC))
     headers = signed_headers(secret, message_id, timestamp, message_type, raw)
     if "subscription" in body:
         headers["Twitch-Eventsub-Subscription-Type"] = body["subscription"]["type"]

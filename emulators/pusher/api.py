@@ -27,8 +27,15 @@ async def authorised_body(request: web.Request) -> bytes:
         raise web.HTTPNotFound(text=f"Unknown app id {request.match_info['app_id']}")
     body = await request.read()
     try:
-        check_api_request(request.method, request.path, request.query.items(), body,
-                          config.key, config.secret, time.time())
+        check_api_request(
+            request.method,
+            request.path,
+            request.query.items(),
+            body,
+            config.key,
+            config.secret,
+            time.time(),
+        )
     except AuthError as exc:
         raise web.HTTPUnauthorized(text=str(exc)) from None
     return body
@@ -58,13 +65,16 @@ def parse_event(item: object, channels_key: bool) -> tuple[str, str, list, str |
     if len(channels) > 1:
         channels = list(dict.fromkeys(channels))
     socket_id = item.get("socket_id")
-    if socket_id is not None and (not isinstance(socket_id, str)
-                                  or not _SOCKET_ID.fullmatch(socket_id)):
+    if socket_id is not None and (
+        not isinstance(socket_id, str) or not _SOCKET_ID.fullmatch(socket_id)
+    ):
         raise _bad(f"Invalid socket_id {socket_id!r}")
     if limits.data_too_large(data):
         raise web.HTTPRequestEntityTooLarge(
-            max_size=limits.MAX_DATA_BYTES, actual_size=len(data.encode("utf-8")),
-            text=f"Event data is larger than {limits.MAX_DATA_BYTES} bytes")
+            max_size=limits.MAX_DATA_BYTES,
+            actual_size=len(data.encode("utf-8")),
+            text=f"Event data is larger than {limits.MAX_DATA_BYTES} bytes",
+        )
     return name, data, channels, socket_id
 
 
@@ -92,8 +102,9 @@ def channel_attributes(registry: Registry, name: str, attrs: set[str]) -> dict:
     return result
 
 
-def _publish(registry: Registry, name: str, data: str, channels: list,
-             socket_id: str | None) -> None:
+def _publish(
+    registry: Registry, name: str, data: str, channels: list, socket_id: str | None
+) -> None:
     for channel_name in channels:
         channel = registry.channels.get(channel_name)
         if channel is not None:
@@ -126,6 +137,11 @@ async def trigger_batch(request: web.Request) -> web.Response:
         _publish(registry, name, data, channels, socket_id)
     if not any(_attributes(item.get("info")) for item in batch):
         return web.Response(body=b"{}", content_type="application/json")
-    return web.json_response({"batch": [
-        channel_attributes(registry, event[2][0], _attributes(item.get("info")))
-        for item, event in zip(batch, events)]})
+    return web.json_response(
+        {
+            "batch": [
+                channel_attributes(registry, event[2][0], _attributes(item.get("info")))
+                for item, event in zip(batch, events, strict=True)
+            ]
+        }
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -59,8 +59,9 @@ class Registry:
         if self._notify is not None:
             self._notify({"name": name, "channel": channel, **extra})
 
-    def subscribe(self, conn: Connection, name: str, user_id: str | None = None,
-                  user_info: object = None) -> Channel:
+    def subscribe(
+        self, conn: Connection, name: str, user_id: str | None = None, user_info: object = None
+    ) -> Channel:
         """Add ``conn`` to channel ``name`` (as ``user_id`` on presence channels)."""
         channel = self.channels.get(name)
         if channel is None:
@@ -79,8 +80,9 @@ class Registry:
             else:
                 channel.members[user_id] = [user_info, 1]
                 added = json.dumps({"user_id": user_id, "user_info": user_info})
-                channel.publish(encode("pusher_internal:member_added", added, name),
-                                exclude=conn.socket_id)
+                channel.publish(
+                    encode("pusher_internal:member_added", added, name), exclude=conn.socket_id
+                )
                 self._webhook("member_added", name, user_id=user_id)
         return channel
 

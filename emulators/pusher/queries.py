@@ -26,8 +26,7 @@ async def list_channels(request: web.Request) -> web.Response:
     prefix = request.query.get("filter_by_prefix", "")
     attrs = _attributes(request)
     if "user_count" in attrs and not prefix.startswith("presence-"):
-        raise web.HTTPBadRequest(
-            text="info=user_count requires filter_by_prefix=presence-")
+        raise web.HTTPBadRequest(text="info=user_count requires filter_by_prefix=presence-")
     registry = request.app[REGISTRY]
     found = {
         name: channel_attributes(registry, name, attrs & {"user_count"})

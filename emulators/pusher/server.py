@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -21,8 +21,9 @@ def create_app(config: Config) -> web.Application:
     """Build the application that serves the HTTP API and WebSockets on one port."""
     app = web.Application()
     app[CONFIG] = config
-    sender = WebhookSender(config.webhook_url, config.key, config.secret) \
-        if config.webhook_url else None
+    sender = (
+        WebhookSender(config.webhook_url, config.key, config.secret) if config.webhook_url else None
+    )
     app[REGISTRY] = Registry(notify=sender.emit if sender else None)
 
     prefix = "/apps/{app_id}"
@@ -43,12 +44,14 @@ def _background(config: Config, registry: Registry, sender: WebhookSender | None
         if sender is not None:
             await sender.start()
         watcher = asyncio.get_running_loop().create_task(
-            watch_idle(registry, config.activity_timeout, config.pong_timeout))
+            watch_idle(registry, config.activity_timeout, config.pong_timeout)
+        )
         yield
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         if sender is not None:
             await sender.close()
+
     return context
 
 

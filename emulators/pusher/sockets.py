@@ -47,8 +47,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     conn = Connection(ws)
     registry.add(conn)
     log.debug("socket %s connected from %s", conn.socket_id, request.remote)
-    established = json.dumps({"socket_id": conn.socket_id,
-                              "activity_timeout": max(1, round(config.activity_timeout))})
+    established = json.dumps(
+        {"socket_id": conn.socket_id, "activity_timeout": max(1, round(config.activity_timeout))}
+    )
     conn.send(encode("pusher:connection_established", established))
     try:
         async for msg in ws:
@@ -94,8 +95,9 @@ def handle_message(conn: Connection, text: str, config: Config, registry: Regist
         client_event(conn, event, message.get("channel"), data, registry)
 
 
-def subscribe(conn: Connection, channel: str, data: dict, config: Config,
-              registry: Registry) -> None:
+def subscribe(
+    conn: Connection, channel: str, data: dict, config: Config, registry: Registry
+) -> None:
     """Check a subscription request and, when it holds, join the channel."""
     is_presence = channel.startswith("presence-")
     user_id = user_info = None
@@ -104,10 +106,15 @@ def subscribe(conn: Connection, channel: str, data: dict, config: Config,
         if is_presence and not isinstance(channel_data, str):
             conn.send(error(f"Presence channel {channel} needs channel_data"))
             return
-        if not channel_auth_valid(data.get("auth"), config.key, config.secret,
-                                  conn.socket_id, channel, channel_data):
-            conn.send(error(f"Invalid signature for {conn.socket_id}:{channel}"
-                            + (":<channel_data>" if is_presence else "")))
+        if not channel_auth_valid(
+            data.get("auth"), config.key, config.secret, conn.socket_id, channel, channel_data
+        ):
+            conn.send(
+                error(
+                    f"Invalid signature for {conn.socket_id}:{channel}"
+                    + (":<channel_data>" if is_presence else "")
+                )
+            )
             return
         if is_presence:
             try:
@@ -125,11 +132,15 @@ def subscribe(conn: Connection, channel: str, data: dict, config: Config,
     conn.send(encode("pusher_internal:subscription_succeeded", reply, channel))
 
 
-def client_event(conn: Connection, event: str, channel: object, data: object,
-                 registry: Registry) -> None:
+def client_event(
+    conn: Connection, event: str, channel: object, data: object, registry: Registry
+) -> None:
     """Relay a ``client-*`` event to the other subscribers of its channel."""
-    if not isinstance(channel, str) or not channel.startswith(("private-", "presence-")) \
-            or channel.startswith("private-encrypted-"):
+    if (
+        not isinstance(channel, str)
+        or not channel.startswith(("private-", "presence-"))
+        or channel.startswith("private-encrypted-")
+    ):
         conn.send(error("Client events are only allowed on private and presence channels"))
         return
     joined = registry.channels.get(channel)

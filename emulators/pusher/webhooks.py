@@ -25,8 +25,15 @@ class WebhookSender:
     pauses, then dropped with a log line.
     """
 
-    def __init__(self, url: str, key: str, secret: str, retries: int = 3,
-                 backoff: float = 0.2, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        secret: str,
+        retries: int = 3,
+        backoff: float = 0.2,
+        timeout: float = 5.0,
+    ) -> None:
         self.url, self.key, self.secret = url, key, secret
         self.retries, self.backoff, self.timeout = retries, backoff, timeout
         self._pending: deque[dict] = deque()
@@ -41,8 +48,7 @@ class WebhookSender:
 
     async def start(self) -> None:
         """Open the HTTP session and start the delivery task."""
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.timeout))
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self, grace: float = 1.0) -> None:
@@ -72,8 +78,8 @@ class WebhookSender:
             body = json.dumps({"time_ms": int(time.time() * 1000), "events": events}).encode()
             try:
                 async with self._session.post(
-                        self.url, data=body,
-                        headers=webhook_headers(self.key, self.secret, body)) as resp:
+                    self.url, data=body, headers=webhook_headers(self.key, self.secret, body)
+                ) as resp:
                     if 200 <= resp.status < 300:
                         return
                     reason = f"HTTP {resp.status}"
@@ -84,5 +90,10 @@ class WebhookSender:
             if attempt < self.retries:
                 log.info("webhook to %s failed (%s); retrying", self.url, reason)
                 await asyncio.sleep(self.backoff * 2**attempt)
-        log.warning("webhook to %s dropped after %d attempts (%s): %s",
-                    self.url, self.retries + 1, reason, events)
+        log.warning(
+            "webhook to %s dropped after %d attempts (%s): %s",
+            self.url,
+            self.retries + 1,
+            reason,
+            events,
+        )

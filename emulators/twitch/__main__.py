@@ -23,16 +23,22 @@ log = logging.getLogger("emulators.twitch")
 def parse_args(argv: list[str] | None, config: Config) -> Config:
     """Apply command-line overrides of host, port and roster to ``config``."""
     parser = argparse.ArgumentParser(
-        prog="python -m emulators.twitch", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="python -m emulators.twitch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--host", default=config.host, help=f"default {config.host}")
     parser.add_argument("--port", type=int, default=config.port, help=f"default {config.port}")
-    parser.add_argument("--roster", default=config.roster_path,
-                        help="JSON list of users replacing the default roster")
+    parser.add_argument(
+        "--roster",
+        default=config.roster_path,
+        help="JSON list of users replacing the default roster",
+    )
     parser.add_argument("--log-level", default="INFO", help="default INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     return dataclasses.replace(config, host=args.host, port=args.port, roster_path=args.roster)
 
@@ -41,12 +47,16 @@ async def serve(config: Config, records: list[dict]) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly."""
 
     def announce(host: str, port: int) -> None:
-        log.info("Twitch emulator listening on http://%s:%d (OAuth /oauth2, Helix /helix, "
-                 "controls /_emulator) for client %s with %d users",
-                 host, port, config.client_id, len(records))
+        log.info(
+            "Twitch emulator listening on http://%s:%d (OAuth /oauth2, Helix /helix, "
+            "controls /_emulator) for client %s with %d users",
+            host,
+            port,
+            config.client_id,
+            len(records),
+        )
 
-    await serve_until_stopped(create_app(config, records), config.host, config.port, announce,
-                              log)
+    await serve_until_stopped(create_app(config, records), config.host, config.port, announce, log)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["control"]:
         from emulators.twitch.control_cli import main as control_main
+
         return control_main(argv[1:])
     config = parse_args(argv, load_config())
     try:

@@ -18,8 +18,9 @@ class Conflict(Exception):
     """The change makes no sense in the stream's current state."""
 
 
-def go_live(outbox: Outbox, user: User, title: str | None = None,
-            category: str | None = None) -> dict[str, int]:
+def go_live(
+    outbox: Outbox, user: User, title: str | None = None, category: str | None = None
+) -> dict[str, int]:
     """Start a stream (after a channel.update when title or category change)."""
     if user.live:
         raise Conflict(f"{user.login} is already live")
@@ -38,20 +39,25 @@ def go_offline(outbox: Outbox, user: User) -> dict[str, int]:
     if not user.live:
         raise Conflict(f"{user.login} is not live")
     user.end_stream()
-    sent = {"stream.offline": _eventsub(outbox, "stream.offline", user),
-            "websub": notify_streams(outbox, user)}
+    sent = {
+        "stream.offline": _eventsub(outbox, "stream.offline", user),
+        "websub": notify_streams(outbox, user),
+    }
     log.info("%s went offline: %s", user.login, sent)
     return sent
 
 
-def update(outbox: Outbox, user: User, title: str | None = None,
-           category: str | None = None) -> dict[str, int]:
+def update(
+    outbox: Outbox, user: User, title: str | None = None, category: str | None = None
+) -> dict[str, int]:
     """Change title and/or category: channel.update, and the stream to WebSub leases if live."""
     if title is None and category is None:
         raise ValueError("give a title, a category or both")
     _apply(user, title, category)
-    sent = {"channel.update": _eventsub(outbox, "channel.update", user),
-            "websub": notify_streams(outbox, user) if user.live else 0}
+    sent = {
+        "channel.update": _eventsub(outbox, "channel.update", user),
+        "websub": notify_streams(outbox, user) if user.live else 0,
+    }
     log.info("%s updated the channel: %s", user.login, sent)
     return sent
 
@@ -61,14 +67,19 @@ def raid(outbox: Outbox, raider: User, raided: User, viewers: int) -> dict[str, 
     subscriptions whose condition names either. Neither stream changes."""
     if raider.id == raided.id:
         raise ValueError("a channel cannot raid itself")
-    event = raid_event(raider.id, raider.login, raider.display_name,
-                       {"id": raided.id, "login": raided.login, "name": raided.display_name},
-                       viewers)
+    event = raid_event(
+        raider.id,
+        raider.login,
+        raider.display_name,
+        {"id": raided.id, "login": raided.login, "name": raided.display_name},
+        viewers,
+    )
     subs = raid_listening(outbox.state, raider.id, raided.id)
     for sub in subs:
         notify.notify(outbox, sub, {"subscription": sub.public(), "event": dict(event)})
-    log.info("%s raided %s with %s viewers: %s sent", raider.login, raided.login, viewers,
-             len(subs))
+    log.info(
+        "%s raided %s with %s viewers: %s sent", raider.login, raided.login, viewers, len(subs)
+    )
     return {"channel.raid": len(subs)}
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         rate_limit=get("TWITCH_EMULATOR_RATE_LIMIT", defaults.rate_limit, int),
         rate_window=get("TWITCH_EMULATOR_RATE_WINDOW", defaults.rate_window, float),
         max_total_cost=get("TWITCH_EMULATOR_MAX_TOTAL_COST", defaults.max_total_cost, int),
-        failure_threshold=get("TWITCH_EMULATOR_FAILURE_THRESHOLD",
-                              defaults.failure_threshold, int),
-        callback_timeout=get("TWITCH_EMULATOR_CALLBACK_TIMEOUT",
-                             defaults.callback_timeout, float),
+        failure_threshold=get("TWITCH_EMULATOR_FAILURE_THRESHOLD", defaults.failure_threshold, int),
+        callback_timeout=get("TWITCH_EMULATOR_CALLBACK_TIMEOUT", defaults.callback_timeout, float),
     )

@@ -35,8 +35,10 @@ small {{ opacity: .8; }}
 </html>
 """
 
-USER = ('<li><a class="button login" data-login="{login}" href="{href}">{name} '
-        '<small>({login}, {status})</small></a></li>')
+USER = (
+    '<li><a class="button login" data-login="{login}" href="{href}">{name} '
+    "<small>({login}, {status})</small></a></li>"
+)
 
 
 def decide_url(params: dict[str, str], **choice: str) -> str:
@@ -48,10 +50,17 @@ def render(params: dict[str, str], users: list[User]) -> str:
     """The consent page for an authorization request; every value is escaped."""
     scopes = params.get("scope", "").split()
     rows = "\n".join(
-        USER.format(login=escape(user.login), name=escape(user.display_name),
-                    status="live" if user.live else "offline",
-                    href=escape(decide_url(params, login=user.login)))
-        for user in users)
-    return PAGE.format(client=escape(params.get("client_id", "")),
-                       scopes=escape(", ".join(scopes) or "(none)"),
-                       users=rows, deny=escape(decide_url(params, deny="true")))
+        USER.format(
+            login=escape(user.login),
+            name=escape(user.display_name),
+            status="live" if user.live else "offline",
+            href=escape(decide_url(params, login=user.login)),
+        )
+        for user in users
+    )
+    return PAGE.format(
+        client=escape(params.get("client_id", "")),
+        scopes=escape(", ".join(scopes) or "(none)"),
+        users=rows,
+        deny=escape(decide_url(params, deny="true")),
+    )

@@ -26,6 +26,7 @@ class ControlError(Exception):
 
 def control(handler):
     """Give ``handler`` the JSON body and turn refusals into ``{"error": ...}`` answers."""
+
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.Response:
         try:
@@ -39,6 +40,7 @@ def control(handler):
             return web.json_response({"error": str(error)}, status=409)
         except ValueError as error:
             return web.json_response({"error": str(error)}, status=400)
+
     return wrapper
 
 
@@ -64,8 +66,9 @@ def _text(body: dict, name: str) -> str | None:
 async def go_live(request: web.Request, body: dict) -> dict:
     """Start ``login``'s stream, optionally with a new ``title`` and ``category``."""
     user = _user(request, body)
-    sent = broadcast.go_live(request.app[OUTBOX], user, _text(body, "title"),
-                             _text(body, "category"))
+    sent = broadcast.go_live(
+        request.app[OUTBOX], user, _text(body, "title"), _text(body, "category")
+    )
     return {"login": user.login, "live": True, "stream_id": user.stream_id, "sent": sent}
 
 
@@ -73,18 +76,21 @@ async def go_live(request: web.Request, body: dict) -> dict:
 async def go_offline(request: web.Request, body: dict) -> dict:
     """End ``login``'s stream."""
     user = _user(request, body)
-    return {"login": user.login, "live": False,
-            "sent": broadcast.go_offline(request.app[OUTBOX], user)}
+    return {
+        "login": user.login,
+        "live": False,
+        "sent": broadcast.go_offline(request.app[OUTBOX], user),
+    }
 
 
 @control
 async def update(request: web.Request, body: dict) -> dict:
     """Change ``login``'s ``title`` and/or ``category``."""
     user = _user(request, body)
-    sent = broadcast.update(request.app[OUTBOX], user, _text(body, "title"),
-                            _text(body, "category"))
-    return {"login": user.login, "title": user.title, "category": user.category_name,
-            "sent": sent}
+    sent = broadcast.update(
+        request.app[OUTBOX], user, _text(body, "title"), _text(body, "category")
+    )
+    return {"login": user.login, "title": user.title, "category": user.category_name, "sent": sent}
 
 
 @control
@@ -95,8 +101,12 @@ async def raid(request: web.Request, body: dict) -> dict:
     viewers = body.get("viewers", 0)
     if type(viewers) is not int or viewers < 0:
         raise ValueError("viewers must be a whole number, 0 or more")
-    return {"from": raider.login, "to": raided.login, "viewers": viewers,
-            "sent": broadcast.raid(request.app[OUTBOX], raider, raided, viewers)}
+    return {
+        "from": raider.login,
+        "to": raided.login,
+        "viewers": viewers,
+        "sent": broadcast.raid(request.app[OUTBOX], raider, raided, viewers),
+    }
 
 
 @control
@@ -159,21 +169,32 @@ async def reset(request: web.Request, body: dict) -> dict:
 async def state(request: web.Request) -> web.Response:
     """Everything the emulator holds, as JSON."""
     current = request.app[STATE]
-    return web.json_response({
-        "users": [u.summary() for u in current.roster.users],
-        "fail_deliveries": current.fail_deliveries,
-        "subscriptions": [s.inspect() for s in current.subscriptions.values()],
-        "websub": [{**lease.public(), "client_id": lease.client_id}
-                   for lease in active(current)],
-        "tokens": current.tokens.snapshot()})
+    return web.json_response(
+        {
+            "users": [u.summary() for u in current.roster.users],
+            "fail_deliveries": current.fail_deliveries,
+            "subscriptions": [s.inspect() for s in current.subscriptions.values()],
+            "websub": [
+                {**lease.public(), "client_id": lease.client_id} for lease in active(current)
+            ],
+            "tokens": current.tokens.snapshot(),
+        }
+    )
 
 
 def add_routes(app: web.Application) -> None:
     """Register the controls."""
-    for name, handler in (("go-live", go_live), ("go-offline", go_offline), ("update", update),
-                          ("viewers", viewers),
-                          ("raid", raid), ("resend", resend), ("revoke", revoke),
-                          ("fail-deliveries", fail_deliveries),
-                          ("expire-token", expire_token), ("reset", reset)):
+    for name, handler in (
+        ("go-live", go_live),
+        ("go-offline", go_offline),
+        ("update", update),
+        ("viewers", viewers),
+        ("raid", raid),
+        ("resend", resend),
+        ("revoke", revoke),
+        ("fail-deliveries", fail_deliveries),
+        ("expire-token", expire_token),
+        ("reset", reset),
+    ):
         app.router.add_post(f"/_emulator/{name}", handler)
     app.router.add_get("/_emulator/state", state)

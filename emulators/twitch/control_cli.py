@@ -1,16 +1,16 @@
 """``python -m emulators.twitch control <command>``: drive a running emulator.
 
-    control go-live cool_user --title "Best Stream Ever" --category Fortnite
-    control update cool_user --title "New title"
-    control go-offline cool_user
-    control viewers speedy_sam 1234
-    control raid cool_user night_owl --viewers 1234
-    control resend SUBSCRIPTION_ID
-    control revoke SUBSCRIPTION_ID --reason user_removed
-    control fail-deliveries on|off
-    control expire-token --login cool_user
-    control reset
-    control state
+control go-live cool_user --title "Best Stream Ever" --category Fortnite
+control update cool_user --title "New title"
+control go-offline cool_user
+control viewers speedy_sam 1234
+control raid cool_user night_owl --viewers 1234
+control resend SUBSCRIPTION_ID
+control revoke SUBSCRIPTION_ID --reason user_removed
+control fail-deliveries on|off
+control expire-token --login cool_user
+control reset
+control state
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ from emulators.twitch.subscriptions import REVOCATION_REASONS
 def parser() -> argparse.ArgumentParser:
     """The command-line interface of the controls."""
     default_url = os.environ.get("TWITCH_EMULATOR_URL", "http://127.0.0.1:8080")
-    top = argparse.ArgumentParser(prog="python -m emulators.twitch control", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = argparse.ArgumentParser(
+        prog="python -m emulators.twitch control",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     top.add_argument("--url", default=default_url, help=f"the emulator ({default_url})")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=argparse.SUPPRESS, help="the emulator")

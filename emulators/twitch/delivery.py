@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Coroutine
 
 import aiohttp
 from aiohttp import web
@@ -59,16 +59,24 @@ class Outbox:
         task.add_done_callback(self._finished)
         return task
 
-    async def request(self, method: str, url: str, *, data: bytes | None = None,
-                      headers: dict | None = None, params: dict | None = None) -> Reply:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: bytes | None = None,
+        headers: dict | None = None,
+        params: dict | None = None,
+    ) -> Reply:
         """Call ``url`` and return its :class:`Reply`; never raises for network trouble."""
         target = URL(url).extend_query(params) if params else URL(url)
         async with self.locks[url]:
             try:
-                async with self.session.request(method, target, data=data, headers=headers,
-                                                allow_redirects=False) as response:
+                async with self.session.request(
+                    method, target, data=data, headers=headers, allow_redirects=False
+                ) as response:
                     return Reply(response.status, await response.text(errors="replace"))
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 return Reply(None, f"{type(exc).__name__}: {exc}")
 
     def _finished(self, task: asyncio.Task) -> None:

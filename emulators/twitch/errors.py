@@ -31,6 +31,11 @@ class Problem(Exception):
 
     def response(self) -> web.Response:
         """The JSON answer Twitch gives for this error."""
-        return web.json_response({"error": HTTPStatus(self.status).phrase,
-                                  "status": self.status, "message": self.message},
-                                 status=self.status)
+        return web.json_response(
+            {
+                "error": HTTPStatus(self.status).phrase,
+                "status": self.status,
+                "message": self.message,
+            },
+            status=self.status,
+        )

@@ -40,13 +40,23 @@ async def create(request: web.Request) -> web.Response:
     if spent + sub.cost > state.config.max_total_cost:
         raise Problem(429, "subscription cost exceeds max_total_cost")
     state.subscriptions[sub.id] = sub
-    log.info("subscription %s (%s of %s) created, verifying %s", sub.id, sub.type,
-             sub.broadcaster_id, sub.callback)
+    log.info(
+        "subscription %s (%s of %s) created, verifying %s",
+        sub.id,
+        sub.type,
+        sub.broadcaster_id,
+        sub.callback,
+    )
     notify.verify(request.app[OUTBOX], sub)
     return web.json_response(
-        {"data": [sub.public()], "total": len(of_client(state, token.client_id)),
-         "total_cost": spent + sub.cost, "max_total_cost": state.config.max_total_cost},
-        status=202)
+        {
+            "data": [sub.public()],
+            "total": len(of_client(state, token.client_id)),
+            "total_cost": spent + sub.cost,
+            "max_total_cost": state.config.max_total_cost,
+        },
+        status=202,
+    )
 
 
 async def listing(request: web.Request) -> web.Response:
@@ -68,10 +78,15 @@ async def listing(request: web.Request) -> web.Response:
     elif given == ["subscription_id"]:
         subs = [s for s in subs if s.id == value]
     page, pagination = paginate(request, subs, default=100)
-    return web.json_response({
-        "data": [s.public() for s in page], "total": everything,
-        "total_cost": total_cost(state, token.client_id) if token.is_app else 0,
-        "max_total_cost": state.config.max_total_cost, "pagination": pagination})
+    return web.json_response(
+        {
+            "data": [s.public() for s in page],
+            "total": everything,
+            "total_cost": total_cost(state, token.client_id) if token.is_app else 0,
+            "max_total_cost": state.config.max_total_cost,
+            "pagination": pagination,
+        }
+    )
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -87,8 +102,6 @@ async def delete(request: web.Request) -> web.Response:
     del state.subscriptions[sub_id]
     log.info("subscription %s (%s) deleted", sub.id, sub.type)
     return web.Response(status=204)
-
-
 
 
 def _parse(body: dict, client_id: str) -> Subscription:

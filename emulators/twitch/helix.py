@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+
 from aiohttp import web
 
 from emulators.twitch.errors import Problem
@@ -66,15 +67,16 @@ def many(request: web.Request, name: str, maximum: int = 100) -> list[str]:
     return values
 
 
-def paginate(request: web.Request, items: list, default: int = 20,
-             maximum: int = 100) -> tuple[list, dict]:
+def paginate(
+    request: web.Request, items: list, default: int = 20, maximum: int = 100
+) -> tuple[list, dict]:
     """One page of ``items`` from the ``first`` and ``after`` parameters, and its pagination."""
     raw_first = request.query.get("first", str(default))
     if not raw_first.isdigit() or not 1 <= int(raw_first) <= maximum:
         raise Problem(400, f'The parameter "first" must be between 1 and {maximum}')
     first = int(raw_first)
     start = _offset(request.query["after"]) if request.query.get("after") else 0
-    page = items[start:start + first]
+    page = items[start : start + first]
     if start + first < len(items):
         return page, {"cursor": _cursor(start + first)}
     return page, {}

@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from emulators.twitch.delivery import Outbox
@@ -35,7 +35,7 @@ class Lease:
 
     def public(self) -> dict:
         """The lease as ``GET /helix/webhooks/subscriptions`` shows it."""
-        moment = datetime.fromtimestamp(self.expires_at, timezone.utc)
+        moment = datetime.fromtimestamp(self.expires_at, UTC)
         return {"topic": self.topic, "callback": self.callback, "expires_at": helix_time(moment)}
 
 
@@ -53,14 +53,18 @@ def active(state: State, client_id: str | None = None) -> list[Lease]:
     now = time.time()
     for key in [k for k, lease in state.leases.items() if lease.expires_at <= now]:
         del state.leases[key]
-    return [lease for lease in state.leases.values()
-            if client_id is None or lease.client_id == client_id]
+    return [
+        lease
+        for lease in state.leases.values()
+        if client_id is None or lease.client_id == client_id
+    ]
 
 
 def notify_streams(outbox: Outbox, user: User) -> int:
     """POST ``user``'s stream (``{"data": []}`` when offline) to every lease on it."""
-    body = json.dumps({"data": [user.stream_json()] if user.live else []},
-                      separators=(",", ":")).encode()
+    body = json.dumps(
+        {"data": [user.stream_json()] if user.live else []}, separators=(",", ":")
+    ).encode()
     leases = [lease for lease in active(outbox.state) if lease.user_id == user.id]
     for lease in leases:
         outbox.spawn(_deliver(outbox, lease, body))
@@ -70,11 +74,11 @@ def notify_streams(outbox: Outbox, user: User) -> int:
 async def _deliver(outbox: Outbox, lease: Lease, body: bytes) -> None:
     if outbox.state.fail_deliveries:
         return
-    reply = await outbox.request("POST", lease.callback, data=body,
-                                 headers=notification_headers(lease, body))
+    reply = await outbox.request(
+        "POST", lease.callback, data=body, headers=notification_headers(lease, body)
+    )
     if not reply.ok:
-        log.info("WebSub notification to %s failed: %s", lease.callback,
-                 reply.status or reply.text)
+        log.info("WebSub notification to %s failed: %s", lease.callback, reply.status or reply.text)
 
 
 def notification_headers(lease: Lease, body: bytes) -> dict[str, str]:
@@ -83,7 +87,7 @@ def notification_headers(lease: Lease, body: bytes) -> dict[str, str]:
         "Content-Type": "application/json",
         "Link": f'<{HUB_URL}>; rel="hub", <{lease.topic}>; rel="self"',
         "Twitch-Notification-Id": str(uuid.uuid4()),
-        "Twitch-Notification-Timestamp": helix_time(datetime.now(timezone.utc)),
+        "Twitch-Notification-Timestamp": helix_time(datetime.now(UTC)),
     }
     if lease.secret:
         digest = hmac.new(lease.secret.encode(), body, hashlib.sha256).hexdigest()

@@ -13,11 +13,19 @@ import uuid
 from emulators.eventsub.messages import notification_body, signed_message
 from emulators.twitch.delivery import Outbox, Reply
 from emulators.twitch.subscriptions import (
-    ENABLED, FAILURES_EXCEEDED, PENDING, VERIFICATION_FAILED, Subscription,
+    ENABLED,
+    FAILURES_EXCEEDED,
+    PENDING,
+    VERIFICATION_FAILED,
+    Subscription,
 )
 from emulators.twitch.users import User
 from shared.eventsub import (
-    MESSAGE_RETRY, NOTIFICATION, REVOCATION, VERIFICATION, format_eventsub_timestamp,
+    MESSAGE_RETRY,
+    NOTIFICATION,
+    REVOCATION,
+    VERIFICATION,
+    format_eventsub_timestamp,
 )
 
 log = logging.getLogger("emulators.twitch")
@@ -25,9 +33,16 @@ log = logging.getLogger("emulators.twitch")
 
 def event_body(sub: Subscription, user: User) -> dict:
     """A notification body for ``sub`` describing ``user``'s channel and stream now."""
-    body = notification_body(sub.type, user.login, sub.callback, broadcaster_id=user.id,
-                             name=user.display_name, title=user.title,
-                             category=user.category_name, stream_id=user.stream_id or None)
+    body = notification_body(
+        sub.type,
+        user.login,
+        sub.callback,
+        broadcaster_id=user.id,
+        name=user.display_name,
+        title=user.title,
+        category=user.category_name,
+        stream_id=user.stream_id or None,
+    )
     event = body["event"]
     if sub.type == "stream.online" and user.started_at is not None:
         event["started_at"] = format_eventsub_timestamp(user.started_at)
@@ -80,26 +95,44 @@ async def _verify(outbox: Outbox, sub: Subscription) -> None:
         return
     passed = reply.status == 200 and reply.text == challenge
     sub.status = ENABLED if passed else VERIFICATION_FAILED
-    log.info("subscription %s (%s) %s: callback answered %s", sub.id, sub.type, sub.status,
-             reply.status if reply.status is not None else reply.text)
+    log.info(
+        "subscription %s (%s) %s: callback answered %s",
+        sub.id,
+        sub.type,
+        sub.status,
+        reply.status if reply.status is not None else reply.text,
+    )
 
 
-async def _notify(outbox: Outbox, sub: Subscription, body: dict, message_id: str,
-                  retry: int) -> None:
+async def _notify(
+    outbox: Outbox, sub: Subscription, body: dict, message_id: str, retry: int
+) -> None:
     reply = await _send(outbox, sub, NOTIFICATION, body, message_id, retry)
     if reply.ok:
         sub.delivered += 1
         sub.failures = 0
         return
     sub.failures += 1
-    log.info("notification %s to %s failed (%s in a row): %s", message_id, sub.callback,
-             sub.failures, reply.status or reply.text)
+    log.info(
+        "notification %s to %s failed (%s in a row): %s",
+        message_id,
+        sub.callback,
+        sub.failures,
+        reply.status or reply.text,
+    )
     if sub.status == ENABLED and sub.failures >= outbox.state.config.failure_threshold:
         revoke(outbox, sub, FAILURES_EXCEEDED)
 
 
-async def _send(outbox: Outbox, sub: Subscription, message_type: str, body: dict,
-                message_id: str, retry: int, force: bool = False) -> Reply:
+async def _send(
+    outbox: Outbox,
+    sub: Subscription,
+    message_type: str,
+    body: dict,
+    message_id: str,
+    retry: int,
+    force: bool = False,
+) -> Reply:
     if outbox.state.fail_deliveries and not force:
         return Reply(None, "deliveries are switched to fail")
     headers, raw = signed_message(sub.secret, message_type, body, message_id)

@@ -26,15 +26,21 @@ async def oauth_errors(request: web.Request, handler):
 
 def _checked(request: web.Request) -> dict[str, str]:
     """The authorization request's parameters, once client and redirect are valid."""
-    params = {k: v for k, v in request.query.items()
-              if k in ("client_id", "redirect_uri", "response_type", "scope", "state")}
+    params = {
+        k: v
+        for k, v in request.query.items()
+        if k in ("client_id", "redirect_uri", "response_type", "scope", "state")
+    }
     if params.get("client_id") != request.app[STATE].config.client_id:
         raise OAuthError(400, "invalid client")
     if urlsplit(params.get("redirect_uri", "")).scheme not in ("http", "https"):
         raise OAuthError(400, "Parameter redirect_uri does not match registered URI")
     if params.get("response_type") != "code":
-        _redirect(params, error="unsupported_response_type",
-                  error_description="The emulator supports response_type=code only")
+        _redirect(
+            params,
+            error="unsupported_response_type",
+            error_description="The emulator supports response_type=code only",
+        )
     return params
 
 
@@ -56,15 +62,15 @@ async def decide(request: web.Request) -> web.Response:
     """The consent page's choice: a code for the chosen user, or ``access_denied``."""
     params = _checked(request)
     if request.query.get("deny"):
-        _redirect(params, error="access_denied",
-                  error_description="The user denied you access")
+        _redirect(params, error="access_denied", error_description="The user denied you access")
     state = request.app[STATE]
     user = state.roster.find(login=request.query.get("login", ""))
     if user is None:
         raise OAuthError(400, "unknown user")
     scopes = params.get("scope", "").split()
-    code = state.tokens.issue_code(Grant(params["client_id"], user.id, user.login, scopes,
-                                         params["redirect_uri"]))
+    code = state.tokens.issue_code(
+        Grant(params["client_id"], user.id, user.login, scopes, params["redirect_uri"])
+    )
     log.info("%s authorized %s (%s)", user.login, params["client_id"], " ".join(scopes))
     _redirect(params, code=code, scope=" ".join(scopes))
 
@@ -91,8 +97,9 @@ async def token(request: web.Request) -> web.Response:
         raise OAuthError(403, "invalid client secret")
     grant_type = fields.get("grant_type")
     if grant_type == "authorization_code":
-        issued = tokens.redeem_code(fields.get("code", ""), config.client_id,
-                                    fields.get("redirect_uri", ""))
+        issued = tokens.redeem_code(
+            fields.get("code", ""), config.client_id, fields.get("redirect_uri", "")
+        )
     elif grant_type == "refresh_token":
         issued = tokens.refresh(fields.get("refresh_token", ""), config.client_id)
     elif grant_type == "client_credentials":

@@ -19,9 +19,11 @@ class Bucket:
 
     def headers(self) -> dict[str, str]:
         """The ``Ratelimit-*`` headers Twitch sends with every Helix answer."""
-        return {"Ratelimit-Limit": str(self.limit),
-                "Ratelimit-Remaining": str(self.remaining),
-                "Ratelimit-Reset": str(math.ceil(self.reset_at))}
+        return {
+            "Ratelimit-Limit": str(self.limit),
+            "Ratelimit-Remaining": str(self.remaining),
+            "Ratelimit-Reset": str(math.ceil(self.reset_at)),
+        }
 
 
 class RateLimiter:
@@ -58,8 +60,11 @@ async def rate_limit(request: web.Request, handler):
     allowed, bucket = request.app[LIMITER].take(request.headers.get("Client-Id", ""))
     headers = bucket.headers()
     if not allowed:
-        return web.json_response({"error": "Too Many Requests", "status": 429,
-                                  "message": "Too Many Requests"}, status=429, headers=headers)
+        return web.json_response(
+            {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"},
+            status=429,
+            headers=headers,
+        )
     try:
         response = await handler(request)
     except web.HTTPException as exc:

@@ -40,8 +40,7 @@ async def streams(request: web.Request) -> web.Response:
     live = [u for u in candidates if u.live and (not game_ids or u.category_id in game_ids)]
     live.sort(key=lambda u: u.stream_json()["viewer_count"], reverse=True)
     page, pagination = paginate(request, live)
-    return web.json_response({"data": [u.stream_json() for u in page],
-                              "pagination": pagination})
+    return web.json_response({"data": [u.stream_json() for u in page], "pagination": pagination})
 
 
 async def channels(request: web.Request) -> web.Response:

@@ -37,9 +37,16 @@ class Roster:
 
     def followed(self, user: User) -> list[dict]:
         """The channels ``user`` follows, as ``GET /helix/channels/followed`` shows them."""
-        return [{"broadcaster_id": other.id, "broadcaster_login": other.login,
-                 "broadcaster_name": other.display_name, "followed_at": FOLLOWED_AT}
-                for other in map(self.find, user.follows) if other is not None]
+        return [
+            {
+                "broadcaster_id": other.id,
+                "broadcaster_login": other.login,
+                "broadcaster_name": other.display_name,
+                "followed_at": FOLLOWED_AT,
+            }
+            for other in map(self.find, user.follows)
+            if other is not None
+        ]
 
 
 def load_records(path: str | None = None) -> list[dict]:

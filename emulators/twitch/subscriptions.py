@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from emulators.eventsub.messages import VERSIONS
 from emulators.twitch.state import State
@@ -15,8 +15,7 @@ PENDING = "webhook_callback_verification_pending"
 VERIFICATION_FAILED = "webhook_callback_verification_failed"
 FAILURES_EXCEEDED = "notification_failures_exceeded"
 ACTIVE = (ENABLED, PENDING)
-REVOCATION_REASONS = ("authorization_revoked", "user_removed", FAILURES_EXCEEDED,
-                      "version_removed")
+REVOCATION_REASONS = ("authorization_revoked", "user_removed", FAILURES_EXCEEDED, "version_removed")
 STATUSES = ACTIVE + (VERIFICATION_FAILED,) + REVOCATION_REASONS
 SUPPORTED = VERSIONS
 
@@ -34,8 +33,7 @@ class Subscription:
     cost: int = 1
     status: str = PENDING
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    created_at: str = field(
-        default_factory=lambda: format_eventsub_timestamp(datetime.now(timezone.utc)))
+    created_at: str = field(default_factory=lambda: format_eventsub_timestamp(datetime.now(UTC)))
     delivered: int = 0
     failures: int = 0
     resent: int = 0
@@ -49,9 +47,11 @@ class Subscription:
     @property
     def broadcaster_id(self) -> str:
         """The broadcaster in the condition (a raid's raiding one, else its raided one)."""
-        return (self.condition.get("broadcaster_user_id")
-                or self.condition.get("from_broadcaster_user_id")
-                or self.condition.get("to_broadcaster_user_id", ""))
+        return (
+            self.condition.get("broadcaster_user_id")
+            or self.condition.get("from_broadcaster_user_id")
+            or self.condition.get("to_broadcaster_user_id", "")
+        )
 
     @property
     def users(self) -> list[str]:
@@ -60,17 +60,28 @@ class Subscription:
 
     def public(self) -> dict:
         """The subscription as Helix and EventSub messages show it (never the secret)."""
-        return {"id": self.id, "status": self.status, "type": self.type,
-                "version": self.version, "condition": dict(self.condition),
-                "created_at": self.created_at,
-                "transport": {"method": "webhook", "callback": self.callback},
-                "cost": self.cost}
+        return {
+            "id": self.id,
+            "status": self.status,
+            "type": self.type,
+            "version": self.version,
+            "condition": dict(self.condition),
+            "created_at": self.created_at,
+            "transport": {"method": "webhook", "callback": self.callback},
+            "cost": self.cost,
+        }
 
     def inspect(self) -> dict:
         """The public view plus delivery counters, for the emulator's state page."""
         last = self.last and {"message_type": self.last[0], "message_id": self.last[2]}
-        return {**self.public(), "client_id": self.client_id, "delivered": self.delivered,
-                "failures": self.failures, "resent": self.resent, "last_message": last}
+        return {
+            **self.public(),
+            "client_id": self.client_id,
+            "delivered": self.delivered,
+            "failures": self.failures,
+            "resent": self.resent,
+            "last_message": last,
+        }
 
 
 def of_client(state: State, client_id: str) -> list[Subscription]:
@@ -86,14 +97,22 @@ def total_cost(state: State, client_id: str) -> int:
 def raid_listening(state: State, raider_id: str, raided_id: str) -> list[Subscription]:
     """Enabled channel.raid subscriptions whose condition this raid matches: its raiding
     broadcaster, its raided one, or both, as the condition names."""
-    return [s for s in state.subscriptions.values()
-            if s.status == ENABLED and s.type == "channel.raid"
-            and s.condition.get("from_broadcaster_user_id") in ("", raider_id)
-            and s.condition.get("to_broadcaster_user_id") in ("", raided_id)]
+    return [
+        s
+        for s in state.subscriptions.values()
+        if s.status == ENABLED
+        and s.type == "channel.raid"
+        and s.condition.get("from_broadcaster_user_id") in ("", raider_id)
+        and s.condition.get("to_broadcaster_user_id") in ("", raided_id)
+    ]
 
 
 def listening(state: State, subscription_type: str, broadcaster_id: str) -> list[Subscription]:
     """Enabled subscriptions that want this event of this broadcaster."""
-    return [s for s in state.subscriptions.values()
-            if s.status == ENABLED and s.type == subscription_type
-            and s.broadcaster_id == broadcaster_id]
+    return [
+        s
+        for s in state.subscriptions.values()
+        if s.status == ENABLED
+        and s.type == subscription_type
+        and s.broadcaster_id == broadcaster_id
+    ]

@@ -46,8 +46,11 @@ class Token:
 
     def answer(self) -> dict:
         """The ``POST /oauth2/token`` answer for this token."""
-        answer = {"access_token": self.value, "expires_in": self.expires_in(),
-                  "token_type": "bearer"}
+        answer = {
+            "access_token": self.value,
+            "expires_in": self.expires_in(),
+            "token_type": "bearer",
+        }
         if self.refresh_token:
             answer["refresh_token"] = self.refresh_token
         if self.refresh_token or self.scopes:
@@ -93,8 +96,9 @@ class TokenStore:
 
     def app_token(self, client_id: str, scopes: list[str]) -> Token:
         """A new app access token (client-credentials grant)."""
-        return self._store(Token(secrets.token_hex(15), client_id, scopes,
-                                 time.time() + self.app_ttl))
+        return self._store(
+            Token(secrets.token_hex(15), client_id, scopes, time.time() + self.app_ttl)
+        )
 
     def lookup(self, value: str) -> Token | None:
         """The live token with this value; None when unknown, revoked or expired."""
@@ -113,9 +117,12 @@ class TokenStore:
 
     def expire(self, value: str | None = None, login: str | None = None) -> int:
         """Make a token, or every token of a user, expire now; return how many."""
-        matched = [t for t in self.access.values()
-                   if (value is not None and t.value == value)
-                   or (login is not None and t.login == login.lower())]
+        matched = [
+            t
+            for t in self.access.values()
+            if (value is not None and t.value == value)
+            or (login is not None and t.login == login.lower())
+        ]
         for token in matched:
             token.expires_at = time.time() - 1
         return len(matched)
@@ -126,17 +133,34 @@ class TokenStore:
 
     def snapshot(self) -> list[dict]:
         """Every token, for the emulator's state page."""
-        return [{"access_token": t.value, "client_id": t.client_id, "login": t.login,
-                 "user_id": t.user_id, "scopes": t.scopes, "expires_in": t.expires_in(),
-                 "expired": t.expires_at <= time.time(), "type": "app" if t.is_app else "user"}
-                for t in self.access.values()]
+        return [
+            {
+                "access_token": t.value,
+                "client_id": t.client_id,
+                "login": t.login,
+                "user_id": t.user_id,
+                "scopes": t.scopes,
+                "expires_in": t.expires_in(),
+                "expired": t.expires_at <= time.time(),
+                "type": "app" if t.is_app else "user",
+            }
+            for t in self.access.values()
+        ]
 
     def _user_token(self, grant: Grant) -> Token:
         refresh_token = secrets.token_urlsafe(36)
         self.refresh_tokens[refresh_token] = grant
-        return self._store(Token(secrets.token_hex(15), grant.client_id, list(grant.scopes),
-                                 time.time() + self.user_ttl, grant.user_id, grant.login,
-                                 refresh_token))
+        return self._store(
+            Token(
+                secrets.token_hex(15),
+                grant.client_id,
+                list(grant.scopes),
+                time.time() + self.user_ttl,
+                grant.user_id,
+                grant.login,
+                refresh_token,
+            )
+        )
 
     def _store(self, token: Token) -> Token:
         self.access[token.value] = token

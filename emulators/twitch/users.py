@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def category_id_for(category: str) -> str:
@@ -15,7 +15,7 @@ def category_id_for(category: str) -> str:
 
 def helix_time(moment: datetime) -> str:
     """Format a time as Helix does: whole seconds and ``Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -43,7 +43,7 @@ class User:
         """Go live with a new stream id and start time."""
         self.live = True
         self.stream_id = str(uuid.uuid4().int % 10**11)
-        self.started_at = datetime.now(timezone.utc)
+        self.started_at = datetime.now(UTC)
         self.viewer_count = None
 
     def end_stream(self) -> None:
@@ -53,8 +53,14 @@ class User:
 
     def summary(self) -> dict:
         """The user in short, for the emulator's state page."""
-        return {"login": self.login, "id": self.id, "live": self.live, "title": self.title,
-                "category": self.category_name, "stream_id": self.stream_id}
+        return {
+            "login": self.login,
+            "id": self.id,
+            "live": self.live,
+            "title": self.title,
+            "category": self.category_name,
+            "stream_id": self.stream_id,
+        }
 
     def viewers(self) -> int:
         """The live stream's viewer count: the one set by the ``viewers`` control, else
@@ -66,32 +72,51 @@ class User:
     def user_json(self) -> dict:
         """The user as ``GET /helix/users`` shows it."""
         return {
-            "id": self.id, "login": self.login, "display_name": self.display_name,
-            "type": "", "broadcaster_type": "", "description": "",
+            "id": self.id,
+            "login": self.login,
+            "display_name": self.display_name,
+            "type": "",
+            "broadcaster_type": "",
+            "description": "",
             "profile_image_url": "https://static-cdn.jtvnw.net/user-default-pictures-uv/"
-                                 f"{self.login}-profile_image-300x300.png",
-            "offline_image_url": "", "view_count": 0, "created_at": "2020-01-01T00:00:00Z",
+            f"{self.login}-profile_image-300x300.png",
+            "offline_image_url": "",
+            "view_count": 0,
+            "created_at": "2020-01-01T00:00:00Z",
         }
 
     def channel_json(self) -> dict:
         """The channel as ``GET /helix/channels`` shows it."""
         return {
-            "broadcaster_id": self.id, "broadcaster_login": self.login,
-            "broadcaster_name": self.display_name, "broadcaster_language": self.language,
-            "game_id": self.category_id, "game_name": self.category_name, "title": self.title,
-            "delay": 0, "tags": [], "content_classification_labels": [],
+            "broadcaster_id": self.id,
+            "broadcaster_login": self.login,
+            "broadcaster_name": self.display_name,
+            "broadcaster_language": self.language,
+            "game_id": self.category_id,
+            "game_name": self.category_name,
+            "title": self.title,
+            "delay": 0,
+            "tags": [],
+            "content_classification_labels": [],
             "is_branded_content": False,
         }
 
     def stream_json(self) -> dict:
         """The live stream as ``GET /helix/streams`` shows it."""
         return {
-            "id": self.stream_id, "user_id": self.id, "user_login": self.login,
-            "user_name": self.display_name, "game_id": self.category_id,
-            "game_name": self.category_name, "type": "live", "title": self.title,
+            "id": self.stream_id,
+            "user_id": self.id,
+            "user_login": self.login,
+            "user_name": self.display_name,
+            "game_id": self.category_id,
+            "game_name": self.category_name,
+            "type": "live",
+            "title": self.title,
             "viewer_count": self.viewers(),
-            "started_at": helix_time(self.started_at), "language": self.language,
+            "started_at": helix_time(self.started_at),
+            "language": self.language,
             "thumbnail_url": "https://static-cdn.jtvnw.net/previews-ttv/"
-                             f"live_user_{self.login}-{{width}}x{{height}}.jpg",
-            "tags": [], "is_mature": False,
+            f"live_user_{self.login}-{{width}}x{{height}}.jpg",
+            "tags": [],
+            "is_mature": False,
         }

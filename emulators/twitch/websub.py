@@ -44,8 +44,9 @@ async def hub(request: web.Request) -> web.Response:
     if len(secret.encode()) > MAX_SECRET:
         raise Problem(400, "hub.secret is too long")
     outbox = request.app[OUTBOX]
-    outbox.spawn(_confirm(outbox, Lease(token.client_id, callback, topic, user_id,
-                                         int(lease), secret), mode))
+    outbox.spawn(
+        _confirm(outbox, Lease(token.client_id, callback, topic, user_id, int(lease), secret), mode)
+    )
     return web.Response(status=202)
 
 
@@ -54,15 +55,19 @@ async def listing(request: web.Request) -> web.Response:
     token = authenticate(request, app=True)
     leases = active(request.app[STATE], token.client_id)
     page, pagination = paginate(request, leases)
-    return web.json_response({"total": len(leases), "data": [lease.public() for lease in page],
-                              "pagination": pagination})
+    return web.json_response(
+        {"total": len(leases), "data": [lease.public() for lease in page], "pagination": pagination}
+    )
 
 
 async def _confirm(outbox: Outbox, lease: Lease, mode: str) -> None:
     state = outbox.state
     if mode == "subscribe" and state.roster.find(user_id=lease.user_id) is None:
-        await outbox.request("GET", lease.callback, params={
-            "hub.mode": "denied", "hub.topic": lease.topic, "hub.reason": "unknown user"})
+        await outbox.request(
+            "GET",
+            lease.callback,
+            params={"hub.mode": "denied", "hub.topic": lease.topic, "hub.reason": "unknown user"},
+        )
         log.info("WebSub subscription of %s to %s denied", lease.callback, lease.topic)
         return
     challenge = secrets.token_urlsafe(24)
@@ -71,8 +76,13 @@ async def _confirm(outbox: Outbox, lease: Lease, mode: str) -> None:
         params["hub.lease_seconds"] = str(lease.lease_seconds)
     reply = await outbox.request("GET", lease.callback, params=params)
     if not (reply.ok and reply.text == challenge):
-        log.info("WebSub %s of %s to %s not confirmed (%s)", mode, lease.callback,
-                 lease.topic, reply.status or reply.text)
+        log.info(
+            "WebSub %s of %s to %s not confirmed (%s)",
+            mode,
+            lease.callback,
+            lease.topic,
+            reply.status or reply.text,
+        )
         return
     key = (lease.client_id, lease.callback, lease.topic)
     if mode == "subscribe":

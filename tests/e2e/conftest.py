@@ -27,20 +27,31 @@ from tests.support import ROOT, Process, free_port, process_environment
 from web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 FRONTEND = ROOT / "frontend"
 DIST = ROOT / "web" / "dist"
 ARTIFACTS = ROOT / "test-artifacts"
 PUSHER_APP = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 TWITCH_EMBED_HOSTS = {"player.twitch.tv", "www.twitch.tv"}
-EMBED_STAND_IN = ("<!doctype html><title>Twitch embed</title><body style='margin:0;height:100vh;"
-                  "display:grid;place-items:center;background:#18181b;color:#efeff1;"
-                  "font:14px sans-serif'>Twitch embed (not loaded in tests)</body>")
-AVATAR_STAND_IN = ("<svg xmlns='http://www.w3.org/2000/svg' width='48' height='48'>"
-                   "<circle cx='24' cy='24' r='24' fill='#9147ff'/></svg>")
+EMBED_STAND_IN = (
+    "<!doctype html><title>Twitch embed</title><body style='margin:0;height:100vh;"
+    "display:grid;place-items:center;background:#18181b;color:#efeff1;"
+    "font:14px sans-serif'>Twitch embed (not loaded in tests)</body>"
+)
+AVATAR_STAND_IN = (
+    "<svg xmlns='http://www.w3.org/2000/svg' width='48' height='48'>"
+    "<circle cx='24' cy='24' r='24' fill='#9147ff'/></svg>"
+)
 
 
 def unavailable(reason: str):
@@ -53,8 +64,11 @@ def unavailable(reason: str):
 def _stale(manifest: Path) -> bool:
     if not manifest.exists():
         return True
-    sources = [FRONTEND / "package-lock.json", FRONTEND / "vite.config.js",
-               *(FRONTEND / "src").rglob("*")]
+    sources = [
+        FRONTEND / "package-lock.json",
+        FRONTEND / "vite.config.js",
+        *(FRONTEND / "src").rglob("*"),
+    ]
     built = manifest.stat().st_mtime
     return any(path.is_file() and path.stat().st_mtime > built for path in sources)
 
@@ -94,9 +108,13 @@ def browser():
 def pusher_server(tmp_path_factory):
     """The Pusher emulator (``python -m emulators.pusher``) on a free port."""
     port = free_port()
-    process = Process("pusher", [sys.executable, "-m", "emulators.pusher", "--host", "127.0.0.1",
-                                 "--port", str(port)],
-                      process_environment(**PUSHER_APP), tmp_path_factory.mktemp("pusher"), port)
+    process = Process(
+        "pusher",
+        [sys.executable, "-m", "emulators.pusher", "--host", "127.0.0.1", "--port", str(port)],
+        process_environment(**PUSHER_APP),
+        tmp_path_factory.mktemp("pusher"),
+        port,
+    )
     process.start()
     yield process
     process.stop()
@@ -105,9 +123,14 @@ def pusher_server(tmp_path_factory):
 @pytest.fixture
 def pusher_client(pusher_server) -> pusher.Pusher:
     """The official server library, pointed at the emulator."""
-    return pusher.Pusher(app_id=PUSHER_APP["PUSHER_APP_ID"], key=PUSHER_APP["PUSHER_KEY"],
-                         secret=PUSHER_APP["PUSHER_SECRET"], host="127.0.0.1",
-                         port=pusher_server.port, ssl=False)
+    return pusher.Pusher(
+        app_id=PUSHER_APP["PUSHER_APP_ID"],
+        key=PUSHER_APP["PUSHER_KEY"],
+        secret=PUSHER_APP["PUSHER_SECRET"],
+        host="127.0.0.1",
+        port=pusher_server.port,
+        ssl=False,
+    )
 
 
 @pytest.fixture
@@ -116,11 +139,16 @@ def app_url(frontend_build, twitch_settings, redis_client, pusher_server):
     browsers pointed at the Pusher emulator."""
     port = free_port()
     settings = twitch_settings.replace(
-        public_url=f"http://localhost:{port}", pusher_host="127.0.0.1",
-        pusher_port=pusher_server.port, pusher_browser_host="127.0.0.1",
-        pusher_browser_port=pusher_server.port, pusher_ssl=False,
-        pusher_app_id=PUSHER_APP["PUSHER_APP_ID"], pusher_key=PUSHER_APP["PUSHER_KEY"],
-        pusher_secret=PUSHER_APP["PUSHER_SECRET"])
+        public_url=f"http://localhost:{port}",
+        pusher_host="127.0.0.1",
+        pusher_port=pusher_server.port,
+        pusher_browser_host="127.0.0.1",
+        pusher_browser_port=pusher_server.port,
+        pusher_ssl=False,
+        pusher_app_id=PUSHER_APP["PUSHER_APP_ID"],
+        pusher_key=PUSHER_APP["PUSHER_KEY"],
+        pusher_secret=PUSHER_APP["PUSHER_SECRET"],
+    )
     app = create_app(settings)
     app.config["FRONTEND_DIST"] = frontend_build
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -171,8 +199,9 @@ def open_page(browser):
     contexts = []
 
     def open_(width: int = 1280, height: int = 900, **options):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
-                                      **options)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="en-GB", **options
+        )
         contexts.append(context)
         log = PageLog()
         context.route("**/*", _route(log))
@@ -180,8 +209,9 @@ def open_page(browser):
         page.set_default_timeout(10_000)
         page.on("dialog", lambda dialog: (log.dialogs.append(dialog.message), dialog.dismiss()))
         page.on("pageerror", lambda error: log.errors.append(str(error)))
-        page.on("console", lambda message: message.type == "error"
-                and log.errors.append(message.text))
+        page.on(
+            "console", lambda message: message.type == "error" and log.errors.append(message.text)
+        )
         page.on("websocket", lambda socket: log.sockets.append(socket.url))
         return page, log
 

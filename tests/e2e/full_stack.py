@@ -42,8 +42,11 @@ def running_stack(log_dir, web_options=(), worker_options=()):
 def subscriptions_enabled(stack: Stack, login: str) -> bool:
     """True once the app holds every subscription of the streamer, all enabled at Twitch."""
     lease = lease_for_login(stack.redis(), login)
-    return bool(lease) and len(lease["subscriptions"]) == len(WANTED_SUBSCRIPTIONS) and all(
-        held["status"] == "enabled" for held in lease["subscriptions"].values())
+    return (
+        bool(lease)
+        and len(lease["subscriptions"]) == len(WANTED_SUBSCRIPTIONS)
+        and all(held["status"] == "enabled" for held in lease["subscriptions"].values())
+    )
 
 
 def watch_streamer(page, stack: Stack, login: str) -> None:
@@ -52,14 +55,19 @@ def watch_streamer(page, stack: Stack, login: str) -> None:
     page.get_by_label("Streamer").fill(login)
     page.get_by_role("button", name="Stream").click()
     connected(page, login)
-    page_wait_until(page, lambda: subscriptions_enabled(stack, login), timeout=30,
-                    message=f"watching {login} never held its enabled subscriptions")
+    page_wait_until(
+        page,
+        lambda: subscriptions_enabled(stack, login),
+        timeout=30,
+        message=f"watching {login} never held its enabled subscriptions",
+    )
 
 
 def twitch_control(stack: Stack, name: str, **body) -> dict:
     """``POST /_emulator/<name>`` at the Twitch emulator; its JSON answer."""
-    answer = requests.post(f"http://127.0.0.1:{stack.twitch_port}/_emulator/{name}",
-                           json=body, timeout=10)
+    answer = requests.post(
+        f"http://127.0.0.1:{stack.twitch_port}/_emulator/{name}", json=body, timeout=10
+    )
     assert answer.status_code == 200, f"{name}: {answer.status_code} {answer.text}"
     return answer.json()
 
@@ -76,18 +84,21 @@ class ChannelListener:
         self.lock = threading.Lock()
         connected_ = threading.Event()
         channel = channel_name(login)
-        self.client = pysher.Pusher("local-key", custom_host="127.0.0.1", port=stack.pusher_port,
-                                    secure=False, secret="local-secret",
-                                    log_level=logging.WARNING)
-        self.client.connection.bind("pusher:connection_established",
-                                    lambda _: connected_.set())
+        self.client = pysher.Pusher(
+            "local-key",
+            custom_host="127.0.0.1",
+            port=stack.pusher_port,
+            secure=False,
+            secret="local-secret",
+            log_level=logging.WARNING,
+        )
+        self.client.connection.bind("pusher:connection_established", lambda _: connected_.set())
         self.client.connect()
         assert connected_.wait(10), "the listener could not connect to Pusher"
         subscribed = threading.Event()
         for _ in range(3):  # pysher drops an answer that beats its own bookkeeping: ask again
             subscription = self.client.subscribe(channel)
-            subscription.bind("pusher_internal:subscription_succeeded",
-                              lambda _: subscribed.set())
+            subscription.bind("pusher_internal:subscription_succeeded", lambda _: subscribed.set())
             for name in EVENT_TYPES:
                 subscription.bind(name, lambda data, name=name: self._add(name, data))
             if subscribed.wait(4):

@@ -65,8 +65,10 @@ def audited(page) -> list[dict]:
     """axe's serious and critical violations on ``page``, each printed with its nodes."""
     violations = [v for v in page.evaluate(RUN_AXE) if v["impact"] in FAILING_IMPACTS]
     for violation in violations:
-        print(f"axe {violation['impact']}: {violation['id']} ({violation['help']}) at "
-              + ", ".join(violation["targets"]))
+        print(
+            f"axe {violation['impact']}: {violation['id']} ({violation['help']}) at "
+            + ", ".join(violation["targets"])
+        )
     return violations
 
 
@@ -85,26 +87,53 @@ def mode_of(page) -> str:
 
 def watch_with_events(page, app_url, pusher_client, redis_client) -> None:
     """``/watch/cool_user`` with a recent event and two live ones in the feed."""
-    add_recent_event(redis_client, event(
-        "channel.update", "cool_user", "Cool_User",
-        "Cool_User updated the stream: Best Stream Ever (Fortnite)",
-        title="Best Stream Ever", category_name="Fortnite"), 3600)
+    add_recent_event(
+        redis_client,
+        event(
+            "channel.update",
+            "cool_user",
+            "Cool_User",
+            "Cool_User updated the stream: Best Stream Ever (Fortnite)",
+            title="Best Stream Ever",
+            category_name="Fortnite",
+        ),
+        3600,
+    )
     page.goto(app_url + "/watch/cool_user")
     connected(page, "cool_user")
-    pusher_client.trigger(channel_name("cool_user"), "stream.online", event(
-        "stream.online", "cool_user", "Cool_User", "Cool_User went live: Speedrun night (Celeste)",
-        title="Speedrun night", category_name="Celeste",
-        started_at=datetime.now(UTC).isoformat()))
-    pusher_client.trigger(channel_name("cool_user"), "channel.update", event(
-        "channel.update", "cool_user", "Cool_User", "Cool_User updated the stream: Finals (Chess)",
-        title="Finals", category_name="Chess"))
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.online",
+        event(
+            "stream.online",
+            "cool_user",
+            "Cool_User",
+            "Cool_User went live: Speedrun night (Celeste)",
+            title="Speedrun night",
+            category_name="Celeste",
+            started_at=datetime.now(UTC).isoformat(),
+        ),
+    )
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "channel.update",
+        event(
+            "channel.update",
+            "cool_user",
+            "Cool_User",
+            "Cool_User updated the stream: Finals (Chess)",
+            title="Finals",
+            category_name="Chess",
+        ),
+    )
     expect(feed(page)).to_have_count(3, timeout=EVENT_DEADLINE_MS)
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
 
 
 @pytest.mark.parametrize(("system", "choice", "mode"), MODES)
 def test_login_and_watch_pages_have_no_serious_axe_violations(
-        open_page, app_url, pusher_client, redis_client, system, choice, mode):
+    open_page, app_url, pusher_client, redis_client, system, choice, mode
+):
     page, log = open_checked_page(open_page, color_scheme=system)
     page.goto(app_url + "/")
     if choice:
@@ -138,8 +167,7 @@ def test_the_choice_is_remembered_and_the_chat_follows_the_page(open_page, app_u
     page.context.add_init_script(script=FIRST_MODE)
     page.reload()
     # Dark from the first paint: set while the page was still loading, before any stylesheet.
-    assert page.evaluate("window.firstMode") == {"mode": "dark", "loading": True,
-                                                 "stylesheets": 0}
+    assert page.evaluate("window.firstMode") == {"mode": "dark", "loading": True, "stylesheets": 0}
     assert mode_of(page) == "dark"
     expect(page.get_by_label("Colour mode")).to_have_value("dark")
     expect(page.get_by_test_id("chat")).to_have_attribute("src", light_chat + "&darkpopout")
@@ -158,7 +186,8 @@ def test_the_choice_is_remembered_and_the_chat_follows_the_page(open_page, app_u
 
 
 def test_the_feed_is_a_polite_live_region_and_the_embeds_have_titles(
-        open_page, app_url, pusher_client, redis_client):
+    open_page, app_url, pusher_client, redis_client
+):
     page, log = open_page()
     log_in(page, app_url)
     watch_with_events(page, app_url, pusher_client, redis_client)
@@ -174,7 +203,8 @@ def test_the_feed_is_a_polite_live_region_and_the_embeds_have_titles(
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_keyboard_reaches_every_part_of_the_watch_page_with_a_visible_focus(
-        open_page, app_url, pusher_client, redis_client, artifacts, mode):
+    open_page, app_url, pusher_client, redis_client, artifacts, mode
+):
     page, log = open_page(color_scheme=mode)
     log_in(page, app_url)
     watch_with_events(page, app_url, pusher_client, redis_client)
@@ -189,7 +219,8 @@ def test_keyboard_reaches_every_part_of_the_watch_page_with_a_visible_focus(
         seen.append(focused)
         if focused["login"] == "speedy_sam":
             page.locator(":focus").locator("xpath=ancestor::section[1]").screenshot(
-                path=str(artifacts / f"watch-keyboard-focus-{mode}.png"))
+                path=str(artifacts / f"watch-keyboard-focus-{mode}.png")
+            )
     else:
         pytest.fail("Tab never came back to the first control: something holds the focus")
     seen = [focused for focused in seen if focused["tag"] != "body"]  # the browser's own stop
@@ -211,7 +242,8 @@ def test_keyboard_reaches_every_part_of_the_watch_page_with_a_visible_focus(
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 780)])
 def test_screenshots_of_the_watch_page_in_both_modes(
-        open_page, app_url, pusher_client, redis_client, artifacts, width, height, mode):
+    open_page, app_url, pusher_client, redis_client, artifacts, width, height, mode
+):
     page, log = open_page(width, height, color_scheme=mode)
     log_in(page, app_url)
     watch_with_events(page, app_url, pusher_client, redis_client)

@@ -42,8 +42,9 @@ def listener(stack):
 def test_a_publish_repeated_after_a_time_out_shows_once(stack, open_page, listener, artifacts):
     page, log = open_page()
     frames = []  # what the page's Pusher socket received
-    page.on("websocket",
-            lambda socket: socket.on("framereceived", lambda frame: frames.append(frame)))
+    page.on(
+        "websocket", lambda socket: socket.on("framereceived", lambda frame: frames.append(frame))
+    )
     watch_streamer(page, stack, "cool_user")
     pusher = stack.process("pusher").popen
     worker_log_before = len(stack.process("worker-1").log())
@@ -56,9 +57,12 @@ def test_a_publish_repeated_after_a_time_out_shows_once(stack, open_page, listen
     os.kill(pusher.pid, signal.SIGSTOP)
     try:
         twitch_control(stack, "update", login="cool_user", title=TITLE, category="Celeste")
-        wait_until(lambda: "timed out" in worker_log(), timeout=PUBLISH_TIMEOUT + 15,
-                   interval=0.1, message=f"the worker never logged a publish time-out:\n"
-                                         f"{worker_log()}")
+        wait_until(
+            lambda: "timed out" in worker_log(),
+            timeout=PUBLISH_TIMEOUT + 15,
+            interval=0.1,
+            message=f"the worker never logged a publish time-out:\n{worker_log()}",
+        )
     finally:
         os.kill(pusher.pid, signal.SIGCONT)
 
@@ -66,17 +70,23 @@ def test_a_publish_repeated_after_a_time_out_shows_once(stack, open_page, listen
         return listener.received(lambda name, event: event.get("title") == TITLE)
 
     # Two broadcasts of the one event, with one id.
-    wait_until(lambda: len(copies()) >= 2, timeout=PUBLISH_TIMEOUT + 20,
-               message=f"Pusher did not broadcast the event twice: {copies()}; worker log:\n"
-                       f"{worker_log()}")
+    wait_until(
+        lambda: len(copies()) >= 2,
+        timeout=PUBLISH_TIMEOUT + 20,
+        message=f"Pusher did not broadcast the event twice: {copies()}; worker log:\n"
+        f"{worker_log()}",
+    )
     assert {event["id"] for _, event in copies()} == {copies()[0][1]["id"]}, copies()
     assert {name for name, _ in copies()} == {"channel.update"}
 
     expect(feed(page).first).to_have_text(MESSAGE, timeout=10_000)
     expect(page.get_by_test_id("status-title")).to_have_text(TITLE)
     # The page's socket got both copies too, and the feed lists the event once.
-    wait_until(lambda: sum(TITLE in str(frame) for frame in frames) >= 2, timeout=10,
-               message="the page's socket did not receive the event twice")
+    wait_until(
+        lambda: sum(TITLE in str(frame) for frame in frames) >= 2,
+        timeout=10,
+        message="the page's socket did not receive the event twice",
+    )
     page.wait_for_timeout(200)
     expect(feed(page).filter(has_text=MESSAGE)).to_have_count(1)
     expect(feed(page)).to_have_count(1)

@@ -20,7 +20,6 @@ from shared.events import channel_name
 from shared.store import add_recent_event
 from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, feed, log_in
 
-
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 BROADCASTER = {"id": "1", "login": "cool_user", "name": "Cool_User"}
 
@@ -32,21 +31,38 @@ def at(moment: datetime, nanoseconds: int = 0) -> str:
     return base.strftime("%Y-%m-%dT%H:%M:%S.") + f"{total % 10**9:09d}Z"
 
 
-def event(kind: str, occurred_at: str, message: str, event_id: str | None = None,
-          **fields) -> dict:
-    return {"id": event_id or str(uuid.uuid4()), "type": kind, "message": message,
-            "broadcaster": BROADCASTER, "occurred_at": occurred_at, **fields}
+def event(kind: str, occurred_at: str, message: str, event_id: str | None = None, **fields) -> dict:
+    return {
+        "id": event_id or str(uuid.uuid4()),
+        "type": kind,
+        "message": message,
+        "broadcaster": BROADCASTER,
+        "occurred_at": occurred_at,
+        **fields,
+    }
 
 
 def update(occurred_at: str, title: str, category: str, **extra) -> dict:
-    return event("channel.update", occurred_at,
-                 f"Cool_User updated the stream: {title} ({category})",
-                 title=title, category_name=category, **extra)
+    return event(
+        "channel.update",
+        occurred_at,
+        f"Cool_User updated the stream: {title} ({category})",
+        title=title,
+        category_name=category,
+        **extra,
+    )
 
 
 def online(occurred_at: str, title: str, category: str, **extra) -> dict:
-    return event("stream.online", occurred_at, f"Cool_User went live: {title} ({category})",
-                 title=title, category_name=category, started_at=occurred_at, **extra)
+    return event(
+        "stream.online",
+        occurred_at,
+        f"Cool_User went live: {title} ({category})",
+        title=title,
+        category_name=category,
+        started_at=occurred_at,
+        **extra,
+    )
 
 
 def offline(occurred_at: str, **extra) -> dict:
@@ -64,7 +80,6 @@ def watching(page, app_url: str) -> None:
     connected(page, "cool_user")
 
 
-
 def test_events_arriving_out_of_order_leave_the_newest_state(open_page, app_url, pusher_client):
     page, log = open_page()
     watching(page, app_url)
@@ -76,8 +91,9 @@ def test_events_arriving_out_of_order_leave_the_newest_state(open_page, app_url,
     newer_update = update(at(moment, 2), "Newer title", "Chess")
     older_online = online(at(moment, 1), "Older title", "Fortnite")
     send(pusher_client, newer_update, older_online)
-    expect(feed(page)).to_have_text([newer_update["message"], older_online["message"]],
-                                    timeout=EVENT_DEADLINE_MS)
+    expect(feed(page)).to_have_text(
+        [newer_update["message"], older_online["message"]], timeout=EVENT_DEADLINE_MS
+    )
     expect(badge).to_have_text("LIVE")
     expect(status_title).to_have_text("Newer title")
     expect(page.get_by_test_id("status-details")).to_contain_text("Chess")
@@ -90,9 +106,16 @@ def test_events_arriving_out_of_order_leave_the_newest_state(open_page, app_url,
     late_update = update(at(moment, 3_000_000), "Stale title", "Fortnite")
     send(pusher_client, stream_end, last_update, late_online, late_update)
     expect(feed(page)).to_have_text(
-        [stream_end["message"], last_update["message"], late_online["message"],
-         late_update["message"], newer_update["message"], older_online["message"]],
-        timeout=EVENT_DEADLINE_MS)
+        [
+            stream_end["message"],
+            last_update["message"],
+            late_online["message"],
+            late_update["message"],
+            newer_update["message"],
+            older_online["message"],
+        ],
+        timeout=EVENT_DEADLINE_MS,
+    )
     expect(badge).to_have_text("Offline")
     expect(status_title).to_have_text("Final title")
     expect(page.get_by_test_id("status-details")).to_have_text("Celeste")
@@ -108,7 +131,8 @@ def test_events_arriving_out_of_order_leave_the_newest_state(open_page, app_url,
 
 
 def test_recent_and_live_events_show_once_and_old_ones_leave_the_answer(
-        open_page, app_url, pusher_client, redis_client):
+    open_page, app_url, pusher_client, redis_client
+):
     now = datetime.now(UTC)
     # A week-old stream whose end this app never heard of: listed, but the answer
     # (offline, "Best Stream Ever", Fortnite) is newer and wins.

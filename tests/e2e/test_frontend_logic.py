@@ -28,6 +28,7 @@ def test_the_front_ends_logic(test_file):
     node = shutil.which("node")
     if node is None:
         unavailable("node is needed to test the front end's logic")
-    result = subprocess.run([node, "--test", str(test_file)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [node, "--test", str(test_file)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr

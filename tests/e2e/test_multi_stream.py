@@ -20,8 +20,7 @@ from tests.e2e.full_stack import (
     twitch_control,
 )
 from tests.e2e.test_accessibility import audited, open_checked_page
-from tests.e2e.test_watch_page import (EVENT_DEADLINE_MS, connected, event, log_in,
-                                      page_wait_until)
+from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, event, log_in, page_wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 APP = "Streamer Event Viewer"
@@ -48,7 +47,8 @@ def watching_channels(page, *logins: str) -> None:
     """The page is subscribed to exactly these streamers' channels, in this order."""
     indicator = page.get_by_test_id("connection")
     expect(indicator).to_have_attribute(
-        "data-channel", " ".join(channel_name(login) for login in logins), timeout=10_000)
+        "data-channel", " ".join(channel_name(login) for login in logins), timeout=10_000
+    )
     expect(indicator).to_have_attribute("data-state", "connected")
 
 
@@ -62,17 +62,24 @@ def test_two_streams_side_by_side_with_one_feed_and_one_socket(stack, open_page,
 
     # Both players, each with its own status line, in the order of the address.
     expect(page.get_by_test_id("stream")).to_have_count(2)
-    for login, name, badge in (("cool_user", "Cool_User", "Offline"),
-                               ("speedy_sam", "SpeedySam", "LIVE")):
+    for login, name, badge in (
+        ("cool_user", "Cool_User", "Offline"),
+        ("speedy_sam", "SpeedySam", "LIVE"),
+    ):
         expect(stream(page, login).get_by_test_id("video")).to_have_attribute(
-            "src", f"https://player.twitch.tv/?channel={login}&parent=localhost")
+            "src", f"https://player.twitch.tv/?channel={login}&parent=localhost"
+        )
         expect(stream(page, login).get_by_test_id("streamer-name")).to_have_text(name)
         expect(stream(page, login).get_by_test_id("live-badge")).to_have_text(badge)
     expect(page.get_by_test_id("stream").first).to_have_attribute("data-login", "cool_user")
     watching_channels(page, "cool_user", "speedy_sam")
     for login in ("cool_user", "speedy_sam"):
-        page_wait_until(page, lambda login=login: subscriptions_enabled(stack, login),
-                        timeout=30, message=f"{login}'s subscriptions were never enabled")
+        page_wait_until(
+            page,
+            lambda login=login: subscriptions_enabled(stack, login),
+            timeout=30,
+            message=f"{login}'s subscriptions were never enabled",
+        )
 
     # One chat, a tab per streamer, only the chosen one's chat loaded.
     tabs = page.get_by_role("tablist").get_by_role("tab")
@@ -80,11 +87,13 @@ def test_two_streams_side_by_side_with_one_feed_and_one_socket(stack, open_page,
     expect(tabs.first).to_have_attribute("aria-selected", "true")
     expect(page.get_by_test_id("chat")).to_have_count(1)
     expect(page.get_by_test_id("chat")).to_have_attribute(
-        "src", "https://www.twitch.tv/embed/cool_user/chat?parent=localhost")
+        "src", "https://www.twitch.tv/embed/cool_user/chat?parent=localhost"
+    )
     page.get_by_role("tab", name="SpeedySam").click()
     expect(page.get_by_role("tab", name="SpeedySam")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_test_id("chat")).to_have_attribute(
-        "src", "https://www.twitch.tv/embed/speedy_sam/chat?parent=localhost")
+        "src", "https://www.twitch.tv/embed/speedy_sam/chat?parent=localhost"
+    )
     expect(page.get_by_role("tabpanel")).to_have_accessible_name("SpeedySam")
 
     # Both streams' events in one feed, each with its streamer's badge.
@@ -103,8 +112,9 @@ def test_two_streams_side_by_side_with_one_feed_and_one_socket(stack, open_page,
     # The filter shows one streamer's events, then all again.
     sam_items = feed_items(page, "speedy_sam").count()
     page.get_by_test_id("feed-filter").get_by_role("button", name="SpeedySam").click()
-    expect(page.get_by_test_id("feed-filter").get_by_role("button", name="SpeedySam")
-           ).to_have_attribute("aria-pressed", "true")
+    expect(
+        page.get_by_test_id("feed-filter").get_by_role("button", name="SpeedySam")
+    ).to_have_attribute("aria-pressed", "true")
     expect(feed_items(page)).to_have_count(sam_items)
     expect(feed_items(page, "cool_user")).to_have_count(0)
     page.get_by_test_id("feed-filter").get_by_role("button", name="All").click()
@@ -133,12 +143,16 @@ def test_two_streams_side_by_side_with_one_feed_and_one_socket(stack, open_page,
 
         # Its events no longer reach the feed; the other stream's still do.
         twitch_control(stack, "go-offline", login="speedy_sam")
-        page_wait_until(page, lambda: listener.received(lambda name, _: name == "stream.offline"),
-                        timeout=PIPELINE_MS / 1000,
-                        message="speedy_sam's go-offline was never sent")
+        page_wait_until(
+            page,
+            lambda: listener.received(lambda name, _: name == "stream.offline"),
+            timeout=PIPELINE_MS / 1000,
+            message="speedy_sam's go-offline was never sent",
+        )
         twitch_control(stack, "go-offline", login="cool_user")
-        expect(feed_items(page, "cool_user").filter(has_text="Cool_User ended the stream")
-               ).to_have_count(1, timeout=PIPELINE_MS)
+        expect(
+            feed_items(page, "cool_user").filter(has_text="Cool_User ended the stream")
+        ).to_have_count(1, timeout=PIPELINE_MS)
         page.wait_for_timeout(1000)
         expect(feed_items(page, "speedy_sam")).to_have_count(0)
         expect(page.get_by_test_id("feed")).not_to_contain_text("SpeedySam ended the stream")
@@ -163,8 +177,12 @@ def test_two_streams_side_by_side_with_one_feed_and_one_socket(stack, open_page,
     page.screenshot(path=str(artifacts / "multi-stream-three-1280.png"), full_page=True)
 
     # Following a raid puts the raided channel in the raider's place.
-    page_wait_until(page, lambda: subscriptions_enabled(stack, "night_owl"), timeout=30,
-                    message="night_owl's subscriptions were never enabled")
+    page_wait_until(
+        page,
+        lambda: subscriptions_enabled(stack, "night_owl"),
+        timeout=30,
+        message="night_owl's subscriptions were never enabled",
+    )
     twitch_control(stack, "raid", **{"from": "night_owl", "to": "chill_chess", "viewers": 12})
     raid = feed_items(page, "night_owl").and_(page.locator('[data-type="channel.raid"]'))
     raid.get_by_role("button", name="Follow the raid to ChillChess").click(timeout=PIPELINE_MS)
@@ -196,23 +214,38 @@ def test_a_deep_link_leaves_out_a_refused_name_and_a_bad_list_says_why(open_page
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_the_multi_stream_page_is_accessible_and_its_chat_tabs_follow_the_keys(
-        open_page, app_url, pusher_client, artifacts, mode):
+    open_page, app_url, pusher_client, artifacts, mode
+):
     page, log = open_checked_page(open_page, color_scheme=mode)
     log_in(page, app_url)
     page.goto(app_url + "/watch/cool_user,speedy_sam,night_owl")
     watching_channels(page, "cool_user", "speedy_sam", "night_owl")
     for login, name in (("cool_user", "Cool_User"), ("night_owl", "Night_Owl")):
-        pusher_client.trigger(channel_name(login), "stream.online", event(
-            "stream.online", login, name, f"{name} went live: Together (Chess)",
-            title="Together", category_name="Chess"))
+        pusher_client.trigger(
+            channel_name(login),
+            "stream.online",
+            event(
+                "stream.online",
+                login,
+                name,
+                f"{name} went live: Together (Chess)",
+                title="Together",
+                category_name="Chess",
+            ),
+        )
     expect(feed_items(page)).to_have_count(2, timeout=EVENT_DEADLINE_MS)
     expect(page).to_have_title(f"● LIVE Cool_User, SpeedySam, Night_Owl — {APP}")
-    pusher_client.trigger(channel_name("speedy_sam"), "stream.offline", event(
-        "stream.offline", "speedy_sam", "SpeedySam", "SpeedySam ended the stream"))
-    expect(page).to_have_title(f"● LIVE Cool_User, Night_Owl · SpeedySam — {APP}",
-                               timeout=EVENT_DEADLINE_MS)
+    pusher_client.trigger(
+        channel_name("speedy_sam"),
+        "stream.offline",
+        event("stream.offline", "speedy_sam", "SpeedySam", "SpeedySam ended the stream"),
+    )
+    expect(page).to_have_title(
+        f"● LIVE Cool_User, Night_Owl · SpeedySam — {APP}", timeout=EVENT_DEADLINE_MS
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Watching Cool_User, SpeedySam, Night_Owl")
+        "Watching Cool_User, SpeedySam, Night_Owl"
+    )
     remove = page.get_by_role("button", name="Remove Night_Owl")
     expect(remove).to_have_text("Remove")
     violations = audited(page)
@@ -226,7 +259,8 @@ def test_the_multi_stream_page_is_accessible_and_its_chat_tabs_follow_the_keys(
     expect(page.get_by_role("tab", name="SpeedySam")).to_be_focused()
     expect(page.get_by_role("tab", name="SpeedySam")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_test_id("chat")).to_have_attribute(
-        "src", re.compile(r"^https://www\.twitch\.tv/embed/speedy_sam/chat\?"))
+        "src", re.compile(r"^https://www\.twitch\.tv/embed/speedy_sam/chat\?")
+    )
     page.keyboard.press("End")
     expect(page.get_by_role("tab", name="Night_Owl")).to_be_focused()
     page.keyboard.press("ArrowRight")
@@ -234,7 +268,10 @@ def test_the_multi_stream_page_is_accessible_and_its_chat_tabs_follow_the_keys(
     expect(first).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tab", selected=False)).to_have_count(2)
     assert [tab.get_attribute("tabindex") for tab in page.get_by_role("tab").all()] == [
-        "0", "-1", "-1"]
+        "0",
+        "-1",
+        "-1",
+    ]
     expect(page.get_by_test_id("chat")).to_have_count(1)
 
     # The keyboard reaches the filter and each Remove, with the site's focus outline.

@@ -30,8 +30,11 @@ def stack(tmp_path, frontend_build):
 
 def went_live(page):
     """The feed's "went live" lines, newest first."""
-    return page.get_by_test_id("feed").locator('li[data-type="stream.online"]') \
+    return (
+        page.get_by_test_id("feed")
+        .locator('li[data-type="stream.online"]')
         .get_by_test_id("message")
+    )
 
 
 def test_every_go_live_names_its_new_title(stack, open_page, artifacts):
@@ -47,15 +50,15 @@ def test_every_go_live_names_its_new_title(stack, open_page, artifacts):
         if message != f"Cool_User went live: {title} ({category})":
             wrong.append(f"run {run}: feed says {message!r}")
         expect(badge).to_have_text("LIVE", timeout=EVENT_DEADLINE_MS)
-        expect(page.get_by_test_id("status-title")).to_have_text(title,
-                                                                timeout=EVENT_DEADLINE_MS)
+        expect(page.get_by_test_id("status-title")).to_have_text(title, timeout=EVENT_DEADLINE_MS)
         expect(page.get_by_test_id("status-details")).to_contain_text(category)
 
         twitch_control(stack, "go-offline", login="cool_user")
         expect(badge).to_have_text("Offline", timeout=EVENT_DEADLINE_MS)
         expect(page.get_by_test_id("status-title")).to_have_text(title)
     page.screenshot(path=str(artifacts / "watch-go-live-twenty-times.png"), full_page=True)
-    assert not wrong, f"{len(wrong)} of {RUNS} went-live messages named another title:\n" \
-                      + "\n".join(wrong)
+    assert not wrong, (
+        f"{len(wrong)} of {RUNS} went-live messages named another title:\n" + "\n".join(wrong)
+    )
     expect(feed(page)).to_have_count(3 * RUNS)
     log.assert_clean()

@@ -40,10 +40,20 @@ def on_night_owl(page, stack, log) -> None:
     expect(page).to_have_url(f"http://localhost:{stack.web_port}/watch/night_owl")
     expect(page.get_by_test_id("streamer-name")).to_have_text("Night_Owl")
     expect(page.get_by_label("Streamer")).to_have_value("night_owl")
-    channels = pusher.Pusher(app_id="1", key="local-key", secret="local-secret",
-                             host="127.0.0.1", port=stack.pusher_port, ssl=False)
-    page_wait_until(page, lambda: not channels.channel_info(channel_name("cool_user"))[
-        "occupied"], timeout=10, message="the page stayed on cool_user's channel")
+    channels = pusher.Pusher(
+        app_id="1",
+        key="local-key",
+        secret="local-secret",
+        host="127.0.0.1",
+        port=stack.pusher_port,
+        ssl=False,
+    )
+    page_wait_until(
+        page,
+        lambda: not channels.channel_info(channel_name("cool_user"))["occupied"],
+        timeout=10,
+        message="the page stayed on cool_user's channel",
+    )
     assert len(log.sockets) == 1, log.sockets
 
 
@@ -62,7 +72,8 @@ def test_a_raid_in_the_feed_is_followed_with_one_click(stack, open_page, artifac
     item.scroll_into_view_if_needed()
     item.screenshot(path=str(artifacts / "raid-feed-item-360.png"))
     page.locator("section", has=page.get_by_test_id("feed")).screenshot(
-        path=str(artifacts / "raid-feed-360.png"))
+        path=str(artifacts / "raid-feed-360.png")
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, "wider than a phone"
     expect(page.get_by_test_id("streamer-name")).to_have_text("Cool_User")
     assert page.url.endswith("/watch/cool_user"), "the page moved without being asked"

@@ -41,7 +41,8 @@ def test_the_status_line_follows_the_streams_viewer_count(stack, open_page):
     expect(viewers).to_contain_text(re.compile(r"\d viewers$"))
     expect(page.get_by_test_id("live-for")).to_have_text(LIVE_FOR)
     expect(page.get_by_test_id("live-for").locator("time")).to_have_attribute(
-        "datetime", re.compile(r"^\d{4}-\d{2}-\d{2}T"))
+        "datetime", re.compile(r"^\d{4}-\d{2}-\d{2}T")
+    )
     asked_before = len(asked)
 
     twitch_control(stack, "viewers", login="speedy_sam", viewers=123456)

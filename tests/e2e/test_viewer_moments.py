@@ -20,15 +20,23 @@ from playwright.sync_api import expect
 from shared.events import channel_name
 from shared.leases import new_lease, save_lease
 from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
-from tests.e2e.test_watch_page import (EVENT_DEADLINE_MS, connected, event, feed, follow,
-                                       log_in, page_wait_until)
+from tests.e2e.test_watch_page import (
+    EVENT_DEADLINE_MS,
+    connected,
+    event,
+    feed,
+    follow,
+    log_in,
+    page_wait_until,
+)
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 APP = "Streamer Event Viewer"
 NAME_RULE = "a Twitch name is 4 to 25 letters, digits or underscores"
-NOT_A_CHANNEL = ("that link is not a Twitch channel; paste one like https://www.twitch.tv/name, "
-                 "or type the name")
+NOT_A_CHANNEL = (
+    "that link is not a Twitch channel; paste one like https://www.twitch.tv/name, or type the name"
+)
 # Records what the page asks of the Notification API, before any of its code runs.
 NOTIFICATION_SPY = """
 (() => {
@@ -54,11 +62,15 @@ def at_now() -> str:
 
 def set_visibility(page, state: str) -> None:
     """Make the page see its tab as ``hidden`` or ``visible``, as switching tabs does."""
-    page.evaluate("""(state) => {
+    page.evaluate(
+        """(state) => {
         Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state })
-        Object.defineProperty(document, 'hidden', { configurable: true, get: () => state === 'hidden' })
+        Object.defineProperty(document, 'hidden',
+                              { configurable: true, get: () => state === 'hidden' })
         document.dispatchEvent(new Event('visibilitychange'))
-    }""", state)
+    }""",
+        state,
+    )
 
 
 def watching(page, app_url: str, login: str = "cool_user") -> None:
@@ -68,18 +80,25 @@ def watching(page, app_url: str, login: str = "cool_user") -> None:
 
 
 def go_live(pusher_client, title: str = "Speedrun night", category: str = "Celeste") -> dict:
-    data = event("stream.online", "cool_user", "Cool_User",
-                 f"Cool_User went live: {title} ({category})", title=title,
-                 category_name=category, started_at=at_now())
+    data = event(
+        "stream.online",
+        "cool_user",
+        "Cool_User",
+        f"Cool_User went live: {title} ({category})",
+        title=title,
+        category_name=category,
+        started_at=at_now(),
+    )
     pusher_client.trigger(channel_name("cool_user"), "stream.online", data)
     return data
 
 
-
 # Item 5: going live is easy to miss.
 
+
 def test_tab_title_marks_live_and_counts_events_that_arrive_unseen(
-        open_page, app_url, pusher_client):
+    open_page, app_url, pusher_client
+):
     page, log = open_page()
     watching(page, app_url)
     expect(page).to_have_title(f"Cool_User — {APP}")
@@ -87,9 +106,14 @@ def test_tab_title_marks_live_and_counts_events_that_arrive_unseen(
     expect(page).to_have_title(f"● LIVE · Cool_User — {APP}", timeout=EVENT_DEADLINE_MS)
 
     set_visibility(page, "hidden")
-    update = event("channel.update", "cool_user", "Cool_User",
-                   "Cool_User updated the stream: Finals (Chess)", title="Finals",
-                   category_name="Chess")
+    update = event(
+        "channel.update",
+        "cool_user",
+        "Cool_User",
+        "Cool_User updated the stream: Finals (Chess)",
+        title="Finals",
+        category_name="Chess",
+    )
     pusher_client.trigger(channel_name("cool_user"), "channel.update", update)
     expect(page).to_have_title(f"(1) ● LIVE · Cool_User — {APP}", timeout=EVENT_DEADLINE_MS)
     pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "from the dashboard"})
@@ -102,8 +126,11 @@ def test_tab_title_marks_live_and_counts_events_that_arrive_unseen(
 
     set_visibility(page, "visible")
     expect(page).to_have_title(f"● LIVE · Cool_User — {APP}")
-    pusher_client.trigger(channel_name("cool_user"), "stream.offline", event(
-        "stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"))
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.offline",
+        event("stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"),
+    )
     expect(page).to_have_title(f"Cool_User — {APP}", timeout=EVENT_DEADLINE_MS)
     page.get_by_label("Streamer").fill("speedy_sam")
     page.get_by_role("button", name="Stream").click()
@@ -112,7 +139,8 @@ def test_tab_title_marks_live_and_counts_events_that_arrive_unseen(
 
 
 def test_go_live_notification_is_asked_for_on_a_click_never_on_load(
-        open_page, app_url, pusher_client):
+    open_page, app_url, pusher_client
+):
     page, log = open_page()
     page.context.add_init_script(NOTIFICATION_SPY)
     watching(page, app_url)
@@ -132,15 +160,22 @@ def test_go_live_notification_is_asked_for_on_a_click_never_on_load(
     expect(button).to_have_text(re.compile("Notifying"))
     assert page.evaluate("window.__notifications.asked") == 1
 
-    pusher_client.trigger(channel_name("cool_user"), "stream.offline", event(
-        "stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"))
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.offline",
+        event("stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"),
+    )
     expect(page.get_by_test_id("live-badge")).to_have_text("Offline", timeout=EVENT_DEADLINE_MS)
     set_visibility(page, "hidden")
     go_live(pusher_client, title="Back on air")
-    wait_until(lambda: page.evaluate("window.__notifications.shown.length") == 1, timeout=5,
-               message="no notification for the go-live")
+    wait_until(
+        lambda: page.evaluate("window.__notifications.shown.length") == 1,
+        timeout=5,
+        message="no notification for the go-live",
+    )
     assert page.evaluate("window.__notifications.shown") == [
-        {"title": "Cool_User is live", "body": "Back on air"}]
+        {"title": "Cool_User is live", "body": "Back on air"}
+    ]
 
     # Another visit: still on, and nothing asked.
     page.reload()
@@ -151,21 +186,31 @@ def test_go_live_notification_is_asked_for_on_a_click_never_on_load(
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740)])
-def test_the_newest_event_is_on_the_first_screen(open_page, app_url, pusher_client, artifacts,
-                                                 width, height):
+def test_the_newest_event_is_on_the_first_screen(
+    open_page, app_url, pusher_client, artifacts, width, height
+):
     page, log = open_page(width, height)
     watching(page, app_url)
     expect(follow(page, "speedy_sam")).to_be_visible()
     for n in range(3):
-        pusher_client.trigger(channel_name("cool_user"), "channel.update", event(
-            "channel.update", "cool_user", "Cool_User",
-            f"Cool_User updated the stream: Warm-up {n} (Chess)", title=f"Warm-up {n}",
-            category_name="Chess"))
+        pusher_client.trigger(
+            channel_name("cool_user"),
+            "channel.update",
+            event(
+                "channel.update",
+                "cool_user",
+                "Cool_User",
+                f"Cool_User updated the stream: Warm-up {n} (Chess)",
+                title=f"Warm-up {n}",
+                category_name="Chess",
+            ),
+        )
     expect(feed(page)).to_have_count(3, timeout=EVENT_DEADLINE_MS)
     go_live(pusher_client, title="Best Stream Ever", category="Fortnite")
     newest = page.get_by_test_id("feed").locator("li").first
-    expect(newest).to_contain_text("Cool_User went live: Best Stream Ever (Fortnite)",
-                                   timeout=EVENT_DEADLINE_MS)
+    expect(newest).to_contain_text(
+        "Cool_User went live: Best Stream Ever (Fortnite)", timeout=EVENT_DEADLINE_MS
+    )
     assert page.evaluate("window.scrollY") == 0
     box = newest.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= height, (box, height)
@@ -191,6 +236,7 @@ def test_the_newest_event_is_on_the_first_screen(open_page, app_url, pusher_clie
 
 # Item 6: accept what viewers paste and keep their place.
 
+
 def test_the_streamer_box_takes_links_and_at_names_as_pasted(open_page, app_url):
     page, log = open_page()
     log_in(page, app_url)
@@ -215,8 +261,11 @@ def test_the_streamer_box_takes_links_and_at_names_as_pasted(open_page, app_url)
     page.wait_for_url(app_url + "/watch/chill_chess")
     expect(page.get_by_test_id("streamer-name")).to_have_text("ChillChess")
 
-    for pasted, reason in (("https://clips.twitch.tv/SomeClip", NOT_A_CHANNEL),
-                           ("@ab", NAME_RULE), ("speedy sam", NAME_RULE)):
+    for pasted, reason in (
+        ("https://clips.twitch.tv/SomeClip", NOT_A_CHANNEL),
+        ("@ab", NAME_RULE),
+        ("speedy sam", NAME_RULE),
+    ):
         box.fill(pasted)
         stream.click()
         expect(page.get_by_role("alert")).to_have_text(reason)
@@ -252,8 +301,10 @@ def test_an_unknown_streamer_keeps_its_name_in_the_box(open_page, app_url):
 
 # Item 7: signals that disagree.
 
+
 def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
-        open_page, app_url, pusher_client, artifacts):
+    open_page, app_url, pusher_client, artifacts
+):
     page, log = open_page()
     watching(page, app_url)
     badge = page.get_by_test_id("live-badge")
@@ -261,13 +312,21 @@ def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
     go_live(pusher_client)
     expect(badge).to_have_text("LIVE", timeout=EVENT_DEADLINE_MS)
 
-    pusher_client.trigger(channel_name("cool_user"), "streamer.unavailable", {
-        "id": f"unavailable-{uuid.uuid4()}", "type": "streamer.unavailable",
-        "broadcaster": {"id": "1", "login": "cool_user", "name": "Cool_User"},
-        "occurred_at": at_now(), "reason": "authorization_revoked",
-        "message": "Cool_User can no longer be followed here"})
-    expect(feed(page).first).to_have_text("Cool_User can no longer be followed here",
-                                          timeout=EVENT_DEADLINE_MS)
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "streamer.unavailable",
+        {
+            "id": f"unavailable-{uuid.uuid4()}",
+            "type": "streamer.unavailable",
+            "broadcaster": {"id": "1", "login": "cool_user", "name": "Cool_User"},
+            "occurred_at": at_now(),
+            "reason": "authorization_revoked",
+            "message": "Cool_User can no longer be followed here",
+        },
+    )
+    expect(feed(page).first).to_have_text(
+        "Cool_User can no longer be followed here", timeout=EVENT_DEADLINE_MS
+    )
     expect(badge).to_have_text("Unavailable")
     expect(indicator).to_have_text("Events stopped")
     expect(page.get_by_test_id("status-details")).not_to_contain_text("live for")
@@ -281,18 +340,22 @@ def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
     page.route("**/api/watch", lambda route: held.append(route))
     page.get_by_role("button", name="Stream").click()
     expect(page.get_by_test_id("retrying")).to_have_text("Asking Twitch again…")
-    wait_until(lambda: held or page.wait_for_timeout(50), timeout=5,
-               message="the page did not ask again")
+    wait_until(
+        lambda: held or page.wait_for_timeout(50), timeout=5, message="the page did not ask again"
+    )
     page.wait_for_timeout(300)
     expect(notice).to_be_visible()
     expect(badge).to_have_text("Unavailable")
     expect(page.get_by_role("button", name="Stream")).to_be_disabled()
     page.screenshot(path=str(artifacts / "watch-unavailable-retrying.png"))
-    held[0].fulfill(status=503, content_type="application/json",
-                    body=json.dumps({"error": "Twitch is not answering right now; "
-                                              "try again shortly"}))
+    held[0].fulfill(
+        status=503,
+        content_type="application/json",
+        body=json.dumps({"error": "Twitch is not answering right now; try again shortly"}),
+    )
     expect(page.get_by_role("alert")).to_have_text(
-        "Twitch is not answering right now; try again shortly")
+        "Twitch is not answering right now; try again shortly"
+    )
     expect(notice).to_contain_text("Press Stream to ask again.")
     expect(badge).to_have_text("Unavailable")
 
@@ -310,6 +373,7 @@ def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
 
 # Item 8: opening http://127.0.0.1:<port> ends the login with "not started here".
 
+
 def test_the_ip_address_is_sent_to_public_urls_host_and_the_login_works(open_page, app_url):
     page, log = open_page()
     port = urlsplit(app_url).port
@@ -324,8 +388,10 @@ def test_the_ip_address_is_sent_to_public_urls_host_and_the_login_works(open_pag
 
 # Items 1 and 2, the page's side: refresh really refreshes, follows update by push.
 
+
 def test_watched_follows_update_the_list_by_push_on_the_one_connection(
-        open_page, app_url, pusher_client, redis_client):
+    open_page, app_url, pusher_client, redis_client
+):
     page, log = open_page()
     asked = []
     # The app holds both follows' events (someone else watches them): the page may listen.
@@ -340,39 +406,79 @@ def test_watched_follows_update_the_list_by_push_on_the_one_connection(
     log_in(page, app_url)
     expect(follow(page, "speedy_sam")).to_be_visible()
     expect(follow(page, "chill_chess")).to_be_visible()
-    page_wait_until(page, lambda: all(pusher_client.channel_info(channel_name(name))["occupied"]
-                                      for name in ("speedy_sam", "chill_chess")), timeout=10,
-                    message="the page did not subscribe to its watched follows")
+    page_wait_until(
+        page,
+        lambda: all(
+            pusher_client.channel_info(channel_name(name))["occupied"]
+            for name in ("speedy_sam", "chill_chess")
+        ),
+        timeout=10,
+        message="the page did not subscribe to its watched follows",
+    )
     assert [urlsplit(url).query for url in asked] == [""]
 
-    pusher_client.trigger(channel_name("chill_chess"), "channel.update", event(
-        "channel.update", "chill_chess", "ChillChess",
-        "ChillChess updated the stream: Endgames only (Chess)", title="Endgames only",
-        category_name="Chess"))
+    pusher_client.trigger(
+        channel_name("chill_chess"),
+        "channel.update",
+        event(
+            "channel.update",
+            "chill_chess",
+            "ChillChess",
+            "ChillChess updated the stream: Endgames only (Chess)",
+            title="Endgames only",
+            category_name="Chess",
+        ),
+    )
     expect(follow(page, "chill_chess").get_by_test_id("follow-title")).to_have_text(
-        "Endgames only", timeout=EVENT_DEADLINE_MS)
-    pusher_client.trigger(channel_name("speedy_sam"), "stream.offline", event(
-        "stream.offline", "speedy_sam", "SpeedySam", "SpeedySam ended the stream"))
+        "Endgames only", timeout=EVENT_DEADLINE_MS
+    )
+    pusher_client.trigger(
+        channel_name("speedy_sam"),
+        "stream.offline",
+        event("stream.offline", "speedy_sam", "SpeedySam", "SpeedySam ended the stream"),
+    )
     expect(follow(page, "speedy_sam")).to_have_count(0, timeout=EVENT_DEADLINE_MS)
-    pusher_client.trigger(channel_name("speedy_sam"), "stream.online", event(
-        "stream.online", "speedy_sam", "SpeedySam", "SpeedySam went live: Back again (Celeste)",
-        title="Back again", category_name="Celeste", started_at=at_now()))
+    pusher_client.trigger(
+        channel_name("speedy_sam"),
+        "stream.online",
+        event(
+            "stream.online",
+            "speedy_sam",
+            "SpeedySam",
+            "SpeedySam went live: Back again (Celeste)",
+            title="Back again",
+            category_name="Celeste",
+            started_at=at_now(),
+        ),
+    )
     expect(follow(page, "speedy_sam").get_by_test_id("follow-title")).to_have_text(
-        "Back again", timeout=EVENT_DEADLINE_MS)
+        "Back again", timeout=EVENT_DEADLINE_MS
+    )
 
     # The followed channel watched here: its card and the status line agree.
     follow(page, "chill_chess").click()
     connected(page, "chill_chess")
-    pusher_client.trigger(channel_name("chill_chess"), "channel.update", event(
-        "channel.update", "chill_chess", "ChillChess",
-        "ChillChess updated the stream: Bullet (Chess)", title="Bullet", category_name="Chess"))
-    expect(page.get_by_test_id("status-title")).to_have_text("Bullet",
-                                                            timeout=EVENT_DEADLINE_MS)
+    pusher_client.trigger(
+        channel_name("chill_chess"),
+        "channel.update",
+        event(
+            "channel.update",
+            "chill_chess",
+            "ChillChess",
+            "ChillChess updated the stream: Bullet (Chess)",
+            title="Bullet",
+            category_name="Chess",
+        ),
+    )
+    expect(page.get_by_test_id("status-title")).to_have_text("Bullet", timeout=EVENT_DEADLINE_MS)
     expect(follow(page, "chill_chess").get_by_test_id("follow-title")).to_have_text("Bullet")
 
     page.get_by_role("button", name="Refresh").click()
-    wait_until(lambda: len(asked) == 2 or page.wait_for_timeout(50), timeout=5,
-               message="Refresh did not ask the server")
+    wait_until(
+        lambda: len(asked) == 2 or page.wait_for_timeout(50),
+        timeout=5,
+        message="Refresh did not ask the server",
+    )
     assert urlsplit(asked[1]).query == "refresh=1"
     expect(follow(page, "speedy_sam")).to_be_visible()
     page.wait_for_timeout(1000)
@@ -388,8 +494,7 @@ def stack(tmp_path, frontend_build):
 
 
 @pytest.mark.timeout(180)
-def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipeline(
-        stack, open_page):
+def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipeline(stack, open_page):
     """The whole product: Twitch's go-offline and go-live of a followed channel whose events
     the app holds reach the follows list as they happen."""
     page, log = open_page()
@@ -397,25 +502,41 @@ def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipelin
     page.get_by_label("Streamer").fill("cool_user")
     page.get_by_role("button", name="Stream").click()
     connected(page, "cool_user")
-    channels = pusher.Pusher(app_id="1", key="local-key", secret="local-secret",
-                             host="127.0.0.1", port=stack.pusher_port, ssl=False)
-    page_wait_until(page, lambda: not channels.channel_info(channel_name("speedy_sam"))[
-        "occupied"], timeout=10, message="the page stayed on speedy_sam's channel")
+    channels = pusher.Pusher(
+        app_id="1",
+        key="local-key",
+        secret="local-secret",
+        host="127.0.0.1",
+        port=stack.pusher_port,
+        ssl=False,
+    )
+    page_wait_until(
+        page,
+        lambda: not channels.channel_info(channel_name("speedy_sam"))["occupied"],
+        timeout=10,
+        message="the page stayed on speedy_sam's channel",
+    )
 
     with page.expect_response(re.compile(r"/api/follows/live")) as refreshed:
         page.get_by_role("button", name="Refresh").click()
     assert urlsplit(refreshed.value.url).query == "refresh=1"
     cards = {card["login"]: card for card in refreshed.value.json()["data"]}
     assert cards["speedy_sam"]["watched"] is True, cards
-    page_wait_until(page, lambda: channels.channel_info(channel_name("speedy_sam"))["occupied"],
-                    timeout=10, message="the page did not listen to the watched follow's channel")
+    page_wait_until(
+        page,
+        lambda: channels.channel_info(channel_name("speedy_sam"))["occupied"],
+        timeout=10,
+        message="the page did not listen to the watched follow's channel",
+    )
 
     twitch_control(stack, "go-offline", login="speedy_sam")
     expect(follow(page, "speedy_sam")).to_have_count(0, timeout=5000)
-    twitch_control(stack, "go-live", login="speedy_sam", title="Back with a new run",
-                   category="Celeste")
+    twitch_control(
+        stack, "go-live", login="speedy_sam", title="Back with a new run", category="Celeste"
+    )
     expect(follow(page, "speedy_sam").get_by_test_id("follow-title")).to_have_text(
-        "Back with a new run", timeout=5000)
+        "Back with a new run", timeout=5000
+    )
     expect(follow(page, "speedy_sam").get_by_test_id("follow-category")).to_have_text("Celeste")
     assert len(log.sockets) == 1, log.sockets
     log.assert_clean()

@@ -38,9 +38,14 @@ def log_in(page, app_url: str, login: str = VIEWER) -> None:
 def event(kind: str, login: str, name: str, message: str, **fields) -> dict:
     """An event as the worker publishes it (and keeps among the recent ones)."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
-    return {"id": str(uuid.uuid4()), "type": kind, "message": message,
-            "broadcaster": {"id": "1", "login": login, "name": name}, "occurred_at": now,
-            **fields}
+    return {
+        "id": str(uuid.uuid4()),
+        "type": kind,
+        "message": message,
+        "broadcaster": {"id": "1", "login": login, "name": name},
+        "occurred_at": now,
+        **fields,
+    }
 
 
 def page_wait_until(page, condition, timeout: float = 10.0, message: str = ""):
@@ -48,8 +53,9 @@ def page_wait_until(page, condition, timeout: float = 10.0, message: str = ""):
     the page itself may need requests to meet. Every request of the page passes through
     the context's route handler, which the sync Playwright API runs only while the test
     is inside a Playwright call: so the wait keeps calling into Playwright."""
-    return wait_until(lambda: condition() or page.wait_for_timeout(50), timeout=timeout,
-                      message=message)
+    return wait_until(
+        lambda: condition() or page.wait_for_timeout(50), timeout=timeout, message=message
+    )
 
 
 def connected(page, login: str, timeout: float = 5000) -> None:
@@ -84,10 +90,16 @@ def test_logged_in_viewer_sees_the_page_and_live_follows(open_page, app_url):
 
 
 def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
-        open_page, app_url, pusher_client, redis_client):
-    earlier = event("channel.update", "cool_user", "Cool_User",
-                    "Cool_User updated the stream: Best Stream Ever (Fortnite)",
-                    title="Best Stream Ever", category_name="Fortnite")
+    open_page, app_url, pusher_client, redis_client
+):
+    earlier = event(
+        "channel.update",
+        "cool_user",
+        "Cool_User",
+        "Cool_User updated the stream: Best Stream Ever (Fortnite)",
+        title="Best Stream Ever",
+        category_name="Fortnite",
+    )
     add_recent_event(redis_client, earlier, 3600)
     page, log = open_page()
     log_in(page, app_url)
@@ -96,9 +108,11 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
     video = page.get_by_test_id("video")
     chat = page.get_by_test_id("chat")
     expect(video).to_have_attribute(
-        "src", "https://player.twitch.tv/?channel=cool_user&parent=localhost")
+        "src", "https://player.twitch.tv/?channel=cool_user&parent=localhost"
+    )
     expect(chat).to_have_attribute(
-        "src", "https://www.twitch.tv/embed/cool_user/chat?parent=localhost")
+        "src", "https://www.twitch.tv/embed/cool_user/chat?parent=localhost"
+    )
     box = video.bounding_box()
     assert box["width"] >= 400 and box["height"] >= 300, box
     expect(page.get_by_test_id("live-badge")).to_have_text("Offline")
@@ -109,9 +123,19 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
 
     message = "Cool_User went live: Speedrun night (Celeste)"
     started = time.monotonic()
-    pusher_client.trigger(channel_name("cool_user"), "stream.online", event(
-        "stream.online", "cool_user", "Cool_User", message, title="Speedrun night",
-        category_name="Celeste", started_at="2026-11-27T18:00:00Z"))
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.online",
+        event(
+            "stream.online",
+            "cool_user",
+            "Cool_User",
+            message,
+            title="Speedrun night",
+            category_name="Celeste",
+            started_at="2026-11-27T18:00:00Z",
+        ),
+    )
     expect(feed(page).first).to_have_text(message, timeout=EVENT_DEADLINE_MS)
     assert time.monotonic() - started < EVENT_DEADLINE_MS / 1000
     item = page.get_by_test_id("feed").locator("li").first
@@ -123,31 +147,54 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
     expect(page.get_by_test_id("status-details")).to_contain_text("Celeste")
     expect(page.get_by_test_id("status-details")).to_contain_text("live for")
 
-    pusher_client.trigger(channel_name("cool_user"), "channel.update", event(
-        "channel.update", "cool_user", "Cool_User", "Cool_User updated the stream: Finals (Chess)",
-        title="Finals", category_name="Chess"))
-    expect(page.get_by_test_id("status-title")).to_have_text("Finals",
-                                                            timeout=EVENT_DEADLINE_MS)
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "channel.update",
+        event(
+            "channel.update",
+            "cool_user",
+            "Cool_User",
+            "Cool_User updated the stream: Finals (Chess)",
+            title="Finals",
+            category_name="Chess",
+        ),
+    )
+    expect(page.get_by_test_id("status-title")).to_have_text("Finals", timeout=EVENT_DEADLINE_MS)
     expect(page.get_by_test_id("status-details")).to_contain_text("Chess")
-    pusher_client.trigger(channel_name("cool_user"), "stream.offline", event(
-        "stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"))
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.offline",
+        event("stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"),
+    )
     expect(page.get_by_test_id("live-badge")).to_have_text("Offline", timeout=EVENT_DEADLINE_MS)
     # What Pusher's dashboard sends shows too: any event with a message.
-    pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "hello from the dashboard"})
+    pusher_client.trigger(
+        channel_name("cool_user"), "my-event", {"message": "hello from the dashboard"}
+    )
     expect(feed(page).first).to_have_text("hello from the dashboard", timeout=EVENT_DEADLINE_MS)
     pusher_client.trigger(channel_name("cool_user"), "no-message", {"text": "not for the feed"})
-    pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "after the one without"})
+    pusher_client.trigger(
+        channel_name("cool_user"), "my-event", {"message": "after the one without"}
+    )
     expect(feed(page).first).to_have_text("after the one without", timeout=EVENT_DEADLINE_MS)
     expect(feed(page)).to_have_count(6)
     log.assert_clean()
 
 
 def test_text_from_twitch_is_shown_literally_and_runs_nothing(
-        open_page, app_url, pusher_client, redis_client, twitch_emulator):
+    open_page, app_url, pusher_client, redis_client, twitch_emulator
+):
     twitch_emulator.control("update", login="speedy_sam", title=XSS, category="Just Chatting")
-    add_recent_event(redis_client, event(
-        "channel.update", "speedy_sam", "SpeedySam",
-        f"SpeedySam updated the stream: {XSS} (Just Chatting)"), 3600)
+    add_recent_event(
+        redis_client,
+        event(
+            "channel.update",
+            "speedy_sam",
+            "SpeedySam",
+            f"SpeedySam updated the stream: {XSS} (Just Chatting)",
+        ),
+        3600,
+    )
     page, log = open_page()
     log_in(page, app_url)
     expect(follow(page, "speedy_sam")).to_contain_text(XSS)
@@ -157,9 +204,18 @@ def test_text_from_twitch_is_shown_literally_and_runs_nothing(
     expect(feed(page).first).to_have_text(f"SpeedySam updated the stream: {XSS} (Just Chatting)")
     connected(page, "speedy_sam")
     message = f"SpeedySam updated the stream: {XSS} <script>alert(2)</script>"
-    pusher_client.trigger(channel_name("speedy_sam"), "channel.update", event(
-        "channel.update", "speedy_sam", "SpeedySam", message,
-        title=f"{XSS} <b>bold</b>", category_name="<i>Chatting</i>"))
+    pusher_client.trigger(
+        channel_name("speedy_sam"),
+        "channel.update",
+        event(
+            "channel.update",
+            "speedy_sam",
+            "SpeedySam",
+            message,
+            title=f"{XSS} <b>bold</b>",
+            category_name="<i>Chatting</i>",
+        ),
+    )
     expect(feed(page).first).to_have_text(message, timeout=EVENT_DEADLINE_MS)
     expect(page.get_by_test_id("status-title")).to_have_text(f"{XSS} <b>bold</b>")
     expect(page.get_by_test_id("status-details")).to_contain_text("<i>Chatting</i>")
@@ -181,21 +237,32 @@ def test_switching_streamer_leaves_the_old_channel(open_page, app_url, pusher_cl
     page.wait_for_url(app_url + "/watch/speedy_sam")
     expect(page.get_by_test_id("streamer-name")).to_have_text("SpeedySam")
     expect(page.get_by_test_id("video")).to_have_attribute(
-        "src", "https://player.twitch.tv/?channel=speedy_sam&parent=localhost")
+        "src", "https://player.twitch.tv/?channel=speedy_sam&parent=localhost"
+    )
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
     expect(page.get_by_test_id("status-details")).to_contain_text(VIEWERS)
     expect(page.get_by_test_id("status-details")).to_contain_text("live for")
     expect(page.get_by_label("Streamer")).to_have_value("speedy_sam")
     expect(follow(page, "speedy_sam")).to_have_attribute("aria-current", "true")
     connected(page, "speedy_sam")
-    page_wait_until(page, lambda: not pusher_client.channel_info(channel_name("cool_user"))[
-        "occupied"], timeout=5, message="the page stayed on cool_user's channel")
+    page_wait_until(
+        page,
+        lambda: not pusher_client.channel_info(channel_name("cool_user"))["occupied"],
+        timeout=5,
+        message="the page stayed on cool_user's channel",
+    )
     assert pusher_client.channel_info(channel_name("speedy_sam"))["occupied"]
 
-    pusher_client.trigger(channel_name("cool_user"), "channel.update", event(
-        "channel.update", "cool_user", "Cool_User", "old channel: must not show"))
-    pusher_client.trigger(channel_name("speedy_sam"), "channel.update", event(
-        "channel.update", "speedy_sam", "SpeedySam", "new channel: shows"))
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "channel.update",
+        event("channel.update", "cool_user", "Cool_User", "old channel: must not show"),
+    )
+    pusher_client.trigger(
+        channel_name("speedy_sam"),
+        "channel.update",
+        event("channel.update", "speedy_sam", "SpeedySam", "new channel: shows"),
+    )
     expect(feed(page).first).to_have_text("new channel: shows", timeout=EVENT_DEADLINE_MS)
     page.wait_for_timeout(500)
     expect(feed(page)).to_have_text(["new channel: shows"])
@@ -217,7 +284,8 @@ def test_bad_names_are_explained_and_keep_the_current_stream(open_page, app_url)
     name.fill("ab")
     page.get_by_role("button", name="Stream").click()
     expect(page.get_by_role("alert")).to_have_text(
-        "a Twitch name is 4 to 25 letters, digits or underscores")
+        "a Twitch name is 4 to 25 letters, digits or underscores"
+    )
     name.fill("nobody_here")
     page.get_by_role("button", name="Stream").click()
     expect(page.get_by_role("alert")).to_have_text("no Twitch channel named nobody_here")
@@ -246,17 +314,21 @@ TRY_CHANNEL = """async ([port, channel]) => {
 
 
 def test_streamer_channels_are_private_and_signed_only_for_what_the_viewer_watches(
-        open_page, app_url, pusher_server, pusher_client):
+    open_page, app_url, pusher_server, pusher_client
+):
     page, log = open_page()
     log_in(page, app_url)
     page.goto(app_url + "/watch/cool_user")
     connected(page, "cool_user")
-    pusher_client.trigger(channel_name("cool_user"), "stream.online", event(
-        "stream.online", "cool_user", "Cool_User", "Cool_User went live: Private (Chess)"))
-    expect(feed(page).first).to_have_text("Cool_User went live: Private (Chess)",
-                                          timeout=EVENT_DEADLINE_MS)
-    for channel, status in ((channel_name("cool_user"), 200),
-                            (channel_name("speedy_sam"), 403)):
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.online",
+        event("stream.online", "cool_user", "Cool_User", "Cool_User went live: Private (Chess)"),
+    )
+    expect(feed(page).first).to_have_text(
+        "Cool_User went live: Private (Chess)", timeout=EVENT_DEADLINE_MS
+    )
+    for channel, status in ((channel_name("cool_user"), 200), (channel_name("speedy_sam"), 403)):
         tried = page.evaluate(TRY_CHANNEL, [pusher_server.port, channel])
         assert tried == {"forged": "pusher:error", "status": status}, (channel, tried)
     page_sockets = [url for url in log.sockets if "version=" in url]  # not the test's own
@@ -273,8 +345,9 @@ def test_log_out_ends_the_session(open_page, app_url):
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     page.goto(app_url + "/watch/cool_user")
     # Back to the login page, which returns there after the next login.
-    page.wait_for_url(re.compile(
-        re.escape(app_url) + r"/\?message=login&next=(/|%2F)watch(/|%2F)cool_user$"))
+    page.wait_for_url(
+        re.compile(re.escape(app_url) + r"/\?message=login&next=(/|%2F)watch(/|%2F)cool_user$")
+    )
     log.assert_clean()
 
 
@@ -292,18 +365,29 @@ def test_log_out_everywhere_ends_the_viewers_other_browser_too(open_page, app_ur
     phone_log.assert_clean()
 
 
-@pytest.mark.parametrize(("width", "height", "name"), [(1280, 900, "watch.png"),
-                                                       (360, 780, "watch-360.png")])
-def test_screenshot_of_the_watch_page(open_page, app_url, pusher_client, artifacts,
-                                      width, height, name):
+@pytest.mark.parametrize(
+    ("width", "height", "name"), [(1280, 900, "watch.png"), (360, 780, "watch-360.png")]
+)
+def test_screenshot_of_the_watch_page(
+    open_page, app_url, pusher_client, artifacts, width, height, name
+):
     page, log = open_page(width, height)
     log_in(page, app_url)
     page.goto(app_url + "/watch/cool_user")
     connected(page, "cool_user")
-    pusher_client.trigger(channel_name("cool_user"), "stream.online", event(
-        "stream.online", "cool_user", "Cool_User",
-        "Cool_User went live: Best Stream Ever (Fortnite)", title="Best Stream Ever",
-        category_name="Fortnite", started_at=datetime.now(UTC).isoformat()))
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.online",
+        event(
+            "stream.online",
+            "cool_user",
+            "Cool_User",
+            "Cool_User went live: Best Stream Ever (Fortnite)",
+            title="Best Stream Ever",
+            category_name="Fortnite",
+            started_at=datetime.now(UTC).isoformat(),
+        ),
+    )
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE", timeout=EVENT_DEADLINE_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(artifacts / name), full_page=True)
@@ -312,7 +396,8 @@ def test_screenshot_of_the_watch_page(open_page, app_url, pusher_client, artifac
 
 
 def test_connection_indicator_follows_the_pusher_connection(
-        open_page, app_url, pusher_client, pusher_server):
+    open_page, app_url, pusher_client, pusher_server
+):
     page, log = open_page()
     log_in(page, app_url)
     page.goto(app_url + "/watch/cool_user")

@@ -12,23 +12,19 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pusher
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
 from scripts.processes import Process, free_port, wait_until
-from websockets.sync.client import ClientConnection, connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_ID, KEY, SECRET = "4242", "test-key", "test-secret"
-
-
-
-
 
 
 @dataclass
@@ -45,12 +41,20 @@ class Emulator:
 
     def client(self, **overrides) -> pusher.Pusher:
         """Return an official server-library client pointed at this emulator."""
-        options = dict(app_id=self.app_id, key=self.key, secret=self.secret,
-                       host=self.host, port=self.port, ssl=False)
+        options = dict(
+            app_id=self.app_id,
+            key=self.key,
+            secret=self.secret,
+            host=self.host,
+            port=self.port,
+            ssl=False,
+        )
         options.update(overrides)
         return pusher.Pusher(**options)
 
-    def ws_url(self, key: str | None = None, query: str = "protocol=7&client=js&version=8.4.0") -> str:
+    def ws_url(
+        self, key: str | None = None, query: str = "protocol=7&client=js&version=8.4.0"
+    ) -> str:
         """Return the WebSocket URL a browser client would open."""
         return f"ws://{self.host}:{self.port}/app/{key or self.key}?{query}"
 
@@ -68,8 +72,14 @@ def run_emulator(use_flags: bool = True, **env: str) -> Iterator[Emulator]:
     """
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PUSHER_")}
-    environ.update(PUSHER_APP_ID=APP_ID, PUSHER_KEY=KEY, PUSHER_SECRET=SECRET,
-                   PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1", **env)
+    environ.update(
+        PUSHER_APP_ID=APP_ID,
+        PUSHER_KEY=KEY,
+        PUSHER_SECRET=SECRET,
+        PYTHONPATH=str(REPO_ROOT),
+        PYTHONUNBUFFERED="1",
+        **env,
+    )
     command = [sys.executable, "-m", "emulators.pusher"]
     if use_flags:
         command += ["--host", "127.0.0.1", "--port", str(port)]

@@ -41,25 +41,61 @@ def test_a_user_the_twitch_emulator_knows_gets_its_display_name_and_id(callback)
 
 def test_an_unknown_user_is_named_by_its_login_unless_a_name_is_given(callback):
     assert main(["trigger", "stream.offline", "--login", "nobody_here", "--to", callback]) == 0
-    assert main(["trigger", "stream.offline", "--login", "speedy_sam", "--name", "Sam",
-                 "--to", callback]) == 0
+    assert (
+        main(
+            [
+                "trigger",
+                "stream.offline",
+                "--login",
+                "speedy_sam",
+                "--name",
+                "Sam",
+                "--to",
+                callback,
+            ]
+        )
+        == 0
+    )
     assert [body["event"]["broadcaster_user_name"] for body in Callback.bodies] == [
-        "nobody_here", "Sam"]
+        "nobody_here",
+        "Sam",
+    ]
 
 
 def test_a_raid_names_both_channels_and_its_viewers(callback):
-    assert main(["trigger", "channel.raid", "--login", "cool_user", "--raided", "night_owl",
-                 "--viewers", "1234", "--to", callback]) == 0
+    assert (
+        main(
+            [
+                "trigger",
+                "channel.raid",
+                "--login",
+                "cool_user",
+                "--raided",
+                "night_owl",
+                "--viewers",
+                "1234",
+                "--to",
+                callback,
+            ]
+        )
+        == 0
+    )
     [body] = Callback.bodies
     assert body["subscription"]["type"] == "channel.raid"
     assert body["subscription"]["version"] == "1"
-    assert body["subscription"]["condition"] == {"from_broadcaster_user_id": "958187706",
-                                                 "to_broadcaster_user_id": ""}
+    assert body["subscription"]["condition"] == {
+        "from_broadcaster_user_id": "958187706",
+        "to_broadcaster_user_id": "",
+    }
     assert body["event"] == {
-        "from_broadcaster_user_id": "958187706", "from_broadcaster_user_login": "cool_user",
-        "from_broadcaster_user_name": "Cool_User", "to_broadcaster_user_id": "517561072",
-        "to_broadcaster_user_login": "night_owl", "to_broadcaster_user_name": "Night_Owl",
-        "viewers": 1234}
+        "from_broadcaster_user_id": "958187706",
+        "from_broadcaster_user_login": "cool_user",
+        "from_broadcaster_user_name": "Cool_User",
+        "to_broadcaster_user_id": "517561072",
+        "to_broadcaster_user_login": "night_owl",
+        "to_broadcaster_user_name": "Night_Owl",
+        "viewers": 1234,
+    }
 
 
 def test_a_raid_without_the_raided_channel_is_refused(callback):

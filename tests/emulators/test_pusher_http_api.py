@@ -17,19 +17,34 @@ from pusher.signature import sign
 pytestmark = pytest.mark.timeout(30)
 
 
-def signed_request(emulator, method: str, path: str, body: bytes | None = None,
-                   params: dict | None = None, secret: str | None = None,
-                   body_md5: str | None = None) -> requests.Response:
+def signed_request(
+    emulator,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    params: dict | None = None,
+    secret: str | None = None,
+    body_md5: str | None = None,
+) -> requests.Response:
     """Send a request signed with the official library's helpers, bypassing its checks."""
-    query = {"auth_key": emulator.key, "auth_timestamp": str(int(time.time())),
-             "auth_version": "1.0", **(params or {})}
+    query = {
+        "auth_key": emulator.key,
+        "auth_timestamp": str(int(time.time())),
+        "auth_version": "1.0",
+        **(params or {}),
+    }
     if body is not None:
         query["body_md5"] = body_md5 or hashlib.md5(body).hexdigest()
     to_sign = "\n".join([method, path, pusher.http.make_query_string(query)])
     query["auth_signature"] = sign(secret or emulator.secret, to_sign)
-    return requests.request(method, f"http://{emulator.host}:{emulator.port}{path}",
-                            params=query, data=body, timeout=5,
-                            headers={"Content-Type": "application/json"})
+    return requests.request(
+        method,
+        f"http://{emulator.host}:{emulator.port}{path}",
+        params=query,
+        data=body,
+        timeout=5,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def post_events(emulator, payload: object, **kwargs) -> requests.Response:
@@ -51,8 +66,9 @@ def test_trigger_reaches_a_public_subscriber(client, open_socket, new_channel):
     assert json.loads(message["data"]) == {"hello": "world"}
 
 
-def test_trigger_fans_out_to_several_channels_and_excludes_socket_id(client, open_socket,
-                                                                     new_channel):
+def test_trigger_fans_out_to_several_channels_and_excludes_socket_id(
+    client, open_socket, new_channel
+):
     first, second = new_channel(), new_channel()
     sender, other = open_socket(), open_socket()
     sender.subscribe(first)
@@ -73,14 +89,22 @@ def test_trigger_batch_delivers_in_order(client, open_socket, new_channel):
     sock.subscribe(channel)
     sock.subscribe(other)
 
-    assert client.trigger_batch([
-        {"channel": channel, "name": "one", "data": "1"},
-        {"channel": other, "name": "two", "data": {"n": 2}},
-        {"channel": channel, "name": "three", "data": "3"},
-    ]) == {}
+    assert (
+        client.trigger_batch(
+            [
+                {"channel": channel, "name": "one", "data": "1"},
+                {"channel": other, "name": "two", "data": {"n": 2}},
+                {"channel": channel, "name": "three", "data": "3"},
+            ]
+        )
+        == {}
+    )
     received = [sock.recv() for _ in range(3)]
     assert [(m["event"], m["channel"]) for m in received] == [
-        ("one", channel), ("two", other), ("three", channel)]
+        ("one", channel),
+        ("two", other),
+        ("three", channel),
+    ]
     assert json.loads(received[1]["data"]) == {"n": 2}
 
 
@@ -103,12 +127,18 @@ def test_channel_queries(client, emulator, open_socket, new_channel):
 
     assert client.channels_info(prefix_filter=public) == {"channels": {public: {}}}
     assert client.channels_info(prefix_filter=presence, attributes=["user_count"]) == {
-        "channels": {presence: {"user_count": 2}}}
+        "channels": {presence: {"user_count": 2}}
+    }
     assert public in client.channels_info()["channels"]
     assert client.channel_info(public, ["subscription_count"]) == {
-        "occupied": True, "subscription_count": 2}
+        "occupied": True,
+        "subscription_count": 2,
+    }
     assert client.channel_info(presence, ["user_count", "subscription_count"]) == {
-        "occupied": True, "user_count": 2, "subscription_count": 3}
+        "occupied": True,
+        "user_count": 2,
+        "subscription_count": 3,
+    }
     assert client.channel_info(new_channel())["occupied"] is False
     assert sorted(u["id"] for u in client.users_info(presence)["users"]) == ["alice", "bob"]
 
@@ -140,9 +170,12 @@ def test_data_over_ten_kilobytes_is_too_large(client, emulator, new_channel):
     assert client.trigger(channel, "e", "x" * 10240) == {}
     with pytest.raises(PusherBadStatus, match="^413"):
         client.trigger(channel, "e", "x" * 10241)
-    response = signed_request(emulator, "POST", f"/apps/{emulator.app_id}/batch_events",
-                              json.dumps({"batch": [{"channel": channel, "name": "e",
-                                                     "data": "é" * 5121}]}).encode())
+    response = signed_request(
+        emulator,
+        "POST",
+        f"/apps/{emulator.app_id}/batch_events",
+        json.dumps({"batch": [{"channel": channel, "name": "e", "data": "é" * 5121}]}).encode(),
+    )
     assert response.status_code == 413
 
 
@@ -151,18 +184,31 @@ def test_unknown_app_id_is_not_found(emulator, new_channel):
         emulator.client(app_id="999").trigger(new_channel(), "e", "x")
 
 
-@pytest.mark.parametrize("payload", [
-    {"name": "e", "data": "x", "channels": ["bad channel!"]},
-    {"name": "e", "data": "x", "channels": ["c" * 165]},
-    {"name": "e", "data": "x", "channels": [f"c{i}" for i in range(101)]},
-    {"name": "e", "data": "x", "channels": []},
-    {"data": "x", "channels": ["ok"]},
-    {"name": "e", "channels": ["ok"]},
-    {"name": "e", "data": {"not": "a string"}, "channels": ["ok"]},
-    {"name": "e", "data": "x", "channels": ["ok"], "socket_id": "not-a-socket"},
-    b"{not json",
-], ids=["bad-name", "long-name", "101-channels", "no-channels", "no-name", "no-data",
-        "data-not-string", "bad-socket-id", "bad-json"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": "e", "data": "x", "channels": ["bad channel!"]},
+        {"name": "e", "data": "x", "channels": ["c" * 165]},
+        {"name": "e", "data": "x", "channels": [f"c{i}" for i in range(101)]},
+        {"name": "e", "data": "x", "channels": []},
+        {"data": "x", "channels": ["ok"]},
+        {"name": "e", "channels": ["ok"]},
+        {"name": "e", "data": {"not": "a string"}, "channels": ["ok"]},
+        {"name": "e", "data": "x", "channels": ["ok"], "socket_id": "not-a-socket"},
+        b"{not json",
+    ],
+    ids=[
+        "bad-name",
+        "long-name",
+        "101-channels",
+        "no-channels",
+        "no-name",
+        "no-data",
+        "data-not-string",
+        "bad-socket-id",
+        "bad-json",
+    ],
+)
 def test_malformed_trigger_is_a_bad_request(emulator, payload):
     response = post_events(emulator, payload)
     assert response.status_code == 400, response.text
@@ -182,9 +228,19 @@ def test_trigger_can_report_channel_info(client, emulator, open_socket, new_chan
     sock.subscribe(public)
     sock.subscribe(presence, **client.authenticate(presence, sock.socket_id, {"user_id": "u"}))
 
-    response = post_events(emulator, {"name": "e", "data": "x", "channels": [public, presence],
-                                      "info": "subscription_count,user_count"})
+    response = post_events(
+        emulator,
+        {
+            "name": "e",
+            "data": "x",
+            "channels": [public, presence],
+            "info": "subscription_count,user_count",
+        },
+    )
     assert response.status_code == 200
-    assert response.json() == {"channels": {
-        public: {"subscription_count": 1},
-        presence: {"subscription_count": 1, "user_count": 1}}}
+    assert response.json() == {
+        "channels": {
+            public: {"subscription_count": 1},
+            presence: {"subscription_count": 1, "user_count": 1},
+        }
+    }

@@ -19,8 +19,9 @@ def test_logs_where_it_listens_and_exits_cleanly(emulator_factory, wait, sig):
     assert emulator.process.wait(10) == 0
 
 
-def test_address_from_environment_and_app_from_pusher_variables(emulator_factory, open_socket,
-                                                                new_channel):
+def test_address_from_environment_and_app_from_pusher_variables(
+    emulator_factory, open_socket, new_channel
+):
     emulator = emulator_factory(use_flags=False)
     channel = new_channel()
     sock = open_socket(emulator.ws_url())

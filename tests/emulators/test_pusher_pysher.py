@@ -18,9 +18,14 @@ def pysher_client(emulator):
     """A connected pysher client that signs private and presence channels itself."""
     connected = threading.Event()
     client = pysher.Pusher(
-        emulator.key, secure=False, custom_host=emulator.host, port=emulator.port,
-        secret=emulator.secret, log_level=logging.WARNING,
-        user_data={"user_id": "pysher-user", "user_info": {"lib": "pysher"}})
+        emulator.key,
+        secure=False,
+        custom_host=emulator.host,
+        port=emulator.port,
+        secret=emulator.secret,
+        log_level=logging.WARNING,
+        user_data={"user_id": "pysher-user", "user_info": {"lib": "pysher"}},
+    )
     client.connection.bind("pusher:connection_established", lambda _data: connected.set())
     # pysher's reader thread only re-checks for a disconnect when its select()
     # times out (100 s by default); a short timeout keeps teardown quick.
@@ -65,8 +70,9 @@ def test_pysher_presence_membership(pysher_client, client, open_socket, new_chan
     assert json.loads(removed["data"]) == {"user_id": "pysher-user"}
 
 
-def test_pysher_client_events_reach_other_subscribers(pysher_client, client, open_socket,
-                                                      new_channel, wait):
+def test_pysher_client_events_reach_other_subscribers(
+    pysher_client, client, open_socket, new_channel, wait
+):
     name = new_channel("private-")
     channel = pysher_client.subscribe(name)
     wait(lambda: client.channel_info(name)["occupied"], message="pysher to join")

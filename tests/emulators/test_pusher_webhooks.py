@@ -13,17 +13,18 @@ def validated(emulator, receiver) -> list[dict]:
     events = []
     for headers, body in receiver.requests:
         assert headers["Content-Type"] == "application/json"
-        payload = checker.validate_webhook(key=headers["X-Pusher-Key"],
-                                           signature=headers["X-Pusher-Signature"],
-                                           body=body.decode())
+        payload = checker.validate_webhook(
+            key=headers["X-Pusher-Key"], signature=headers["X-Pusher-Signature"], body=body.decode()
+        )
         assert payload is not None, f"webhook failed validation: {headers} {body!r}"
         assert isinstance(payload["time_ms"], int)
         events.extend(payload["events"])
     return events
 
 
-def test_channel_occupied_and_vacated(emulator_factory, open_socket, make_webhook_receiver, new_channel,
-                                     wait):
+def test_channel_occupied_and_vacated(
+    emulator_factory, open_socket, make_webhook_receiver, new_channel, wait
+):
     receiver = make_webhook_receiver()
     emulator = emulator_factory(PUSHER_WEBHOOK_URL=receiver.url)
     channel = new_channel()
@@ -39,12 +40,17 @@ def test_channel_occupied_and_vacated(emulator_factory, open_socket, make_webhoo
 
     forged = emulator.client(secret="another-secret")
     headers, body = receiver.requests[0]
-    assert forged.validate_webhook(key=headers["X-Pusher-Key"],
-                                   signature=headers["X-Pusher-Signature"],
-                                   body=body.decode()) is None
+    assert (
+        forged.validate_webhook(
+            key=headers["X-Pusher-Key"], signature=headers["X-Pusher-Signature"], body=body.decode()
+        )
+        is None
+    )
 
 
-def test_presence_member_webhooks(emulator_factory, open_socket, make_webhook_receiver, new_channel, wait):
+def test_presence_member_webhooks(
+    emulator_factory, open_socket, make_webhook_receiver, new_channel, wait
+):
     receiver = make_webhook_receiver()
     emulator = emulator_factory(PUSHER_WEBHOOK_URL=receiver.url)
     client, channel = emulator.client(), new_channel("presence-")
@@ -63,8 +69,9 @@ def test_presence_member_webhooks(emulator_factory, open_socket, make_webhook_re
     ]
 
 
-def test_failed_webhooks_are_retried(emulator_factory, open_socket, make_webhook_receiver, new_channel,
-                                     wait):
+def test_failed_webhooks_are_retried(
+    emulator_factory, open_socket, make_webhook_receiver, new_channel, wait
+):
     receiver = make_webhook_receiver(fail_first=2)
     emulator = emulator_factory(PUSHER_WEBHOOK_URL=receiver.url)
     channel = new_channel()
@@ -82,4 +89,3 @@ def test_unreachable_webhook_url_does_not_block_events(emulator_factory, open_so
     sock.subscribe(channel)
     assert emulator.client().trigger(channel, "still", "works") == {}
     assert sock.next_event("still")["data"] == "works"
-

@@ -83,8 +83,11 @@ def test_private_channel_needs_a_valid_signature(client, open_socket, new_channe
 
     auth = client.authenticate(channel, good.socket_id)
     reply = good.subscribe(channel, **auth)
-    assert reply == {"event": "pusher_internal:subscription_succeeded",
-                     "channel": channel, "data": "{}"}
+    assert reply == {
+        "event": "pusher_internal:subscription_succeeded",
+        "channel": channel,
+        "data": "{}",
+    }
 
     wrong = client.authenticate(channel, good.socket_id)  # signed for another socket
     reply = bad.subscribe(channel, **wrong)
@@ -101,8 +104,9 @@ def test_private_channel_needs_a_valid_signature(client, open_socket, new_channe
 
 def join_presence(client, sock, channel, user_id, user_info=None):
     """Subscribe ``sock`` to a presence channel as ``user_id``; return the reply."""
-    auth = client.authenticate(channel, sock.socket_id,
-                               {"user_id": user_id, "user_info": user_info})
+    auth = client.authenticate(
+        channel, sock.socket_id, {"user_id": user_id, "user_info": user_info}
+    )
     return sock.subscribe(channel, **auth)
 
 
@@ -124,8 +128,10 @@ def test_presence_members(client, open_socket, new_channel, wait):
     join_presence(client, bob_again, channel, "bob", {"name": "Bob"})
     assert client.channel_info(channel, ["user_count"])["user_count"] == 2
     bob.close()
-    wait(lambda: client.channel_info(channel, ["subscription_count"])["subscription_count"] == 2,
-         message="the server to notice the closed socket")
+    wait(
+        lambda: client.channel_info(channel, ["subscription_count"])["subscription_count"] == 2,
+        message="the server to notice the closed socket",
+    )
     client.trigger(channel, "marker", "m")
     assert ann.recv()["event"] == "marker", "a second socket of bob was announced or removed"
 
@@ -172,8 +178,9 @@ def test_client_events(client, open_socket, new_channel):
 
 
 def test_idle_client_is_pinged_then_closed_with_4201(emulator_factory):
-    emulator = emulator_factory(PUSHER_EMULATOR_ACTIVITY_TIMEOUT="1",
-                                PUSHER_EMULATOR_PONG_TIMEOUT="1")
+    emulator = emulator_factory(
+        PUSHER_EMULATOR_ACTIVITY_TIMEOUT="1", PUSHER_EMULATOR_PONG_TIMEOUT="1"
+    )
     with connect(emulator.ws_url(), open_timeout=5, ping_interval=None) as ws:
         established = json.loads(ws.recv(timeout=5))
         assert json.loads(established["data"])["activity_timeout"] == 1

@@ -27,8 +27,13 @@ from shared.events import channel_name
 from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
-EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "channel.raid",
-               "streamer.unavailable")
+EVENT_TYPES = (
+    "stream.online",
+    "stream.offline",
+    "channel.update",
+    "channel.raid",
+    "streamer.unavailable",
+)
 BROKER_URLS = {"redis": None, "rabbitmq": RABBITMQ_URL}  # None: the stack's own Redis
 # Run a module's or a test's stacks on each broker: tests get ids [redis] and [rabbitmq].
 both_brokers = pytest.mark.parametrize("broker", list(BROKER_URLS), indirect=True)
@@ -36,9 +41,11 @@ both_brokers = pytest.mark.parametrize("broker", list(BROKER_URLS), indirect=Tru
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "stack_redis(persistent=True): the stack's Redis keeps an append-only file")
+        "markers", "stack_redis(persistent=True): the stack's Redis keeps an append-only file"
+    )
     config.addinivalue_line(
-        "markers", "stack_worker(loglevel='DEBUG'): the stack's worker logs at that level")
+        "markers", "stack_worker(loglevel='DEBUG'): the stack's worker logs at that level"
+    )
 
 
 class TestStack(Stack):
@@ -47,8 +54,9 @@ class TestStack(Stack):
     __test__ = False
 
     def __init__(self, log_dir, **overrides):
-        settings = dict(PUBLISH_MAX_RETRIES=20, PUBLISH_RETRY_BACKOFF_MAX=1,
-                        BROKER_VISIBILITY_TIMEOUT=3)
+        settings = dict(
+            PUBLISH_MAX_RETRIES=20, PUBLISH_RETRY_BACKOFF_MAX=1, BROKER_VISIBILITY_TIMEOUT=3
+        )
         super().__init__(log_dir, **{**settings, **overrides})
         self.subscribers: list[Subscriber] = []
 
@@ -59,8 +67,14 @@ class TestStack(Stack):
         return super().start_worker("--concurrency", "2", loglevel=loglevel)
 
     def pusher_client(self) -> pusher.Pusher:
-        return pusher.Pusher(host="127.0.0.1", port=self.pusher_port, ssl=False,
-                             app_id="1", key="local-key", secret="local-secret")
+        return pusher.Pusher(
+            host="127.0.0.1",
+            port=self.pusher_port,
+            ssl=False,
+            app_id="1",
+            key="local-key",
+            secret="local-secret",
+        )
 
     def send(self, subscription_type, login, message_id=None, **fields) -> requests.Response:
         """POST a signed notification to the web, as Twitch would."""
@@ -68,7 +82,7 @@ class TestStack(Stack):
         headers, raw = signed_message(self.secret, "notification", body, message_id)
         return requests.post(self.callback, data=raw, headers=headers, timeout=10)
 
-    def subscribe(self, login: str) -> "Subscriber":
+    def subscribe(self, login: str) -> Subscriber:
         subscriber = Subscriber(self, login)
         self.subscribers.append(subscriber)
         return subscriber
@@ -87,17 +101,26 @@ class Subscriber:
         self.events: queue.Queue = queue.Queue()
         connected = threading.Event()
         channel = channel_name(login)
-        self.client = pysher.Pusher("local-key", custom_host="127.0.0.1", port=stack.pusher_port,
-                                    secure=False, secret="local-secret",
-                                    log_level=logging.WARNING)
+        self.client = pysher.Pusher(
+            "local-key",
+            custom_host="127.0.0.1",
+            port=stack.pusher_port,
+            secure=False,
+            secret="local-secret",
+            log_level=logging.WARNING,
+        )
         self.client.connection.bind("pusher:connection_established", lambda _: connected.set())
         self.client.connect()
         assert connected.wait(10), "subscriber could not connect"
         subscription = self.client.subscribe(channel)
         for name in EVENT_TYPES:
-            subscription.bind(name, lambda data, name=name: self.events.put((name, json.loads(data))))
-        wait_until(lambda: stack.pusher_client().channel_info(channel)["occupied"],
-                   message=f"subscriber never joined {channel}")
+            subscription.bind(
+                name, lambda data, name=name: self.events.put((name, json.loads(data)))
+            )
+        wait_until(
+            lambda: stack.pusher_client().channel_info(channel)["occupied"],
+            message=f"subscriber never joined {channel}",
+        )
 
     def next(self, timeout: float = 10.0) -> tuple[str, dict]:
         """The next event that arrives, or fail."""
@@ -128,8 +151,9 @@ def stack(tmp_path, request, broker):
     marker = request.node.get_closest_marker("stack_env")
     redis_marker = request.node.get_closest_marker("stack_redis")
     worker_marker = request.node.get_closest_marker("stack_worker")
-    running = TestStack(tmp_path, broker_url=BROKER_URLS[broker],
-                        **(marker.kwargs if marker else {}))
+    running = TestStack(
+        tmp_path, broker_url=BROKER_URLS[broker], **(marker.kwargs if marker else {})
+    )
     try:
         try:
             running.start_broker()
@@ -170,8 +194,13 @@ class BlackHole:
 
 def run_flask(stack: Stack, *args: str) -> subprocess.CompletedProcess:
     """Run ``flask --app web ...`` against the stack."""
-    return subprocess.run([str(BIN / "flask"), "--app", "web", *args], env=stack.env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(BIN / "flask"), "--app", "web", *args],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")

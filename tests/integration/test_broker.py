@@ -14,21 +14,30 @@ from tests.integration.conftest import both_brokers
 from tests.support import wait_until
 
 # The worker logs Celery's per-task "received" lines at DEBUG only; the tests read them.
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90), both_brokers,
-              pytest.mark.stack_worker(loglevel="DEBUG")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(90),
+    both_brokers,
+    pytest.mark.stack_worker(loglevel="DEBUG"),
+]
 
 
 def stream_offline(login: str) -> dict:
     """A stream event as the worker publishes it."""
-    return {"id": str(uuid.uuid4()), "type": "stream.offline",
-            "message": f"{login} ended the stream",
-            "broadcaster": {"id": "4711", "login": login, "name": login}}
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "stream.offline",
+        "message": f"{login} ended the stream",
+        "broadcaster": {"id": "4711", "login": login, "name": login},
+    }
 
 
 def received_at(worker_log: str, task_id: str) -> bool:
     """True once the worker has logged taking the task off the broker."""
-    return re.search(rf"Task {re.escape(PUBLISH_STREAM_EVENT)}\[{task_id}\] received",
-                     worker_log) is not None
+    return (
+        re.search(rf"Task {re.escape(PUBLISH_STREAM_EVENT)}\[{task_id}\] received", worker_log)
+        is not None
+    )
 
 
 def test_countdown_tasks_run_after_their_countdowns(stack, broker):
@@ -39,9 +48,10 @@ def test_countdown_tasks_run_after_their_countdowns(stack, broker):
     # as the first publish retry's is.
     countdowns = {0.6: stream_offline("timer_user"), 2.5: stream_offline("timer_user")}
     sent = time.monotonic()
-    task_ids = {countdown: celery.send_task(PUBLISH_STREAM_EVENT, (event,),
-                                            countdown=countdown).id
-                for countdown, event in countdowns.items()}
+    task_ids = {
+        countdown: celery.send_task(PUBLISH_STREAM_EVENT, (event,), countdown=countdown).id
+        for countdown, event in countdowns.items()
+    }
     if broker == "rabbitmq":
         # Native delayed delivery: the broker holds the task, not a worker's prefetch slot.
         time.sleep(2.0)
@@ -63,8 +73,11 @@ def test_a_task_retried_with_a_countdown_runs_again(stack, broker):
     event = stream_offline("retry_user")
     celery.send_task(PUBLISH_STREAM_EVENT, (event,))
     worker = stack.process("worker-1")
-    wait_until(lambda: worker.log().count("retrying in") >= 3, timeout=30,
-               message="the task was not retried three times")
+    wait_until(
+        lambda: worker.log().count("retrying in") >= 3,
+        timeout=30,
+        message="the task was not retried three times",
+    )
     stack.start_pusher()
     subscriber = stack.subscribe("retry_user")
     name, data = subscriber.next(timeout=30)

@@ -1,4 +1,5 @@
-"""End to end with real processes: Twitch-signed webhook -> web -> Redis -> worker -> Pusher -> client."""
+"""End to end with real processes: Twitch-signed webhook -> web -> Redis -> worker ->
+Pusher -> client."""
 
 import json
 import uuid
@@ -17,15 +18,25 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(90), both_brokers]
 
 def test_a_signed_notification_reaches_the_subscriber(stack):
     subscriber = stack.subscribe("cool_user")
-    update = stack.send("channel.update", "Cool_User", broadcaster_id="1337", name="Cool_User",
-                        title="Best Stream Ever", category="Fortnite")
+    update = stack.send(
+        "channel.update",
+        "Cool_User",
+        broadcaster_id="1337",
+        name="Cool_User",
+        title="Best Stream Ever",
+        category="Fortnite",
+    )
     assert update.status_code == 204
     name, data = subscriber.next()
     assert name == "channel.update"
     assert data["message"] == "Cool_User updated the stream: Best Stream Ever (Fortnite)"
 
-    assert stack.send("stream.online", "Cool_User", broadcaster_id="1337",
-                      name="Cool_User").status_code == 204
+    assert (
+        stack.send(
+            "stream.online", "Cool_User", broadcaster_id="1337", name="Cool_User"
+        ).status_code
+        == 204
+    )
     name, data = subscriber.next()
     assert name == "stream.online"
     assert data["message"] == "Cool_User went live: Best Stream Ever (Fortnite)"
@@ -40,13 +51,21 @@ def test_duplicates_arrive_once(stack):
     subscriber = stack.subscribe("dupe_user")
     message_id = str(uuid.uuid4())
     for _ in range(3):
-        assert stack.send("stream.online", "dupe_user", message_id=message_id,
-                          stream_id="555").status_code == 204
+        assert (
+            stack.send(
+                "stream.online", "dupe_user", message_id=message_id, stream_id="555"
+            ).status_code
+            == 204
+        )
     assert stack.send("stream.online", "dupe_user", stream_id="555").status_code == 204
     worker = stack.process("worker-1")
-    wait_until(lambda: worker.log().count("dropped duplicate message") == 2
-               and "dropped second stream.online for stream 555" in worker.log(),
-               message="the worker never dropped the duplicates")
+    wait_until(
+        lambda: (
+            worker.log().count("dropped duplicate message") == 2
+            and "dropped second stream.online for stream 555" in worker.log()
+        ),
+        message="the worker never dropped the duplicates",
+    )
     name, data = subscriber.next()
     assert name == "stream.online" and data["stream_id"] == "555"
     assert stack.send("stream.offline", "dupe_user").status_code == 204
@@ -62,8 +81,11 @@ def test_rejected_requests_arrive_nowhere(stack):
     stale = dict(headers, **{"Twitch-Eventsub-Message-Timestamp": "2020-01-01T00:00:00.000Z"})
     big_body = notification_body("channel.update", "picky_user", stack.callback, title="x" * 70000)
     big_headers, big_raw = signed_message(stack.secret, "notification", big_body)
-    for sent_headers, sent_raw, status in ((forged, raw, 403), (stale, raw, 403),
-                                           (big_headers, big_raw, 413)):
+    for sent_headers, sent_raw, status in (
+        (forged, raw, 403),
+        (stale, raw, 403),
+        (big_headers, big_raw, 413),
+    ):
         response = requests.post(stack.callback, data=sent_raw, headers=sent_headers, timeout=10)
         assert response.status_code == status
     assert sum(intake.backlog(stack.redis(), 8).values()) == 0
@@ -106,8 +128,11 @@ def test_publishing_retries_until_pusher_is_back(stack):
 def test_exhausted_retries_are_dead_lettered_and_replayable(stack):
     stack.process("pusher").stop()
     assert stack.send("stream.offline", "unlucky_user").status_code == 204
-    [letter] = wait_until(lambda: dead_letters(stack.redis()), timeout=30,
-                          message="the event never reached the dead letters")
+    [letter] = wait_until(
+        lambda: dead_letters(stack.redis()),
+        timeout=30,
+        message="the event never reached the dead letters",
+    )
     assert letter["kind"] == "publish"
     assert "gave up after 3 attempts: cannot reach Pusher" in letter["reason"]
     assert letter["payload"]["broadcaster"]["login"] == "unlucky_user"
@@ -125,8 +150,9 @@ def test_exhausted_retries_are_dead_lettered_and_replayable(stack):
 
 
 def test_revocations_are_recorded(stack):
-    body = revocation_body("stream.online", "gone_user", stack.callback, "user_removed",
-                           broadcaster_id="4242")
+    body = revocation_body(
+        "stream.online", "gone_user", stack.callback, "user_removed", broadcaster_id="4242"
+    )
     headers, raw = signed_message(stack.secret, "revocation", body)
     assert requests.post(stack.callback, data=raw, headers=headers, timeout=10).status_code == 204
     [revocation] = wait_until(lambda: revocations(stack.redis()), message="no revocation recorded")
@@ -140,9 +166,25 @@ def test_the_test_event_command_reaches_the_subscriber(stack):
 
     subscriber = stack.subscribe("cli_user")
     result = subprocess.run(
-        [sys.executable, "-m", "emulators.eventsub", "trigger", "channel.update",
-         "--login", "cli_user", "--title", "From the CLI", "--to", stack.callback, "--duplicate"],
-        env=stack.env, capture_output=True, text=True, timeout=30)
+        [
+            sys.executable,
+            "-m",
+            "emulators.eventsub",
+            "trigger",
+            "channel.update",
+            "--login",
+            "cli_user",
+            "--title",
+            "From the CLI",
+            "--to",
+            stack.callback,
+            "--duplicate",
+        ],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("-> 204") == 2
     name, data = subscriber.next()

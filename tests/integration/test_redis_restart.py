@@ -10,8 +10,12 @@ import requests
 from tests.integration.conftest import both_brokers
 from tests.support import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120), both_brokers,
-              pytest.mark.stack_redis(persistent=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(120),
+    both_brokers,
+    pytest.mark.stack_redis(persistent=True),
+]
 
 
 def readiness(stack) -> int:
@@ -23,8 +27,14 @@ def test_acknowledged_webhooks_survive_a_redis_crash(stack):
     acknowledged = set()
 
     def send(title: str) -> int:
-        response = stack.send("channel.update", "sturdy_user", broadcaster_id="8008",
-                              name="sturdy_user", title=title, category="Chess")
+        response = stack.send(
+            "channel.update",
+            "sturdy_user",
+            broadcaster_id="8008",
+            name="sturdy_user",
+            title=title,
+            category="Chess",
+        )
         if 200 <= response.status_code < 300:
             acknowledged.add(title)
         return response.status_code
@@ -42,8 +52,12 @@ def test_acknowledged_webhooks_survive_a_redis_crash(stack):
     assert stack.redis().get("sev:test:canary") == "written before the crash"
     wait_until(lambda: readiness(stack) == 200, timeout=20, message="/readyz never recovered")
     after = iter(range(1000))
-    wait_until(lambda: send(f"after the restart {next(after)}") == 204, timeout=20,
-               interval=0.2, message="the web never acknowledged a webhook again")
+    wait_until(
+        lambda: send(f"after the restart {next(after)}") == 204,
+        timeout=20,
+        interval=0.2,
+        message="the web never acknowledged a webhook again",
+    )
     for number in range(3):
         assert send(f"after recovery {number}") == 204
 
@@ -54,8 +68,9 @@ def test_acknowledged_webhooks_survive_a_redis_crash(stack):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             missing = sorted(acknowledged - arrived)
-            raise AssertionError(f"{len(missing)} acknowledged notifications never arrived: "
-                                 f"{missing}")
+            raise AssertionError(
+                f"{len(missing)} acknowledged notifications never arrived: {missing}"
+            )
         try:
             name, data = subscriber.next(timeout=remaining)
         except AssertionError:

@@ -32,19 +32,20 @@ def ingest():
     server.close()
 
 
-@pytest.mark.stack_env(SENTRY_DSN=f"http://publickey@127.0.0.1:{INGEST_PORT}/1",
-                       TWITCH_CLIENT_SECRET=CLIENT_SECRET)
+@pytest.mark.stack_env(
+    SENTRY_DSN=f"http://publickey@127.0.0.1:{INGEST_PORT}/1", TWITCH_CLIENT_SECRET=CLIENT_SECRET
+)
 def test_a_failing_task_is_reported_without_its_token(ingest, stack):
     settings = load_settings(stack.env)
     token = secrets.token_urlsafe(24)  # cached app token, a local variable of the failing call
-    stack.redis().hset(APP_TOKEN, mapping={"client_id": settings.twitch_client_id,
-                                           "token": token})
+    stack.redis().hset(APP_TOKEN, mapping={"client_id": settings.twitch_client_id, "token": token})
     # Nothing listens at TWITCH_AUTH_URL: validating the token fails for real.
     make_celery(settings).send_task("maintenance.validate_app_token")
 
     event, envelope = ingest.wait_for_event("cannot reach Twitch")
-    [exception] = [value for value in event["exception"]["values"]
-                   if value["type"] == "TwitchUnavailable"]
+    [exception] = [
+        value for value in event["exception"]["values"] if value["type"] == "TwitchUnavailable"
+    ]
     assert "validate" in [frame["function"] for frame in exception["stacktrace"]["frames"]]
     assert event["environment"] == "development"
     assert "maintenance.validate_app_token" in envelope.decode()
@@ -68,11 +69,18 @@ def test_one_grep_follows_a_webhook_across_processes(stack):
     assert requests.post(stack.callback, data=raw, headers=headers, timeout=10).status_code == 204
 
     web, worker = stack.process("web"), stack.process("worker-1")
-    wait_until(lambda: f"published stream.offline event {published_id}" in worker.log()
-               and f"dead-lettered message {dead_id}" in worker.log(), timeout=60,
-               message="the worker never published the one and dead-lettered the other")
-    for message_id, last_words in ((published_id, "published stream.offline event"),
-                                   (dead_id, "dead-lettered message")):
+    wait_until(
+        lambda: (
+            f"published stream.offline event {published_id}" in worker.log()
+            and f"dead-lettered message {dead_id}" in worker.log()
+        ),
+        timeout=60,
+        message="the worker never published the one and dead-lettered the other",
+    )
+    for message_id, last_words in (
+        (published_id, "published stream.offline event"),
+        (dead_id, "dead-lettered message"),
+    ):
         from_web = json_lines_naming(web.log(), message_id)
         from_worker = json_lines_naming(worker.log(), message_id)
         assert [line["logger"] for line in from_web] == ["web"]
@@ -88,12 +96,21 @@ def test_one_grep_follows_a_webhook_across_processes(stack):
 @pytest.mark.stack_env(LOG_FORMAT="json")
 def test_a_rejected_websub_notification_is_logged_with_its_id(stack):
     notification_id = f"websub-{uuid.uuid4()}"
-    answer = requests.post(stack.callback, data=b'{"data": []}', timeout=10, headers={
-        SIGNATURE: "sha256=" + "0" * 64, NOTIFICATION_ID: notification_id,
-        LINK: "<https://api.twitch.tv/helix/streams?user_id=1>; rel=\"self\""})
+    answer = requests.post(
+        stack.callback,
+        data=b'{"data": []}',
+        timeout=10,
+        headers={
+            SIGNATURE: "sha256=" + "0" * 64,
+            NOTIFICATION_ID: notification_id,
+            LINK: '<https://api.twitch.tv/helix/streams?user_id=1>; rel="self"',
+        },
+    )
     assert answer.status_code == 403
-    [line] = wait_until(lambda: json_lines_naming(stack.process("web").log(), notification_id),
-                        message="the web never logged the rejection")
+    [line] = wait_until(
+        lambda: json_lines_naming(stack.process("web").log(), notification_id),
+        message="the web never logged the rejection",
+    )
     assert line["message"].startswith("rejected WebSub notification")
     assert line["message_id"] == notification_id and notification_id not in line["message"]
 
@@ -105,28 +122,48 @@ def test_the_retry_tasks_lines_carry_the_message_id(stack):
     assert stack.send("stream.offline", "retry_user", message_id=message_id).status_code == 204
 
     worker = stack.process("worker-1")
-    retries = wait_until(lambda: [line for line in json_lines_naming(worker.log(), message_id)
-                                  if line["logger"] == "celery.app.trace"], timeout=60,
-                         message="the retry task never logged a retry")
+    retries = wait_until(
+        lambda: [
+            line
+            for line in json_lines_naming(worker.log(), message_id)
+            if line["logger"] == "celery.app.trace"
+        ],
+        timeout=60,
+        message="the retry task never logged a retry",
+    )
     assert retries[0]["message"].startswith("Task publish.stream_event[")
     assert message_id not in retries[0]["message"]  # found by its field alone
     lines = json_lines_naming(worker.log(), message_id)
-    assert {line["logger"] for line in lines} >= {"worker.batches", "worker.publish",
-                                                  "celery.app.trace"}
-    assert all(line.get("message_id") == message_id or message_id in line["message_ids"]
-               for line in lines)
+    assert {line["logger"] for line in lines} >= {
+        "worker.batches",
+        "worker.publish",
+        "celery.app.trace",
+    }
+    assert all(
+        line.get("message_id") == message_id or message_id in line["message_ids"] for line in lines
+    )
 
 
 @pytest.mark.stack_env(LOG_FORMAT="json")
 def test_beat_and_granian_log_json_lines_too(stack):
     beat = stack.start_beat()
-    report = wait_until(lambda: [line for line in beat.log().splitlines()
-                                 if line.startswith("{") and "backlog:" in line], timeout=30,
-                        message="beat never reported the backlog")
+    report = wait_until(
+        lambda: [
+            line for line in beat.log().splitlines() if line.startswith("{") and "backlog:" in line
+        ],
+        timeout=30,
+        message="beat never reported the backlog",
+    )
     assert json.loads(report[0])["logger"] == "worker.schedule"
-    granian = [json.loads(line) for line in stack.process("web").log().splitlines()
-               if line.startswith("{") and '"logger": "granian"' in line]
+    granian = [
+        json.loads(line)
+        for line in stack.process("web").log().splitlines()
+        if line.startswith("{") and '"logger": "granian"' in line
+    ]
     assert any(line["message"].startswith("Listening at") for line in granian)
     for process in (beat, stack.process("web"), stack.process("worker-1")):
-        assert not [line for line in process.log().splitlines()
-                    if line.startswith(("DEBUG ", "INFO ", "WARNING ", "ERROR "))], process.name
+        assert not [
+            line
+            for line in process.log().splitlines()
+            if line.startswith(("DEBUG ", "INFO ", "WARNING ", "ERROR "))
+        ], process.name

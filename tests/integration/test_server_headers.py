@@ -31,11 +31,14 @@ def test_app_answers_do_not_say_granian(web):
         assert response.headers["Server"] == "sev", path
 
 
-@pytest.mark.parametrize("payload, status", [
-    (b"GARBAGE\r\n\r\n", b"400"),
-    (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", b"400"),
-    (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 500_000 + b"\r\n\r\n", b"431"),
-])
+@pytest.mark.parametrize(
+    "payload, status",
+    [
+        (b"GARBAGE\r\n\r\n", b"400"),
+        (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", b"400"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 500_000 + b"\r\n\r\n", b"431"),
+    ],
+)
 def test_granians_own_error_answers_are_bare(web, payload, status):
     """Granian answers a request it cannot parse itself, before the app: an empty body,
     no Server header, nothing about the software."""

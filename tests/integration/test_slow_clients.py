@@ -18,9 +18,11 @@ from emulators.eventsub.messages import notification_body, signed_message
 from scripts.nginx_proxy import NginxProxy, nginx_binary
 from scripts.slow_clients import SlowClients, probe
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60),
-              pytest.mark.skipif(not nginx_binary(),
-                                 reason="nginx is not installed (Debian package nginx)")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(60),
+    pytest.mark.skipif(not nginx_binary(), reason="nginx is not installed (Debian package nginx)"),
+]
 IDLE, TRICKLING = 40, 20
 SHORT_TIMEOUT = 2  # seconds: the client time-outs of the second proxy
 
@@ -69,7 +71,7 @@ def closed_within(connection: socket.socket, seconds: float) -> float | None:
     connection.settimeout(seconds)
     try:
         data = connection.recv(4096)
-    except socket.timeout:
+    except TimeoutError:
         return None
     except ConnectionResetError:
         data = b""
@@ -77,8 +79,7 @@ def closed_within(connection: socket.socket, seconds: float) -> float | None:
     return time.monotonic() - started
 
 
-def test_the_web_behind_nginx_answers_while_slow_clients_hold_connections(
-        web, proxy, slow_clients):
+def test_the_web_behind_nginx_answers_while_slow_clients_hold_connections(web, proxy, slow_clients):
     slow_clients.open(proxy.port, IDLE, TRICKLING)
     time.sleep(1.5)  # every trickling body has sent a byte or two
 
@@ -91,12 +92,18 @@ def test_the_web_behind_nginx_answers_while_slow_clients_hold_connections(
 
 
 def test_nginx_ends_a_body_that_stops_coming_and_a_silent_socket(web, impatient_proxy):
-    headers, raw = signed_message(web.secret, "notification", notification_body(
-        "channel.update", "cool_user", web.callback, title="Never finished"))
+    headers, raw = signed_message(
+        web.secret,
+        "notification",
+        notification_body("channel.update", "cool_user", web.callback, title="Never finished"),
+    )
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     stalled = socket.create_connection(("127.0.0.1", impatient_proxy.port))
-    stalled.sendall(f"POST /api/callback HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
-                    f"Content-Length: {len(raw)}\r\n\r\n".encode() + raw[:10])
+    stalled.sendall(
+        f"POST /api/callback HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+        f"Content-Length: {len(raw)}\r\n\r\n".encode()
+        + raw[:10]
+    )
     silent = socket.create_connection(("127.0.0.1", impatient_proxy.port))
     with stalled, silent:
         stalled_after = closed_within(stalled, SHORT_TIMEOUT + 10)

@@ -1,6 +1,5 @@
 """Subscriptions end to end: the Twitch emulator, web, worker, beat and a Pusher client."""
 
-
 import pytest
 import requests
 
@@ -29,9 +28,12 @@ def twitch(stack):
 
 
 def enabled_subscriptions(twitch, stack):
-    return [s for s in twitch.state()["subscriptions"]
-            if s["status"] == "enabled" and s["transport"]["callback"] == stack.env["PUBLIC_URL"]
-            + "/api/callback"]
+    return [
+        s
+        for s in twitch.state()["subscriptions"]
+        if s["status"] == "enabled"
+        and s["transport"]["callback"] == stack.env["PUBLIC_URL"] + "/api/callback"
+    ]
 
 
 def lease_statuses(stack, login="cool_user"):
@@ -47,12 +49,21 @@ def watch(stack, login):
 def test_watching_holds_its_enabled_subscriptions_and_events_flow(stack, twitch):
     subscriber = stack.subscribe("cool_user")
     watch(stack, "cool_user")
-    held = wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == WANTED
-                      and enabled_subscriptions(twitch, stack), timeout=30,
-                      message="the challenge handshake never enabled the subscriptions")
-    lease = wait_until(lambda: lease_statuses(stack) == {"enabled"}
-                       and lease_for_login(stack.redis(), "cool_user"), timeout=15,
-                       message="the lease never saw the subscriptions enabled")
+    held = wait_until(
+        lambda: (
+            len(enabled_subscriptions(twitch, stack)) == WANTED
+            and enabled_subscriptions(twitch, stack)
+        ),
+        timeout=30,
+        message="the challenge handshake never enabled the subscriptions",
+    )
+    lease = wait_until(
+        lambda: (
+            lease_statuses(stack) == {"enabled"} and lease_for_login(stack.redis(), "cool_user")
+        ),
+        timeout=15,
+        message="the lease never saw the subscriptions enabled",
+    )
     assert {h["id"] for h in lease["subscriptions"].values()} == {s["id"] for s in held}
 
     twitch("go-live", login="cool_user")  # title and category as they were: no channel.update
@@ -84,9 +95,14 @@ def test_a_revocation_for_failures_heals_itself(stack, twitch):
     online = next(s for s in enabled_subscriptions(twitch, stack) if s["type"] == "stream.online")
     twitch("revoke", subscription_id=online["id"], reason="notification_failures_exceeded")
     healed = wait_until(
-        lambda: [s for s in enabled_subscriptions(twitch, stack)
-                 if s["type"] == "stream.online" and s["id"] != online["id"]],
-        timeout=30, message="the revoked subscription was never re-created")
+        lambda: [
+            s
+            for s in enabled_subscriptions(twitch, stack)
+            if s["type"] == "stream.online" and s["id"] != online["id"]
+        ],
+        timeout=30,
+        message="the revoked subscription was never re-created",
+    )
     lease = lease_for_login(stack.redis(), "cool_user")
     assert lease["subscriptions"]["stream.online"]["id"] == healed[0]["id"]
 
@@ -100,8 +116,11 @@ def test_a_removed_user_is_announced_and_released(stack, twitch):
     name, data = subscriber.next(timeout=15)
     assert name == "streamer.unavailable" and data["reason"] == "user_removed"
     assert data["message"] == "Cool_User can no longer be followed here"
-    wait_until(lambda: enabled_subscriptions(twitch, stack) == [], timeout=15,
-               message="the other subscriptions were not deleted")
+    wait_until(
+        lambda: enabled_subscriptions(twitch, stack) == [],
+        timeout=15,
+        message="the other subscriptions were not deleted",
+    )
     assert lease_for_login(stack.redis(), "cool_user") is None
 
 
@@ -112,6 +131,9 @@ def test_an_unwatched_streamer_is_released_after_the_grace_period(stack, twitch)
     wait_until(lambda: len(enabled_subscriptions(twitch, stack)) == WANTED, timeout=30)
     stack.start_beat()
     subscriber.stop()  # the last viewer leaves; Pusher reports the channel vacated
-    wait_until(lambda: enabled_subscriptions(twitch, stack) == [], timeout=30,
-               message="the lease was never released")
+    wait_until(
+        lambda: enabled_subscriptions(twitch, stack) == [],
+        timeout=30,
+        message="the lease was never released",
+    )
     assert lease_for_login(stack.redis(), "cool_user") is None

@@ -33,6 +33,7 @@ def web(tmp_path):
 
 def send(stack: Stack, count: int) -> None:
     """POST ``count`` signed notifications over several connections at once."""
+
     def one(n: int) -> int:
         body = notification_body("stream.online", f"streamer_{n}", stack.callback)
         headers, raw = signed_message(stack.secret, "notification", body)
@@ -44,12 +45,17 @@ def send(stack: Stack, count: int) -> None:
 
 def scrape(stack: Stack) -> dict:
     """Every sample of one scrape: ``{(name, ((label, value), ...)): value}``."""
-    response = requests.get(f"http://127.0.0.1:{stack.web_port}/metrics",
-                            headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    response = requests.get(
+        f"http://127.0.0.1:{stack.web_port}/metrics",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
     assert response.status_code == 200
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(response.text)
-            for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
 
 
 def accepted_by_process(stack: Stack) -> list[float]:
@@ -60,7 +66,10 @@ def accepted_by_process(stack: Stack) -> list[float]:
         for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
             _, name, labels, _ = json.loads(key)
             if (name, labels.get("outcome"), labels.get("transport")) == (
-                    "sev_webhooks_total", "accepted", "eventsub") and value:
+                "sev_webhooks_total",
+                "accepted",
+                "eventsub",
+            ) and value:
                 counts.append(value)
     return counts
 
@@ -74,9 +83,15 @@ def test_every_scrape_sums_both_processes(web):
         samples = scrape(web)
         assert samples[("sev_webhooks_total", accepted)] == SENT
         assert samples[("sev_webhook_ack_seconds_count", (("transport", "eventsub"),))] == SENT
-        assert samples[("sev_http_requests_total", (("method", "POST"),
-                                                    ("route", "/api/callback"),
-                                                    ("status", "204")))] == SENT
+        assert (
+            samples[
+                (
+                    "sev_http_requests_total",
+                    (("method", "POST"), ("route", "/api/callback"), ("status", "204")),
+                )
+            ]
+            == SENT
+        )
         assert samples[("sev_state_available", ())] == 1
         assert samples[("sev_queue_depth", (("queue", "intake"),))] == SENT
         assert samples[("sev_leases", ())] == 0

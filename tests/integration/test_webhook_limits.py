@@ -10,7 +10,7 @@ import json
 import socket
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -32,23 +32,31 @@ def web(lone_web):
 
 def signed_body(secret: str, size: int) -> tuple[dict, bytes]:
     """A valid signed channel.update notification padded with spaces to ``size`` bytes."""
-    body = json.dumps(notification_body("channel.update", "cool_user",
-                                        "http://localhost/api/callback", title="Padded"))
+    body = json.dumps(
+        notification_body(
+            "channel.update", "cool_user", "http://localhost/api/callback", title="Padded"
+        )
+    )
     raw = body.encode() + b" " * (size - len(body))
-    timestamp = format_eventsub_timestamp(datetime.now(timezone.utc))
+    timestamp = format_eventsub_timestamp(datetime.now(UTC))
     return signed_headers(secret, str(uuid.uuid4()), timestamp, "notification", raw), raw
 
 
-def post_chunked(stack: Stack, headers: dict, body: bytes, chunk: int = 8192,
-                 path: str = "/api/callback") -> int:
+def post_chunked(
+    stack: Stack, headers: dict, body: bytes, chunk: int = 8192, path: str = "/api/callback"
+) -> int:
     """POST ``body`` with Transfer-Encoding: chunked (no Content-Length) on a plain
     socket; the status of the answer."""
-    lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{stack.web_port}",
-             "Transfer-Encoding: chunked", "Connection: close",
-             *(f"{name}: {value}" for name, value in headers.items())]
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{stack.web_port}",
+        "Transfer-Encoding: chunked",
+        "Connection: close",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
     payload = "\r\n".join(lines).encode() + b"\r\n\r\n"
     for start in range(0, len(body), chunk):
-        part = body[start:start + chunk]
+        part = body[start : start + chunk]
         payload += f"{len(part):x}\r\n".encode() + part + b"\r\n"
     payload += b"0\r\n\r\n"
     with socket.create_connection(("127.0.0.1", stack.web_port), timeout=10) as connection:
@@ -96,17 +104,27 @@ def test_a_long_body_with_content_length_is_refused(web):
 
 def test_a_chunked_websub_notification_over_64_kib_is_refused(web):
     body = b'{"data":[]}' + b" " * (LIMIT + 100)
-    headers = {"X-Hub-Signature": "sha256=" + "0" * 64, "Twitch-Notification-Id": "n-1",
-               "Link": '<https://api.twitch.tv/helix/streams?user_id=1>; rel="self"',
-               "Content-Type": "application/json"}
+    headers = {
+        "X-Hub-Signature": "sha256=" + "0" * 64,
+        "Twitch-Notification-Id": "n-1",
+        "Link": '<https://api.twitch.tv/helix/streams?user_id=1>; rel="self"',
+        "Content-Type": "application/json",
+    }
     assert post_chunked(web, headers, body) == 413
 
 
 def test_a_chunked_pusher_webhook_over_64_kib_is_refused(web):
-    body = json.dumps({"time_ms": int(time.time() * 1000), "events": [
-        {"name": "channel_occupied", "channel": "cool_user"}]}).encode()
+    body = json.dumps(
+        {
+            "time_ms": int(time.time() * 1000),
+            "events": [{"name": "channel_occupied", "channel": "cool_user"}],
+        }
+    ).encode()
     body += b" " * (LIMIT + 100)
     secret = web.env["PUSHER_SECRET"]
-    headers = {"X-Pusher-Key": web.env["PUSHER_KEY"], "Content-Type": "application/json",
-               "X-Pusher-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+    headers = {
+        "X-Pusher-Key": web.env["PUSHER_KEY"],
+        "Content-Type": "application/json",
+        "X-Pusher-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+    }
     assert post_chunked(web, headers, body, path="/api/pusher/webhook") == 413

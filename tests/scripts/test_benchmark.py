@@ -9,12 +9,15 @@ from scripts.benchmark import histogram_quantile, round_trips
 BUCKETS = {0.01: 0, 0.025: 10, 0.05: 90, 0.1: 100, math.inf: 100}
 
 
-@pytest.mark.parametrize("q, expected", [
-    (0.05, 0.0175),  # rank 5 of the 10 in (0.01, 0.025]
-    (0.5, 0.0375),  # rank 50: half way through the 80 in (0.025, 0.05]
-    (0.99, 0.095),
-    (1.0, 0.1),
-])
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        (0.05, 0.0175),  # rank 5 of the 10 in (0.01, 0.025]
+        (0.5, 0.0375),  # rank 50: half way through the 80 in (0.025, 0.05]
+        (0.99, 0.095),
+        (1.0, 0.1),
+    ],
+)
 def test_a_quantile_is_interpolated_within_its_bucket_as_prometheus_does(q, expected):
     assert histogram_quantile(q, BUCKETS) == pytest.approx(expected)
 

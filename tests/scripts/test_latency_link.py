@@ -47,9 +47,23 @@ def echo_port():
 def link(echo_port, tmp_path):
     """The link, as its own process, in front of the echo server."""
     port = free_port()
-    process = Process("link", [sys.executable, "-m", "scripts.latency_link", "--listen", str(port),
-                               "--to", f"127.0.0.1:{echo_port}", "--rtt-ms", str(RTT_MS)],
-                      process_environment(), tmp_path, port).start()
+    process = Process(
+        "link",
+        [
+            sys.executable,
+            "-m",
+            "scripts.latency_link",
+            "--listen",
+            str(port),
+            "--to",
+            f"127.0.0.1:{echo_port}",
+            "--rtt-ms",
+            str(RTT_MS),
+        ],
+        process_environment(),
+        tmp_path,
+        port,
+    ).start()
     yield port, process
     process.stop()
 

@@ -58,24 +58,32 @@ def test_the_url_is_printed_again_once_the_web_answers(capsys):
 
 
 def test_nothing_is_printed_once_the_processes_ended(capsys):
-    assert not run_local.announce_when_ready(f"http://127.0.0.1:{free_port()}/healthz",
-                                             "http://localhost:5000", ended=lambda: 1)
+    assert not run_local.announce_when_ready(
+        f"http://127.0.0.1:{free_port()}/healthz", "http://localhost:5000", ended=lambda: 1
+    )
     assert capsys.readouterr().out == ""
 
 
 def test_ctrl_c_ends_the_run_with_status_0():
-    honcho_stand_in = ("import signal, sys, time\n"
-                       "signal.signal(signal.SIGINT, lambda *_: sys.exit(130))\n"
-                       "print('up', flush=True)\n"
-                       "time.sleep(30)\n")
+    honcho_stand_in = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: sys.exit(130))\n"
+        "print('up', flush=True)\n"
+        "time.sleep(30)\n"
+    )
     run = textwrap.dedent(f"""
         import os, sys
         from scripts.run_local import supervise
         sys.exit(supervise([sys.executable, "-c", {honcho_stand_in!r}], dict(os.environ),
                            "http://127.0.0.1:{free_port()}/healthz", "http://localhost:5000"))
     """)
-    process = subprocess.Popen([sys.executable, "-c", run], cwd=ROOT, stdout=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", run],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert process.stdout.readline().strip() == "up"
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's group

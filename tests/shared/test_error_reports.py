@@ -55,21 +55,23 @@ class SentryIngest:
         found = []
         for envelope in list(self.envelopes):
             lines = envelope.split(b"\n")
-            for header, payload in zip(lines[1::2], lines[2::2]):
+            for header, payload in zip(lines[1::2], lines[2::2], strict=False):
                 if json.loads(header).get("type") == "event":
                     found.append(json.loads(payload))
         return found
 
     def wait_for_event(self, message: str) -> tuple[dict, bytes]:
         """The first event whose exception names ``message``, with its raw envelope."""
+
         def arrived():
             for envelope in list(self.envelopes):
                 if message.encode() in envelope:
                     return envelope
             return None
 
-        envelope = wait_until(arrived, timeout=60, interval=0.1,
-                              message=f"no Sentry event about {message!r} arrived")
+        envelope = wait_until(
+            arrived, timeout=60, interval=0.1, message=f"no Sentry event about {message!r} arrived"
+        )
         [event] = [e for e in self.events() if message in json.dumps(e)]
         return event, envelope
 
@@ -95,8 +97,9 @@ def test_nothing_is_started_without_a_dsn(settings):
 
 
 def test_a_views_exception_arrives_without_secrets(settings, redis_client, ingest):
-    settings = settings.replace(sentry_dsn=ingest.dsn,
-                                twitch_client_secret="client-secret-of-the-app")
+    settings = settings.replace(
+        sentry_dsn=ingest.dsn, twitch_client_secret="client-secret-of-the-app"
+    )
     app = create_app(settings)
 
     local_tokens = []
@@ -109,16 +112,32 @@ def test_a_views_exception_arrives_without_secrets(settings, redis_client, inges
 
     client = app.test_client()
     with client.session_transaction() as session:
-        session["twitch"] = {"access_token": "user-access-token-1",
-                             "refresh_token": "user-refresh-token-1"}
-    assert client.post("/api/callback", data=b"{}", headers={
-        "Twitch-Eventsub-Message-Id": "m-rejected", "Twitch-Eventsub-Message-Timestamp": "x",
-        "Twitch-Eventsub-Message-Type": "notification",
-        "Twitch-Eventsub-Message-Signature": "sha256=00"}).status_code == 403
+        session["twitch"] = {
+            "access_token": "user-access-token-1",
+            "refresh_token": "user-refresh-token-1",
+        }
+    assert (
+        client.post(
+            "/api/callback",
+            data=b"{}",
+            headers={
+                "Twitch-Eventsub-Message-Id": "m-rejected",
+                "Twitch-Eventsub-Message-Timestamp": "x",
+                "Twitch-Eventsub-Message-Type": "notification",
+                "Twitch-Eventsub-Message-Signature": "sha256=00",
+            },
+        ).status_code
+        == 403
+    )
     assert client.get("/no/such/page").status_code == 404
-    answer = client.get("/test/fails?code=oauth-code-1&state=oauth-state-1&page=2", headers={
-        "Authorization": "Bearer bearer-token-1", "X-Hub-Signature": "sha256=hub-signature-1",
-        "Twitch-Eventsub-Message-Signature": "sha256=eventsub-signature-1"})
+    answer = client.get(
+        "/test/fails?code=oauth-code-1&state=oauth-state-1&page=2",
+        headers={
+            "Authorization": "Bearer bearer-token-1",
+            "X-Hub-Signature": "sha256=hub-signature-1",
+            "Twitch-Eventsub-Message-Signature": "sha256=eventsub-signature-1",
+        },
+    )
     assert answer.status_code == 500
     sentry_sdk.flush()
 
@@ -128,32 +147,53 @@ def test_a_views_exception_arrives_without_secrets(settings, redis_client, inges
     assert not sentry_sdk.get_client().should_send_default_pii()
     assert event["request"]["url"].endswith("/test/fails")
     assert "page=2" in event["request"]["query_string"]
-    for leaked in (b"client-secret-of-the-app", b"user-access-token-1", b"oauth-code-1",
-                   b"oauth-state-1", local_tokens[0].encode(), b"bearer-token-1",
-                   b"hub-signature-1", b"eventsub-signature-1", settings.secret_key.encode()):
+    for leaked in (
+        b"client-secret-of-the-app",
+        b"user-access-token-1",
+        b"oauth-code-1",
+        b"oauth-state-1",
+        local_tokens[0].encode(),
+        b"bearer-token-1",
+        b"hub-signature-1",
+        b"eventsub-signature-1",
+        settings.secret_key.encode(),
+    ):
         assert leaked not in envelope, leaked
     assert "cookies" not in event["request"]
-    assert {value for name, value in event["request"]["headers"].items()
-            if name.lower() in ("cookie", "authorization")} <= {"[Filtered]"}
+    assert {
+        value
+        for name, value in event["request"]["headers"].items()
+        if name.lower() in ("cookie", "authorization")
+    } <= {"[Filtered]"}
     frame = event["exception"]["values"][-1]["stacktrace"]["frames"][-1]
     assert frame["function"] == "fails" and "vars" not in frame
 
 
 def test_url_passwords_and_secret_settings_are_blanked(settings):
-    settings = settings.replace(redis_url="redis://:redis-pass@127.0.0.1:6379/0",
-                                celery_broker_url="amqp://user:broker-pass@rabbit:5672",
-                                pusher_secret="pusher-secret-1")
-    event = {"message": "cannot reach redis://:redis-pass@127.0.0.1",
-             "extra": {"args": ["broker-pass", {"signed": "pusher-secret-1"}]},
-             "breadcrumbs": {"values": [{"data": {"url": "http://h/x?code=abc&page=2"}}]}}
+    settings = settings.replace(
+        redis_url="redis://:redis-pass@127.0.0.1:6379/0",
+        celery_broker_url="amqp://user:broker-pass@rabbit:5672",
+        pusher_secret="pusher-secret-1",
+    )
+    event = {
+        "message": "cannot reach redis://:redis-pass@127.0.0.1",
+        "extra": {"args": ["broker-pass", {"signed": "pusher-secret-1"}]},
+        "breadcrumbs": {"values": [{"data": {"url": "http://h/x?code=abc&page=2"}}]},
+    }
     assert scrub(event, secret_values(settings)) == {
         "message": "cannot reach redis://:[Filtered]@127.0.0.1",
         "extra": {"args": ["[Filtered]", {"signed": "[Filtered]"}]},
-        "breadcrumbs": {"values": [{"data": {"url": "http://h/x?code=[Filtered]&page=2"}}]}}
+        "breadcrumbs": {"values": [{"data": {"url": "http://h/x?code=[Filtered]&page=2"}}]},
+    }
 
 
 def test_a_worker_without_a_dsn_does_not_load_the_sdk():
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, worker; print('sentry_sdk' in sys.modules)"],
-        env=process_environment(), cwd=ROOT, capture_output=True, text=True, check=True)
+        env=process_environment(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert loaded.stdout.strip() == "False", loaded.stderr

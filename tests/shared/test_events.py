@@ -20,8 +20,9 @@ def parse(body, channel=None):
 
 
 def test_online_with_known_title_and_category():
-    body = notification_body("stream.online", "Cool_User", CALLBACK, broadcaster_id="1337",
-                             stream_id="9001")
+    body = notification_body(
+        "stream.online", "Cool_User", CALLBACK, broadcaster_id="1337", stream_id="9001"
+    )
     event = parse(body, {"title": "Best Stream Ever", "category_name": "Fortnite"})
     assert event["message"] == "Cool_User went live: Best Stream Ever (Fortnite)"
     assert event["type"] == "stream.online"
@@ -45,8 +46,14 @@ def test_offline_says_the_stream_ended():
 
 
 def test_channel_update_carries_its_fields():
-    body = notification_body("channel.update", "cool_user", CALLBACK, name="Cool_User",
-                             title="Speedruns\nall day", category="Celeste")
+    body = notification_body(
+        "channel.update",
+        "cool_user",
+        CALLBACK,
+        name="Cool_User",
+        title="Speedruns\nall day",
+        category="Celeste",
+    )
     event = parse(body)
     assert event["message"] == "Cool_User updated the stream: Speedruns all day (Celeste)"
     assert event["title"] == "Speedruns\nall day"
@@ -61,8 +68,9 @@ def test_update_with_title_only():
 
 
 def test_markup_in_a_title_is_kept_as_text():
-    body = notification_body("channel.update", "cool_user", CALLBACK,
-                             title="<img src=x onerror=alert(1)>")
+    body = notification_body(
+        "channel.update", "cool_user", CALLBACK, title="<img src=x onerror=alert(1)>"
+    )
     assert "<img src=x onerror=alert(1)>" in parse(body)["message"]
 
 
@@ -97,9 +105,15 @@ def test_describe_category_only():
 
 
 def raid_body(**changes):
-    body = notification_body("channel.raid", "Cool_User", CALLBACK, broadcaster_id="1337",
-                             name="Cool_User", viewers=1234,
-                             raided={"login": "Night_Owl", "id": "4242", "name": "Night_Owl"})
+    body = notification_body(
+        "channel.raid",
+        "Cool_User",
+        CALLBACK,
+        broadcaster_id="1337",
+        name="Cool_User",
+        viewers=1234,
+        raided={"login": "Night_Owl", "id": "4242", "name": "Night_Owl"},
+    )
     body["event"].update(changes)
     return body
 
@@ -127,27 +141,48 @@ def test_a_raid_without_display_names_uses_the_logins():
     assert event["to"]["name"] == "night_owl"
 
 
-@pytest.mark.parametrize("field, value", [
-    ("from_broadcaster_user_id", None), ("from_broadcaster_user_id", "12a"),
-    ("from_broadcaster_user_id", 1337), ("from_broadcaster_user_id", "\u0661\u0663"),
-    ("from_broadcaster_user_login", None), ("from_broadcaster_user_login", "cool user"),
-    ("from_broadcaster_user_login", ["cool_user"]), ("from_broadcaster_user_name", 7),
-    ("from_broadcaster_user_name", "x" * 65),
-    ("to_broadcaster_user_id", None), ("to_broadcaster_user_id", ""),
-    ("to_broadcaster_user_id", "1" * 33), ("to_broadcaster_user_login", None),
-    ("to_broadcaster_user_login", "<b>night_owl</b>"), ("to_broadcaster_user_login", "x" * 26),
-    ("to_broadcaster_user_name", {"name": "Night_Owl"}), ("to_broadcaster_user_name", "y" * 65),
-    ("viewers", None), ("viewers", "1234"), ("viewers", 12.5), ("viewers", True),
-    ("viewers", -1), ("viewers", 10**9 + 1), ("viewers", [1234]),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("from_broadcaster_user_id", None),
+        ("from_broadcaster_user_id", "12a"),
+        ("from_broadcaster_user_id", 1337),
+        ("from_broadcaster_user_id", "\u0661\u0663"),
+        ("from_broadcaster_user_login", None),
+        ("from_broadcaster_user_login", "cool user"),
+        ("from_broadcaster_user_login", ["cool_user"]),
+        ("from_broadcaster_user_name", 7),
+        ("from_broadcaster_user_name", "x" * 65),
+        ("to_broadcaster_user_id", None),
+        ("to_broadcaster_user_id", ""),
+        ("to_broadcaster_user_id", "1" * 33),
+        ("to_broadcaster_user_login", None),
+        ("to_broadcaster_user_login", "<b>night_owl</b>"),
+        ("to_broadcaster_user_login", "x" * 26),
+        ("to_broadcaster_user_name", {"name": "Night_Owl"}),
+        ("to_broadcaster_user_name", "y" * 65),
+        ("viewers", None),
+        ("viewers", "1234"),
+        ("viewers", 12.5),
+        ("viewers", True),
+        ("viewers", -1),
+        ("viewers", 10**9 + 1),
+        ("viewers", [1234]),
+    ],
+)
 def test_a_malformed_raid_is_invalid(field, value):
     with pytest.raises(InvalidPayload):
         parse(raid_body(**{field: value}))
 
 
 def test_a_raid_without_a_field_is_invalid():
-    for field in ("from_broadcaster_user_id", "from_broadcaster_user_login",
-                  "to_broadcaster_user_id", "to_broadcaster_user_login", "viewers"):
+    for field in (
+        "from_broadcaster_user_id",
+        "from_broadcaster_user_login",
+        "to_broadcaster_user_id",
+        "to_broadcaster_user_login",
+        "viewers",
+    ):
         body = raid_body()
         del body["event"][field]
         with pytest.raises(InvalidPayload):
@@ -160,13 +195,19 @@ def test_a_raid_names_no_broadcaster_user_id_and_needs_none():
 
 
 def test_a_revoked_raid_subscription_names_its_raiding_broadcaster():
-    body = revocation_body("channel.raid", "cool_user", CALLBACK, "user_removed",
-                           broadcaster_id="1337")
+    body = revocation_body(
+        "channel.raid", "cool_user", CALLBACK, "user_removed", broadcaster_id="1337"
+    )
     headers = {"Twitch-Eventsub-Message-Timestamp": WHEN}
-    assert body["subscription"]["condition"] == {"from_broadcaster_user_id": "1337",
-                                                 "to_broadcaster_user_id": ""}
+    assert body["subscription"]["condition"] == {
+        "from_broadcaster_user_id": "1337",
+        "to_broadcaster_user_id": "",
+    }
     assert revocation_from(body, headers)["broadcaster_id"] == "1337"
-    body["subscription"]["condition"] = {"from_broadcaster_user_id": "", "to_broadcaster_user_id": "1337"}
+    body["subscription"]["condition"] = {
+        "from_broadcaster_user_id": "",
+        "to_broadcaster_user_id": "1337",
+    }
     assert revocation_from(body, headers)["broadcaster_id"] is None, "not one of ours"
     body["subscription"]["condition"] = {"from_broadcaster_user_id": "13x7"}
     with pytest.raises(InvalidPayload):

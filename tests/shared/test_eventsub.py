@@ -1,6 +1,6 @@
 """Signature and timestamp checks of EventSub messages."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -63,8 +63,11 @@ def test_timestamp_is_hashed_verbatim():
 )
 def test_any_change_fails_verification(change):
     values = dict(
-        secret="secretabcd", message_id=EXAMPLE_ID, timestamp=NINE_DIGITS,
-        body=EXAMPLE_BODY, signature=SIGNATURE_NINE,
+        secret="secretabcd",
+        message_id=EXAMPLE_ID,
+        timestamp=NINE_DIGITS,
+        body=EXAMPLE_BODY,
+        signature=SIGNATURE_NINE,
     )
     values.update(change)
     assert not verify_eventsub_signature(**values)
@@ -73,7 +76,7 @@ def test_any_change_fails_verification(change):
 @pytest.mark.parametrize("text", [NINE_DIGITS, THREE_DIGITS, "2019-11-16T10:11:12Z"])
 def test_timestamps_parse_with_any_fraction(text):
     parsed = parse_eventsub_timestamp(text)
-    assert parsed.replace(microsecond=0) == datetime(2019, 11, 16, 10, 11, 12, tzinfo=timezone.utc)
+    assert parsed.replace(microsecond=0) == datetime(2019, 11, 16, 10, 11, 12, tzinfo=UTC)
 
 
 def test_timestamp_without_zone_is_refused():
@@ -82,7 +85,7 @@ def test_timestamp_without_zone_is_refused():
 
 
 def test_freshness_window():
-    now = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     at = lambda delta: format_eventsub_timestamp(now + delta)  # noqa: E731
     assert is_fresh(at(timedelta(0)), now)
     assert is_fresh(at(-timedelta(minutes=9, seconds=59)), now)
@@ -93,16 +96,27 @@ def test_freshness_window():
 
 
 def test_format_has_nine_fraction_digits():
-    moment = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
     assert format_eventsub_timestamp(moment) == "2026-01-01T12:00:00.123456000Z"
 
 
-@pytest.mark.parametrize("text", [
-    "20191116T101112Z", "2019-W46-6T10:11:12Z", "2019-320T10:11:12Z",
-    "2019-11-16T10:11:12.12345678901234567890Z", "2019-11-16 10:11:12Z", "2019-11-16T10:11Z",
-    "2019-11-16T10:11:12+0000", "2019-11-16T10:11:12", "\u0662\u0660\u0661\u0669-11-16T10:11:12Z",
-    "2019-13-16T10:11:12Z", "2019-11-16T10:11:12.Z", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20191116T101112Z",
+        "2019-W46-6T10:11:12Z",
+        "2019-320T10:11:12Z",
+        "2019-11-16T10:11:12.12345678901234567890Z",
+        "2019-11-16 10:11:12Z",
+        "2019-11-16T10:11Z",
+        "2019-11-16T10:11:12+0000",
+        "2019-11-16T10:11:12",
+        "\u0662\u0660\u0661\u0669-11-16T10:11:12Z",
+        "2019-13-16T10:11:12Z",
+        "2019-11-16T10:11:12.Z",
+        "",
+    ],
+)
 def test_only_the_rfc_3339_shape_twitch_sends_parses(text):
     with pytest.raises(ValueError):
         parse_eventsub_timestamp(text)
@@ -110,8 +124,9 @@ def test_only_the_rfc_3339_shape_twitch_sends_parses(text):
 
 
 def test_a_lowercase_zone_and_an_offset_parse_like_z():
-    assert parse_eventsub_timestamp("2019-11-16T10:11:12.5z") == \
-        parse_eventsub_timestamp("2019-11-16T11:11:12.500+01:00")
+    assert parse_eventsub_timestamp("2019-11-16T10:11:12.5z") == parse_eventsub_timestamp(
+        "2019-11-16T11:11:12.500+01:00"
+    )
 
 
 def test_an_ordering_key_out_of_range_is_a_value_error():

@@ -16,11 +16,17 @@ def test_the_partition_key_is_the_broadcaster_id_without_parsing_the_body():
 
 
 def test_a_raid_lands_on_the_raiding_broadcasters_shard():
-    raid = notification_body("channel.raid", "cool_user", "http://localhost/api/callback",
-                             broadcaster_id="1337", raided={"login": "night_owl", "id": "4242"},
-                             viewers=1234)
-    online = notification_body("stream.online", "cool_user", "http://localhost/api/callback",
-                               broadcaster_id="1337")
+    raid = notification_body(
+        "channel.raid",
+        "cool_user",
+        "http://localhost/api/callback",
+        broadcaster_id="1337",
+        raided={"login": "night_owl", "id": "4242"},
+        viewers=1234,
+    )
+    online = notification_body(
+        "stream.online", "cool_user", "http://localhost/api/callback", broadcaster_id="1337"
+    )
     for body in (raid, {"event": dict(reversed(raid["event"].items()))}):
         raw = json.dumps(body).encode()
         assert intake.eventsub_partition_key(raw) == "1337", raw
@@ -37,8 +43,9 @@ def test_one_broadcaster_always_lands_on_one_shard_and_all_shards_are_used():
 def test_enqueued_messages_wait_until_finished(redis_client):
     intake.ensure_groups(redis_client, 4)
     intake.ensure_groups(redis_client, 4)  # twice is harmless
-    entry_id = intake.enqueue(redis_client, 4, intake.EVENTSUB, {"Twitch-Eventsub-Message-Id": "m"},
-                              "{}", "1337")
+    entry_id = intake.enqueue(
+        redis_client, 4, intake.EVENTSUB, {"Twitch-Eventsub-Message-Id": "m"}, "{}", "1337"
+    )
     [waiting] = intake.waiting(redis_client, 4)
     assert waiting["id"] == entry_id and waiting["headers"] == {"Twitch-Eventsub-Message-Id": "m"}
     assert sum(intake.backlog(redis_client, 4).values()) == 1
@@ -47,5 +54,7 @@ def test_enqueued_messages_wait_until_finished(redis_client):
     with redis_client.pipeline() as pipe:
         intake.queue_finish(pipe, [(stream, entry_id)])
         pipe.execute()
-    assert intake.waiting(redis_client, 4) == [] and sum(intake.backlog(redis_client, 4).values()) == 0
+    assert (
+        intake.waiting(redis_client, 4) == [] and sum(intake.backlog(redis_client, 4).values()) == 0
+    )
     assert redis_client.xpending(stream, intake.GROUP)["pending"] == 0

@@ -47,8 +47,9 @@ def test_celerys_per_task_lines_are_debug(log_lines):
     lines = log_lines("INFO")
     logging.getLogger("celery.worker.strategy").info(LOG_RECEIVED, context)
     logging.getLogger("celery.app.trace").info(LOG_SUCCESS, context)
-    logging.getLogger("celery.app.trace").info("Task %(name)s[%(id)s] retry: %(exc)s",
-                                               {**context, "exc": "later"})
+    logging.getLogger("celery.app.trace").info(
+        "Task %(name)s[%(id)s] retry: %(exc)s", {**context, "exc": "later"}
+    )
     assert lines() == ["INFO celery.app.trace: Task publish.stream_event[t1] retry: later"]
     lines = log_lines("DEBUG")
     logging.getLogger("celery.worker.strategy").info(LOG_RECEIVED, context)
@@ -62,10 +63,12 @@ def test_text_lines_end_with_the_message_ids_they_concern(log_lines):
         logging.getLogger("worker.websub").warning("dropped")
     logging.getLogger("worker.batches").warning("failed", extra={"message_ids": ["a", "b"]})
     logging.getLogger("worker.pump").info("no message")
-    assert lines() == ["ERROR worker.ingest: dead-lettered [message_id=m-1]",
-                       "WARNING worker.websub: dropped [message_id=m-2]",
-                       "WARNING worker.batches: failed [message_ids=a,b]",
-                       "INFO worker.pump: no message"]
+    assert lines() == [
+        "ERROR worker.ingest: dead-lettered [message_id=m-1]",
+        "WARNING worker.websub: dropped [message_id=m-2]",
+        "WARNING worker.batches: failed [message_ids=a,b]",
+        "INFO worker.pump: no message",
+    ]
 
 
 def test_json_is_one_object_a_line(log_lines):
@@ -77,8 +80,11 @@ def test_json_is_one_object_a_line(log_lines):
     logging.getLogger("worker.batches").info("batch", extra={"message_ids": ["a", "b"]})
     records = [json.loads(line) for line in lines()]
     assert [(r["level"], r["logger"], r["message"]) for r in records] == [
-        ("WARNING", "web", "rejected 'x\\ny'"), ("INFO", "worker.publish", "retrying"),
-        ("INFO", "worker.publish", "given"), ("INFO", "worker.batches", "batch")]
+        ("WARNING", "web", "rejected 'x\\ny'"),
+        ("INFO", "worker.publish", "retrying"),
+        ("INFO", "worker.publish", "given"),
+        ("INFO", "worker.batches", "batch"),
+    ]
     assert "message_id" not in records[0]
     assert [r.get("message_id") for r in records[1:3]] == ["m-3", "m-4"]
     assert records[3]["message_ids"] == ["a", "b"]
@@ -110,16 +116,29 @@ def test_the_context_ends_with_its_block(log_lines):
     set_log_context()
     logging.getLogger("worker").info("five")
     assert [json.loads(line).get("message_id") for line in lines()] == [
-        "inner", "outer", None, "set", None]
+        "inner",
+        "outer",
+        None,
+        "set",
+        None,
+    ]
 
 
-@pytest.mark.parametrize("log_format, expected", [
-    ("text", "INFO granian: Listening at: http://127.0.0.1:8000"),
-    ("json", {"level": "INFO", "logger": "granian",
-              "message": "Listening at: http://127.0.0.1:8000"}),
-])
-def test_granians_lines_take_the_format_of_the_settings(log_format, expected, monkeypatch,
-                                                        capsys):
+@pytest.mark.parametrize(
+    "log_format, expected",
+    [
+        ("text", "INFO granian: Listening at: http://127.0.0.1:8000"),
+        (
+            "json",
+            {
+                "level": "INFO",
+                "logger": "granian",
+                "message": "Listening at: http://127.0.0.1:8000",
+            },
+        ),
+    ],
+)
+def test_granians_lines_take_the_format_of_the_settings(log_format, expected, monkeypatch, capsys):
     monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.setenv("LOG_FORMAT", log_format)
     config = json.loads((Path(__file__).parents[2] / "web" / "granian-logging.json").read_text())

@@ -6,6 +6,7 @@ import ssl
 
 import pytest
 from celery import Celery, _state
+from kombu.exceptions import OperationalError
 
 from shared.queues import QUEUES, RabbitCelery, make_celery
 from shared.settings import load_settings
@@ -24,8 +25,7 @@ def current_app_kept():
 
 
 def celery_for(**environ) -> Celery:
-    return make_celery(load_settings({"APP_ENV": "development", "REDIS_URL": REDIS_URL,
-                                      **environ}))
+    return make_celery(load_settings({"APP_ENV": "development", "REDIS_URL": REDIS_URL, **environ}))
 
 
 def test_redis_is_the_default_broker_with_its_visibility_timeout():
@@ -57,9 +57,13 @@ def test_rabbitmq_countdowns_are_rounded_up_to_whole_seconds(monkeypatch, countd
     app = celery_for(CELERY_BROKER_URL=RABBITMQ_URL)
     assert isinstance(app, RabbitCelery)
     seen = []
-    monkeypatch.setattr(Celery, "send_task",
-                        lambda self, name, args=None, kwargs=None, countdown=None, *rest, **opts:
-                        seen.append(countdown))
+    monkeypatch.setattr(
+        Celery,
+        "send_task",
+        lambda self, name, args=None, kwargs=None, countdown=None, *rest, **opts: seen.append(
+            countdown
+        ),
+    )
     app.send_task("publish.stream_event", ({},), countdown=countdown)
     assert seen == [sent]
 
@@ -70,7 +74,7 @@ def test_a_rediss_broker_speaks_tls_and_verifies_the_certificate(tmp_path):
     server = SelfSignedTLSServer(tmp_path)
     app = celery_for(REDIS_URL=f"rediss://:a-redis-password@127.0.0.1:{server.port}/0")
     assert app.conf.broker_use_ssl == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
-    with pytest.raises(Exception), app.connection_for_write() as connection:
+    with pytest.raises(OperationalError), app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
     # A TLS handshake the client ended on seeing a certificate no authority signed.
     outcome = server.result()
@@ -79,9 +83,10 @@ def test_a_rediss_broker_speaks_tls_and_verifies_the_certificate(tmp_path):
 
 def test_a_rediss_broker_with_verification_off_takes_a_self_signed_certificate(tmp_path):
     server = SelfSignedTLSServer(tmp_path)
-    app = celery_for(REDIS_URL=f"rediss://:a-redis-password@127.0.0.1:{server.port}/0",
-                     REDIS_TLS_VERIFY="false")
+    app = celery_for(
+        REDIS_URL=f"rediss://:a-redis-password@127.0.0.1:{server.port}/0", REDIS_TLS_VERIFY="false"
+    )
     assert app.conf.broker_use_ssl == {"ssl_cert_reqs": ssl.CERT_NONE}
-    with pytest.raises(Exception), app.connection_for_write() as connection:
+    with pytest.raises(OperationalError), app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
     assert isinstance(server.result(), bytes)  # the client's first command, through TLS

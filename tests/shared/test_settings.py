@@ -73,16 +73,27 @@ def test_development_defaults_point_at_the_emulators():
 
 
 def test_development_with_real_pusher_credentials_uses_the_cluster():
-    settings = load_settings({"APP_ENV": "development", "PUSHER_APP_ID": "42",
-                              "PUSHER_KEY": "k", "PUSHER_SECRET": "s", "PUSHER_CLUSTER": "eu"})
+    settings = load_settings(
+        {
+            "APP_ENV": "development",
+            "PUSHER_APP_ID": "42",
+            "PUSHER_KEY": "k",
+            "PUSHER_SECRET": "s",
+            "PUSHER_CLUSTER": "eu",
+        }
+    )
     assert settings.pusher_host == "" and settings.pusher_cluster == "eu" and settings.pusher_ssl
 
 
 def test_entry_point_stops_with_one_clear_line():
     environ = {k: v for k, v in PRODUCTION.items() if k != "TWITCH_WEBHOOK_SECRET"}
     result = subprocess.run(
-        [sys.executable, "-c", "import worker"], cwd=ROOT, env=environ,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", "import worker"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -104,36 +115,47 @@ def test_retry_backoff_defaults_fit_the_visibility_timeout():
     assert settings.publish_retry_backoff_max == 20
 
 
-@pytest.mark.parametrize("backoff, visibility", [("30", "60"), ("31", "60"), ("20", "40"),
-                                                 ("300", "599")])
+@pytest.mark.parametrize(
+    "backoff, visibility", [("30", "60"), ("31", "60"), ("20", "40"), ("300", "599")]
+)
 def test_a_retry_backoff_outliving_half_the_visibility_timeout_is_refused(backoff, visibility):
-    environ = {**PRODUCTION, "PUBLISH_RETRY_BACKOFF_MAX": backoff,
-               "BROKER_VISIBILITY_TIMEOUT": visibility}
+    environ = {
+        **PRODUCTION,
+        "PUBLISH_RETRY_BACKOFF_MAX": backoff,
+        "BROKER_VISIBILITY_TIMEOUT": visibility,
+    }
     with pytest.raises(SettingsError) as error:
         load_settings(environ)
     assert str(error.value) == (
         f"PUBLISH_RETRY_BACKOFF_MAX ({backoff}) must be less than half of"
         f" BROKER_VISIBILITY_TIMEOUT ({visibility}) with a Redis broker, or a retry waiting"
-        " in a worker is delivered twice")
+        " in a worker is delivered twice"
+    )
 
 
 def test_a_retry_backoff_below_half_the_visibility_timeout_is_accepted():
-    settings = load_settings({**PRODUCTION, "PUBLISH_RETRY_BACKOFF_MAX": "29",
-                              "BROKER_VISIBILITY_TIMEOUT": "60"})
+    settings = load_settings(
+        {**PRODUCTION, "PUBLISH_RETRY_BACKOFF_MAX": "29", "BROKER_VISIBILITY_TIMEOUT": "60"}
+    )
     assert settings.publish_retry_backoff_max == 29
 
 
 def test_rabbitmq_holds_waiting_retries_so_the_visibility_timeout_does_not_bind():
-    settings = load_settings({**PRODUCTION, "CELERY_BROKER_URL": "amqp://rabbit/sev",
-                              "PUBLISH_RETRY_BACKOFF_MAX": "300"})
+    settings = load_settings(
+        {**PRODUCTION, "CELERY_BROKER_URL": "amqp://rabbit/sev", "PUBLISH_RETRY_BACKOFF_MAX": "300"}
+    )
     assert settings.publish_retry_backoff_max == 300
 
 
 def test_a_bad_retry_backoff_stops_start_up_with_one_line():
     environ = {**PRODUCTION, "PUBLISH_RETRY_BACKOFF_MAX": "45"}
     result = subprocess.run(
-        [sys.executable, "-c", "import worker"], cwd=ROOT, env=environ,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", "import worker"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -143,11 +165,28 @@ def test_a_bad_retry_backoff_stops_start_up_with_one_line():
     ]
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "TWITCH_WEBHOOK_SECRET", "TWITCH_CLIENT_ID",
-                                  "TWITCH_CLIENT_SECRET", "PUSHER_KEY", "PUSHER_SECRET"])
-@pytest.mark.parametrize("value", ["local-webhook-secret", "local-secret", "local-key",
-                                   "development-only-secret-key", "local-client-secret",
-                                   "local-client-id"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SECRET_KEY",
+        "TWITCH_WEBHOOK_SECRET",
+        "TWITCH_CLIENT_ID",
+        "TWITCH_CLIENT_SECRET",
+        "PUSHER_KEY",
+        "PUSHER_SECRET",
+    ],
+)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "local-webhook-secret",
+        "local-secret",
+        "local-key",
+        "development-only-secret-key",
+        "local-client-secret",
+        "local-client-id",
+    ],
+)
 def test_production_refuses_the_development_defaults(name, value):
     with pytest.raises(SettingsError, match=f"{name} is a development default"):
         load_settings({**PRODUCTION, name: value})
@@ -161,7 +200,9 @@ def test_development_keeps_the_defaults():
 
 def test_viewer_counts_are_refreshed_every_minute_by_default():
     assert load_settings(PRODUCTION).viewer_count_interval == 60
-    assert load_settings({**PRODUCTION, "VIEWER_COUNT_INTERVAL": "300"}).viewer_count_interval == 300
+    assert (
+        load_settings({**PRODUCTION, "VIEWER_COUNT_INTERVAL": "300"}).viewer_count_interval == 300
+    )
 
 
 @pytest.mark.parametrize("value", ["59", "1", "0", "-60", "1m", "60.5"])
@@ -180,21 +221,30 @@ def test_monitoring_is_off_unless_configured():
 
 
 def test_monitoring_settings_are_read():
-    settings = load_settings({**PRODUCTION, "LOG_FORMAT": "JSON", "METRICS_TOKEN": "t" * 32,
-                              "WORKER_METRICS_PORT": "9808",
-                              "SENTRY_DSN": "https://abc@o1.ingest.sentry.io/42"})
+    settings = load_settings(
+        {
+            **PRODUCTION,
+            "LOG_FORMAT": "JSON",
+            "METRICS_TOKEN": "t" * 32,
+            "WORKER_METRICS_PORT": "9808",
+            "SENTRY_DSN": "https://abc@o1.ingest.sentry.io/42",
+        }
+    )
     assert settings.log_format == "json" and settings.metrics_token == "t" * 32
     assert settings.worker_metrics_port == 9808
     assert settings.sentry_dsn == "https://abc@o1.ingest.sentry.io/42"
 
 
-@pytest.mark.parametrize("name,value,message", [
-    ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of: text, json"),
-    ("METRICS_TOKEN", "short", "METRICS_TOKEN must be at least 16"),
-    ("WORKER_METRICS_PORT", "70000", "WORKER_METRICS_PORT must be a port number"),
-    ("SENTRY_DSN", "https://o1.ingest.sentry.io/42", "SENTRY_DSN must be a DSN"),
-    ("SENTRY_DSN", "not a url", "SENTRY_DSN must be a DSN"),
-])
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of: text, json"),
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN must be at least 16"),
+        ("WORKER_METRICS_PORT", "70000", "WORKER_METRICS_PORT must be a port number"),
+        ("SENTRY_DSN", "https://o1.ingest.sentry.io/42", "SENTRY_DSN must be a DSN"),
+        ("SENTRY_DSN", "not a url", "SENTRY_DSN must be a DSN"),
+    ],
+)
 def test_malformed_monitoring_settings_are_named(name, value, message):
     with pytest.raises(SettingsError, match=message):
         load_settings({**PRODUCTION, name: value})

@@ -10,8 +10,13 @@ from tests.support import SelfSignedTLSServer
 
 
 def event(n, login="cool_user"):
-    return {"id": f"m{n}", "type": "stream.offline", "message": f"event {n}",
-            "broadcaster": {"id": "1", "login": login, "name": login}, "occurred_at": "t"}
+    return {
+        "id": f"m{n}",
+        "type": "stream.offline",
+        "message": f"event {n}",
+        "broadcaster": {"id": "1", "login": login, "name": login},
+        "occurred_at": "t",
+    }
 
 
 def test_recent_events_keep_the_last_twenty_newest_first(redis_client):
@@ -58,8 +63,11 @@ def test_stream_state_keeps_the_newest_whatever_the_arrival_order(redis_client):
     record_stream(redis_client, "2026-01-01T12:00:05.000000000Z", False)
     record_stream(redis_client, "2026-01-01T12:00:01.000000000Z", True, "s1", "12:00:00")
     [state] = store.broadcaster_states(redis_client, ["1"])
-    assert state == {"stream_order_key": "2026-01-01T12:00:05.000000000Z", "live": "0",
-                     "started_at": ""}, "the older go-live must not overwrite the offline"
+    assert state == {
+        "stream_order_key": "2026-01-01T12:00:05.000000000Z",
+        "live": "0",
+        "started_at": "",
+    }, "the older go-live must not overwrite the offline"
     record_stream(redis_client, "2026-01-01T12:00:09.000000000Z", True, "s2", "12:00:08")
     record_stream(redis_client, "2026-01-01T12:00:20.000000000Z", False)
     [state] = store.broadcaster_states(redis_client, ["1"])
@@ -68,8 +76,9 @@ def test_stream_state_keeps_the_newest_whatever_the_arrival_order(redis_client):
 
 
 def test_stream_and_title_are_guarded_each_by_its_own_time(redis_client):
-    store.remember_channel_state(redis_client, "1", "T", "C", ttl=60,
-                                 order_key="2026-01-01T12:00:09.000000000Z")
+    store.remember_channel_state(
+        redis_client, "1", "T", "C", ttl=60, order_key="2026-01-01T12:00:09.000000000Z"
+    )
     record_stream(redis_client, "2026-01-01T12:00:05.000000000Z", True, "s1", "12:00:04")
     assert store.channel_state(redis_client, "1") == {"title": "T", "category_name": "C"}
     [state] = store.broadcaster_states(redis_client, ["1"])
@@ -87,8 +96,9 @@ def test_cached_with_time_keeps_the_answer_and_when_it_was_asked(redis_client):
     first, asked_at = store.cached_with_time(redis_client, "sev:k", 60, lambda: next(answers))
     again, asked_again = store.cached_with_time(redis_client, "sev:k", 60, lambda: next(answers))
     assert (first, again, asked_again) == ("first", "first", asked_at)
-    fresh, asked_fresh = store.cached_with_time(redis_client, "sev:k", 60, lambda: next(answers),
-                                                refresh=True)
+    fresh, asked_fresh = store.cached_with_time(
+        redis_client, "sev:k", 60, lambda: next(answers), refresh=True
+    )
     assert fresh == "second" and asked_fresh >= asked_at
 
 
@@ -106,7 +116,8 @@ def test_dead_letters_keep_the_newest_and_count_the_dropped(redis_client):
     for number in range(5):
         store.add_dead_letter(redis_client, "publish", event(number), "why", kept=3)
     assert [letter["payload"]["id"] for letter in store.dead_letters(redis_client)] == [
-        event(n)["id"] for n in (2, 3, 4)]
+        event(n)["id"] for n in (2, 3, 4)
+    ]
     assert store.dead_letters_dropped(redis_client) == 2
 
 

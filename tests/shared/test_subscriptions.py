@@ -35,12 +35,16 @@ def subscriptions(make_subscriptions):
 
 def at_twitch(twitch_emulator, callback=None):
     """The emulator's subscriptions, optionally only those calling ``callback``."""
-    return [s for s in twitch_emulator.state()["subscriptions"]
-            if callback is None or s["transport"]["callback"] == callback]
+    return [
+        s
+        for s in twitch_emulator.state()["subscriptions"]
+        if callback is None or s["transport"]["callback"] == callback
+    ]
 
 
 def test_twenty_concurrent_viewers_create_four_subscriptions_once(
-        make_subscriptions, twitch_emulator, redis_client):
+    make_subscriptions, twitch_emulator, redis_client
+):
     instances = [make_subscriptions() for _ in range(20)]
     results, errors = [], []
 
@@ -65,13 +69,15 @@ def test_twenty_concurrent_viewers_create_four_subscriptions_once(
 
 
 def test_existing_subscriptions_are_adopted_not_duplicated(
-        subscriptions, twitch_emulator, redis_client, callback_settings):
+    subscriptions, twitch_emulator, redis_client, callback_settings
+):
     first = subscriptions.ensure(COOL_USER)
     redis_client.flushdb()  # the app lost its state; Twitch still has the subscriptions
     second = subscriptions.ensure(COOL_USER)
     assert len(at_twitch(twitch_emulator)) == 4
-    assert {h["id"] for h in second["subscriptions"].values()} == \
-        {h["id"] for h in first["subscriptions"].values()}
+    assert {h["id"] for h in second["subscriptions"].values()} == {
+        h["id"] for h in first["subscriptions"].values()
+    }
 
 
 def test_release_deletes_at_twitch_and_forgets(subscriptions, twitch_emulator, redis_client):
@@ -81,8 +87,9 @@ def test_release_deletes_at_twitch_and_forgets(subscriptions, twitch_emulator, r
     assert all_leases(redis_client) == []
 
 
-def test_idle_leases_are_released_after_the_grace_period(subscriptions, twitch_emulator,
-                                                         redis_client, callback_settings):
+def test_idle_leases_are_released_after_the_grace_period(
+    subscriptions, twitch_emulator, redis_client, callback_settings
+):
     lease = subscriptions.ensure(COOL_USER)
     later = lease["expires_at"] + 1
     assert subscriptions.release_idle(occupied={"cool_user"}, now=later) == []
@@ -95,23 +102,31 @@ def test_idle_leases_are_released_after_the_grace_period(subscriptions, twitch_e
 
 
 def test_the_budget_is_checked_before_creating(subscriptions, twitch_emulator, redis_client):
-    redis_client.hset("sev:twitch:eventsub-cost",
-                      mapping={"total": 10, "total_cost": 10000, "max_total_cost": 10000})
+    redis_client.hset(
+        "sev:twitch:eventsub-cost",
+        mapping={"total": 10, "total_cost": 10000, "max_total_cost": 10000},
+    )
     with pytest.raises(BudgetExceeded, match="budget"):
         subscriptions.ensure(COOL_USER)
     assert at_twitch(twitch_emulator) == []
 
 
 def test_reconcile_heals_revoked_deletes_orphans_and_spares_others(
-        subscriptions, twitch_emulator, redis_client, callback_settings):
+    subscriptions, twitch_emulator, redis_client, callback_settings
+):
     lease = subscriptions.ensure(COOL_USER)
     revoked_id = lease["subscriptions"]["stream.online"]["id"]
-    twitch_emulator.control("revoke", subscription_id=revoked_id,
-                            reason="notification_failures_exceeded")
+    twitch_emulator.control(
+        "revoke", subscription_id=revoked_id, reason="notification_failures_exceeded"
+    )
     orphan = subscriptions.create("122699689", "stream.online", "1")
     foreign = subscriptions.twitch.create_eventsub_subscription(
-        "stream.offline", "1", {"broadcaster_user_id": "122699689"},
-        "https://elsewhere.example/hook", callback_settings.twitch_webhook_secret)
+        "stream.offline",
+        "1",
+        {"broadcaster_user_id": "122699689"},
+        "https://elsewhere.example/hook",
+        callback_settings.twitch_webhook_secret,
+    )
 
     report = reconcile(subscriptions, occupied={"cool_user"})
 
@@ -127,7 +142,8 @@ def test_reconcile_heals_revoked_deletes_orphans_and_spares_others(
 
 
 def test_reconcile_after_a_restart_adopts_watched_channels(
-        subscriptions, twitch_emulator, redis_client):
+    subscriptions, twitch_emulator, redis_client
+):
     held = {h["id"] for h in subscriptions.ensure(COOL_USER)["subscriptions"].values()}
     redis_client.flushdb()
     report = reconcile(subscriptions, occupied={"cool_user"})
@@ -145,17 +161,21 @@ def test_reconcile_after_a_restart_deletes_unwatched(subscriptions, twitch_emula
 
 
 def test_raids_are_subscribed_from_the_watched_streamer_and_the_rest_by_it(
-        subscriptions, twitch_emulator, callback_settings):
+    subscriptions, twitch_emulator, callback_settings
+):
     subscriptions.ensure(COOL_USER)
     conditions = {s["type"]: s["condition"] for s in at_twitch(twitch_emulator)}
-    assert conditions.pop("channel.raid") == {"from_broadcaster_user_id": COOL_USER["id"],
-                                              "to_broadcaster_user_id": ""}
+    assert conditions.pop("channel.raid") == {
+        "from_broadcaster_user_id": COOL_USER["id"],
+        "to_broadcaster_user_id": "",
+    }
     assert all(c == {"broadcaster_user_id": COOL_USER["id"]} for c in conditions.values())
     assert all(s["cost"] == 1 for s in at_twitch(twitch_emulator))
 
 
 def test_an_existing_raid_subscription_is_adopted_by_its_raiding_streamer(
-        subscriptions, twitch_emulator, redis_client):
+    subscriptions, twitch_emulator, redis_client
+):
     raid = subscriptions.create(COOL_USER["id"], "channel.raid", "1")
     redis_client.flushdb()
     lease = subscriptions.ensure(COOL_USER)
@@ -164,11 +184,16 @@ def test_an_existing_raid_subscription_is_adopted_by_its_raiding_streamer(
 
 
 def test_reconcile_deletes_a_raid_subscription_on_the_raided_side_as_not_ours_to_keep(
-        subscriptions, twitch_emulator, redis_client, callback_settings):
+    subscriptions, twitch_emulator, redis_client, callback_settings
+):
     held = subscriptions.ensure(COOL_USER)["subscriptions"]
     raided_side = subscriptions.twitch.create_eventsub_subscription(
-        "channel.raid", "1", {"to_broadcaster_user_id": COOL_USER["id"]},
-        callback_settings.callback_url, callback_settings.twitch_webhook_secret)
+        "channel.raid",
+        "1",
+        {"to_broadcaster_user_id": COOL_USER["id"]},
+        callback_settings.callback_url,
+        callback_settings.twitch_webhook_secret,
+    )
     report = reconcile(subscriptions, occupied={"cool_user"})
     assert report["deleted"] == [raided_side["id"]] and report["adopted"] == []
     lease = get_lease(redis_client, COOL_USER["id"])

@@ -15,8 +15,15 @@ import requests
 
 from shared import twitch, twitch_auth
 from shared.twitch import (
-    SubscriptionExists, TooManySubscriptions, TwitchAuthError, TwitchClient, TwitchError,
-    TwitchNotFound, TwitchRateLimited, TwitchUnavailable, eventsub_cost,
+    SubscriptionExists,
+    TooManySubscriptions,
+    TwitchAuthError,
+    TwitchClient,
+    TwitchError,
+    TwitchNotFound,
+    TwitchRateLimited,
+    TwitchUnavailable,
+    eventsub_cost,
 )
 from tests.support import free_port, wait_until
 
@@ -48,6 +55,7 @@ def client(clients, twitch_settings):
 
 
 # -- small real servers --------------------------------------------------------------------
+
 
 class Server:
     """A threaded HTTP server on a free loopback port, answering with ``handle``."""
@@ -114,12 +122,27 @@ class StandIn:
 
     def handle(self, request, body):
         parts = urlsplit(request.path)
-        self.seen.append(Seen(request.command, parts.path, parse_qs(parts.query),
-                              dict(request.headers), body, time.time()))
+        self.seen.append(
+            Seen(
+                request.command,
+                parts.path,
+                parse_qs(parts.query),
+                dict(request.headers),
+                body,
+                time.time(),
+            )
+        )
         if parts.path == "/oauth2/token":
             self.issued += 1
-            return 200, {"access_token": f"token-{self.issued}", "expires_in": 5_000_000,
-                         "token_type": "bearer"}, {}
+            return (
+                200,
+                {
+                    "access_token": f"token-{self.issued}",
+                    "expires_in": 5_000_000,
+                    "token_type": "bearer",
+                },
+                {},
+            )
         queue = self.answers.get((request.command, parts.path))
         if not queue:
             return 404, {"error": "Not Found", "status": 404, "message": "no script"}, {}
@@ -128,12 +151,16 @@ class StandIn:
 
     def helix(self, method=None):
         """Helix requests received, optionally of one method."""
-        return [s for s in self.seen if s.path.startswith("/helix")
-                and (method is None or s.method == method)]
+        return [
+            s
+            for s in self.seen
+            if s.path.startswith("/helix") and (method is None or s.method == method)
+        ]
 
     def settings_for(self, settings):
-        return settings.replace(twitch_api_url=f"{self.url}/helix",
-                                twitch_auth_url=f"{self.url}/oauth2")
+        return settings.replace(
+            twitch_api_url=f"{self.url}/helix", twitch_auth_url=f"{self.url}/oauth2"
+        )
 
 
 def problem(status, message):
@@ -160,14 +187,17 @@ def callback_server():
 
 def subscribe(client, callback, kind="stream.online", user_id=COOL_USER_ID):
     version = "2" if kind == "channel.update" else "1"
-    return client.create_eventsub_subscription(kind, version, {"broadcaster_user_id": user_id},
-                                               callback, SECRET)
+    return client.create_eventsub_subscription(
+        kind, version, {"broadcaster_user_id": user_id}, callback, SECRET
+    )
 
 
 # -- app access token ----------------------------------------------------------------------
 
+
 def test_app_token_is_fetched_once_and_shared_through_redis(
-        clients, twitch_settings, twitch_emulator, redis_client):
+    clients, twitch_settings, twitch_emulator, redis_client
+):
     first, second = clients(twitch_settings), clients(twitch_settings)
     assert first.user_by_login("cool_user")["id"] == COOL_USER_ID
     assert second.user_by_login("cool_user")["id"] == COOL_USER_ID
@@ -198,7 +228,8 @@ def test_concurrent_processes_fetch_a_single_token(clients, twitch_settings, twi
 
 
 def test_a_refused_token_is_replaced_and_the_call_repeated_once(
-        client, twitch_emulator, redis_client):
+    client, twitch_emulator, redis_client
+):
     client.user_by_login("cool_user")
     old = redis_client.hget(twitch_auth.APP_TOKEN, "token")
     twitch_emulator.control("expire-token", token=old)
@@ -210,14 +241,17 @@ def test_a_refused_token_is_replaced_and_the_call_repeated_once(
 
 def test_a_second_refusal_is_an_auth_error_without_the_token(clients, settings, stand_in):
     stand_in.answers[("GET", "/helix/users")] = [
-        lambda: problem(401, f"Invalid OAuth token {stand_in.seen[-1].headers['Authorization']}")]
+        lambda: problem(401, f"Invalid OAuth token {stand_in.seen[-1].headers['Authorization']}")
+    ]
     client = clients(stand_in.settings_for(settings))
     with pytest.raises(TwitchAuthError) as caught:
         client.user_by_login("cool_user")
     assert caught.value.status == 401
     assert len(stand_in.helix()) == 2, "one repeat with a new token, no more"
     assert [s.headers["Authorization"] for s in stand_in.helix()] == [
-        "Bearer token-1", "Bearer token-2"]
+        "Bearer token-1",
+        "Bearer token-2",
+    ]
     text = f"{caught.value} {caught.value!r} {caught.value.message} {caught.value.args}"
     assert "Invalid OAuth token" in text
     assert "token-1" not in text and "token-2" not in text
@@ -230,8 +264,10 @@ def test_helix_calls_carry_the_bearer_token_and_client_id(clients, settings, sta
     grant, call = stand_in.seen
     assert grant.method == "POST" and grant.path == "/oauth2/token"
     assert parse_qs(grant.body.decode()) == {
-        "client_id": [settings.twitch_client_id], "client_secret": [settings.twitch_client_secret],
-        "grant_type": ["client_credentials"]}
+        "client_id": [settings.twitch_client_id],
+        "client_secret": [settings.twitch_client_secret],
+        "grant_type": ["client_credentials"],
+    }
     assert grant.query == {}, "credentials never go in the URL"
     assert call.headers["Authorization"] == "Bearer token-1"
     assert call.headers["Client-Id"] == settings.twitch_client_id
@@ -257,7 +293,8 @@ def test_validation_replaces_a_refused_token(client, twitch_emulator, redis_clie
 
 
 def test_validation_replaces_a_token_ending_within_a_day(
-        clients, settings, twitch_emulator_factory, redis_client):
+    clients, settings, twitch_emulator_factory, redis_client
+):
     emulator = twitch_emulator_factory(TWITCH_EMULATOR_APP_TOKEN_TTL="7200")
     client = clients(emulator.settings_for(settings))
     client.user_by_login("cool_user")
@@ -267,7 +304,8 @@ def test_validation_replaces_a_token_ending_within_a_day(
 
 
 def test_a_refused_client_secret_is_an_auth_error_without_the_secret(
-        clients, twitch_settings, twitch_emulator):
+    clients, twitch_settings, twitch_emulator
+):
     secret = "a-wrong-client-secret-value"
     client = clients(twitch_settings.replace(twitch_client_secret=secret))
     with pytest.raises(TwitchAuthError) as caught:
@@ -277,6 +315,7 @@ def test_a_refused_client_secret_is_an_auth_error_without_the_secret(
 
 
 # -- users and streams ---------------------------------------------------------------------
+
 
 def test_users_by_login_and_id(client, twitch_emulator):
     assert client.user_by_login("cool_user")["id"] == COOL_USER_ID
@@ -297,7 +336,9 @@ def test_more_than_a_hundred_logins_are_asked_in_chunks(client, twitch_emulator)
 def test_streams_list_only_live_streamers(client, twitch_emulator):
     logins = ["cool_user", "speedy_sam", "chill_chess", "night_owl"]
     assert sorted(s["user_login"] for s in client.streams_by_login(logins)) == [
-        "chill_chess", "speedy_sam"]
+        "chill_chess",
+        "speedy_sam",
+    ]
     twitch_emulator.control("go-live", login="cool_user", title="Testing")
     live = {s["user_login"]: s for s in client.streams_by_id([COOL_USER_ID, "122699689"])}
     assert sorted(live) == ["cool_user", "speedy_sam"]
@@ -306,21 +347,29 @@ def test_streams_list_only_live_streamers(client, twitch_emulator):
 
 # -- EventSub subscriptions ----------------------------------------------------------------
 
+
 def test_subscriptions_are_created_listed_filtered_and_deleted(
-        client, twitch_emulator, callback_server, redis_client):
+    client, twitch_emulator, callback_server, redis_client
+):
     created = subscribe(client, f"{callback_server.url}/callback")
     assert created["type"] == "stream.online"
     assert created["condition"] == {"broadcaster_user_id": COOL_USER_ID}
     assert (created["total"], created["total_cost"], created["max_total_cost"]) == (1, 1, 10000)
-    failing = subscribe(client, f"http://127.0.0.1:{free_port()}/callback",
-                        kind="channel.update", user_id="122699689")
+    failing = subscribe(
+        client,
+        f"http://127.0.0.1:{free_port()}/callback",
+        kind="channel.update",
+        user_id="122699689",
+    )
 
     def status_of(sub_id):
         return client.eventsub_subscriptions(subscription_id=sub_id)["data"][0]["status"]
 
     wait_until(lambda: status_of(created["id"]) == "enabled", message="verification")
-    wait_until(lambda: status_of(failing["id"]) == "webhook_callback_verification_failed",
-               message="failed verification")
+    wait_until(
+        lambda: status_of(failing["id"]) == "webhook_callback_verification_failed",
+        message="failed verification",
+    )
     everything = client.eventsub_subscriptions()
     assert sorted(s["id"] for s in everything["data"]) == sorted([created["id"], failing["id"]])
     assert everything["total"] == 2 and everything["max_total_cost"] == 10000
@@ -340,8 +389,7 @@ def test_subscriptions_are_created_listed_filtered_and_deleted(
         client.delete_eventsub_subscription(created["id"])
 
 
-def test_budget_figures_are_kept_in_redis(client, twitch_emulator, callback_server,
-                                          redis_client):
+def test_budget_figures_are_kept_in_redis(client, twitch_emulator, callback_server, redis_client):
     assert eventsub_cost(redis_client) == {}
     subscribe(client, f"{callback_server.url}/callback")
     subscribe(client, f"{callback_server.url}/callback", kind="stream.offline")
@@ -375,17 +423,27 @@ def test_every_page_is_followed(clients, settings, stand_in):
     def page():
         after = stand_in.seen[-1].query.get("after", [None])[0]
         data, cursor = pages[after]
-        return 200, {"data": [{"id": i, "status": "enabled"} for i in data], "total": 5,
-                     "total_cost": 5, "max_total_cost": 10000,
-                     "pagination": {"cursor": cursor} if cursor else {}}, {}
+        return (
+            200,
+            {
+                "data": [{"id": i, "status": "enabled"} for i in data],
+                "total": 5,
+                "total_cost": 5,
+                "max_total_cost": 10000,
+                "pagination": {"cursor": cursor} if cursor else {},
+            },
+            {},
+        )
 
     stand_in.answers[("GET", "/helix/eventsub/subscriptions")] = [page]
     listing = clients(stand_in.settings_for(settings)).eventsub_subscriptions(status="enabled")
     assert [s["id"] for s in listing["data"]] == ["a", "b", "c", "d", "e"]
     assert (listing["total"], listing["total_cost"], listing["max_total_cost"]) == (5, 5, 10000)
     assert [s.query for s in stand_in.helix()] == [
-        {"status": ["enabled"]}, {"status": ["enabled"], "after": ["c1"]},
-        {"status": ["enabled"], "after": ["c2"]}]
+        {"status": ["enabled"]},
+        {"status": ["enabled"], "after": ["c1"]},
+        {"status": ["enabled"], "after": ["c2"]},
+    ]
 
 
 def test_two_filters_at_once_are_refused_before_any_call(clients, settings, stand_in):
@@ -398,9 +456,12 @@ def test_two_filters_at_once_are_refused_before_any_call(clients, settings, stan
 
 
 def test_a_create_retried_after_a_server_error_reports_the_subscription_exists(
-        clients, settings, stand_in):
+    clients, settings, stand_in
+):
     stand_in.answers[("POST", "/helix/eventsub/subscriptions")] = [
-        problem(500, "Internal Server Error"), problem(409, "subscription already exists")]
+        problem(500, "Internal Server Error"),
+        problem(409, "subscription already exists"),
+    ]
     client = clients(stand_in.settings_for(settings))
     with pytest.raises(SubscriptionExists):
         subscribe(client, "https://example.org/callback")
@@ -409,7 +470,8 @@ def test_a_create_retried_after_a_server_error_reports_the_subscription_exists(
 
 def test_the_webhook_secret_never_shows_in_errors(clients, settings, stand_in):
     stand_in.answers[("POST", "/helix/eventsub/subscriptions")] = [
-        lambda: problem(400, f"bad request: {stand_in.seen[-1].body.decode()}")]
+        lambda: problem(400, f"bad request: {stand_in.seen[-1].body.decode()}")
+    ]
     client = clients(stand_in.settings_for(settings))
     with pytest.raises(TwitchError) as caught:
         subscribe(client, "https://example.org/callback")
@@ -420,9 +482,13 @@ def test_the_webhook_secret_never_shows_in_errors(clients, settings, stand_in):
 
 # -- failures, retries and rate limits -----------------------------------------------------
 
+
 def test_server_errors_are_retried_with_backoff(clients, settings, stand_in):
     stand_in.answers[("GET", "/helix/users")] = [
-        problem(503, "Service Unavailable"), problem(502, "Bad Gateway"), users("cool_user")]
+        problem(503, "Service Unavailable"),
+        problem(502, "Bad Gateway"),
+        users("cool_user"),
+    ]
     client = clients(stand_in.settings_for(settings))
     assert client.user_by_login("cool_user")["login"] == "cool_user"
     calls = stand_in.helix()
@@ -440,7 +506,8 @@ def test_lasting_server_errors_are_twitch_unavailable(clients, settings, stand_i
 
 
 def test_connection_refused_is_twitch_unavailable(
-        clients, twitch_settings, twitch_emulator, redis_client):
+    clients, twitch_settings, twitch_emulator, redis_client
+):
     dead = f"http://127.0.0.1:{free_port()}"
     client = clients(twitch_settings.replace(twitch_api_url=f"{dead}/helix"))
     with pytest.raises(TwitchUnavailable) as caught:
@@ -470,8 +537,11 @@ def test_a_429_is_waited_out_until_the_reset(clients, settings, stand_in, redis_
     reset = int(time.time()) + 2
 
     def empty_bucket():
-        return 429, {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"}, {
-            "Ratelimit-Limit": 800, "Ratelimit-Remaining": 0, "Ratelimit-Reset": reset}
+        return (
+            429,
+            {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"},
+            {"Ratelimit-Limit": 800, "Ratelimit-Remaining": 0, "Ratelimit-Reset": reset},
+        )
 
     stand_in.answers[("GET", "/helix/users")] = [empty_bucket, users("cool_user")]
     client = clients(stand_in.settings_for(settings))
@@ -482,32 +552,42 @@ def test_a_429_is_waited_out_until_the_reset(clients, settings, stand_in, redis_
 
 
 def test_the_emulators_rate_limit_is_waited_out(clients, settings, twitch_emulator_factory):
-    emulator = twitch_emulator_factory(TWITCH_EMULATOR_RATE_LIMIT="3",
-                                       TWITCH_EMULATOR_RATE_WINDOW="2")
+    emulator = twitch_emulator_factory(
+        TWITCH_EMULATOR_RATE_LIMIT="3", TWITCH_EMULATOR_RATE_WINDOW="2"
+    )
     client = clients(emulator.settings_for(settings))
     for _ in range(3):
-        requests.get(f"{emulator.url}/helix/users", timeout=5,
-                     headers={"Client-Id": settings.twitch_client_id})
+        requests.get(
+            f"{emulator.url}/helix/users",
+            timeout=5,
+            headers={"Client-Id": settings.twitch_client_id},
+        )
     assert client.user_by_login("cool_user")["id"] == COOL_USER_ID
 
 
 def test_rate_limited_after_the_allowed_waits(clients, settings, twitch_emulator_factory):
-    emulator = twitch_emulator_factory(TWITCH_EMULATOR_RATE_LIMIT="3",
-                                       TWITCH_EMULATOR_RATE_WINDOW="30")
+    emulator = twitch_emulator_factory(
+        TWITCH_EMULATOR_RATE_LIMIT="3", TWITCH_EMULATOR_RATE_WINDOW="30"
+    )
     client = clients(emulator.settings_for(settings))
     client.rate_limit_retries = 0
     for _ in range(3):
-        requests.get(f"{emulator.url}/helix/users", timeout=5,
-                     headers={"Client-Id": settings.twitch_client_id})
+        requests.get(
+            f"{emulator.url}/helix/users",
+            timeout=5,
+            headers={"Client-Id": settings.twitch_client_id},
+        )
     with pytest.raises(TwitchRateLimited) as caught:
         client.user_by_login("cool_user")
     assert caught.value.status == 429
 
 
 def test_a_nearly_spent_budget_pauses_until_the_reset(
-        clients, settings, twitch_emulator_factory, redis_client):
-    emulator = twitch_emulator_factory(TWITCH_EMULATOR_RATE_LIMIT="5",
-                                       TWITCH_EMULATOR_RATE_WINDOW="2")
+    clients, settings, twitch_emulator_factory, redis_client
+):
+    emulator = twitch_emulator_factory(
+        TWITCH_EMULATOR_RATE_LIMIT="5", TWITCH_EMULATOR_RATE_WINDOW="2"
+    )
     client = clients(emulator.settings_for(settings))
     client.rate_limit_retries = 0
     for _ in range(5):
@@ -518,13 +598,17 @@ def test_a_nearly_spent_budget_pauses_until_the_reset(
     assert time.time() >= int(budget["reset"])
 
 
-def test_a_client_that_does_not_wait_fails_fast_on_an_empty_bucket(clients, settings, stand_in,
-                                                                   redis_client):
+def test_a_client_that_does_not_wait_fails_fast_on_an_empty_bucket(
+    clients, settings, stand_in, redis_client
+):
     reset = int(time.time()) + 30
 
     def empty_bucket():
-        return 429, {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"}, {
-            "Ratelimit-Limit": 800, "Ratelimit-Remaining": 0, "Ratelimit-Reset": reset}
+        return (
+            429,
+            {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"},
+            {"Ratelimit-Limit": 800, "Ratelimit-Remaining": 0, "Ratelimit-Reset": reset},
+        )
 
     stand_in.answers[("GET", "/helix/users")] = [empty_bucket, users("cool_user")]
     client = TwitchClient(stand_in.settings_for(settings), redis_client, wait_on_rate_limit=False)

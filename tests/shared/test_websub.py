@@ -14,8 +14,15 @@ from shared.websub import (
 )
 
 LEASE = {"broadcaster_id": "1337", "login": "cool_user", "name": "Cool_User"}
-STREAM = {"id": "9001", "user_id": "1337", "type": "live", "title": "Best Stream Ever",
-          "game_id": "33214", "game_name": "Fortnite", "started_at": "2026-01-01T12:00:00Z"}
+STREAM = {
+    "id": "9001",
+    "user_id": "1337",
+    "type": "live",
+    "title": "Best Stream Ever",
+    "game_id": "33214",
+    "game_name": "Fortnite",
+    "started_at": "2026-01-01T12:00:00Z",
+}
 
 
 def events(body, previous=None):
@@ -54,8 +61,10 @@ def test_empty_data_is_offline_the_event_the_old_system_dropped():
 
 
 def test_a_new_title_on_the_same_stream_is_an_update():
-    [event] = events({"data": [dict(STREAM, title="Now ranked")]},
-                     {"stream_id": "9001", "title": "Best Stream Ever", "category_name": "Fortnite"})
+    [event] = events(
+        {"data": [dict(STREAM, title="Now ranked")]},
+        {"stream_id": "9001", "title": "Best Stream Ever", "category_name": "Fortnite"},
+    )
     assert event["type"] == "channel.update"
     assert event["message"] == "Cool_User updated the stream: Now ranked (Fortnite)"
 

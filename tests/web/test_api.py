@@ -2,7 +2,7 @@
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -44,8 +44,13 @@ def test_watch_answers_what_the_page_needs(viewer, redis_client, twitch_settings
     assert body["live"] is None
     assert body["title"] == "Best Stream Ever" and body["category"] == "Fortnite"
     assert body["recent_events"] == []
-    assert body["pusher"] == {"key": twitch_settings.pusher_key, "cluster": "local",
-                              "host": "127.0.0.1", "port": 6001, "tls": False}
+    assert body["pusher"] == {
+        "key": twitch_settings.pusher_key,
+        "cluster": "local",
+        "host": "127.0.0.1",
+        "port": 6001,
+        "tls": False,
+    }
     assert twitch_settings.pusher_secret not in response.get_data(as_text=True)
     assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"]
 
@@ -84,8 +89,9 @@ def test_a_crowd_costs_twitch_one_lookup(viewer, redis_client):
 
 def test_a_healthy_lease_is_renewed_without_queuing(viewer, redis_client):
     lease = new_lease({"id": "958187706", "login": "cool_user", "name": "Cool_User"})
-    lease["subscriptions"] = {kind: {"id": kind, "status": "enabled"}
-                              for kind, _ in WANTED_SUBSCRIPTIONS}
+    lease["subscriptions"] = {
+        kind: {"id": kind, "status": "enabled"} for kind, _ in WANTED_SUBSCRIPTIONS
+    }
     save_lease(redis_client, lease)
     assert watch(viewer, "cool_user").status_code == 200
     assert queued_tasks(redis_client) == []
@@ -93,8 +99,10 @@ def test_a_healthy_lease_is_renewed_without_queuing(viewer, redis_client):
 
 
 def test_a_spent_budget_is_a_clear_error(viewer, redis_client):
-    redis_client.hset("sev:twitch:eventsub-cost",
-                      mapping={"total": 1, "total_cost": 10000, "max_total_cost": 10000})
+    redis_client.hset(
+        "sev:twitch:eventsub-cost",
+        mapping={"total": 1, "total_cost": 10000, "max_total_cost": 10000},
+    )
     response = watch(viewer, "cool_user")
     assert response.status_code == 503 and "as many streamers" in response.json["error"]
 
@@ -117,8 +125,7 @@ COOL_USER_ID = "958187706"
 
 def twitch_time(offset_seconds: float = 0.0) -> str:
     """A Twitch time (and ordering key) ``offset_seconds`` from now."""
-    return format_eventsub_timestamp(datetime.now(timezone.utc)
-                                     + timedelta(seconds=offset_seconds))
+    return format_eventsub_timestamp(datetime.now(UTC) + timedelta(seconds=offset_seconds))
 
 
 def record_stream(redis_client, broadcaster_id, at, live, stream_id=""):
@@ -132,8 +139,7 @@ def test_the_status_follows_events_newer_than_twitchs_answer(viewer, redis_clien
     before = watch(viewer, "cool_user").json  # Twitch's answer, now kept a while
     assert before["live"] is None and before["title"] == "Best Stream Ever"
     updated_at, online_at, offline_at = twitch_time(1), twitch_time(2), twitch_time(3)
-    remember_channel_state(redis_client, COOL_USER_ID, "Ranked grind", "Minecraft", 600,
-                           updated_at)
+    remember_channel_state(redis_client, COOL_USER_ID, "Ranked grind", "Minecraft", 600, updated_at)
     record_stream(redis_client, COOL_USER_ID, online_at, True, "s-9")
     body = watch(viewer, "cool_user").json
     assert (body["title"], body["category"]) == ("Ranked grind", "Minecraft")
@@ -147,11 +153,16 @@ def test_the_status_follows_events_newer_than_twitchs_answer(viewer, redis_clien
 
 def test_answers_kept_from_before_a_restart_never_beat_newer_events(viewer, redis_client):
     kept_since = time.time() - 200  # Twitch's answers kept in Redis, two updates ago
-    redis_client.set(f"sev:helix:channel:{COOL_USER_ID}", json.dumps(
-        {"asked_at": kept_since, "answer": {"title": "Two updates old", "game_name": "Old"}}),
-        ex=300)
-    remember_channel_state(redis_client, COOL_USER_ID, "The newest", "Chess", 600,
-                           twitch_time(-100))
+    redis_client.set(
+        f"sev:helix:channel:{COOL_USER_ID}",
+        json.dumps(
+            {"asked_at": kept_since, "answer": {"title": "Two updates old", "game_name": "Old"}}
+        ),
+        ex=300,
+    )
+    remember_channel_state(
+        redis_client, COOL_USER_ID, "The newest", "Chess", 600, twitch_time(-100)
+    )
     body = watch(viewer, "cool_user").json
     assert (body["title"], body["category"]) == ("The newest", "Chess")
 
@@ -165,8 +176,7 @@ def test_twitchs_answer_newer_than_the_events_wins(viewer, redis_client):
     assert body["status_as_of"] > an_hour_ago
 
 
-def test_a_stream_the_events_ended_is_not_live_whatever_twitch_still_lists(viewer,
-                                                                          redis_client):
+def test_a_stream_the_events_ended_is_not_live_whatever_twitch_still_lists(viewer, redis_client):
     stream_id = watch(viewer, "speedy_sam").json["live"]["stream_id"]
     record_stream(redis_client, "122699689", twitch_time(-3601), True, stream_id)
     record_stream(redis_client, "122699689", twitch_time(-3600), False)
@@ -187,15 +197,18 @@ def test_a_refresh_asks_twitch_again_at_most_every_five_seconds(viewer, twitch_e
         assert "cool_user" in live_logins(viewer.get("/api/follows/live?refresh=1"))
     finally:
         twitch_emulator.control("go-offline", login="cool_user")
-    assert "cool_user" in live_logins(viewer.get("/api/follows/live?refresh=1")), \
+    assert "cool_user" in live_logins(viewer.get("/api/follows/live?refresh=1")), (
         "a second refresh within 5 s is answered from what was kept"
+    )
 
 
 def test_live_follows_say_which_we_watch_and_carry_the_newest_state(viewer, redis_client):
-    save_lease(redis_client, new_lease({"id": "122699689", "login": "speedy_sam",
-                                        "name": "SpeedySam"}))
-    remember_channel_state(redis_client, "122699689", "World record pace", "Super Mario 64",
-                           600, twitch_time())
+    save_lease(
+        redis_client, new_lease({"id": "122699689", "login": "speedy_sam", "name": "SpeedySam"})
+    )
+    remember_channel_state(
+        redis_client, "122699689", "World record pace", "Super Mario 64", 600, twitch_time()
+    )
     cards = {card["login"]: card for card in viewer.get("/api/follows/live").json["data"]}
     assert cards["speedy_sam"]["watched"] is True and cards["chill_chess"]["watched"] is False
     assert cards["speedy_sam"]["title"] == "World record pace"
@@ -215,8 +228,12 @@ def test_several_streamers_answer_each_and_one_bad_name_sinks_none(viewer, redis
     assert [s["status"] for s in streams] == [200, 400, 400]
     assert streams[0]["channel"] == "private-cool_user"
     assert streams[0]["streamer"]["display_name"] == "Cool_User"
-    assert streams[1] == {"streamer_input": "ab", "status": 400, "error": LOGIN_RULE,
-                          "retry_after": None}
+    assert streams[1] == {
+        "streamer_input": "ab",
+        "status": 400,
+        "error": LOGIN_RULE,
+        "retry_after": None,
+    }
     assert streams[2]["streamer_input"] is None
     assert response.json["pusher"]["key"]
     streams = watch_many(viewer, ["nobody_here", "speedy_sam"]).json["streams"]
@@ -227,8 +244,9 @@ def test_several_streamers_answer_each_and_one_bad_name_sinks_none(viewer, redis
     assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"] * 2
 
 
-@pytest.mark.parametrize("streamers", [[], ["a1b2", "c3d4", "e5f6", "g7h8", "i9j0"],
-                                       "cool_user", {"cool_user": 1}])
+@pytest.mark.parametrize(
+    "streamers", [[], ["a1b2", "c3d4", "e5f6", "g7h8", "i9j0"], "cool_user", {"cool_user": 1}]
+)
 def test_a_list_of_streamers_must_hold_one_to_four_names(viewer, streamers):
     response = watch_many(viewer, streamers)
     assert response.status_code == 400 and "1 to 4 names" in response.json["error"]
@@ -236,10 +254,16 @@ def test_a_list_of_streamers_must_hold_one_to_four_names(viewer, streamers):
 
 def test_each_streamer_in_a_list_counts_against_the_rate_limit(viewer):
     for _ in range(7):
-        assert watch_many(viewer, ["cool_user", "speedy_sam", "chill_chess", "night_owl"]
-                          ).status_code == 200
-    statuses = [s["status"] for s in watch_many(
-        viewer, ["cool_user", "speedy_sam", "chill_chess", "night_owl"]).json["streams"]]
+        assert (
+            watch_many(viewer, ["cool_user", "speedy_sam", "chill_chess", "night_owl"]).status_code
+            == 200
+        )
+    statuses = [
+        s["status"]
+        for s in watch_many(viewer, ["cool_user", "speedy_sam", "chill_chess", "night_owl"]).json[
+            "streams"
+        ]
+    ]
     assert statuses == [200, 200, 429, 429]
     assert watch(viewer, "cool_user").status_code == 429
 
@@ -254,20 +278,25 @@ def test_a_json_body_that_is_not_an_object_is_400_logged_once(viewer, caplog, bo
 
 
 def test_a_spent_twitch_rate_limit_is_503_with_retry_after_not_a_sleep(
-        settings, redis_client, twitch_emulator_factory):
+    settings, redis_client, twitch_emulator_factory
+):
     """The emulator's bucket (20 points a 30 s window) is spent; the web must not wait
     for its reset inside the request."""
     import requests
 
-    emulator = twitch_emulator_factory(TWITCH_EMULATOR_RATE_LIMIT="20",
-                                       TWITCH_EMULATOR_RATE_WINDOW="30")
+    emulator = twitch_emulator_factory(
+        TWITCH_EMULATOR_RATE_LIMIT="20", TWITCH_EMULATOR_RATE_WINDOW="30"
+    )
     app = create_app(emulator.settings_for(settings))
     app.config.update(TESTING=True)
     client = app.test_client()
     assert log_in(client, emulator).status_code in (302, 303)
     for _ in range(40):
-        answer = requests.get(f"{emulator.url}/helix/users", timeout=5,
-                              headers={"Client-Id": settings.twitch_client_id})
+        answer = requests.get(
+            f"{emulator.url}/helix/users",
+            timeout=5,
+            headers={"Client-Id": settings.twitch_client_id},
+        )
         if answer.status_code == 429:
             break
     assert answer.status_code == 429

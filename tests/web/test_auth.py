@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from web import create_app
-from web.auth import (LOGIN_STARTS_PER_MINUTE, MAX_PENDING_LOGINS, NEXT_MAX, safe_next)
+from web.auth import LOGIN_STARTS_PER_MINUTE, MAX_PENDING_LOGINS, NEXT_MAX, safe_next
 from web.sessions import COOKIE_NAME, PENDING_TTL, session_key
 
 pytestmark = pytest.mark.timeout(60)
@@ -50,8 +50,9 @@ def consent(emulator, authorize, **choice) -> str:
         link = re.search(r'id="deny" href="([^"]+)"', page.text)
     else:
         link = re.search(rf'data-login="{choice["login"]}" href="([^"]+)"', page.text)
-    decided = requests.get(emulator.url + html.unescape(link.group(1)), timeout=10,
-                           allow_redirects=False)
+    decided = requests.get(
+        emulator.url + html.unescape(link.group(1)), timeout=10, allow_redirects=False
+    )
     assert decided.status_code == 302
     back = decided.headers["Location"]
     assert back.startswith("http://localhost:5000/auth/callback?")
@@ -83,20 +84,21 @@ def change_stored(redis_client, client, **changes) -> None:
     """Edit the session in Redis, as if time had passed."""
     interface = client.application.session_interface
     data = {**stored(redis_client, client), **changes}
-    redis_client.set(session_key(session_id(client)), interface.serializer.encode(data),
-                     keepttl=True)
+    redis_client.set(
+        session_key(session_id(client)), interface.serializer.encode(data), keepttl=True
+    )
 
 
 def validates(emulator, token) -> bool:
-    response = requests.get(f"{emulator.url}/oauth2/validate", timeout=10,
-                            headers={"Authorization": f"OAuth {token}"})
+    response = requests.get(
+        f"{emulator.url}/oauth2/validate", timeout=10, headers={"Authorization": f"OAuth {token}"}
+    )
     return response.status_code == 200
 
 
 def assert_message(client, response, code, text, next_=None):
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/?message={code}" + (f"&next={next_}"
-                                                                  if next_ else "")
+    assert response.headers["Location"] == f"/?message={code}" + (f"&next={next_}" if next_ else "")
     page = client.get(response.headers["Location"])
     assert page.status_code == 200
     assert text in page.get_data(as_text=True)
@@ -104,7 +106,8 @@ def assert_message(client, response, code, text, next_=None):
 
 
 def test_login_keeps_user_and_tokens_in_redis_behind_an_opaque_cookie(
-        client, twitch_emulator, redis_client, caplog):
+    client, twitch_emulator, redis_client, caplog
+):
     caplog.set_level(logging.DEBUG)
     client.get("/login")
     pending = session_id(client)
@@ -181,10 +184,17 @@ def test_state_from_another_browser_is_refused(app, client, twitch_emulator):
 def test_failed_code_exchange_ends_on_the_login_page(client, twitch_emulator, settings):
     back = consent_redirect(client, twitch_emulator, login=VIEWER)
     code = parse_qs(urlsplit(back).query)["code"][0]
-    used = requests.post(f"{twitch_emulator.url}/oauth2/token", timeout=10, data={
-        "client_id": settings.twitch_client_id, "client_secret": settings.twitch_client_secret,
-        "grant_type": "authorization_code", "code": code,
-        "redirect_uri": "http://localhost:5000/auth/callback"})
+    used = requests.post(
+        f"{twitch_emulator.url}/oauth2/token",
+        timeout=10,
+        data={
+            "client_id": settings.twitch_client_id,
+            "client_secret": settings.twitch_client_secret,
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://localhost:5000/auth/callback",
+        },
+    )
     assert used.status_code == 200
     response = client.get(app_path(back))
     assert_message(client, response, "failed", "Twitch did not confirm the login")
@@ -238,19 +248,28 @@ def kill_token(client, twitch_emulator, redis_client, settings) -> None:
     """Revoke the session's access token and spend its refresh token elsewhere, then make
     the session due for its hourly validation: its next request finds the token dead."""
     tokens = stored(redis_client, client)["twitch"]
-    revoked = requests.post(f"{twitch_emulator.url}/oauth2/revoke", timeout=10, data={
-        "client_id": settings.twitch_client_id, "token": tokens["access_token"]})
+    revoked = requests.post(
+        f"{twitch_emulator.url}/oauth2/revoke",
+        timeout=10,
+        data={"client_id": settings.twitch_client_id, "token": tokens["access_token"]},
+    )
     assert revoked.status_code == 200
-    elsewhere = requests.post(f"{twitch_emulator.url}/oauth2/token", timeout=10, data={
-        "client_id": settings.twitch_client_id, "client_secret": settings.twitch_client_secret,
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    elsewhere = requests.post(
+        f"{twitch_emulator.url}/oauth2/token",
+        timeout=10,
+        data={
+            "client_id": settings.twitch_client_id,
+            "client_secret": settings.twitch_client_secret,
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+        },
+    )
     assert elsewhere.status_code == 200
     change_stored(redis_client, client, validated_at=time.time() - 3700)
 
 
 @pytest.mark.parametrize("path, status", [("/test/page", 302), ("/api/test/me", 401)])
-def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, settings,
-                                     path, status):
+def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, settings, path, status):
     log_in(client, twitch_emulator)
     sid = session_id(client)
     kill_token(client, twitch_emulator, redis_client, settings)
@@ -288,12 +307,15 @@ def test_logout_accepts_our_referer_without_origin(client, twitch_emulator, redi
     assert client.get("/api/test/me").status_code == 401
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": "https://evil.example"},
-    {"Origin": "null", "Referer": "http://localhost:5000/"},
-    {"Referer": "http://localhost:5000.evil.example/"},
-    {},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null", "Referer": "http://localhost:5000/"},
+        {"Referer": "http://localhost:5000.evil.example/"},
+        {},
+    ],
+)
 def test_cross_site_logout_is_refused(client, twitch_emulator, redis_client, headers):
     log_in(client, twitch_emulator)
     token = stored(redis_client, client)["twitch"]["access_token"]
@@ -317,30 +339,35 @@ def test_cookie_is_secure_when_the_site_is_https(twitch_settings, redis_client):
     app = create_app(twitch_settings.replace(public_url="https://viewer.example"))
     response = app.test_client().get("/login", base_url="https://viewer.example")
     assert response.status_code == 302
-    assert "redirect_uri=https%3A%2F%2Fviewer.example%2Fauth%2Fcallback" in (
-        response.headers["Location"])
+    assert (
+        "redirect_uri=https%3A%2F%2Fviewer.example%2Fauth%2Fcallback"
+        in (response.headers["Location"])
+    )
     set_cookie = response.headers["Set-Cookie"]
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
 
 
 # A page asked for while logged out is where the login returns (same-site paths only).
 
+
 def login_link(client, page_url: str) -> str:
     """The "Log in with Twitch" link of the login page at ``page_url``."""
     page = client.get(page_url)
     assert page.status_code == 200
-    return html.unescape(re.search(r'href="([^"]*)">Log in with Twitch', page.get_data(
-        as_text=True)).group(1))
+    return html.unescape(
+        re.search(r'href="([^"]*)">Log in with Twitch', page.get_data(as_text=True)).group(1)
+    )
 
 
-def test_a_page_asked_for_logged_out_is_where_the_login_ends(client, twitch_emulator,
-                                                             redis_client):
+def test_a_page_asked_for_logged_out_is_where_the_login_ends(client, twitch_emulator, redis_client):
     asked = client.get("/watch/speedy_sam?tab=chat")
     assert asked.status_code == 302
     location = urlsplit(asked.headers["Location"])
     assert location.path == "/" and not location.netloc
-    assert parse_qs(location.query) == {"message": ["login"],
-                                        "next": ["/watch/speedy_sam?tab=chat"]}
+    assert parse_qs(location.query) == {
+        "message": ["login"],
+        "next": ["/watch/speedy_sam?tab=chat"],
+    }
     link = login_link(client, asked.headers["Location"])
     assert parse_qs(urlsplit(link).query) == {"next": ["/watch/speedy_sam?tab=chat"]}
 
@@ -355,19 +382,35 @@ def test_a_page_asked_for_logged_out_is_where_the_login_ends(client, twitch_emul
 
 
 def test_a_denied_login_keeps_the_page_to_return_to(client, twitch_emulator, redis_client):
-    back = consent_redirect(client, twitch_emulator, start_at="/login?next=/watch/cool_user",
-                            deny=True)
+    back = consent_redirect(
+        client, twitch_emulator, start_at="/login?next=/watch/cool_user", deny=True
+    )
     response = client.get(app_path(back))
     assert response.status_code == 302
     assert parse_qs(urlsplit(response.headers["Location"]).query) == {
-        "message": ["denied"], "next": ["/watch/cool_user"]}
+        "message": ["denied"],
+        "next": ["/watch/cool_user"],
+    }
 
 
 REFUSED_NEXT = [
-    "//evil.example/watch", "///evil.example", "/\\evil.example", "\\\\evil.example",
-    "/watch\\..\\..\\evil", "https://evil.example/", "http:evil.example", "//localhost:5000/x",
-    "javascript:alert(1)", "evil.example/watch", "watch/cool_user", "", "/\t/evil.example",
-    "/\n/evil.example", "/ /evil.example", "/watch/caf\u00e9", "/\u3000/evil.example",
+    "//evil.example/watch",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/watch\\..\\..\\evil",
+    "https://evil.example/",
+    "http:evil.example",
+    "//localhost:5000/x",
+    "javascript:alert(1)",
+    "evil.example/watch",
+    "watch/cool_user",
+    "",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/ /evil.example",
+    "/watch/caf\u00e9",
+    "/\u3000/evil.example",
     "/" + "a" * NEXT_MAX,
 ]
 
@@ -377,20 +420,30 @@ def test_only_same_site_paths_are_accepted_to_return_to(value):
     assert safe_next(value) is None
 
 
-@pytest.mark.parametrize("value", ["/", "/watch", "/watch/speedy_sam",
-                                   "/watch/speedy_sam?tab=chat&x=%2F%2Fevil",
-                                   "/watch/%2F%2Fevil.example", "/watch/@name"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/",
+        "/watch",
+        "/watch/speedy_sam",
+        "/watch/speedy_sam?tab=chat&x=%2F%2Fevil",
+        "/watch/%2F%2Fevil.example",
+        "/watch/@name",
+    ],
+)
 def test_same_site_paths_are_accepted_to_return_to(value):
     assert safe_next(value) == value
 
 
-@pytest.mark.parametrize("value", ["//evil.example/x", "/\\evil.example", "https://evil.example/",
-                                   "/\t/evil.example"])
+@pytest.mark.parametrize(
+    "value", ["//evil.example/x", "/\\evil.example", "https://evil.example/", "/\t/evil.example"]
+)
 def test_a_login_never_ends_on_another_site(client, twitch_emulator, redis_client, value):
     link = login_link(client, "/?" + urlencode({"message": "login", "next": value}))
     assert link == "/login"
-    back = consent_redirect(client, twitch_emulator,
-                            start_at="/login?" + urlencode({"next": value}), login=VIEWER)
+    back = consent_redirect(
+        client, twitch_emulator, start_at="/login?" + urlencode({"next": value}), login=VIEWER
+    )
     response = client.get(app_path(back))
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
@@ -402,6 +455,7 @@ def test_a_logged_in_viewer_goes_to_the_page_asked_for(client, twitch_emulator, 
 
 
 # In development, a browser that opened another host name goes to PUBLIC_URL's first.
+
 
 @pytest.mark.parametrize("path", ["/", "/login", "/watch/cool_user?from=ip", "/?message=login"])
 def test_development_sends_other_host_names_to_public_urls(client, path):
@@ -420,8 +474,11 @@ def test_machines_calling_by_ip_are_never_redirected(client, twitch_emulator, re
         "readyz": client.get("/readyz", **ip),
         "api": client.get("/api/follows/live", **ip),
     }
-    assert {name: answer.status_code for name, answer in answers.items()
-            if 300 <= answer.status_code < 400} == {}
+    assert {
+        name: answer.status_code
+        for name, answer in answers.items()
+        if 300 <= answer.status_code < 400
+    } == {}
     # A form's POST is not sent elsewhere either (logout ends here, on this host).
     logout = client.post("/logout", headers=PAGE_ORIGIN, **ip)
     assert logout.status_code == 303 and logout.headers["Location"] == "/?message=logged-out"
@@ -432,14 +489,16 @@ def test_machines_calling_by_ip_are_never_redirected(client, twitch_emulator, re
 
 
 def test_production_never_redirects_to_another_host(twitch_settings, redis_client):
-    app = create_app(twitch_settings.replace(app_env="production",
-                                             public_url="https://viewer.example"))
+    app = create_app(
+        twitch_settings.replace(app_env="production", public_url="https://viewer.example")
+    )
     response = app.test_client().get("/login", base_url="https://127.0.0.1")
     assert response.status_code == 302
     assert response.headers["Location"].startswith(twitch_settings.twitch_auth_url)
 
 
 # Starting logins costs Redis little: few and small pending logins, a budget per address.
+
 
 def pending_logins(data: dict) -> dict:
     return {key: value for key, value in data.items() if key.startswith("_state_twitch_")}
@@ -452,8 +511,9 @@ def state_of(authorize: str) -> str:
 def test_a_session_keeps_only_its_newest_pending_logins(client, twitch_emulator, redis_client):
     started = [start_login(client, twitch_emulator) for _ in range(MAX_PENDING_LOGINS + 5)]
     kept = pending_logins(stored(redis_client, client))
-    assert sorted(kept) == sorted(f"_state_twitch_{state_of(url)}"
-                                  for url in started[-MAX_PENDING_LOGINS:])
+    assert sorted(kept) == sorted(
+        f"_state_twitch_{state_of(url)}" for url in started[-MAX_PENDING_LOGINS:]
+    )
 
     oldest = client.get(app_path(consent(twitch_emulator, started[0], login=VIEWER)))
     assert_message(client, oldest, "state", "not started here")
@@ -462,8 +522,7 @@ def test_a_session_keeps_only_its_newest_pending_logins(client, twitch_emulator,
     assert client.get("/api/test/me").json["login"] == VIEWER
 
 
-def test_a_pending_login_keeps_only_what_the_callback_needs(client, twitch_emulator,
-                                                            redis_client):
+def test_a_pending_login_keeps_only_what_the_callback_needs(client, twitch_emulator, redis_client):
     for _ in range(10):
         start_login(client, twitch_emulator)
     key = session_key(session_id(client))
@@ -474,8 +533,7 @@ def test_a_pending_login_keeps_only_what_the_callback_needs(client, twitch_emula
     assert log_in(client, twitch_emulator).headers["Location"] == "/"
 
 
-def test_a_pending_login_older_than_ten_minutes_is_refused(client, twitch_emulator,
-                                                           redis_client):
+def test_a_pending_login_older_than_ten_minutes_is_refused(client, twitch_emulator, redis_client):
     back = consent_redirect(client, twitch_emulator, login=VIEWER)
     data = stored(redis_client, client)
     for entry in pending_logins(data).values():
@@ -506,25 +564,38 @@ def test_an_ipv6_network_shares_one_login_budget(client, twitch_emulator, redis_
     for number in range(LOGIN_STARTS_PER_MINUTE):
         host = {"REMOTE_ADDR": f"2001:db8:5:7::{number + 1:x}"}
         assert client.get("/login", environ_base=host).status_code == 302
-    assert client.get("/login", environ_base={"REMOTE_ADDR": "2001:db8:5:7::ffff"}
-                      ).status_code == 429
-    assert client.get("/login", environ_base={"REMOTE_ADDR": "2001:db8:5:8::1"}
-                      ).status_code == 302
+    assert (
+        client.get("/login", environ_base={"REMOTE_ADDR": "2001:db8:5:7::ffff"}).status_code == 429
+    )
+    assert client.get("/login", environ_base={"REMOTE_ADDR": "2001:db8:5:8::1"}).status_code == 302
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(
-        twitch_settings, twitch_emulator, redis_client):
+    twitch_settings, twitch_emulator, redis_client
+):
     """nginx connects from one address: with TRUSTED_PROXIES=1 each browser keeps its own
     login allowance (the address nginx forwarded), and a client cannot forge one."""
     proxied = create_app(twitch_settings.replace(trusted_proxies=1)).test_client()
     from_nginx = {"REMOTE_ADDR": "127.0.0.1"}
     for _ in range(LOGIN_STARTS_PER_MINUTE):
-        assert proxied.get("/login", environ_base=from_nginx,
-                           headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 302
-    assert proxied.get("/login", environ_base=from_nginx,
-                       headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
-    assert proxied.get("/login", environ_base=from_nginx,
-                       headers={"X-Forwarded-For": "198.51.100.4"}).status_code == 302
+        assert (
+            proxied.get(
+                "/login", environ_base=from_nginx, headers={"X-Forwarded-For": "203.0.113.9"}
+            ).status_code
+            == 302
+        )
+    assert (
+        proxied.get(
+            "/login", environ_base=from_nginx, headers={"X-Forwarded-For": "203.0.113.9"}
+        ).status_code
+        == 429
+    )
+    assert (
+        proxied.get(
+            "/login", environ_base=from_nginx, headers={"X-Forwarded-For": "198.51.100.4"}
+        ).status_code
+        == 302
+    )
     # A client's own X-Forwarded-For comes first; the proxy appends the real address.
     forged = {"X-Forwarded-For": "198.51.100.77, 203.0.113.9"}
     assert proxied.get("/login", environ_base=from_nginx, headers=forged).status_code == 429

@@ -23,13 +23,15 @@ def app(twitch_settings, redis_client):
 
 
 def authorize(client, channel, socket_id=SOCKET, headers=FROM_OUR_PAGE):
-    return client.post("/api/pusher/auth", data={"socket_id": socket_id,
-                                                 "channel_name": channel}, headers=headers)
+    return client.post(
+        "/api/pusher/auth", data={"socket_id": socket_id, "channel_name": channel}, headers=headers
+    )
 
 
 def expected_auth(settings, channel, socket_id=SOCKET):
-    digest = hmac.new(settings.pusher_secret.encode(), f"{socket_id}:{channel}".encode(),
-                      hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        settings.pusher_secret.encode(), f"{socket_id}:{channel}".encode(), hashlib.sha256
+    ).hexdigest()
     return f"{settings.pusher_key}:{digest}"
 
 
@@ -54,14 +56,17 @@ def test_the_request_must_come_from_our_pages(viewer):
         assert authorize(viewer, "private-cool_user", headers=headers).status_code == 403
 
 
-@pytest.mark.parametrize("socket_id, channel", [
-    ("1234.5678", "cool_user"),  # the public channel: never signed
-    ("1234.5678", "presence-cool_user"),
-    ("1234.5678", "private-cool user"),
-    ("1234", "private-cool_user"),
-    ("1234.5678:private-other", "private-cool_user"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "socket_id, channel",
+    [
+        ("1234.5678", "cool_user"),  # the public channel: never signed
+        ("1234.5678", "presence-cool_user"),
+        ("1234.5678", "private-cool user"),
+        ("1234", "private-cool_user"),
+        ("1234.5678:private-other", "private-cool_user"),
+        ("", ""),
+    ],
+)
 def test_malformed_requests_are_400(viewer, socket_id, channel):
     watch(viewer, "cool_user")
     assert authorize(viewer, channel, socket_id=socket_id).status_code == 400

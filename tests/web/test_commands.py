@@ -6,9 +6,13 @@ import re
 from shared import intake
 from shared.store import add_dead_letter, dead_letters
 
-EVENT = {"id": "m1", "type": "stream.offline", "message": "Cool_User ended the stream",
-         "broadcaster": {"id": "1", "login": "cool_user", "name": "Cool_User"},
-         "occurred_at": "2026-01-01T00:00:00Z"}
+EVENT = {
+    "id": "m1",
+    "type": "stream.offline",
+    "message": "Cool_User ended the stream",
+    "broadcaster": {"id": "1", "login": "cool_user", "name": "Cool_User"},
+    "occurred_at": "2026-01-01T00:00:00Z",
+}
 
 
 def test_list_shows_each_dead_letter_with_its_reason(runner, redis_client):
@@ -28,8 +32,12 @@ def test_list_as_json(runner, redis_client):
 
 def test_replay_queues_each_again_and_empties_the_list(runner, redis_client):
     add_dead_letter(redis_client, "publish", EVENT, "why")
-    add_dead_letter(redis_client, "ingest", {"headers": {"Twitch-Eventsub-Message-Id": "x"},
-                                             "body": "{}"}, "unusable")
+    add_dead_letter(
+        redis_client,
+        "ingest",
+        {"headers": {"Twitch-Eventsub-Message-Id": "x"}, "body": "{}"},
+        "unusable",
+    )
     result = runner.invoke(args=["dead-letters", "replay"])
     assert result.exit_code == 0 and "replayed 2" in result.output
     assert dead_letters(redis_client) == []
@@ -65,8 +73,10 @@ def test_one_dead_letter_is_replayed_by_number_or_id(runner, redis_client):
     add_dead_letter(redis_client, "ingest", ingest_letter("x-2"), "unusable")
     result = runner.invoke(args=["dead-letters", "replay", "2"])
     assert result.exit_code == 0, result.output
-    assert [letter["payload"].get("headers", {}).get("Twitch-Eventsub-Message-Id")
-            for letter in dead_letters(redis_client)] == [None, "x-2"]
+    assert [
+        letter["payload"].get("headers", {}).get("Twitch-Eventsub-Message-Id")
+        for letter in dead_letters(redis_client)
+    ] == [None, "x-2"]
     assert sum(intake.backlog(redis_client, 8).values()) == 1
     assert runner.invoke(args=["dead-letters", "replay", "m1"]).exit_code == 0
     assert redis_client.llen("publish") == 1
@@ -94,19 +104,22 @@ def test_replay_takes_a_snapshot_and_replays_each_letter_once(runner, redis_clie
     def replay_while_a_worker_adds(client, letter):
         replayed.append(letter["payload"]["id"])
         if len(replayed) <= 3:  # (bounded, so that a replay without a snapshot ends too)
-            add_dead_letter(redis_client, "publish", {**EVENT, "id": f"new-{len(replayed)}"},
-                            "why")
+            add_dead_letter(redis_client, "publish", {**EVENT, "id": f"new-{len(replayed)}"}, "why")
 
     monkeypatch.setattr(web.commands, "replay", replay_while_a_worker_adds)
     result = runner.invoke(args=["dead-letters", "replay"])
     assert result.exit_code == 0 and "replayed 3 dead letter(s)" in result.output
     assert replayed == ["old-0", "old-1", "old-2"]
     assert [letter["payload"]["id"] for letter in dead_letters(redis_client)] == [
-        "new-1", "new-2", "new-3"]
+        "new-1",
+        "new-2",
+        "new-3",
+    ]
 
 
-def test_a_letter_that_cannot_be_queued_goes_back_with_the_rest_in_order(runner, redis_client,
-                                                                         monkeypatch):
+def test_a_letter_that_cannot_be_queued_goes_back_with_the_rest_in_order(
+    runner, redis_client, monkeypatch
+):
     import web.commands
 
     for number in range(4):
@@ -123,7 +136,12 @@ def test_a_letter_that_cannot_be_queued_goes_back_with_the_rest_in_order(runner,
     result = runner.invoke(args=["dead-letters", "replay"])
     assert result.exit_code == 1 and "the other 3 dead letter(s) were kept" in result.output
     assert [letter["payload"]["id"] for letter in dead_letters(redis_client)] == [
-        "old-1", "old-2", "old-3", "new-1", "new-2"]
+        "old-1",
+        "old-2",
+        "old-3",
+        "new-1",
+        "new-2",
+    ]
 
 
 def test_an_interrupted_replay_is_finished_by_the_next(runner, redis_client):
@@ -138,13 +156,17 @@ def test_an_interrupted_replay_is_finished_by_the_next(runner, redis_client):
     assert "finishing an interrupted replay: 1" in result.output
     assert "replayed 1 dead letter(s)" in result.output
     assert [letter["payload"]["id"] for letter in dead_letters(redis_client)] == ["m2"]
-    assert runner.invoke(args=["dead-letters", "replay"]).output.strip() == \
-        "replayed 1 dead letter(s)"
+    assert (
+        runner.invoke(args=["dead-letters", "replay"]).output.strip() == "replayed 1 dead letter(s)"
+    )
 
 
 def test_list_shows_twitch_text_without_obeying_its_control_characters(runner, redis_client):
-    hostile = {**EVENT, "message": "Cool_User went live: \x1b[2J\x1b]0;pwned\x07 \u202eevil",
-               "broadcaster": {**EVENT["broadcaster"], "login": "cool\ruser"}}
+    hostile = {
+        **EVENT,
+        "message": "Cool_User went live: \x1b[2J\x1b]0;pwned\x07 \u202eevil",
+        "broadcaster": {**EVENT["broadcaster"], "login": "cool\ruser"},
+    }
     add_dead_letter(redis_client, "publish", hostile, "refused: \x1b[31mred\x1b[0m\nfake line")
     result = runner.invoke(args=["dead-letters", "list"])
     [line] = result.stdout.splitlines()
@@ -162,8 +184,10 @@ def test_list_and_queues_count_the_letters_dropped_at_the_cap(runner, redis_clie
     add_dead_letter(redis_client, "publish", EVENT, "why")
     redis_client.set(DEAD_LETTERS_DROPPED, 7)
     result = runner.invoke(args=["dead-letters", "list"])
-    assert "1 dead letter(s); 7 older one(s) dropped, as only the newest 10000 are kept" \
+    assert (
+        "1 dead letter(s); 7 older one(s) dropped, as only the newest 10000 are kept"
         in result.output
+    )
     report = json.loads(runner.invoke(args=["queues", "--json"]).output)
     assert report["dead_letters"]["dropped"] == 7
     table = runner.invoke(args=["queues"]).output

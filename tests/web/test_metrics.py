@@ -29,9 +29,11 @@ def scrape(client) -> dict:
     """Every sample of /metrics: ``{(name, ((label, value), ...)): value}``."""
     response = client.get("/metrics", headers=AUTH)
     assert response.status_code == 200
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(response.get_data(as_text=True))
-            for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
 
 
 def value(samples: dict, name: str, **labels) -> float:
@@ -40,8 +42,7 @@ def value(samples: dict, name: str, **labels) -> float:
 
 
 def webhooks(samples: dict, transport: str, outcome: str, reason: str = "") -> float:
-    return value(samples, "sev_webhooks_total", transport=transport, outcome=outcome,
-                 reason=reason)
+    return value(samples, "sev_webhooks_total", transport=transport, outcome=outcome, reason=reason)
 
 
 def acks(samples: dict, transport: str) -> float:
@@ -53,8 +54,9 @@ def post(client, headers, raw):
 
 
 def online(secret):
-    return signed_message(secret, "notification",
-                          notification_body("stream.online", "cool_user", CALLBACK))
+    return signed_message(
+        secret, "notification", notification_body("stream.online", "cool_user", CALLBACK)
+    )
 
 
 def test_without_a_token_setting_there_is_no_metrics_route(settings, redis_client):
@@ -65,10 +67,20 @@ def test_without_a_token_setting_there_is_no_metrics_route(settings, redis_clien
     assert answer.get_json() == unknown.get_json()
 
 
-@pytest.mark.parametrize("authorization", [
-    None, "", "Bearer", "Bearer ", f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}",
-    f"Basic {TOKEN}", TOKEN, "Bearer é",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN[:-1]}",
+        f"Basic {TOKEN}",
+        TOKEN,
+        "Bearer é",
+    ],
+)
 def test_a_missing_or_wrong_token_is_401(client, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
     response = client.get("/metrics", headers=headers)
@@ -83,16 +95,27 @@ def test_the_token_gets_the_text_exposition_kept_out_of_caches(client):
     assert response.mimetype == "text/plain"
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
-    names = {family.name for family in
-             text_string_to_metric_families(response.get_data(as_text=True))}
-    assert {"sev_webhooks", "sev_webhook_ack_seconds", "sev_http_requests",
-            "sev_state_available", "sev_queue_depth"} <= names
+    names = {
+        family.name for family in text_string_to_metric_families(response.get_data(as_text=True))
+    }
+    assert {
+        "sev_webhooks",
+        "sev_webhook_ack_seconds",
+        "sev_http_requests",
+        "sev_state_available",
+        "sev_queue_depth",
+    } <= names
     assert TOKEN not in response.get_data(as_text=True)
 
 
 def test_a_scraper_that_asks_for_openmetrics_gets_it(client):
-    response = client.get("/metrics", headers={
-        **AUTH, "Accept": "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;q=0.2"})
+    response = client.get(
+        "/metrics",
+        headers={
+            **AUTH,
+            "Accept": "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;q=0.2",
+        },
+    )
     assert response.status_code == 200
     assert response.mimetype == "application/openmetrics-text"
     assert response.get_data(as_text=True).endswith("# EOF\n")
@@ -103,13 +126,12 @@ def test_unknown_paths_share_one_route_label(client):
     for n in range(20):
         assert client.get(f"/no-such-page-{n}").status_code == 404
     after = scrape(client)
-    routes = {dict(labels)["route"] for name, labels in after
-              if name == "sev_http_requests_total"}
+    routes = {dict(labels)["route"] for name, labels in after if name == "sev_http_requests_total"}
     assert not any(route.startswith("/no-such-page") for route in routes)
-    assert (value(after, "sev_http_requests_total", route="unmatched", method="GET",
-                  status="404")
-            - value(before, "sev_http_requests_total", route="unmatched", method="GET",
-                    status="404")) == 20
+    assert (
+        value(after, "sev_http_requests_total", route="unmatched", method="GET", status="404")
+        - value(before, "sev_http_requests_total", route="unmatched", method="GET", status="404")
+    ) == 20
 
 
 def test_requests_are_counted_by_route_method_and_status(client):
@@ -118,8 +140,11 @@ def test_requests_are_counted_by_route_method_and_status(client):
     client.get("/healthz")
     client.open("/healthz", method="BREW")
     after = scrape(client)
-    delta = {labels: after[(name, labels)] - before.get((name, labels), 0)
-             for name, labels in after if name == "sev_http_requests_total"}
+    delta = {
+        labels: after[(name, labels)] - before.get((name, labels), 0)
+        for name, labels in after
+        if name == "sev_http_requests_total"
+    }
     assert delta[(("method", "GET"), ("route", "/healthz"), ("status", "200"))] == 2
     assert delta[(("method", "other"), ("route", "unmatched"), ("status", "405"))] == 1
     assert delta[(("method", "GET"), ("route", "/metrics"), ("status", "200"))] == 1
@@ -131,19 +156,27 @@ def test_eventsub_answers_are_counted_by_outcome_and_reason(client, settings):
     for _ in range(3):
         assert post(client, *online(secret)).status_code == 204
     headers, raw = online(secret)
-    assert post(client, {**headers, "Twitch-Eventsub-Message-Signature": "sha256=00"},
-                raw).status_code == 403
+    assert (
+        post(client, {**headers, "Twitch-Eventsub-Message-Signature": "sha256=00"}, raw).status_code
+        == 403
+    )
     assert post(client, {}, raw).status_code == 400
     assert post(client, headers, b"x" * (MAX_WEBHOOK_BODY + 1)).status_code == 413
     challenge = verification_body("stream.online", "cool_user", CALLBACK, "c-1")
-    assert post(client, *signed_message(secret, "webhook_callback_verification",
-                                        challenge)).status_code == 200
+    assert (
+        post(
+            client, *signed_message(secret, "webhook_callback_verification", challenge)
+        ).status_code
+        == 200
+    )
     after = scrape(client)
     assert webhooks(after, "eventsub", "accepted") - webhooks(before, "eventsub", "accepted") == 3
     assert webhooks(after, "eventsub", "challenge") - webhooks(before, "eventsub", "challenge") == 1
     for reason in ("bad_signature", "missing_headers", "too_large"):
-        assert (webhooks(after, "eventsub", "rejected", reason)
-                - webhooks(before, "eventsub", "rejected", reason)) == 1, reason
+        assert (
+            webhooks(after, "eventsub", "rejected", reason)
+            - webhooks(before, "eventsub", "rejected", reason)
+        ) == 1, reason
     assert acks(after, "eventsub") - acks(before, "eventsub") == 7
     assert acks(after, "websub") == acks(before, "websub")
 
@@ -153,23 +186,38 @@ def test_websub_answers_are_counted_under_their_transport(client, settings):
     before = scrape(client)
     assert client.get("/api/callback", query_string={"hub.mode": "nonsense"}).status_code == 400
     body = json.dumps({"data": []}).encode()
-    assert post(client, {"X-Hub-Signature": "sha256=00", "Twitch-Notification-Id": "n-1",
-                         "Link": f"<{topic}>; rel=self"}, body).status_code == 403
+    assert (
+        post(
+            client,
+            {
+                "X-Hub-Signature": "sha256=00",
+                "Twitch-Notification-Id": "n-1",
+                "Link": f"<{topic}>; rel=self",
+            },
+            body,
+        ).status_code
+        == 403
+    )
     after = scrape(client)
     for reason in ("bad_mode", "unknown_topic"):
-        assert (webhooks(after, "websub", "rejected", reason)
-                - webhooks(before, "websub", "rejected", reason)) == 1, reason
+        assert (
+            webhooks(after, "websub", "rejected", reason)
+            - webhooks(before, "websub", "rejected", reason)
+        ) == 1, reason
     assert acks(after, "websub") - acks(before, "websub") == 2
     assert acks(after, "eventsub") == acks(before, "eventsub")
 
 
 def test_a_message_the_queue_cannot_take_is_counted_unavailable():
-    settings = load_settings(process_environment(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
-                                                 METRICS_TOKEN=TOKEN))
+    settings = load_settings(
+        process_environment(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", METRICS_TOKEN=TOKEN)
+    )
     client = create_app(settings).test_client()
     before = scrape(client)
     assert post(client, *online(settings.twitch_webhook_secret)).status_code == 503
     after = scrape(client)
-    assert (webhooks(after, "eventsub", "unavailable", "queue_unavailable")
-            - webhooks(before, "eventsub", "unavailable", "queue_unavailable")) == 1
+    assert (
+        webhooks(after, "eventsub", "unavailable", "queue_unavailable")
+        - webhooks(before, "eventsub", "unavailable", "queue_unavailable")
+    ) == 1
     assert value(after, "sev_state_available") == 0

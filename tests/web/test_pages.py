@@ -12,13 +12,23 @@ import pytest
 ACCESS_TOKEN = "access-token-that-must-stay-on-the-server"
 REFRESH_TOKEN = "refresh-token-that-must-stay-on-the-server"
 MANIFEST = {
-    "src/colorMode.js": {"file": "assets/color-mode-C0l0r001.js", "src": "src/colorMode.js",
-                         "isEntry": True},
+    "src/colorMode.js": {
+        "file": "assets/color-mode-C0l0r001.js",
+        "src": "src/colorMode.js",
+        "isEntry": True,
+    },
     "src/site.css": {"file": "assets/site-S1te0001.css", "src": "src/site.css", "isEntry": True},
-    "src/watch.js": {"file": "assets/watch-W4tch001.js", "src": "src/watch.js", "isEntry": True,
-                     "imports": ["_vendor-V3nd0001.js"], "css": ["assets/watch-W4tch001.css"]},
-    "_vendor-V3nd0001.js": {"file": "assets/vendor-V3nd0001.js",
-                            "css": ["assets/vendor-V3nd0001.css"]},
+    "src/watch.js": {
+        "file": "assets/watch-W4tch001.js",
+        "src": "src/watch.js",
+        "isEntry": True,
+        "imports": ["_vendor-V3nd0001.js"],
+        "css": ["assets/watch-W4tch001.css"],
+    },
+    "_vendor-V3nd0001.js": {
+        "file": "assets/vendor-V3nd0001.js",
+        "css": ["assets/vendor-V3nd0001.css"],
+    },
 }
 
 
@@ -47,8 +57,11 @@ class Tags(HTMLParser):
             self.script_text += data
 
     def all(self, name: str, **match) -> list[dict]:
-        return [attrs for tag, attrs in self.tags
-                if tag == name and all(attrs.get(k) == v for k, v in match.items())]
+        return [
+            attrs
+            for tag, attrs in self.tags
+            if tag == name and all(attrs.get(k) == v for k, v in match.items())
+        ]
 
 
 @pytest.fixture
@@ -73,9 +86,12 @@ def log_in(client, display_name="Viewer Vic", login="viewer_vic"):
     """A signed-in session, as the Twitch login leaves it (validated just now)."""
     with client.session_transaction() as session:
         session["user"] = {"id": "4242", "login": login, "display_name": display_name}
-        session["twitch"] = {"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN,
-                             "expires_at": int(time.time()) + 3600,
-                             "scopes": ["user:read:follows"]}
+        session["twitch"] = {
+            "access_token": ACCESS_TOKEN,
+            "refresh_token": REFRESH_TOKEN,
+            "expires_at": int(time.time()) + 3600,
+            "scopes": ["user:read:follows"],
+        }
         session["validated_at"] = time.time()
 
 
@@ -95,8 +111,11 @@ def test_pages_set_the_colour_mode_before_anything_paints(client, path):
     if path != "/":
         log_in(client)
     page = Tags(client.get(path).get_data(as_text=True))
-    head = [(tag, attrs) for tag, attrs in page.tags
-            if tag in ("script", "link") and attrs.get("rel") != "modulepreload"]
+    head = [
+        (tag, attrs)
+        for tag, attrs in page.tags
+        if tag in ("script", "link") and attrs.get("rel") != "modulepreload"
+    ]
     # First in <head>, before any stylesheet, and classic: it runs before the page paints.
     assert head[0] == ("script", {"src": COLOR_MODE_SCRIPT})
     selects = page.all("select", id="color-mode")
@@ -136,8 +155,9 @@ def test_watch_pages_need_login_and_the_login_returns_there(client, path):
 
 @pytest.mark.parametrize("next_", ["//evil.example", "https://evil.example", "/\\evil.example"])
 def test_the_login_page_hands_on_only_same_site_paths(client, next_):
-    page = Tags(client.get("/", query_string={"message": "login", "next": next_})
-                .get_data(as_text=True))
+    page = Tags(
+        client.get("/", query_string={"message": "login", "next": next_}).get_data(as_text=True)
+    )
     assert page.all("a", href="/login")
 
 
@@ -147,13 +167,19 @@ def test_watch_page_loads_the_app_through_the_manifest(client):
     assert response.status_code == 200
     page = Tags(response.get_data(as_text=True))
     styles = [link["href"] for link in page.all("link", rel="stylesheet")]
-    assert styles == ["/assets/site-S1te0001.css", "/assets/vendor-V3nd0001.css",
-                      "/assets/watch-W4tch001.css"]
-    assert [s.get("src") for s in page.all("script")] == [COLOR_MODE_SCRIPT,
-                                                          "/assets/watch-W4tch001.js"]
+    assert styles == [
+        "/assets/site-S1te0001.css",
+        "/assets/vendor-V3nd0001.css",
+        "/assets/watch-W4tch001.css",
+    ]
+    assert [s.get("src") for s in page.all("script")] == [
+        COLOR_MODE_SCRIPT,
+        "/assets/watch-W4tch001.js",
+    ]
     assert page.all("script")[1]["type"] == "module"
-    assert page.all("link", rel="modulepreload") == [{"rel": "modulepreload",
-                                                     "href": "/assets/vendor-V3nd0001.js"}]
+    assert page.all("link", rel="modulepreload") == [
+        {"rel": "modulepreload", "href": "/assets/vendor-V3nd0001.js"}
+    ]
     for url in styles + ["/assets/watch-W4tch001.js", "/assets/vendor-V3nd0001.js"]:
         assert client.get(url).status_code == 200, url
 
@@ -173,8 +199,10 @@ def test_watch_page_hands_the_app_its_data_in_attributes_and_no_inline_code(app,
     assert page.script_text.strip() == ""
     assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
     assert client.get("/watch").status_code == 200
-    assert Tags(client.get("/watch").get_data(as_text=True)).all("div", id="app")[0][
-        "data-streamer"] == ""
+    assert (
+        Tags(client.get("/watch").get_data(as_text=True)).all("div", id="app")[0]["data-streamer"]
+        == ""
+    )
 
 
 def test_no_token_reaches_the_page(client):
@@ -210,12 +238,16 @@ def test_assets_are_cached_for_a_year_and_only_files_under_assets_are_served(cli
 def test_manifest_is_read_once(client, dist):
     log_in(client)
     client.get("/watch")
-    changed = dict(MANIFEST, **{"src/watch.js": dict(MANIFEST["src/watch.js"],
-                                                     file="assets/watch-Changed1.js")})
+    changed = dict(
+        MANIFEST,
+        **{"src/watch.js": dict(MANIFEST["src/watch.js"], file="assets/watch-Changed1.js")},
+    )
     (dist / ".vite" / "manifest.json").write_text(json.dumps(changed))
     page = Tags(client.get("/watch").get_data(as_text=True))
-    assert [s["src"] for s in page.all("script")] == [COLOR_MODE_SCRIPT,
-                                                      "/assets/watch-W4tch001.js"]
+    assert [s["src"] for s in page.all("script")] == [
+        COLOR_MODE_SCRIPT,
+        "/assets/watch-W4tch001.js",
+    ]
 
 
 def test_pages_say_so_when_the_front_end_is_not_built(app, client, tmp_path, caplog):
@@ -229,9 +261,10 @@ def test_pages_say_so_when_the_front_end_is_not_built(app, client, tmp_path, cap
     assert "npm run build" in caplog.text
 
 
-@pytest.mark.parametrize("names", ["cool_user,speedy_sam",
-                                   "cool_user,speedy_sam,Night_Owl,chill_chess",
-                                   "cool_user,cool_user"])
+@pytest.mark.parametrize(
+    "names",
+    ["cool_user,speedy_sam", "cool_user,speedy_sam,Night_Owl,chill_chess", "cool_user,cool_user"],
+)
 def test_watch_page_takes_a_list_of_up_to_four_streamers(client, names):
     log_in(client)
     response = client.get(f"/watch/{names}")
@@ -241,13 +274,18 @@ def test_watch_page_takes_a_list_of_up_to_four_streamers(client, names):
     assert "data-error" not in root
 
 
-@pytest.mark.parametrize(("names", "error"), [
-    ("cool_user,speedy_sam,night_owl,chill_chess,viewer_vic", "at most 4 streams play at once"),
-    ("cool_user,ab", ("ab is not a Twitch name: a Twitch name is 4 to 25 letters, digits "
-                      "or underscores")),
-    ("cool_user,", "an empty name is not a Twitch name"),
-    ('cool_user,"><svg onload=alert(1)>', '"><svg onload=alert(1)> is not a Twitch name'),
-])
+@pytest.mark.parametrize(
+    ("names", "error"),
+    [
+        ("cool_user,speedy_sam,night_owl,chill_chess,viewer_vic", "at most 4 streams play at once"),
+        (
+            "cool_user,ab",
+            ("ab is not a Twitch name: a Twitch name is 4 to 25 letters, digits or underscores"),
+        ),
+        ("cool_user,", "an empty name is not a Twitch name"),
+        ('cool_user,"><svg onload=alert(1)>', '"><svg onload=alert(1)> is not a Twitch name'),
+    ],
+)
 def test_a_bad_list_of_streamers_is_no_page_and_the_page_says_why(client, names, error):
     log_in(client)
     response = client.get(f"/watch/{names}")
@@ -257,5 +295,7 @@ def test_a_bad_list_of_streamers_is_no_page_and_the_page_says_why(client, names,
     (root,) = page.all("div", id="app")
     assert root["data-streamer"] == names
     assert root["data-error"].startswith(error)
-    assert [s.get("src") for s in page.all("script")] == [COLOR_MODE_SCRIPT,
-                                                          "/assets/watch-W4tch001.js"]
+    assert [s.get("src") for s in page.all("script")] == [
+        COLOR_MODE_SCRIPT,
+        "/assets/watch-W4tch001.js",
+    ]

@@ -15,8 +15,14 @@ from tests.support import free_port, process_environment
 from web import create_app
 
 TOKEN = "metrics-token-0123456789"
-STATE = ("sev_queue_depth", "sev_dead_letters", "sev_leases", "sev_occupied_channels",
-         "sev_eventsub_cost", "sev_eventsub_max_cost")
+STATE = (
+    "sev_queue_depth",
+    "sev_dead_letters",
+    "sev_leases",
+    "sev_occupied_channels",
+    "sev_eventsub_cost",
+    "sev_eventsub_max_cost",
+)
 
 
 @pytest.fixture
@@ -41,9 +47,13 @@ def gauges(client) -> dict:
 
 def test_an_empty_pipeline_is_all_zeros_without_a_cost(client):
     assert gauges(client) == {
-        "sev_state_available": 1, ("sev_queue_depth", "intake"): 0,
-        ("sev_queue_depth", "publish"): 0, ("sev_queue_depth", "maintenance"): 0,
-        "sev_dead_letters": 0, "sev_leases": 0, "sev_occupied_channels": 0,
+        "sev_state_available": 1,
+        ("sev_queue_depth", "intake"): 0,
+        ("sev_queue_depth", "publish"): 0,
+        ("sev_queue_depth", "maintenance"): 0,
+        "sev_dead_letters": 0,
+        "sev_leases": 0,
+        "sev_occupied_channels": 0,
     }
 
 
@@ -53,38 +63,48 @@ def test_the_gauges_follow_what_redis_holds(app, client, redis_client, settings)
     for broadcaster in ("1", "2", "3"):
         intake.enqueue(redis_client, shards, intake.EVENTSUB, {}, "{}", broadcaster)
     [[stream, [[entry_id, _]]]] = redis_client.xreadgroup(
-        intake.GROUP, "pump", {intake.intake_key(intake.shard_of("1", shards)): ">"}, count=1)
+        intake.GROUP, "pump", {intake.intake_key(intake.shard_of("1", shards)): ">"}, count=1
+    )
     with redis_client.pipeline() as pipe:
         intake.queue_finish(pipe, [(stream, entry_id)])
         pipe.execute()
-    redis_client.xreadgroup(intake.GROUP, "pump",
-                            {intake.intake_key(intake.shard_of("2", shards)): ">"}, count=1)
+    redis_client.xreadgroup(
+        intake.GROUP, "pump", {intake.intake_key(intake.shard_of("2", shards)): ">"}, count=1
+    )
     app.extensions["celery"].send_task(PUBLISH_STREAM_EVENT, ({},))
     add_dead_letter(redis_client, "publish", {}, "Pusher refused it")
     for broadcaster_id in ("10", "11"):
         save_lease(redis_client, new_lease({"id": broadcaster_id, "login": f"s{broadcaster_id}"}))
     record_channel_occupancy(redis_client, "s10", True)
-    redis_client.hset(EVENTSUB_COST, mapping={"total": 8, "total_cost": 8,
-                                              "max_total_cost": 10000, "updated_at": 1})
+    redis_client.hset(
+        EVENTSUB_COST,
+        mapping={"total": 8, "total_cost": 8, "max_total_cost": 10000, "updated_at": 1},
+    )
     assert gauges(client) == {
         "sev_state_available": 1,
         ("sev_queue_depth", "intake"): 2,  # one waiting, one read and not finished
-        ("sev_queue_depth", "publish"): 1, ("sev_queue_depth", "maintenance"): 0,
-        "sev_dead_letters": 1, "sev_leases": 2, "sev_occupied_channels": 1,
-        "sev_eventsub_cost": 8, "sev_eventsub_max_cost": 10000,
+        ("sev_queue_depth", "publish"): 1,
+        ("sev_queue_depth", "maintenance"): 0,
+        "sev_dead_letters": 1,
+        "sev_leases": 2,
+        "sev_occupied_channels": 1,
+        "sev_eventsub_cost": 8,
+        "sev_eventsub_max_cost": 10000,
     }
 
 
 def test_without_redis_the_state_is_left_out_and_the_scrape_still_answers(caplog):
-    settings = load_settings(process_environment(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
-                                                 METRICS_TOKEN=TOKEN))
+    settings = load_settings(
+        process_environment(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", METRICS_TOKEN=TOKEN)
+    )
     client = create_app(settings).test_client()
     assert gauges(client) == {"sev_state_available": 0}
     assert "pipeline state left out of the metrics" in caplog.text
 
 
 def test_celery_queues_on_another_broker_are_left_out(settings, redis_client):
-    other = dataclasses.replace(settings, metrics_token=TOKEN,
-                                celery_broker_url=settings.redis_url.replace("/0", "/1"))
+    other = dataclasses.replace(
+        settings, metrics_token=TOKEN, celery_broker_url=settings.redis_url.replace("/0", "/1")
+    )
     found = gauges(create_app(other).test_client())
     assert [key for key in found if key[0] == "sev_queue_depth"] == [("sev_queue_depth", "intake")]

@@ -44,8 +44,11 @@ def test_logged_out_is_401_json(client, redis_client):
 
 
 def test_changes_come_from_our_pages_only(viewer, redis_client):
-    for headers in ({}, {"Origin": "https://evil.example"},
-                    {"Referer": "https://evil.example/watch"}):
+    for headers in (
+        {},
+        {"Origin": "https://evil.example"},
+        {"Referer": "https://evil.example/watch"},
+    ):
         answer = put(viewer, {"follow_raids": True}, headers)
         assert answer.status_code == 403, headers
     assert viewer.get("/api/preferences").json == {"follow_raids": False}
@@ -53,11 +56,22 @@ def test_changes_come_from_our_pages_only(viewer, redis_client):
     assert referred.status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    None, [], "true", 1, {}, {"follow_raids": "true"}, {"follow_raids": 1},
-    {"follow_raids": None}, {"follow_raids": [True]}, {"follow_raids": True, "theme": "dark"},
-    {"Follow_Raids": True},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        "true",
+        1,
+        {},
+        {"follow_raids": "true"},
+        {"follow_raids": 1},
+        {"follow_raids": None},
+        {"follow_raids": [True]},
+        {"follow_raids": True, "theme": "dark"},
+        {"Follow_Raids": True},
+    ],
+)
 def test_a_bad_body_is_400_and_changes_nothing(viewer, body):
     answer = put(viewer, body)
     assert answer.status_code == 400 and "follow_raids" in answer.json["error"]
@@ -66,8 +80,9 @@ def test_a_bad_body_is_400_and_changes_nothing(viewer, body):
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"[" * 20_000 + b"]" * 20_000])
 def test_a_body_that_is_not_json_is_400(viewer, raw):
-    answer = viewer.put("/api/preferences", data=raw, headers=FROM_OUR_PAGE,
-                        content_type="application/json")
+    answer = viewer.put(
+        "/api/preferences", data=raw, headers=FROM_OUR_PAGE, content_type="application/json"
+    )
     assert answer.status_code == 400
 
 

@@ -12,15 +12,24 @@ from shared.store import occupied_channels
 
 def signed(settings, events, key=None, secret=None, time_ms=None):
     body = json.dumps({"time_ms": time_ms or int(time.time() * 1000), "events": events})
-    signature = hmac.new((secret or settings.pusher_secret).encode(), body.encode(),
-                         hashlib.sha256).hexdigest()
-    return body, {"X-Pusher-Key": key or settings.pusher_key, "X-Pusher-Signature": signature,
-                  "Content-Type": "application/json"}
+    signature = hmac.new(
+        (secret or settings.pusher_secret).encode(), body.encode(), hashlib.sha256
+    ).hexdigest()
+    return body, {
+        "X-Pusher-Key": key or settings.pusher_key,
+        "X-Pusher-Signature": signature,
+        "Content-Type": "application/json",
+    }
 
 
 def test_occupied_and_vacated_are_recorded(client, settings, redis_client):
-    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "private-cool_user"},
-                                      {"name": "channel_occupied", "channel": "private-other"}])
+    body, headers = signed(
+        settings,
+        [
+            {"name": "channel_occupied", "channel": "private-cool_user"},
+            {"name": "channel_occupied", "channel": "private-other"},
+        ],
+    )
     assert client.post("/api/pusher/webhook", data=body, headers=headers).status_code == 204
     body, headers = signed(settings, [{"name": "channel_vacated", "channel": "private-other"}])
     assert client.post("/api/pusher/webhook", data=body, headers=headers).status_code == 204
@@ -29,9 +38,14 @@ def test_occupied_and_vacated_are_recorded(client, settings, redis_client):
 
 def test_a_public_channel_holds_no_lease(client, settings, redis_client):
     """Anyone may join a public channel with the public key: it must not count."""
-    body, headers = signed(settings, [{"name": "channel_occupied", "channel": "cool_user"},
-                                      {"name": "channel_occupied", "channel": "private-"},
-                                      {"name": "channel_occupied", "channel": "presence-x"}])
+    body, headers = signed(
+        settings,
+        [
+            {"name": "channel_occupied", "channel": "cool_user"},
+            {"name": "channel_occupied", "channel": "private-"},
+            {"name": "channel_occupied", "channel": "presence-x"},
+        ],
+    )
     assert client.post("/api/pusher/webhook", data=body, headers=headers).status_code == 204
     assert occupied_channels(redis_client) == []
 
@@ -50,8 +64,11 @@ def test_bad_signature_key_or_stale_time_is_refused(client, settings, redis_clie
 
 def signed_raw(settings, body: str):
     signature = hmac.new(settings.pusher_secret.encode(), body.encode(), hashlib.sha256).hexdigest()
-    return {"X-Pusher-Key": settings.pusher_key, "X-Pusher-Signature": signature,
-            "Content-Type": "application/json"}
+    return {
+        "X-Pusher-Key": settings.pusher_key,
+        "X-Pusher-Signature": signature,
+        "Content-Type": "application/json",
+    }
 
 
 def rejections(caplog):
@@ -70,27 +87,41 @@ def test_a_non_ascii_signature_is_401_not_500(client, settings, redis_client, ca
     assert occupied_channels(redis_client) == []
 
 
-@pytest.mark.parametrize("body", [
-    "[1, 2, 3]", '"hello"', "null", "42",
-    json.dumps({"time_ms": "soon", "events": []}),
-    json.dumps({"time_ms": [1], "events": []}),
-    "[" * 20_000 + "]" * 20_000,
-    "{}",
-])
-def test_a_signed_body_of_the_wrong_shape_is_4xx_not_500(client, settings, redis_client,
-                                                         caplog, body):
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[1, 2, 3]",
+        '"hello"',
+        "null",
+        "42",
+        json.dumps({"time_ms": "soon", "events": []}),
+        json.dumps({"time_ms": [1], "events": []}),
+        "[" * 20_000 + "]" * 20_000,
+        "{}",
+    ],
+)
+def test_a_signed_body_of_the_wrong_shape_is_4xx_not_500(
+    client, settings, redis_client, caplog, body
+):
     response = client.post("/api/pusher/webhook", data=body, headers=signed_raw(settings, body))
     assert response.status_code in (400, 401)
     assert len(rejections(caplog)) == 1
 
 
-@pytest.mark.parametrize("events", [
-    "not a list", {"name": "channel_occupied"}, [1, 2], ["channel_occupied"],
-    [{"name": ["channel_occupied"], "channel": "private-cool_user"}],
-    [{"name": {"x": 1}, "channel": "private-cool_user"}],
-])
-def test_signed_events_of_the_wrong_shape_are_400_or_ignored(client, settings, redis_client,
-                                                             caplog, events):
+@pytest.mark.parametrize(
+    "events",
+    [
+        "not a list",
+        {"name": "channel_occupied"},
+        [1, 2],
+        ["channel_occupied"],
+        [{"name": ["channel_occupied"], "channel": "private-cool_user"}],
+        [{"name": {"x": 1}, "channel": "private-cool_user"}],
+    ],
+)
+def test_signed_events_of_the_wrong_shape_are_400_or_ignored(
+    client, settings, redis_client, caplog, events
+):
     body = json.dumps({"time_ms": int(time.time() * 1000), "events": events})
     response = client.post("/api/pusher/webhook", data=body, headers=signed_raw(settings, body))
     assert response.status_code in (204, 400)
@@ -98,7 +129,6 @@ def test_signed_events_of_the_wrong_shape_are_400_or_ignored(client, settings, r
 
 
 def test_a_body_over_64_kib_is_413(client, settings, redis_client):
-    body = json.dumps({"time_ms": int(time.time() * 1000), "events": [],
-                       "padding": "x" * 70_000})
+    body = json.dumps({"time_ms": int(time.time() * 1000), "events": [], "padding": "x" * 70_000})
     response = client.post("/api/pusher/webhook", data=body, headers=signed_raw(settings, body))
     assert response.status_code == 413

@@ -59,8 +59,12 @@ def test_policy_has_no_unsafe_sources_and_no_wildcards(client):
 def test_watch_page_is_covered_too(client):
     with client.session_transaction() as session:
         session["user"] = {"id": "1", "login": "viewer_vic", "display_name": "ViewerVic"}
-        session["twitch"] = {"access_token": "a", "refresh_token": "r", "scopes": [],
-                             "expires_at": int(time.time()) + 3600}
+        session["twitch"] = {
+            "access_token": "a",
+            "refresh_token": "r",
+            "scopes": [],
+            "expires_at": int(time.time()) + 3600,
+        }
         session["validated_at"] = time.time()
     response = client.get("/watch")
     assert response.status_code in (200, 503)
@@ -68,20 +72,59 @@ def test_watch_page_is_covered_too(client):
     assert policy(response)["frame-ancestors"] == ["'none'"]
 
 
-@pytest.mark.parametrize(("changes", "origin"), [
-    ({"pusher_browser_host": "", "pusher_browser_port": None, "pusher_ssl": True,
-      "pusher_cluster": "eu"}, "wss://ws-eu.pusher.com"),
-    ({"pusher_browser_host": "", "pusher_browser_port": 6001, "pusher_ssl": True,
-      "pusher_cluster": "us2"}, "wss://ws-us2.pusher.com"),
-    ({"pusher_browser_host": "pusher.example.org", "pusher_browser_port": 443,
-      "pusher_ssl": True}, "wss://pusher.example.org"),
-    ({"pusher_browser_host": "pusher.example.org", "pusher_browser_port": 6001,
-      "pusher_ssl": True}, "wss://pusher.example.org:6001"),
-    ({"pusher_host": "pusher", "pusher_port": 6001, "pusher_browser_host": "localhost",
-      "pusher_browser_port": 6001, "pusher_ssl": False}, "ws://localhost:6001"),
-    ({"pusher_browser_host": "::1", "pusher_browser_port": 6001, "pusher_ssl": False},
-     "ws://[::1]:6001"),
-])
+@pytest.mark.parametrize(
+    ("changes", "origin"),
+    [
+        (
+            {
+                "pusher_browser_host": "",
+                "pusher_browser_port": None,
+                "pusher_ssl": True,
+                "pusher_cluster": "eu",
+            },
+            "wss://ws-eu.pusher.com",
+        ),
+        (
+            {
+                "pusher_browser_host": "",
+                "pusher_browser_port": 6001,
+                "pusher_ssl": True,
+                "pusher_cluster": "us2",
+            },
+            "wss://ws-us2.pusher.com",
+        ),
+        (
+            {
+                "pusher_browser_host": "pusher.example.org",
+                "pusher_browser_port": 443,
+                "pusher_ssl": True,
+            },
+            "wss://pusher.example.org",
+        ),
+        (
+            {
+                "pusher_browser_host": "pusher.example.org",
+                "pusher_browser_port": 6001,
+                "pusher_ssl": True,
+            },
+            "wss://pusher.example.org:6001",
+        ),
+        (
+            {
+                "pusher_host": "pusher",
+                "pusher_port": 6001,
+                "pusher_browser_host": "localhost",
+                "pusher_browser_port": 6001,
+                "pusher_ssl": False,
+            },
+            "ws://localhost:6001",
+        ),
+        (
+            {"pusher_browser_host": "::1", "pusher_browser_port": 6001, "pusher_ssl": False},
+            "ws://[::1]:6001",
+        ),
+    ],
+)
 def test_pusher_endpoint_follows_the_settings(settings, changes, origin):
     changed = settings.replace(**changes)
     assert pusher_socket_origin(changed) == origin
@@ -113,9 +156,11 @@ def test_session_cookie_is_secure_when_public_url_is_https(settings, redis_clien
 
 
 def test_api_answers_are_never_stored(client):
-    for response in (client.post("/api/watch", json={"streamer": "cool_user"}),
-                     client.get("/api/follows/live"),
-                     client.get("/api/no-such-endpoint")):
+    for response in (
+        client.post("/api/watch", json={"streamer": "cool_user"}),
+        client.get("/api/follows/live"),
+        client.get("/api/no-such-endpoint"),
+    ):
         assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -124,8 +169,9 @@ def test_anonymous_pages_and_health_keep_their_caching(client):
         assert "no-store" not in client.get(path).headers.get("Cache-Control", "")
 
 
-def test_pages_for_a_signed_in_session_are_never_stored(twitch_settings, twitch_emulator,
-                                                        redis_client):
+def test_pages_for_a_signed_in_session_are_never_stored(
+    twitch_settings, twitch_emulator, redis_client
+):
     from tests.web.test_auth import log_in
 
     client = create_app(twitch_settings).test_client()

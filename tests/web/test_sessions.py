@@ -9,10 +9,25 @@ import time
 import pytest
 from flask import request
 
-from tests.web.test_auth import (PAGE_ORIGIN, VIEWER, assert_message, change_stored,
-                                 kill_token, log_in, session_id, stored, validates)
-from web.sessions import (COOKIE_NAME, PENDING_TTL, SESSION_MAX_AGE, SESSION_TTL, session_key,
-                          user_sessions_key)
+from tests.web.test_auth import (
+    PAGE_ORIGIN,
+    VIEWER,
+    assert_message,
+    change_stored,
+    kill_token,
+    log_in,
+    session_id,
+    stored,
+    validates,
+)
+from web.sessions import (
+    COOKIE_NAME,
+    PENDING_TTL,
+    SESSION_MAX_AGE,
+    SESSION_TTL,
+    session_key,
+    user_sessions_key,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,11 +53,16 @@ def test_login_records_its_time(client, twitch_emulator, redis_client):
 
 
 def test_a_session_ends_thirty_days_after_its_login_even_if_used_daily(
-        client, twitch_emulator, redis_client):
+    client, twitch_emulator, redis_client
+):
     log_in(client, twitch_emulator)
     sid = session_id(client)
-    change_stored(redis_client, client, logged_in_at=time.time() - SESSION_MAX_AGE - 60,
-                  validated_at=time.time() - 600)
+    change_stored(
+        redis_client,
+        client,
+        logged_in_at=time.time() - SESSION_MAX_AGE - 60,
+        validated_at=time.time() - 600,
+    )
 
     response = client.get("/test/page")
     assert_message(client, response, "ended", "Your Twitch session has ended", "/test/page")
@@ -51,13 +71,16 @@ def test_a_session_ends_thirty_days_after_its_login_even_if_used_daily(
 
 
 def test_a_session_from_before_login_times_gets_thirty_days_from_now(
-        client, twitch_emulator, redis_client):
+    client, twitch_emulator, redis_client
+):
     log_in(client, twitch_emulator)
     data = stored(redis_client, client)
     del data["logged_in_at"]
-    redis_client.set(session_key(session_id(client)),
-                     client.application.session_interface.serializer.encode(data),
-                     ex=SESSION_TTL)
+    redis_client.set(
+        session_key(session_id(client)),
+        client.application.session_interface.serializer.encode(data),
+        ex=SESSION_TTL,
+    )
     assert client.get("/test/page").status_code == 200
     assert abs(stored(redis_client, client)["logged_in_at"] - time.time()) < 30
 
@@ -76,11 +99,15 @@ def test_a_new_login_keeps_the_viewers_other_sessions(devices, twitch_emulator, 
         assert device.get("/api/test/me").json["login"] == VIEWER
     user_id = stored(redis_client, phone)["user"]["id"]
     assert set(redis_client.zrange(user_sessions_key(user_id), 0, -1)) == {
-        session_id(phone), session_id(desktop)}
+        session_id(phone),
+        session_id(desktop),
+    }
 
     log_in(phone, twitch_emulator)
     assert set(redis_client.zrange(user_sessions_key(user_id), 0, -1)) == {
-        session_id(phone), session_id(desktop)}
+        session_id(phone),
+        session_id(desktop),
+    }
 
 
 def test_plain_logout_ends_only_this_session(devices, twitch_emulator, redis_client):
@@ -92,19 +119,18 @@ def test_plain_logout_ends_only_this_session(devices, twitch_emulator, redis_cli
     assert redis_client.zrange(user_sessions_key(user_id), 0, -1) == [session_id(desktop)]
 
 
-def test_logout_everywhere_ends_every_session_of_the_viewer(devices, twitch_emulator,
-                                                            redis_client):
+def test_logout_everywhere_ends_every_session_of_the_viewer(devices, twitch_emulator, redis_client):
     phone, desktop, other = devices
     user_id = stored(redis_client, phone)["user"]["id"]
-    tokens = [stored(redis_client, device)["twitch"]["access_token"]
-              for device in (phone, desktop)]
+    tokens = [stored(redis_client, device)["twitch"]["access_token"] for device in (phone, desktop)]
     other_token = stored(redis_client, other)["twitch"]["access_token"]
 
     response = phone.post("/logout", data={"everywhere": "1"}, headers=PAGE_ORIGIN)
     assert response.status_code == 303
     assert response.headers["Location"] == "/?message=logged-out-everywhere"
     assert "You are logged out on every device." in phone.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
     for device in (phone, desktop):
         assert device.get("/api/test/me").status_code == 401
     assert not any(validates(twitch_emulator, token) for token in tokens)
@@ -114,8 +140,9 @@ def test_logout_everywhere_ends_every_session_of_the_viewer(devices, twitch_emul
     assert validates(twitch_emulator, other_token)
 
 
-def test_a_dead_token_ends_every_session_of_the_viewer(devices, twitch_emulator, redis_client,
-                                                       settings):
+def test_a_dead_token_ends_every_session_of_the_viewer(
+    devices, twitch_emulator, redis_client, settings
+):
     phone, desktop, other = devices
     desktop_sid = session_id(desktop)
     kill_token(phone, twitch_emulator, redis_client, settings)
@@ -180,7 +207,8 @@ def test_an_anonymous_page_view_stores_no_session(client, redis_client):
 
 
 def test_a_session_stored_without_the_permanent_field_is_still_read(
-        client, twitch_emulator, redis_client):
+    client, twitch_emulator, redis_client
+):
     """As sessions were stored before Flask-Session kept them: they stay signed in."""
     log_in(client, twitch_emulator)
     data = stored(redis_client, client)

@@ -2,14 +2,18 @@
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from emulators.eventsub.messages import notification_body, signed_message, verification_body
 from shared import intake
-from shared.eventsub import MESSAGE_SIGNATURE, MESSAGE_TIMESTAMP, eventsub_signature
-from shared.eventsub import format_eventsub_timestamp
+from shared.eventsub import (
+    MESSAGE_SIGNATURE,
+    MESSAGE_TIMESTAMP,
+    eventsub_signature,
+    format_eventsub_timestamp,
+)
 from shared.settings import load_settings
 from tests.support import free_port, process_environment
 from web import create_app
@@ -32,8 +36,9 @@ def post(client, headers, raw):
 
 
 def online(secret, **kwargs):
-    return signed_message(secret, "notification",
-                          notification_body("stream.online", "cool_user", CALLBACK), **kwargs)
+    return signed_message(
+        secret, "notification", notification_body("stream.online", "cool_user", CALLBACK), **kwargs
+    )
 
 
 def test_notification_is_queued_raw_with_its_headers(client, secret, redis_client):
@@ -43,8 +48,9 @@ def test_notification_is_queued_raw_with_its_headers(client, secret, redis_clien
     [message] = queued(redis_client)
     assert message["kind"] == intake.EVENTSUB
     broadcaster_id = json.loads(raw)["event"]["broadcaster_user_id"]
-    assert message["stream"] == intake.intake_key(intake.shard_of(broadcaster_id, 8)), \
+    assert message["stream"] == intake.intake_key(intake.shard_of(broadcaster_id, 8)), (
         "a broadcaster's messages share the shard of its id"
+    )
     task_headers, body = message["headers"], message["body"]
     assert body == raw.decode()
     assert task_headers["Twitch-Eventsub-Message-Id"] == headers["Twitch-Eventsub-Message-Id"]
@@ -73,7 +79,8 @@ def test_revocation_is_queued(client, secret, redis_client):
 
 def test_challenge_is_answered_inline_as_plain_text(client, secret, redis_client):
     headers, raw = signed_message(
-        secret, "webhook_callback_verification",
+        secret,
+        "webhook_callback_verification",
         verification_body("stream.online", "cool_user", CALLBACK, "pogchamp-kappa-360noscope"),
     )
     response = post(client, headers, raw)
@@ -86,34 +93,70 @@ def test_challenge_is_answered_inline_as_plain_text(client, secret, redis_client
 def test_nine_and_three_digit_timestamps_are_accepted(client, secret, redis_client):
     for digits in (9, 3):
         headers, raw = online(secret)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}000"[:digits] + "Z"
         headers[MESSAGE_TIMESTAMP] = stamp
         headers[MESSAGE_SIGNATURE] = eventsub_signature(
-            secret, headers["Twitch-Eventsub-Message-Id"], stamp, raw)
+            secret, headers["Twitch-Eventsub-Message-Id"], stamp, raw
+        )
         assert post(client, headers, raw).status_code == 204
     assert len(queued(redis_client)) == 2
 
 
 def resign(secret, headers, raw):
     headers[MESSAGE_SIGNATURE] = eventsub_signature(
-        secret, headers["Twitch-Eventsub-Message-Id"], headers[MESSAGE_TIMESTAMP], raw)
+        secret, headers["Twitch-Eventsub-Message-Id"], headers[MESSAGE_TIMESTAMP], raw
+    )
 
 
 @pytest.mark.parametrize(
     "tamper, status, reason",
     [
-        (lambda s, h, r: (h.update({MESSAGE_SIGNATURE: "sha256=" + "0" * 64}), r), 403, "signature"),
+        (
+            lambda s, h, r: (h.update({MESSAGE_SIGNATURE: "sha256=" + "0" * 64}), r),
+            403,
+            "signature",
+        ),
         (lambda s, h, r: (h.pop(MESSAGE_SIGNATURE), r), 403, "signature"),
         (lambda s, h, r: (h, r + b" "), 403, "signature"),
         (lambda s, h, r: (h.pop("Twitch-Eventsub-Message-Id"), r), 400, "missing"),
         (lambda s, h, r: (h.pop(MESSAGE_TIMESTAMP), r), 400, "missing"),
         (lambda s, h, r: (h.pop("Twitch-Eventsub-Message-Type"), r), 400, "missing"),
-        (lambda s, h, r: (h.update({"Twitch-Eventsub-Message-Type": "surprise"}), r), 400, "unknown"),
-        (lambda s, h, r: (h.update({MESSAGE_TIMESTAMP: format_eventsub_timestamp(
-            datetime.now(timezone.utc) - timedelta(minutes=11))}), resign(s, h, r), r), 403, "window"),
-        (lambda s, h, r: (h.update({MESSAGE_TIMESTAMP: format_eventsub_timestamp(
-            datetime.now(timezone.utc) + timedelta(minutes=11))}), resign(s, h, r), r), 403, "window"),
+        (
+            lambda s, h, r: (h.update({"Twitch-Eventsub-Message-Type": "surprise"}), r),
+            400,
+            "unknown",
+        ),
+        (
+            lambda s, h, r: (
+                h.update(
+                    {
+                        MESSAGE_TIMESTAMP: format_eventsub_timestamp(
+                            datetime.now(UTC) - timedelta(minutes=11)
+                        )
+                    }
+                ),
+                resign(s, h, r),
+                r,
+            ),
+            403,
+            "window",
+        ),
+        (
+            lambda s, h, r: (
+                h.update(
+                    {
+                        MESSAGE_TIMESTAMP: format_eventsub_timestamp(
+                            datetime.now(UTC) + timedelta(minutes=11)
+                        )
+                    }
+                ),
+                resign(s, h, r),
+                r,
+            ),
+            403,
+            "window",
+        ),
     ],
 )
 def test_rejections_queue_nothing(client, secret, redis_client, caplog, tamper, status, reason):
@@ -151,19 +194,22 @@ def test_queue_down_is_503_never_2xx():
     assert "queue" in response.json["error"]
 
 
-@pytest.mark.parametrize("shape", [
-    "%Y%m%dT%H%M%SZ",  # basic format
-    "%G-W%V-%uT%H:%M:%SZ",  # week date
-    "%Y-%m-%dT%H:%M:%S.12345678901234567890Z",  # 20 fractional digits
-    "%Y-%m-%d %H:%M:%SZ",  # a space for the T
-    "%Y-%m-%dT%H:%MZ",  # no seconds
-    "%Y-%m-%dT%H:%M:%S+0000",  # offset without its colon
-    "%Y-%m-%dT%H:%M:%S",  # no zone
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "%Y%m%dT%H%M%SZ",  # basic format
+        "%G-W%V-%uT%H:%M:%SZ",  # week date
+        "%Y-%m-%dT%H:%M:%S.12345678901234567890Z",  # 20 fractional digits
+        "%Y-%m-%d %H:%M:%SZ",  # a space for the T
+        "%Y-%m-%dT%H:%MZ",  # no seconds
+        "%Y-%m-%dT%H:%M:%S+0000",  # offset without its colon
+        "%Y-%m-%dT%H:%M:%S",  # no zone
+    ],
+)
 def test_a_timestamp_of_another_iso_shape_is_403(client, secret, redis_client, shape):
     """Only the RFC 3339 shape Twitch sends counts, however fresh the time it names."""
     headers, raw = online(secret)
-    headers[MESSAGE_TIMESTAMP] = datetime.now(timezone.utc).strftime(shape)
+    headers[MESSAGE_TIMESTAMP] = datetime.now(UTC).strftime(shape)
     resign(secret, headers, raw)
     response = post(client, headers, raw)
     assert response.status_code == 403 and "window" in response.json["error"]
@@ -174,6 +220,7 @@ def test_a_deeply_nested_verification_body_is_400_not_500(client, secret):
     raw = b"[" * 20_000 + b"]" * 20_000
     headers, _ = signed_message(secret, "webhook_callback_verification", {})
     headers[MESSAGE_SIGNATURE] = eventsub_signature(
-        secret, headers["Twitch-Eventsub-Message-Id"], headers[MESSAGE_TIMESTAMP], raw)
+        secret, headers["Twitch-Eventsub-Message-Id"], headers[MESSAGE_TIMESTAMP], raw
+    )
     response = post(client, headers, raw)
     assert response.status_code == 400 and "challenge" in response.json["error"]

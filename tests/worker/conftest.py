@@ -20,11 +20,17 @@ PUSHER_PORT = free_port()
 @pytest.fixture(scope="session")
 def worker_environment(redis_server):
     """Point the worker package at the test Redis and a Pusher emulator port."""
-    os.environ.update(development_environment(
-        REDIS_URL=redis_server, PUSHER_HOST="127.0.0.1", PUSHER_PORT=PUSHER_PORT,
-        PUSHER_SSL="false", PUBLISH_MAX_RETRIES=2, PUBLISH_RETRY_BACKOFF_MAX=1,
-        **PUSHER_CREDENTIALS,
-    ))
+    os.environ.update(
+        development_environment(
+            REDIS_URL=redis_server,
+            PUSHER_HOST="127.0.0.1",
+            PUSHER_PORT=PUSHER_PORT,
+            PUSHER_SSL="false",
+            PUBLISH_MAX_RETRIES=2,
+            PUBLISH_RETRY_BACKOFF_MAX=1,
+            **PUSHER_CREDENTIALS,
+        )
+    )
     import worker
 
     return worker.settings
@@ -33,9 +39,13 @@ def worker_environment(redis_server):
 @pytest.fixture(scope="session")
 def pusher_emulator(worker_environment, tmp_path_factory):
     """The Pusher emulator the tasks publish to."""
-    process = Process("pusher", [sys.executable, "-m", "emulators.pusher", "--port",
-                                 str(PUSHER_PORT)], dict(os.environ),
-                      tmp_path_factory.mktemp("pusher"), PUSHER_PORT).start()
+    process = Process(
+        "pusher",
+        [sys.executable, "-m", "emulators.pusher", "--port", str(PUSHER_PORT)],
+        dict(os.environ),
+        tmp_path_factory.mktemp("pusher"),
+        PUSHER_PORT,
+    ).start()
     yield process
     process.stop()
 

@@ -13,28 +13,49 @@ def finish(worker_environment, redis_client):
     from worker.sequencer import Held
 
     def run(*events):
-        batch = [Held(event["broadcaster"]["id"], order_key, 0.0, event,
-                      Entry("sev:intake:0", f"{n}-0", "eventsub", {}, ""))
-                 for n, (order_key, event) in enumerate(events, 1)]
+        batch = [
+            Held(
+                event["broadcaster"]["id"],
+                order_key,
+                0.0,
+                event,
+                Entry("sev:intake:0", f"{n}-0", "eventsub", {}, ""),
+            )
+            for n, (order_key, event) in enumerate(events, 1)
+        ]
         finish_batch(batch, batch)
 
     return run
 
 
 def event(event_type, n, **fields):
-    return {"id": f"m{n}", "type": event_type, "message": f"event {n}",
-            "broadcaster": {"id": "7", "login": "cool_user", "name": "Cool_User"},
-            "occurred_at": f"2026-01-01T12:00:0{n}Z", **fields}
+    return {
+        "id": f"m{n}",
+        "type": event_type,
+        "message": f"event {n}",
+        "broadcaster": {"id": "7", "login": "cool_user", "name": "Cool_User"},
+        "occurred_at": f"2026-01-01T12:00:0{n}Z",
+        **fields,
+    }
 
 
 def test_finishing_records_live_and_offline_as_of_the_events_time(finish, redis_client):
-    finish(("2026-01-01T12:00:01.000000000Z",
-            event("stream.online", 1, stream_id="s1", started_at="2026-01-01T12:00:00Z")))
+    finish(
+        (
+            "2026-01-01T12:00:01.000000000Z",
+            event("stream.online", 1, stream_id="s1", started_at="2026-01-01T12:00:00Z"),
+        )
+    )
     [state] = broadcaster_states(redis_client, ["7"])
     assert (state["live"], state["stream_id"], state["started_at"]) == (
-        "1", "s1", "2026-01-01T12:00:00Z")
-    finish(("2026-01-01T12:00:03.000000000Z", event("stream.offline", 3)),
-           ("2026-01-01T12:00:02.000000000Z", event("channel.update", 2, title="T")))
+        "1",
+        "s1",
+        "2026-01-01T12:00:00Z",
+    )
+    finish(
+        ("2026-01-01T12:00:03.000000000Z", event("stream.offline", 3)),
+        ("2026-01-01T12:00:02.000000000Z", event("channel.update", 2, title="T")),
+    )
     [state] = broadcaster_states(redis_client, ["7"])
     assert state["live"] == "0" and state["stream_order_key"] == "2026-01-01T12:00:03.000000000Z"
     assert len(recent_events(redis_client, "cool_user")) == 3
@@ -42,19 +63,35 @@ def test_finishing_records_live_and_offline_as_of_the_events_time(finish, redis_
 
 def test_an_older_event_finished_later_does_not_undo_a_newer_state(finish, redis_client):
     finish(("2026-01-01T12:00:05.000000000Z", event("stream.offline", 5)))
-    finish(("2026-01-01T12:00:04.000000000Z",
-            event("stream.online", 4, stream_id="s1", started_at="2026-01-01T12:00:03Z")))
+    finish(
+        (
+            "2026-01-01T12:00:04.000000000Z",
+            event("stream.online", 4, stream_id="s1", started_at="2026-01-01T12:00:03Z"),
+        )
+    )
     [state] = broadcaster_states(redis_client, ["7"])
     assert state["live"] == "0" and state["stream_order_key"] == "2026-01-01T12:00:05.000000000Z"
 
 
 def test_a_raid_is_kept_among_the_events_and_changes_no_state(finish, redis_client):
-    finish(("2026-01-01T12:00:01.000000000Z",
-            event("stream.online", 1, stream_id="s1", started_at="2026-01-01T12:00:00Z")))
+    finish(
+        (
+            "2026-01-01T12:00:01.000000000Z",
+            event("stream.online", 1, stream_id="s1", started_at="2026-01-01T12:00:00Z"),
+        )
+    )
     [before] = broadcaster_states(redis_client, ["7"])
-    finish(("2026-01-01T12:00:02.000000000Z",
-            event("channel.raid", 2, viewers=1234,
-                  to={"id": "8", "login": "night_owl", "name": "Night_Owl"})))
+    finish(
+        (
+            "2026-01-01T12:00:02.000000000Z",
+            event(
+                "channel.raid",
+                2,
+                viewers=1234,
+                to={"id": "8", "login": "night_owl", "name": "Night_Owl"},
+            ),
+        )
+    )
     assert broadcaster_states(redis_client, ["7"]) == [before]
     assert broadcaster_states(redis_client, ["8"]) == [{}]
     assert [e["type"] for e in recent_events(redis_client, "cool_user")][:1] == ["channel.raid"]

@@ -19,16 +19,33 @@ def ingest(worker_environment, redis_client):
 
     handed_off = []
 
-    def run(*bodies, message_id=None, message_type="notification", entry_id=None,
-            timestamp=TIMESTAMP, hand_off=handed_off.append):
+    def run(
+        *bodies,
+        message_id=None,
+        message_type="notification",
+        entry_id=None,
+        timestamp=TIMESTAMP,
+        hand_off=handed_off.append,
+    ):
         entries = []
         for body in bodies:
-            headers = {"Twitch-Eventsub-Message-Id": message_id or str(uuid.uuid4()),
-                       "Twitch-Eventsub-Message-Timestamp": timestamp,
-                       "Twitch-Eventsub-Message-Type": message_type}
-            entries.append(Entry("sev:intake:0", entry_id or f"{len(handed_off)}-{uuid.uuid4().int % 10**6}",
-                                 "eventsub", headers, json.dumps(body) if not isinstance(body, str) else body))
-        return prepare(redis_client, entries, 3600, lambda revocation, message_id: hand_off(revocation))
+            headers = {
+                "Twitch-Eventsub-Message-Id": message_id or str(uuid.uuid4()),
+                "Twitch-Eventsub-Message-Timestamp": timestamp,
+                "Twitch-Eventsub-Message-Type": message_type,
+            }
+            entries.append(
+                Entry(
+                    "sev:intake:0",
+                    entry_id or f"{len(handed_off)}-{uuid.uuid4().int % 10**6}",
+                    "eventsub",
+                    headers,
+                    json.dumps(body) if not isinstance(body, str) else body,
+                )
+            )
+        return prepare(
+            redis_client, entries, 3600, lambda revocation, message_id: hand_off(revocation)
+        )
 
     run.handed_off = handed_off
     return run
@@ -42,8 +59,9 @@ def test_a_notification_becomes_an_event(ingest):
     assert prepared.finished == [] and prepared.pending == []
 
 
-def test_a_duplicate_message_id_is_dropped_but_a_redelivered_entry_keeps_its_claim(ingest,
-                                                                                 redis_client):
+def test_a_duplicate_message_id_is_dropped_but_a_redelivered_entry_keeps_its_claim(
+    ingest, redis_client
+):
     body = notification_body("stream.offline", "cool_user", CALLBACK)
     first = ingest(body, message_id="m-1", entry_id="1-0")
     again = ingest(body, message_id="m-1", entry_id="1-0")  # the same entry, claimed again
@@ -61,20 +79,28 @@ def test_a_second_online_for_the_same_stream_is_dropped(ingest):
 
 
 def test_channel_state_keeps_the_newest_update_whatever_the_arrival_order(ingest, redis_client):
-    newer = notification_body("channel.update", "cool_user", CALLBACK, broadcaster_id="5",
-                              title="Newer", category="B")
-    older = notification_body("channel.update", "cool_user", CALLBACK, broadcaster_id="5",
-                              title="Older", category="A")
+    newer = notification_body(
+        "channel.update", "cool_user", CALLBACK, broadcaster_id="5", title="Newer", category="B"
+    )
+    older = notification_body(
+        "channel.update", "cool_user", CALLBACK, broadcaster_id="5", title="Older", category="A"
+    )
     ingest(newer, timestamp="2026-01-01T12:00:00.5Z")
     ingest(older, timestamp="2026-01-01T12:00:00.123456789Z")
     assert channel_state(redis_client, "5") == {"title": "Newer", "category_name": "B"}
 
 
-@pytest.mark.parametrize("body, reason", [
-    ("[1, 2, 3]", "unusable message"),
-    ("not json", "unusable message"),
-    ({"subscription": {"type": "channel.follow"}, "event": {}}, "unsupported subscription type"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("[1, 2, 3]", "unusable message"),
+        ("not json", "unusable message"),
+        (
+            {"subscription": {"type": "channel.follow"}, "event": {}},
+            "unsupported subscription type",
+        ),
+    ],
+)
 def test_an_unusable_payload_is_dead_lettered_not_claimed(ingest, redis_client, body, reason):
     prepared = ingest(body, message_id="bad-1")
     [letter] = dead_letters(redis_client)
@@ -90,8 +116,12 @@ def test_a_malformed_timestamp_is_dead_lettered(ingest, redis_client):
 
 
 def test_a_revocation_is_handed_off_and_recorded(ingest, redis_client):
-    prepared = ingest(revocation_body("channel.update", "cool_user", CALLBACK, "version_removed",
-                                      broadcaster_id="9"), message_type="revocation")
+    prepared = ingest(
+        revocation_body(
+            "channel.update", "cool_user", CALLBACK, "version_removed", broadcaster_id="9"
+        ),
+        message_type="revocation",
+    )
     [revocation] = revocations(redis_client)
     assert revocation["reason"] == "version_removed" and revocation["broadcaster_id"] == "9"
     assert ingest.handed_off == [revocation] and len(prepared.finished) == 1
@@ -101,9 +131,13 @@ def test_a_revocation_that_cannot_be_handed_off_stays_pending(ingest, redis_clie
     def broker_down(revocation):
         raise ConnectionError("broker down")
 
-    prepared = ingest(revocation_body("channel.update", "cool_user", CALLBACK, "version_removed",
-                                      broadcaster_id="9"), message_type="revocation",
-                      hand_off=broker_down)
+    prepared = ingest(
+        revocation_body(
+            "channel.update", "cool_user", CALLBACK, "version_removed", broadcaster_id="9"
+        ),
+        message_type="revocation",
+        hand_off=broker_down,
+    )
     assert len(prepared.pending) == 1 and prepared.finished == []
     assert revocations(redis_client) == []
 
@@ -119,37 +153,42 @@ def online_with(**event):
 
 
 def update_with(**event):
-    body = notification_body("channel.update", "cool_user", CALLBACK, broadcaster_id="77",
-                             title="Fine", category="Chess")
+    body = notification_body(
+        "channel.update", "cool_user", CALLBACK, broadcaster_id="77", title="Fine", category="Chess"
+    )
     body["event"].update(event)
     return body
 
 
-@pytest.mark.parametrize("body, reason", [
-    ('"hello"', "subscription"),
-    ("null", "subscription"),
-    ({"subscription": []}, "subscription"),
-    ({"subscription": {"type": "stream.online"}, "event": "live"}, "event object"),
-    ({"subscription": {"type": ["stream.online"]}, "event": {}}, "unsupported"),
-    (nested(20_000), "nested too deeply"),
-    (update_with(category_name={"name": "Chess"}), "category_name is not a string"),
-    (update_with(category_name="x" * 257), "category_name is longer"),
-    (update_with(title=["a", "b"]), "title is not a string"),
-    (update_with(language=7), "language is not a string"),
-    (update_with(category_id="12ab"), "category_id"),
-    (update_with(content_classification_labels="Gambling"), "content_classification_labels"),
-    (update_with(content_classification_labels=[{"id": "Gambling"}]), "label is not a string"),
-    (update_with(broadcaster_user_id="\u0661\u0663\u0663\u0667"), "broadcaster_user_id"),
-    (update_with(broadcaster_user_id="\u00b9\u00b2"), "broadcaster_user_id"),
-    (update_with(broadcaster_user_name={"n": 1}), "broadcaster_user_name is not a string"),
-    (update_with(broadcaster_user_name="N" * 65), "broadcaster_user_name is longer"),
-    (online_with(id="\u0669\u0660\u0660\u0661"), "stream id"),
-    (online_with(started_at={"at": 1}), "started_at"),
-    (online_with(started_at="20260101T120000Z"), "started_at"),
-    (online_with(type=["live"]), "stream type"),
-])
-def test_a_signed_but_malformed_payload_is_dead_lettered_with_its_reason(ingest, redis_client,
-                                                                         body, reason):
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ('"hello"', "subscription"),
+        ("null", "subscription"),
+        ({"subscription": []}, "subscription"),
+        ({"subscription": {"type": "stream.online"}, "event": "live"}, "event object"),
+        ({"subscription": {"type": ["stream.online"]}, "event": {}}, "unsupported"),
+        (nested(20_000), "nested too deeply"),
+        (update_with(category_name={"name": "Chess"}), "category_name is not a string"),
+        (update_with(category_name="x" * 257), "category_name is longer"),
+        (update_with(title=["a", "b"]), "title is not a string"),
+        (update_with(language=7), "language is not a string"),
+        (update_with(category_id="12ab"), "category_id"),
+        (update_with(content_classification_labels="Gambling"), "content_classification_labels"),
+        (update_with(content_classification_labels=[{"id": "Gambling"}]), "label is not a string"),
+        (update_with(broadcaster_user_id="\u0661\u0663\u0663\u0667"), "broadcaster_user_id"),
+        (update_with(broadcaster_user_id="\u00b9\u00b2"), "broadcaster_user_id"),
+        (update_with(broadcaster_user_name={"n": 1}), "broadcaster_user_name is not a string"),
+        (update_with(broadcaster_user_name="N" * 65), "broadcaster_user_name is longer"),
+        (online_with(id="\u0669\u0660\u0660\u0661"), "stream id"),
+        (online_with(started_at={"at": 1}), "started_at"),
+        (online_with(started_at="20260101T120000Z"), "started_at"),
+        (online_with(type=["live"]), "stream type"),
+    ],
+)
+def test_a_signed_but_malformed_payload_is_dead_lettered_with_its_reason(
+    ingest, redis_client, body, reason
+):
     prepared = ingest(body, message_id="bad-2")
     [letter] = dead_letters(redis_client)
     assert reason in letter["reason"], letter["reason"]
@@ -176,8 +215,7 @@ def test_a_title_longer_than_twitchs_limit_is_cut_never_stored_whole(ingest, red
     assert dead_letters(redis_client) == []
 
 
-def test_a_value_redis_refuses_dead_letters_that_message_only(ingest, redis_client,
-                                                              monkeypatch):
+def test_a_value_redis_refuses_dead_letters_that_message_only(ingest, redis_client, monkeypatch):
     """Should a value slip past the checks and the client refuse to send it (DataError),
     only that message is dead-lettered; the batch's others go on."""
     import worker.ingest
@@ -211,30 +249,43 @@ def websub_ingest(worker_environment, redis_client):
     topic = topic_for(worker_environment.twitch_api_url, "1337")
 
     def run(body, timestamp="2026-01-01T12:00:00Z"):
-        headers = {"Link": f'<https://api.twitch.tv/helix/webhooks/hub>; rel="hub", '
-                           f'<{topic}>; rel="self"',
-                   "Twitch-Notification-Id": str(uuid.uuid4()),
-                   "Twitch-Notification-Timestamp": timestamp}
-        entry = Entry("sev:intake:0", f"{uuid.uuid4().int % 10**6}-0", "websub", headers,
-                      json.dumps(body))
+        headers = {
+            "Link": f'<https://api.twitch.tv/helix/webhooks/hub>; rel="hub", <{topic}>; rel="self"',
+            "Twitch-Notification-Id": str(uuid.uuid4()),
+            "Twitch-Notification-Timestamp": timestamp,
+        }
+        entry = Entry(
+            "sev:intake:0", f"{uuid.uuid4().int % 10**6}-0", "websub", headers, json.dumps(body)
+        )
         return prepare(redis_client, [entry], 3600, lambda *args: None)
 
     return run
 
 
-STREAM = {"id": "9001", "user_id": "1337", "type": "live", "title": "Legacy",
-          "game_id": "33214", "game_name": "Chess", "started_at": "2026-01-01T11:59:00Z"}
+STREAM = {
+    "id": "9001",
+    "user_id": "1337",
+    "type": "live",
+    "title": "Legacy",
+    "game_id": "33214",
+    "game_name": "Chess",
+    "started_at": "2026-01-01T11:59:00Z",
+}
 
 
-@pytest.mark.parametrize("stream, timestamp, reason", [
-    (dict(STREAM, title={"t": 1}), "2026-01-01T12:00:00Z", "title is not a string"),
-    (dict(STREAM, game_name=["Chess"]), "2026-01-01T12:00:00Z", "game_name"),
-    (dict(STREAM, id="abc"), "2026-01-01T12:00:00Z", "numeric id"),
-    ("a stream", "2026-01-01T12:00:00Z", "not an object"),
-    (dict(STREAM, title="Changed"), "noon", "timestamp"),
-])
-def test_a_malformed_websub_snapshot_is_dead_lettered(websub_ingest, redis_client, stream,
-                                                      timestamp, reason):
+@pytest.mark.parametrize(
+    "stream, timestamp, reason",
+    [
+        (dict(STREAM, title={"t": 1}), "2026-01-01T12:00:00Z", "title is not a string"),
+        (dict(STREAM, game_name=["Chess"]), "2026-01-01T12:00:00Z", "game_name"),
+        (dict(STREAM, id="abc"), "2026-01-01T12:00:00Z", "numeric id"),
+        ("a stream", "2026-01-01T12:00:00Z", "not an object"),
+        (dict(STREAM, title="Changed"), "noon", "timestamp"),
+    ],
+)
+def test_a_malformed_websub_snapshot_is_dead_lettered(
+    websub_ingest, redis_client, stream, timestamp, reason
+):
     assert websub_ingest({"data": [STREAM]}).events  # went live: the snapshot is kept
     prepared = websub_ingest({"data": [stream]}, timestamp=timestamp)
     [letter] = dead_letters(redis_client)

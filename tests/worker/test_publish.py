@@ -6,9 +6,13 @@ import pytest
 
 from shared.store import dead_letters, published_key
 
-EVENT = {"id": "event-1", "type": "stream.offline", "message": "Cool_User ended the stream",
-         "broadcaster": {"id": "1", "login": "cool_user", "name": "Cool_User"},
-         "occurred_at": "2026-01-01T12:00:00Z"}
+EVENT = {
+    "id": "event-1",
+    "type": "stream.offline",
+    "message": "Cool_User ended the stream",
+    "broadcaster": {"id": "1", "login": "cool_user", "name": "Cool_User"},
+    "occurred_at": "2026-01-01T12:00:00Z",
+}
 
 
 @pytest.fixture

@@ -23,13 +23,19 @@ class Watcher:
 
     def __init__(self, port: int, logins):
         self.socket = websocket.create_connection(
-            f"ws://127.0.0.1:{port}/app/local-key?protocol=7&client=test&version=1", timeout=10)
+            f"ws://127.0.0.1:{port}/app/local-key?protocol=7&client=test&version=1", timeout=10
+        )
         established = json.loads(self.socket.recv())
         socket_id = json.loads(established["data"])["socket_id"]
         for login in logins:
-            self.socket.send(json.dumps({"event": "pusher:subscribe",
-                                         "data": channel_subscription(socket_id, login)}))
-            assert json.loads(self.socket.recv())["event"] == "pusher_internal:subscription_succeeded"
+            self.socket.send(
+                json.dumps(
+                    {"event": "pusher:subscribe", "data": channel_subscription(socket_id, login)}
+                )
+            )
+            assert (
+                json.loads(self.socket.recv())["event"] == "pusher_internal:subscription_succeeded"
+            )
         self.events: list[dict] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -83,28 +89,47 @@ def watch(pusher_emulator):
 def send(redis_client, subscription_type, login, timestamp, **fields):
     """Put a notification on the intake, as the web does."""
     body = json.dumps(notification_body(subscription_type, login, CALLBACK, **fields))
-    headers = {"Twitch-Eventsub-Message-Id": str(uuid.uuid4()),
-               "Twitch-Eventsub-Message-Timestamp": timestamp,
-               "Twitch-Eventsub-Message-Type": "notification"}
-    intake.enqueue(redis_client, 8, intake.EVENTSUB, headers, body,
-                   intake.eventsub_partition_key(body.encode()))
+    headers = {
+        "Twitch-Eventsub-Message-Id": str(uuid.uuid4()),
+        "Twitch-Eventsub-Message-Timestamp": timestamp,
+        "Twitch-Eventsub-Message-Type": "notification",
+    }
+    intake.enqueue(
+        redis_client,
+        8,
+        intake.EVENTSUB,
+        headers,
+        body,
+        intake.eventsub_partition_key(body.encode()),
+    )
     return headers["Twitch-Eventsub-Message-Id"]
 
 
 def test_an_update_sent_before_an_online_is_published_first_and_names_the_title(
-        pump, watch, redis_client):
+    pump, watch, redis_client
+):
     watcher = watch("order_user")
-    online = send(redis_client, "stream.online", "order_user", "2026-01-01T12:00:01.000Z",
-                  broadcaster_id="31")
+    online = send(
+        redis_client, "stream.online", "order_user", "2026-01-01T12:00:01.000Z", broadcaster_id="31"
+    )
     pump(online_order_window_ms=300)
     time.sleep(0.1)  # the update reaches us after the online, within its window
-    update = send(redis_client, "channel.update", "order_user", "2026-01-01T12:00:00.900Z",
-                  broadcaster_id="31", title="New Title", category="Chess")
+    update = send(
+        redis_client,
+        "channel.update",
+        "order_user",
+        "2026-01-01T12:00:00.900Z",
+        broadcaster_id="31",
+        title="New Title",
+        category="Chess",
+    )
     wait_until(lambda: len(watcher.events) == 2, message="both events never arrived")
     assert [event["id"] for event in watcher.events] == [update, online]
     assert watcher.events[1]["message"] == "order_user went live: New Title (Chess)"
-    wait_until(lambda: sum(intake.backlog(redis_client, 8).values()) == 0,
-               message="the entries were never finished")
+    wait_until(
+        lambda: sum(intake.backlog(redis_client, 8).values()) == 0,
+        message="the entries were never finished",
+    )
     assert redis_client.exists(published_key(online))
 
 
@@ -112,21 +137,35 @@ def test_a_burst_over_many_broadcasters_arrives_once_each(pump, watch, redis_cli
     logins = [f"burst_{n}" for n in range(20)]
     watcher = watch(*logins)
     pump()
-    sent = [send(redis_client, "channel.update", login, f"2026-01-01T12:00:{n % 60:02d}.000Z",
-                 broadcaster_id=str(1000 + n % 20), title=f"T{n}", category="C")
-            for n, login in enumerate(logins * 10)]
-    wait_until(lambda: len(watcher.events) >= len(sent), timeout=20,
-               message="the burst never arrived whole")
+    sent = [
+        send(
+            redis_client,
+            "channel.update",
+            login,
+            f"2026-01-01T12:00:{n % 60:02d}.000Z",
+            broadcaster_id=str(1000 + n % 20),
+            title=f"T{n}",
+            category="C",
+        )
+        for n, login in enumerate(logins * 10)
+    ]
+    wait_until(
+        lambda: len(watcher.events) >= len(sent),
+        timeout=20,
+        message="the burst never arrived whole",
+    )
     assert sorted(event["id"] for event in watcher.events) == sorted(sent)
 
 
-def test_a_dead_pumps_shards_and_pending_entries_are_taken_over(pump, watch, redis_client,
-                                                                 monkeypatch):
+def test_a_dead_pumps_shards_and_pending_entries_are_taken_over(
+    pump, watch, redis_client, monkeypatch
+):
     from worker import shards
 
     watcher = watch("orphan_user")
-    message_id = send(redis_client, "stream.offline", "orphan_user", "2026-01-01T12:00:00Z",
-                      broadcaster_id="41")
+    message_id = send(
+        redis_client, "stream.offline", "orphan_user", "2026-01-01T12:00:00Z", broadcaster_id="41"
+    )
     intake.ensure_groups(redis_client, 8)
     for shard in range(8):  # a pump that read the entry, held every shard, then died
         redis_client.xreadgroup(intake.GROUP, "dead-pump", {intake.intake_key(shard): ">"})
@@ -141,21 +180,32 @@ def test_a_dead_pumps_shards_and_pending_entries_are_taken_over(pump, watch, red
     assert time.monotonic() - started >= 1.0, "the dead pump's lease was not respected"
 
 
-def test_events_pusher_cannot_take_are_handed_to_the_retry_queue(pump, redis_client,
-                                                                 pusher_emulator):
+def test_events_pusher_cannot_take_are_handed_to_the_retry_queue(
+    pump, redis_client, pusher_emulator
+):
     pusher_emulator.stop()
     try:
-        message_id = send(redis_client, "stream.offline", "retry_user", "2026-01-01T12:00:00Z",
-                          broadcaster_id="51")
+        message_id = send(
+            redis_client,
+            "stream.offline",
+            "retry_user",
+            "2026-01-01T12:00:00Z",
+            broadcaster_id="51",
+        )
         pump()
-        wait_until(lambda: redis_client.llen("publish") == 1, timeout=15,
-                   message="the failed publish was never queued for retry")
+        wait_until(
+            lambda: redis_client.llen("publish") == 1,
+            timeout=15,
+            message="the failed publish was never queued for retry",
+        )
     finally:
         pusher_emulator.start()
     [message] = [json.loads(m) for m in redis_client.lrange("publish", 0, -1)]
     assert message["headers"]["task"] == "publish.stream_event"
     [(event,), _, _] = json.loads(base64.b64decode(message["body"]))
     assert event["id"] == message_id, "the event travels with its retry"
-    wait_until(lambda: sum(intake.backlog(redis_client, 8).values()) == 0,
-               message="the entry stayed in the intake after its retry was queued")
+    wait_until(
+        lambda: sum(intake.backlog(redis_client, 8).values()) == 0,
+        message="the entry stayed in the intake after its retry was queued",
+    )
     assert not redis_client.exists(published_key(message_id))

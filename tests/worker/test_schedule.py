@@ -17,8 +17,9 @@ def test_the_backlog_is_reported_by_beat_not_by_a_task(worker_environment):
     assert "maintenance.report_backlog" not in tasks
 
 
-def test_the_report_names_what_waits_and_warns_about_dead_letters(worker_environment,
-                                                                  redis_client, caplog):
+def test_the_report_names_what_waits_and_warns_about_dead_letters(
+    worker_environment, redis_client, caplog
+):
     from worker.schedule import report_backlog
 
     caplog.set_level(logging.INFO, logger="worker.schedule")
@@ -44,7 +45,10 @@ def test_beat_reports_the_backlog_while_no_worker_runs(tmp_path):
         stack.start_redis()
         intake.enqueue(stack.redis(), 8, intake.EVENTSUB, {}, "{}", "1337")
         beat = stack.start_beat()
-        wait_until(lambda: "backlog: intake 1" in beat.log(), timeout=30,
-                   message=f"beat reported no backlog:\n{beat.log()}")
+        wait_until(
+            lambda: "backlog: intake 1" in beat.log(),
+            timeout=30,
+            message=f"beat reported no backlog:\n{beat.log()}",
+        )
     finally:
         stack.stop()

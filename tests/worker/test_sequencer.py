@@ -9,7 +9,8 @@ BATCH_LIMIT = 10
 def sequencer_module(worker_environment):
     """The module (the worker package reads its settings on first import)."""
     global Sequencer, Held
-    from worker.sequencer import BATCH_LIMIT as limit, Held, Sequencer
+    from worker.sequencer import BATCH_LIMIT as limit
+    from worker.sequencer import Held, Sequencer
 
     assert limit == BATCH_LIMIT
 

@@ -14,16 +14,22 @@ BROADCASTER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
 def lease(worker_environment, redis_client):
     """A lease holding three enabled subscriptions, ids sub-1 to sub-3."""
     held = new_lease(BROADCASTER)
-    held["subscriptions"] = {kind: {"id": f"sub-{n}", "status": "enabled"} for n, kind in
-                             enumerate(("stream.online", "stream.offline", "channel.update"), 1)}
+    held["subscriptions"] = {
+        kind: {"id": f"sub-{n}", "status": "enabled"}
+        for n, kind in enumerate(("stream.online", "stream.offline", "channel.update"), 1)
+    }
     save_lease(redis_client, held)
     return held
 
 
 def revocation(subscription_id, reason):
-    return {"subscription_id": subscription_id, "type": "stream.online",
-            "broadcaster_id": BROADCASTER["id"], "reason": reason,
-            "revoked_at": "2026-01-01T12:00:00Z"}
+    return {
+        "subscription_id": subscription_id,
+        "type": "stream.online",
+        "broadcaster_id": BROADCASTER["id"],
+        "reason": reason,
+        "revoked_at": "2026-01-01T12:00:00Z",
+    }
 
 
 def queued_tasks(redis_client):
@@ -43,9 +49,14 @@ def test_a_revocation_of_one_we_hold_marks_it_and_recreates(lease, redis_client)
     from worker.subscriptions import handle_revocation
 
     handle_revocation(revocation("sub-1", "version_removed"), "m-1")
-    statuses = {kind: held["status"] for kind, held in
-                get_lease(redis_client, BROADCASTER["id"])["subscriptions"].items()}
-    assert statuses == {"stream.online": "version_removed", "stream.offline": "enabled",
-                        "channel.update": "enabled"}
+    statuses = {
+        kind: held["status"]
+        for kind, held in get_lease(redis_client, BROADCASTER["id"])["subscriptions"].items()
+    }
+    assert statuses == {
+        "stream.online": "version_removed",
+        "stream.offline": "enabled",
+        "channel.update": "enabled",
+    }
     assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"]
     assert unheld_revocations(redis_client) == 0

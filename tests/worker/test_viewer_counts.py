@@ -25,15 +25,32 @@ CHESS = {"id": "197110752", "login": "chill_chess", "name": "ChillChess"}
 COOL = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
 
 
-@pytest.mark.parametrize("previous, current, noticeable", [
-    (None, 0, True), (None, 5000, True),
-    (40, 40, False), (40, 41, True), (99, 100, True), (120, 95, True), (5, 0, True),
-    (100, 109, False), (100, 110, True), (150, 140, True), (150, 141, False),
-    (1000, 1049, False), (1000, 1050, True), (1000, 951, False), (1000, 950, True),
-    (20000, 20999, False), (20000, 21000, True), (20000, 19000, True),
-])
+@pytest.mark.parametrize(
+    "previous, current, noticeable",
+    [
+        (None, 0, True),
+        (None, 5000, True),
+        (40, 40, False),
+        (40, 41, True),
+        (99, 100, True),
+        (120, 95, True),
+        (5, 0, True),
+        (100, 109, False),
+        (100, 110, True),
+        (150, 140, True),
+        (150, 141, False),
+        (1000, 1049, False),
+        (1000, 1050, True),
+        (1000, 951, False),
+        (1000, 950, True),
+        (20000, 20999, False),
+        (20000, 21000, True),
+        (20000, 19000, True),
+    ],
+)
 def test_a_change_is_noticeable_from_10_viewers_and_5_percent_or_any_below_100(
-        worker_environment, previous, current, noticeable):
+    worker_environment, previous, current, noticeable
+):
     from worker.viewer_counts import noticeable_change
 
     assert noticeable_change(previous, current) is noticeable
@@ -44,7 +61,8 @@ def test_beat_refreshes_the_counts_on_the_maintenance_queue(worker_environment):
     from worker.schedule import beat_schedule
 
     entry = beat_schedule(worker_environment.replace(viewer_count_interval=90))[
-        "refresh-viewer-counts"]
+        "refresh-viewer-counts"
+    ]
     assert entry["task"] == "maintenance.refresh_viewer_counts"
     assert entry["schedule"] == 90.0 and entry["options"]["expires"] == 90.0
     assert entry["task"] in celery_app.tasks
@@ -81,8 +99,15 @@ def hold(redis_client, *broadcasters):
 
 def record_stream(redis_client, broadcaster, live, stream_id="1"):
     with redis_client.pipeline() as pipe:
-        queue_stream_state(pipe, broadcaster["id"], "2026-01-01T12:00:00.000000000Z", live,
-                           stream_id, "2026-01-01T12:00:00Z", 3600)
+        queue_stream_state(
+            pipe,
+            broadcaster["id"],
+            "2026-01-01T12:00:00.000000000Z",
+            live,
+            stream_id,
+            "2026-01-01T12:00:00Z",
+            3600,
+        )
         pipe.execute()
 
 
@@ -94,12 +119,18 @@ def refresh_round(twitch, redis_client, watched):
 
 
 def test_more_than_100_streams_are_asked_for_100_at_a_time(
-        worker_environment, twitch_emulator_factory, pusher_emulator, redis_client, tmp_path):
-    streamers = [{"id": str(700000 + n), "login": f"streamer_{n:03d}",
-                  "name": f"Streamer{n:03d}"} for n in range(230)]
+    worker_environment, twitch_emulator_factory, pusher_emulator, redis_client, tmp_path
+):
+    streamers = [
+        {"id": str(700000 + n), "login": f"streamer_{n:03d}", "name": f"Streamer{n:03d}"}
+        for n in range(230)
+    ]
     roster = tmp_path / "roster.json"
-    roster.write_text(json.dumps([{**s, "display_name": s["name"], "live": n % 3 != 0}
-                                  for n, s in enumerate(streamers)]))
+    roster.write_text(
+        json.dumps(
+            [{**s, "display_name": s["name"], "live": n % 3 != 0} for n, s in enumerate(streamers)]
+        )
+    )
     emulator = twitch_emulator_factory(TWITCH_EMULATOR_ROSTER=str(roster))
     twitch = RecordingTwitch(emulator.settings_for(worker_environment), redis_client)
     hold(redis_client, *streamers)
@@ -109,19 +140,26 @@ def test_more_than_100_streams_are_asked_for_100_at_a_time(
     asked = [user_id for call in twitch.stream_calls for user_id in call]
     assert sorted(asked) == sorted(s["id"] for s in streamers)
     live = sum(1 for n in range(230) if n % 3 != 0)
-    assert report == {"streamers": 230, "calls": 3, "live": live, "published": live,
-                      "skipped": False}
+    assert report == {
+        "streamers": 230,
+        "calls": 3,
+        "live": live,
+        "published": live,
+        "skipped": False,
+    }
     twitch.close()
 
 
-def test_only_watched_streams_not_known_offline_are_asked_for(twitch, pusher_emulator,
-                                                              redis_client):
+def test_only_watched_streams_not_known_offline_are_asked_for(
+    twitch, pusher_emulator, redis_client
+):
     hold(redis_client, SAM, CHESS, COOL)
     record_stream(redis_client, CHESS, live=False)  # Twitch's cache may still list it
     record_stream(redis_client, COOL, live=True)  # an event said live; Twitch says not
 
-    report = refresh_round(twitch, redis_client, {"speedy_sam", "chill_chess", "cool_user",
-                                                  "night_owl"})
+    report = refresh_round(
+        twitch, redis_client, {"speedy_sam", "chill_chess", "cool_user", "night_owl"}
+    )
     assert sorted(twitch.stream_calls[0]) == sorted([SAM["id"], COOL["id"]])
     assert report["calls"] == 1 and report["live"] == 1 and report["published"] == 1
 
@@ -131,7 +169,8 @@ def test_only_watched_streams_not_known_offline_are_asked_for(twitch, pusher_emu
 
 
 def test_a_count_is_published_only_when_it_changed_noticeably(
-        twitch, twitch_emulator, pusher_emulator, redis_client):
+    twitch, twitch_emulator, pusher_emulator, redis_client
+):
     hold(redis_client, SAM)
     watcher = Watcher(pusher_emulator.port, ["speedy_sam"])
     try:
@@ -141,8 +180,11 @@ def test_a_count_is_published_only_when_it_changed_noticeably(
             report = refresh_round(twitch, redis_client, {"speedy_sam"})
             published += [count] * report["published"]
         assert published == [1000, 1050, 60, 61]
-        wait_until(lambda: len(watcher.events) >= 4, timeout=10,
-                   message=f"the channel heard {watcher.events}")
+        wait_until(
+            lambda: len(watcher.events) >= 4,
+            timeout=10,
+            message=f"the channel heard {watcher.events}",
+        )
     finally:
         watcher.close()
     assert [event["viewers"] for event in watcher.events] == [1000, 1050, 60, 61]
@@ -159,16 +201,19 @@ def test_a_count_is_published_only_when_it_changed_noticeably(
     twitch_emulator.control("go-offline", login="speedy_sam")
     twitch_emulator.control("go-live", login="speedy_sam")
     twitch_emulator.control("viewers", login="speedy_sam", viewers=61)
-    assert refresh_round(twitch, redis_client, {"speedy_sam"})["published"] == 1, \
+    assert refresh_round(twitch, redis_client, {"speedy_sam"})["published"] == 1, (
         "a new stream's count is news even when it equals the last stream's"
+    )
 
 
 def test_a_round_that_would_spend_the_rate_limit_reserve_is_skipped_and_logged_once(
-        twitch, pusher_emulator, redis_client, caplog):
+    twitch, pusher_emulator, redis_client, caplog
+):
     caplog.set_level(logging.INFO, logger="worker.viewer_counts")
     hold(redis_client, SAM)
-    redis_client.hset(RATE_LIMIT, mapping={"limit": 800, "remaining": 150,
-                                           "reset": int(time.time()) + 60})
+    redis_client.hset(
+        RATE_LIMIT, mapping={"limit": 800, "remaining": 150, "reset": int(time.time()) + 60}
+    )
     for _ in range(2):
         report = refresh_round(twitch, redis_client, {"speedy_sam"})
         assert report["skipped"] and report["calls"] == 0
@@ -183,7 +228,8 @@ def test_a_round_that_would_spend_the_rate_limit_reserve_is_skipped_and_logged_o
 
 
 def test_the_task_tells_the_channels_pusher_says_are_watched(
-        twitch, twitch_emulator, pusher_emulator, redis_client, monkeypatch):
+    twitch, twitch_emulator, pusher_emulator, redis_client, monkeypatch
+):
     from worker import viewer_counts
 
     monkeypatch.setattr(viewer_counts, "twitch_client", lambda: twitch)

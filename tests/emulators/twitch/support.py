@@ -12,29 +12,28 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from scripts.processes import Process, free_port, wait_until
 import requests
 
+from scripts.processes import Process, free_port, wait_until
 from shared.eventsub import (
-    MESSAGE_ID, MESSAGE_SIGNATURE, MESSAGE_TIMESTAMP, MESSAGE_TYPE, verify_eventsub_signature,
+    MESSAGE_ID,
+    MESSAGE_SIGNATURE,
+    MESSAGE_TIMESTAMP,
+    MESSAGE_TYPE,
+    verify_eventsub_signature,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CLIENT_ID, CLIENT_SECRET = "test-client-id", "test-client-secret"
 SECRET = "callback-secret-0123"
 REDIRECT = "http://localhost:5000/auth/callback"
-
-
-
-
 
 
 @dataclass
@@ -72,15 +71,28 @@ class Twitch:
         """A new app access token."""
         return self.token(grant_type="client_credentials").json()["access_token"]
 
-    def consent(self, login: str | None, scope: str = "user:read:follows",
-                state: str = "st4te", redirect_uri: str = REDIRECT) -> dict[str, str]:
+    def consent(
+        self,
+        login: str | None,
+        scope: str = "user:read:follows",
+        state: str = "st4te",
+        redirect_uri: str = REDIRECT,
+    ) -> dict[str, str]:
         """Walk the consent page as a browser would; return the redirect's query parameters."""
-        page = requests.get(f"{self.url}/oauth2/authorize", allow_redirects=False, timeout=10,
-                            params={"client_id": CLIENT_ID, "redirect_uri": redirect_uri,
-                                    "response_type": "code", "scope": scope, "state": state})
+        page = requests.get(
+            f"{self.url}/oauth2/authorize",
+            allow_redirects=False,
+            timeout=10,
+            params={
+                "client_id": CLIENT_ID,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+                "scope": scope,
+                "state": state,
+            },
+        )
         assert page.status_code == 200, page.text
-        pattern = (f'data-login="{login}" href="([^"]+)"' if login
-                   else 'id="deny" href="([^"]+)"')
+        pattern = f'data-login="{login}" href="([^"]+)"' if login else 'id="deny" href="([^"]+)"'
         link = html.unescape(re.search(pattern, page.text).group(1))
         answer = requests.get(self.url + link, allow_redirects=False, timeout=10)
         assert answer.status_code == 302, answer.text
@@ -95,25 +107,41 @@ class Twitch:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
-    def helix(self, method: str, path: str, token: str | None,
-              client_id: str | None = CLIENT_ID, **kwargs) -> requests.Response:
+    def helix(
+        self, method: str, path: str, token: str | None, client_id: str | None = CLIENT_ID, **kwargs
+    ) -> requests.Response:
         """Call Helix with a bearer token and Client-Id header."""
         headers = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if client_id:
             headers["Client-Id"] = client_id
-        return requests.request(method, f"{self.url}/helix{path}", headers=headers,
-                                timeout=10, **kwargs)
+        return requests.request(
+            method, f"{self.url}/helix{path}", headers=headers, timeout=10, **kwargs
+        )
 
-    def subscribe(self, token: str, kind: str, broadcaster_id: str, callback: str,
-                  secret: str = SECRET, version: str | None = None) -> requests.Response:
+    def subscribe(
+        self,
+        token: str,
+        kind: str,
+        broadcaster_id: str,
+        callback: str,
+        secret: str = SECRET,
+        version: str | None = None,
+    ) -> requests.Response:
         """``POST /helix/eventsub/subscriptions`` for a webhook subscription."""
         version = version or {"channel.update": "2"}.get(kind, "1")
-        return self.helix("POST", "/eventsub/subscriptions", token, json={
-            "type": kind, "version": version,
-            "condition": {"broadcaster_user_id": broadcaster_id},
-            "transport": {"method": "webhook", "callback": callback, "secret": secret}})
+        return self.helix(
+            "POST",
+            "/eventsub/subscriptions",
+            token,
+            json={
+                "type": kind,
+                "version": version,
+                "condition": {"broadcaster_user_id": broadcaster_id},
+                "transport": {"method": "webhook", "callback": callback, "secret": secret},
+            },
+        )
 
 
 @contextlib.contextmanager
@@ -121,12 +149,31 @@ def run_twitch(*args: str, **env: str) -> Iterator[Twitch]:
     """Start ``python -m emulators.twitch`` on a free port; stop it afterwards."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TWITCH_")}
-    environ.update(TWITCH_CLIENT_ID=CLIENT_ID, TWITCH_CLIENT_SECRET=CLIENT_SECRET,
-                   TWITCH_EMULATOR_CALLBACK_TIMEOUT="2", PYTHONPATH=str(REPO_ROOT),
-                   PYTHONUNBUFFERED="1", **env)
+    environ.update(
+        TWITCH_CLIENT_ID=CLIENT_ID,
+        TWITCH_CLIENT_SECRET=CLIENT_SECRET,
+        TWITCH_EMULATOR_CALLBACK_TIMEOUT="2",
+        PYTHONPATH=str(REPO_ROOT),
+        PYTHONUNBUFFERED="1",
+        **env,
+    )
     log_dir = Path(tempfile.mkdtemp(prefix="twitch-emulator-"))
-    process = Process("twitch", [sys.executable, "-m", "emulators.twitch", "--host", "127.0.0.1",
-                                 "--port", str(port), *args], environ, log_dir, port)
+    process = Process(
+        "twitch",
+        [
+            sys.executable,
+            "-m",
+            "emulators.twitch",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *args,
+        ],
+        environ,
+        log_dir,
+        port,
+    )
     try:
         try:
             process.start(ready_timeout=15)
@@ -159,9 +206,13 @@ class Received:
 
     def signed_with(self, secret: str) -> bool:
         """True when the EventSub signature checks out with ``secret``."""
-        return verify_eventsub_signature(secret, self.headers[MESSAGE_ID],
-                                         self.headers[MESSAGE_TIMESTAMP], self.body,
-                                         self.headers[MESSAGE_SIGNATURE])
+        return verify_eventsub_signature(
+            secret,
+            self.headers[MESSAGE_ID],
+            self.headers[MESSAGE_TIMESTAMP],
+            self.body,
+            self.headers[MESSAGE_SIGNATURE],
+        )
 
 
 @dataclass
@@ -185,19 +236,32 @@ class Callback:
 
     def eventsub(self, message_type: str | None = None, kind: str | None = None) -> list[Received]:
         """EventSub messages received, optionally of one message type and subscription type."""
-        return [r for r in list(self.received) if r.method == "POST" and r.type
-                and (message_type is None or r.type == message_type)
-                and (kind is None or r.headers.get("Twitch-Eventsub-Subscription-Type") == kind)]
+        return [
+            r
+            for r in list(self.received)
+            if r.method == "POST"
+            and r.type
+            and (message_type is None or r.type == message_type)
+            and (kind is None or r.headers.get("Twitch-Eventsub-Subscription-Type") == kind)
+        ]
 
     def wait_eventsub(self, message_type: str, kind: str | None = None, count: int = 1):
         """Wait until ``count`` such messages arrived; return them all."""
-        return wait_until(lambda: len(self.eventsub(message_type, kind)) >= count
-                          and self.eventsub(message_type, kind), message=f"{count} {message_type}")
+        return wait_until(
+            lambda: (
+                len(self.eventsub(message_type, kind)) >= count
+                and self.eventsub(message_type, kind)
+            ),
+            message=f"{count} {message_type}",
+        )
 
     def gets(self, mode: str | None = None) -> list[Received]:
         """WebSub verification GETs, optionally of one ``hub.mode``."""
-        return [r for r in list(self.received) if r.method == "GET"
-                and (mode is None or r.query.get("hub.mode") == mode)]
+        return [
+            r
+            for r in list(self.received)
+            if r.method == "GET" and (mode is None or r.query.get("hub.mode") == mode)
+        ]
 
     def websub_posts(self) -> list[Received]:
         """WebSub notifications (POSTs without EventSub headers)."""
@@ -243,5 +307,4 @@ def _handler(callback: Callback):
 
 
 def _verdict(mode: str, challenge: str) -> tuple[int, str]:
-    return {"echo": (200, challenge), "wrong": (200, "not-the-challenge"),
-            "error": (500, "")}[mode]
+    return {"echo": (200, challenge), "wrong": (200, "not-the-challenge"), "error": (500, "")}[mode]

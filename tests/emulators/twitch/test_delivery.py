@@ -19,16 +19,21 @@ KINDS = ("stream.online", "stream.offline", "channel.update")
 @pytest.fixture
 def subscribed(twitch, app_token, callback) -> dict[str, str]:
     """The three subscriptions for cool_user, enabled; their ids by type."""
-    ids = {kind: twitch.subscribe(app_token, kind, COOL_ID, callback.url).json()["data"][0]["id"]
-           for kind in KINDS}
-    wait_until(lambda: all(s["status"] == "enabled" for s in twitch.state()["subscriptions"]),
-               message="subscriptions to be enabled")
+    ids = {
+        kind: twitch.subscribe(app_token, kind, COOL_ID, callback.url).json()["data"][0]["id"]
+        for kind in KINDS
+    }
+    wait_until(
+        lambda: all(s["status"] == "enabled" for s in twitch.state()["subscriptions"]),
+        message="subscriptions to be enabled",
+    )
     return ids
 
 
 def test_go_live_sends_signed_update_then_online(twitch, app_token, callback, subscribed):
-    answer = twitch.control("go-live", login="cool_user", title="Speedrun night",
-                            category="Minecraft")
+    answer = twitch.control(
+        "go-live", login="cool_user", title="Speedrun night", category="Minecraft"
+    )
     assert answer["sent"] == {"channel.update": 1, "stream.online": 1, "websub": 0}
     [online] = callback.wait_eventsub("notification", "stream.online")
     [update] = callback.wait_eventsub("notification", "channel.update")
@@ -38,9 +43,12 @@ def test_go_live_sends_signed_update_then_online(twitch, app_token, callback, su
     event = online.json()["event"]
     stream = twitch.helix("GET", "/streams", app_token, params={"user_id": COOL_ID}).json()
     assert event["id"] == stream["data"][0]["id"] == answer["stream_id"]
-    assert (event["broadcaster_user_id"], event["broadcaster_user_login"],
-            event["broadcaster_user_name"], event["type"]) == \
-        (COOL_ID, "cool_user", "Cool_User", "live")
+    assert (
+        event["broadcaster_user_id"],
+        event["broadcaster_user_login"],
+        event["broadcaster_user_name"],
+        event["type"],
+    ) == (COOL_ID, "cool_user", "Cool_User", "live")
     assert event["started_at"].startswith(stream["data"][0]["started_at"][:19])
     assert online.json()["subscription"]["id"] == subscribed["stream.online"]
     assert update.json()["event"]["title"] == "Speedrun night"
@@ -52,8 +60,9 @@ def test_update_sends_channel_update_v2(twitch, app_token, callback, subscribed)
     assert update.signed_with(SECRET)
     assert update.headers["Twitch-Eventsub-Subscription-Version"] == "2"
     event = update.json()["event"]
-    channel = twitch.helix("GET", "/channels", app_token,
-                           params={"broadcaster_id": COOL_ID}).json()["data"][0]
+    channel = twitch.helix(
+        "GET", "/channels", app_token, params={"broadcaster_id": COOL_ID}
+    ).json()["data"][0]
     assert event["title"] == channel["title"] == "New title"
     assert event["category_name"] == channel["game_name"] == "Chess"
     assert event["category_id"] == channel["game_id"]
@@ -67,8 +76,9 @@ def test_go_offline_sends_stream_offline(twitch, app_token, callback, subscribed
     [offline] = callback.wait_eventsub("notification", "stream.offline")
     assert offline.signed_with(SECRET)
     assert offline.json()["event"]["broadcaster_user_id"] == COOL_ID
-    assert twitch.helix("GET", "/streams", app_token,
-                        params={"user_id": COOL_ID}).json()["data"] == []
+    assert (
+        twitch.helix("GET", "/streams", app_token, params={"user_id": COOL_ID}).json()["data"] == []
+    )
 
 
 def test_controls_refuse_what_makes_no_sense(twitch):
@@ -128,8 +138,9 @@ def test_failing_deliveries_end_in_notification_failures_exceeded(twitch, callba
 
 def test_callback_errors_count_as_failures(twitch, app_token, make_callback):
     broken = make_callback(status=500)
-    sub_id = twitch.subscribe(app_token, "channel.update", COOL_ID,
-                              broken.url).json()["data"][0]["id"]
+    sub_id = twitch.subscribe(app_token, "channel.update", COOL_ID, broken.url).json()["data"][0][
+        "id"
+    ]
     wait_until(lambda: twitch.subscription(sub_id)["status"] == "enabled", message="enabled")
     twitch.control("update", login="cool_user", title="one")
     broken.wait_eventsub("notification", "channel.update")
@@ -142,9 +153,13 @@ def test_callback_errors_count_as_failures(twitch, app_token, make_callback):
 
 def test_control_command_line(twitch, callback, subscribed):
     def control(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "emulators.twitch", "control", *args,
-                               "--url", twitch.url], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=30)
+        return subprocess.run(
+            [sys.executable, "-m", "emulators.twitch", "control", *args, "--url", twitch.url],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
 
     done = control("go-live", "cool_user", "--title", "From the CLI", "--category", "Chess")
     assert done.returncode == 0, done.stderr

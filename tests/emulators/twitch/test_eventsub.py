@@ -40,15 +40,20 @@ def test_create_answers_202_then_verifies_the_callback(twitch, app_token, callba
 def test_failed_challenge_fails_verification(twitch, app_token, make_callback, mode):
     bad = make_callback(challenge=mode)
     sub = twitch.subscribe(app_token, "stream.offline", COOL_ID, bad.url).json()["data"][0]
-    wait_until(lambda: status_of(twitch, sub["id"], "webhook_callback_verification_failed"),
-               message="verification to fail")
+    wait_until(
+        lambda: status_of(twitch, sub["id"], "webhook_callback_verification_failed"),
+        message="verification to fail",
+    )
 
 
 def test_unreachable_callback_fails_verification(twitch, app_token):
-    sub = twitch.subscribe(app_token, "stream.online", COOL_ID,
-                           "http://127.0.0.1:9/nowhere").json()["data"][0]
-    wait_until(lambda: status_of(twitch, sub["id"], "webhook_callback_verification_failed"),
-               message="verification to fail")
+    sub = twitch.subscribe(
+        app_token, "stream.online", COOL_ID, "http://127.0.0.1:9/nowhere"
+    ).json()["data"][0]
+    wait_until(
+        lambda: status_of(twitch, sub["id"], "webhook_callback_verification_failed"),
+        message="verification to fail",
+    )
 
 
 def test_same_subscription_twice_is_409(twitch, app_token, callback):
@@ -64,8 +69,9 @@ def test_fourth_callback_for_same_type_and_condition_is_429(twitch, app_token, c
         assert twitch.subscribe(app_token, "stream.online", COOL_ID, url).status_code == 202
     fourth = twitch.subscribe(app_token, "stream.online", COOL_ID, callback.url + "/3")
     assert fourth.status_code == 429
-    assert twitch.subscribe(app_token, "stream.online", SAM_ID,
-                            callback.url + "/3").status_code == 202
+    assert (
+        twitch.subscribe(app_token, "stream.online", SAM_ID, callback.url + "/3").status_code == 202
+    )
 
 
 def test_user_token_cannot_create_webhook_subscriptions(twitch, callback):
@@ -76,16 +82,24 @@ def test_user_token_cannot_create_webhook_subscriptions(twitch, callback):
     assert twitch.state()["subscriptions"] == []
 
 
-@pytest.mark.parametrize("change, status", [
-    ({"secret": "short"}, 400),
-    ({"version": "1", "kind": "channel.update"}, 400),
-    ({"kind": "channel.follow"}, 400),
-    ({"broadcaster_id": "1"}, 400),
-])
+@pytest.mark.parametrize(
+    "change, status",
+    [
+        ({"secret": "short"}, 400),
+        ({"version": "1", "kind": "channel.update"}, 400),
+        ({"kind": "channel.follow"}, 400),
+        ({"broadcaster_id": "1"}, 400),
+    ],
+)
 def test_invalid_requests_are_400(twitch, app_token, callback, change, status):
-    answer = twitch.subscribe(app_token, change.get("kind", "stream.online"),
-                              change.get("broadcaster_id", COOL_ID), callback.url,
-                              secret=change.get("secret", SECRET), version=change.get("version"))
+    answer = twitch.subscribe(
+        app_token,
+        change.get("kind", "stream.online"),
+        change.get("broadcaster_id", COOL_ID),
+        callback.url,
+        secret=change.get("secret", SECRET),
+        version=change.get("version"),
+    )
     assert answer.status_code == status, answer.text
 
 
@@ -102,10 +116,16 @@ def test_list_filters_and_paginates(twitch, app_token, callback, make_callback):
     ids = {}
     for kind in ("stream.online", "stream.offline", "channel.update"):
         ids[kind] = twitch.subscribe(app_token, kind, COOL_ID, callback.url).json()["data"][0]["id"]
-    ids["sam"] = twitch.subscribe(app_token, "stream.online", SAM_ID,
-                                  failing.url).json()["data"][0]["id"]
-    wait_until(lambda: status_of(twitch, ids["sam"], "webhook_callback_verification_failed")
-               and status_of(twitch, ids["channel.update"], "enabled"), message="verifications")
+    ids["sam"] = twitch.subscribe(app_token, "stream.online", SAM_ID, failing.url).json()["data"][
+        0
+    ]["id"]
+    wait_until(
+        lambda: (
+            status_of(twitch, ids["sam"], "webhook_callback_verification_failed")
+            and status_of(twitch, ids["channel.update"], "enabled")
+        ),
+        message="verifications",
+    )
 
     def listed(**params):
         answer = twitch.helix("GET", "/eventsub/subscriptions", app_token, params=params)
@@ -116,19 +136,27 @@ def test_list_filters_and_paginates(twitch, app_token, callback, make_callback):
     assert everything["total"] == 4 and everything["max_total_cost"] == 10000
     assert everything["total_cost"] == 3
     assert [s["id"] for s in everything["data"]] == list(ids.values())
-    assert [s["id"] for s in listed(type="stream.online")["data"]] == \
-        [ids["stream.online"], ids["sam"]]
+    assert [s["id"] for s in listed(type="stream.online")["data"]] == [
+        ids["stream.online"],
+        ids["sam"],
+    ]
     assert [s["id"] for s in listed(user_id=SAM_ID)["data"]] == [ids["sam"]]
-    assert [s["id"] for s in listed(status="webhook_callback_verification_failed")["data"]] == \
-        [ids["sam"]]
-    assert [s["id"] for s in listed(subscription_id=ids["stream.offline"])["data"]] == \
-        [ids["stream.offline"]]
+    assert [s["id"] for s in listed(status="webhook_callback_verification_failed")["data"]] == [
+        ids["sam"]
+    ]
+    assert [s["id"] for s in listed(subscription_id=ids["stream.offline"])["data"]] == [
+        ids["stream.offline"]
+    ]
     page = listed(first=3)
     assert len(page["data"]) == 3 and page["pagination"]["cursor"]
     rest = listed(first=3, after=page["pagination"]["cursor"])
     assert [s["id"] for s in rest["data"]] == [ids["sam"]] and rest["pagination"] == {}
-    two_filters = twitch.helix("GET", "/eventsub/subscriptions", app_token,
-                               params={"type": "stream.online", "user_id": SAM_ID})
+    two_filters = twitch.helix(
+        "GET",
+        "/eventsub/subscriptions",
+        app_token,
+        params={"type": "stream.online", "user_id": SAM_ID},
+    )
     assert two_filters.status_code == 400
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import requests
 import pytest
+import requests
 
 from .support import CLIENT_ID, REDIRECT, wait_until
 
@@ -11,14 +11,23 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def validate(twitch, token: str) -> requests.Response:
-    return requests.get(f"{twitch.url}/oauth2/validate",
-                        headers={"Authorization": f"OAuth {token}"}, timeout=10)
+    return requests.get(
+        f"{twitch.url}/oauth2/validate", headers={"Authorization": f"OAuth {token}"}, timeout=10
+    )
 
 
 def test_consent_page_lists_roster_users_and_deny(twitch):
-    page = requests.get(f"{twitch.url}/oauth2/authorize", timeout=10, params={
-        "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "response_type": "code",
-        "scope": "user:read:follows", "state": "s"})
+    page = requests.get(
+        f"{twitch.url}/oauth2/authorize",
+        timeout=10,
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "scope": "user:read:follows",
+            "state": "s",
+        },
+    )
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
     for login in ("cool_user", "speedy_sam", "chill_chess", "night_owl", "viewer_vic"):
@@ -27,8 +36,7 @@ def test_consent_page_lists_roster_users_and_deny(twitch):
 
 
 def test_consent_redirects_with_code_and_state(twitch):
-    answer = twitch.consent("cool_user", scope="user:read:follows user:read:email",
-                            state="r4nd0m")
+    answer = twitch.consent("cool_user", scope="user:read:follows user:read:email", state="r4nd0m")
     assert answer["state"] == "r4nd0m"
     assert answer["code"]
     assert answer["scope"] == "user:read:follows user:read:email"
@@ -43,8 +51,11 @@ def test_deny_redirects_with_access_denied_and_state(twitch):
 
 
 def test_authorize_refuses_unknown_client(twitch):
-    page = requests.get(f"{twitch.url}/oauth2/authorize", timeout=10, params={
-        "client_id": "someone-else", "redirect_uri": REDIRECT, "response_type": "code"})
+    page = requests.get(
+        f"{twitch.url}/oauth2/authorize",
+        timeout=10,
+        params={"client_id": "someone-else", "redirect_uri": REDIRECT, "response_type": "code"},
+    )
     assert page.status_code == 400
     assert page.json() == {"status": 400, "message": "invalid client"}
 
@@ -65,20 +76,24 @@ def test_code_exchange_gives_user_token_once(twitch):
 
 def test_code_exchange_needs_the_same_redirect_uri(twitch):
     code = twitch.consent("cool_user")["code"]
-    answer = twitch.token(grant_type="authorization_code", code=code,
-                          redirect_uri="http://localhost:5000/elsewhere")
+    answer = twitch.token(
+        grant_type="authorization_code", code=code, redirect_uri="http://localhost:5000/elsewhere"
+    )
     assert answer.status_code == 400
     assert "redirect_uri" in answer.json()["message"]
 
 
 def test_wrong_client_secret_is_refused(twitch):
     code = twitch.consent("cool_user")["code"]
-    answer = twitch.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
-                          client_secret="not-the-secret")
+    answer = twitch.token(
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT,
+        client_secret="not-the-secret",
+    )
     assert answer.status_code == 403
     assert answer.json() == {"status": 403, "message": "invalid client secret"}
-    assert twitch.token(grant_type="client_credentials",
-                        client_secret="nope").status_code == 403
+    assert twitch.token(grant_type="client_credentials", client_secret="nope").status_code == 403
 
 
 def test_refresh_gives_new_tokens_and_retires_the_old_refresh_token(twitch):
@@ -125,16 +140,19 @@ def test_validate_refuses_unknown_token(twitch):
 
 def test_revoke_kills_the_token(twitch):
     token = twitch.user_token("cool_user")["access_token"]
-    revoke = requests.post(f"{twitch.url}/oauth2/revoke", timeout=10,
-                           data={"client_id": CLIENT_ID, "token": token})
+    revoke = requests.post(
+        f"{twitch.url}/oauth2/revoke", timeout=10, data={"client_id": CLIENT_ID, "token": token}
+    )
     assert revoke.status_code == 200 and revoke.text == ""
     assert validate(twitch, token).status_code == 401
     assert twitch.helix("GET", "/users", token).status_code == 401
-    again = requests.post(f"{twitch.url}/oauth2/revoke", timeout=10,
-                          data={"client_id": CLIENT_ID, "token": token})
+    again = requests.post(
+        f"{twitch.url}/oauth2/revoke", timeout=10, data={"client_id": CLIENT_ID, "token": token}
+    )
     assert again.status_code == 400 and again.json()["message"] == "Invalid token"
-    stranger = requests.post(f"{twitch.url}/oauth2/revoke", timeout=10,
-                             data={"client_id": "nobody", "token": token})
+    stranger = requests.post(
+        f"{twitch.url}/oauth2/revoke", timeout=10, data={"client_id": "nobody", "token": token}
+    )
     assert stranger.status_code == 404
 
 
@@ -152,7 +170,9 @@ def test_token_lifetime_follows_the_setting(twitch_factory):
     short = twitch_factory(TWITCH_EMULATOR_TOKEN_TTL="1")
     answer = short.user_token("cool_user")
     assert answer["expires_in"] <= 1
-    wait_until(lambda: validate(short, answer["access_token"]).status_code == 401,
-               message="the token to expire")
+    wait_until(
+        lambda: validate(short, answer["access_token"]).status_code == 401,
+        message="the token to expire",
+    )
     refreshed = short.token(grant_type="refresh_token", refresh_token=answer["refresh_token"])
     assert refreshed.status_code == 200

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def test_logs_where_it_listens(twitch_process):
-    line = wait_until(lambda: "listening on" in twitch_process.log() and twitch_process.log(),
-                      message="the start-up line")
+    line = wait_until(
+        lambda: "listening on" in twitch_process.log() and twitch_process.log(),
+        message="the start-up line",
+    )
     assert twitch_process.url in line
 
 
@@ -30,19 +32,34 @@ def test_signals_end_it_cleanly(twitch_factory, sig):
 
 def test_roster_file_replaces_the_default(twitch_factory, tmp_path):
     roster = tmp_path / "roster.json"
-    roster.write_text(json.dumps([
-        {"id": "42", "login": "solo_streamer", "display_name": "Solo", "title": "Alone",
-         "category_name": "Art", "live": True, "follows": []},
-        {"id": "43", "login": "fan", "display_name": "Fan", "follows": ["solo_streamer"]},
-    ]))
+    roster.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "42",
+                    "login": "solo_streamer",
+                    "display_name": "Solo",
+                    "title": "Alone",
+                    "category_name": "Art",
+                    "live": True,
+                    "follows": [],
+                },
+                {"id": "43", "login": "fan", "display_name": "Fan", "follows": ["solo_streamer"]},
+            ]
+        )
+    )
     twitch = twitch_factory("--roster", str(roster))
     token = twitch.app_token()
-    users = twitch.helix("GET", "/users", token,
-                         params=[("login", "solo_streamer"), ("login", "cool_user")]).json()
+    users = twitch.helix(
+        "GET", "/users", token, params=[("login", "solo_streamer"), ("login", "cool_user")]
+    ).json()
     assert [u["id"] for u in users["data"]] == ["42"]
     [stream] = twitch.helix("GET", "/streams", token).json()["data"]
-    assert (stream["user_login"], stream["title"], stream["game_name"]) == \
-        ("solo_streamer", "Alone", "Art")
+    assert (stream["user_login"], stream["title"], stream["game_name"]) == (
+        "solo_streamer",
+        "Alone",
+        "Art",
+    )
     fan = twitch.user_token("fan")["access_token"]
     followed = twitch.helix("GET", "/channels/followed", fan, params={"user_id": "43"}).json()
     assert [f["broadcaster_id"] for f in followed["data"]] == ["42"]
@@ -51,8 +68,12 @@ def test_roster_file_replaces_the_default(twitch_factory, tmp_path):
 def test_bad_roster_stops_start_up(tmp_path):
     roster = tmp_path / "roster.json"
     roster.write_text('{"not": "a list"}')
-    done = subprocess.run([sys.executable, "-m", "emulators.twitch", "--port", "0",
-                           "--roster", str(roster)], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "emulators.twitch", "--port", "0", "--roster", str(roster)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2
     assert "roster" in done.stderr

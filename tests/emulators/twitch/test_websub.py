@@ -35,8 +35,9 @@ def signature(body: bytes) -> str:
 
 
 def test_subscribe_is_verified_then_listed(twitch, app_token, callback):
-    answer = hub(twitch, app_token, callback.url, **{"hub.lease_seconds": "3600",
-                                                     "hub.secret": HUB_SECRET})
+    answer = hub(
+        twitch, app_token, callback.url, **{"hub.lease_seconds": "3600", "hub.secret": HUB_SECRET}
+    )
     assert answer.status_code == 202
     [check] = wait_until(lambda: callback.gets("subscribe"), message="the verification GET")
     assert check.query["hub.topic"] == TOPIC
@@ -59,10 +60,18 @@ def test_hub_needs_an_app_token_and_valid_fields(twitch, app_token, callback):
     user = twitch.user_token("cool_user")["access_token"]
     assert hub(twitch, user, callback.url).status_code == 401
     assert hub(twitch, app_token, callback.url, mode="watch").status_code == 400
-    assert hub(twitch, app_token, callback.url,
-               topic="https://api.twitch.tv/helix/users/follows?to_id=1").status_code == 400
-    assert hub(twitch, app_token, callback.url,
-               **{"hub.lease_seconds": "864001"}).status_code == 400
+    assert (
+        hub(
+            twitch,
+            app_token,
+            callback.url,
+            topic="https://api.twitch.tv/helix/users/follows?to_id=1",
+        ).status_code
+        == 400
+    )
+    assert (
+        hub(twitch, app_token, callback.url, **{"hub.lease_seconds": "864001"}).status_code == 400
+    )
 
 
 def test_unknown_topic_user_is_denied(twitch, app_token, callback):
@@ -92,15 +101,21 @@ def test_notifications_follow_the_stream(twitch, app_token, callback):
     stream = twitch.helix("GET", "/streams", app_token, params={"user_id": COOL_ID}).json()
     assert live.json() == {"data": stream["data"]}
     assert live.headers["X-Hub-Signature"] == signature(live.body)
-    assert live.headers["Link"] == \
-        f'<https://api.twitch.tv/helix/webhooks/hub>; rel="hub", <{TOPIC}>; rel="self"'
+    assert (
+        live.headers["Link"]
+        == f'<https://api.twitch.tv/helix/webhooks/hub>; rel="hub", <{TOPIC}>; rel="self"'
+    )
     twitch.control("update", login="cool_user", title="Changed")
-    _, changed = wait_until(lambda: len(callback.websub_posts()) == 2 and callback.websub_posts(),
-                            message="the change notification")
+    _, changed = wait_until(
+        lambda: len(callback.websub_posts()) == 2 and callback.websub_posts(),
+        message="the change notification",
+    )
     assert changed.json()["data"][0]["title"] == "Changed"
     twitch.control("go-offline", login="cool_user")
-    offline = wait_until(lambda: len(callback.websub_posts()) == 3 and callback.websub_posts(),
-                         message="the offline notification")[-1]
+    offline = wait_until(
+        lambda: len(callback.websub_posts()) == 3 and callback.websub_posts(),
+        message="the offline notification",
+    )[-1]
     assert offline.json() == {"data": []}
     assert offline.headers["X-Hub-Signature"] == signature(offline.body)
 
@@ -127,8 +142,10 @@ def test_leases_expire(twitch, app_token, callback, make_callback):
     hub(twitch, app_token, callback.url, **{"hub.lease_seconds": "1"})
     wait_until(lambda: len(leases(twitch, app_token)) == 2, message="both leases")
     started = time.monotonic()
-    wait_until(lambda: [lease["callback"] for lease in leases(twitch, app_token)] == [keeper.url],
-               message="the short lease to expire")
+    wait_until(
+        lambda: [lease["callback"] for lease in leases(twitch, app_token)] == [keeper.url],
+        message="the short lease to expire",
+    )
     assert time.monotonic() - started < 2.5
     assert twitch.control("go-live", login="cool_user")["sent"]["websub"] == 1
     wait_until(keeper.websub_posts, message="the keeper's notification")
