@@ -4,12 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSETS := web/dist/.vite/manifest.json
+NODE_MODULES := frontend/node_modules/.package-lock.json
 
-.PHONY: help install run flask test bench chaos lock clean
+.PHONY: help install run flask lint test bench chaos lock clean
 
 help:
 	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
-	@echo "make test   - run the whole test suite"
+	@echo "make lint   - ruff, ruff format --check and mypy over the Python; ESLint over the front end"
+	@echo "make test   - run the whole test suite (the front end's Vitest tests, then pytest)"
 	@echo "make bench  - run the webhook pipeline benchmark (options: BENCH_ARGS='--link-ms 0,50 --help')"
 	@echo "make chaos  - the fault suite: crash parts of fresh stacks, count lost events (options: CHAOS_ARGS='--broker redis --help')"
 	@echo "make flask ARGS='leases list' - an operator command against the running local app"
@@ -18,15 +20,17 @@ help:
 install: $(STAMP) $(ASSETS)
 
 # The front end: npm ci from package-lock.json, then Vite builds hashed files into web/dist.
-$(ASSETS): frontend/package-lock.json frontend/vite.config.js $(shell find frontend/src -type f 2>/dev/null)
+$(NODE_MODULES): frontend/package-lock.json
 	npm ci --prefix frontend --no-audit --no-fund
+
+$(ASSETS): $(NODE_MODULES) frontend/vite.config.js $(shell find frontend/src -type f 2>/dev/null)
 	npm run build --prefix frontend
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,lint]'
 	touch $(STAMP)
 
 run: install
@@ -38,7 +42,16 @@ flask: install
 	@test -f .run/env || { echo "start the app first: make run"; exit 1; }
 	@FLASK_SKIP_DOTENV=1 $(BIN)/honcho run -e .run/env $(BIN)/flask --app web $(ARGS)
 
+# The tools are pinned in pyproject.toml (lint) and frontend/package.json; their rules live
+# there and in frontend/eslint.config.js. .pre-commit-config.yaml runs the same checks.
+lint: $(STAMP) $(NODE_MODULES)
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
+	$(BIN)/mypy
+	npm run lint --prefix frontend
+
 test: install
+	npm test --prefix frontend
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -47,12 +60,12 @@ bench: install
 chaos: install
 	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)
 
-# requirements.lock pins everything, the test tools too; requirements.txt (what the
+# requirements.lock pins everything, the test and lint tools too; requirements.txt (what the
 # Heroku Python buildpack installs) holds the same pins for what the app itself needs.
 # kombu's Redis transport imports packaging, which kombu lists only in its redis extra.
 lock:
 	rm -rf /tmp/sev-lock && $(PYTHON) -m venv /tmp/sev-lock
-	/tmp/sev-lock/bin/pip install --quiet '.[test]'
+	/tmp/sev-lock/bin/pip install --quiet '.[test,lint]'
 	/tmp/sev-lock/bin/pip freeze --exclude streamer-event-viewer > requirements.lock
 	rm -rf /tmp/sev-lock && $(PYTHON) -m venv /tmp/sev-lock
 	/tmp/sev-lock/bin/pip install --quiet -c requirements.lock .

@@ -21,6 +21,8 @@ function classicScript(entryName) {
 
 export default defineConfig({
   plugins: [vue(), classicScript('color-mode')],
+  // npm test: Vitest runs the tests of the pages' pure logic (src/lib) under Node.
+  test: { include: ['tests/**/*.test.js'], environment: 'node' },
   // Flask serves web/dist/assets/ at /assets/ (web/pages.py).
   base: '/',
   build: {

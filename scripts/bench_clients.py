@@ -15,10 +15,10 @@ from pathlib import Path
 
 import aiohttp
 
-from emulators.eventsub.messages import notification_body, signed_message
+from emulators.eventsub.messages import notification_body, signed_headers, signed_message
 from scripts.stack import Stack, channel_subscription
 from shared.events import channel_name
-from shared.eventsub import MESSAGE_ID, format_eventsub_timestamp, signed_headers
+from shared.eventsub import MESSAGE_ID, format_eventsub_timestamp
 
 WRK_SCRIPT = Path(__file__).with_name("bench_webhooks.lua")
 FIRST_BROADCASTER_ID = 700_000

@@ -334,10 +334,17 @@ class Stack:
         """A client of the stack's Redis."""
         return redis.Redis(port=self.redis_port, decode_responses=True)
 
-    def stop(self) -> None:
-        """Stop every process, newest first; then remove the RabbitMQ vhost, if any."""
+    def stop(self, graceful: bool = True) -> None:
+        """Stop every process, newest first; then remove the RabbitMQ vhost, if any.
+
+        ``graceful`` sends SIGTERM and waits for each process to finish its work; without
+        it each is killed at once (SIGKILL), for a stack whose state is thrown away.
+        """
         for process in reversed(self.processes):
-            process.stop()
+            if graceful:
+                process.stop()
+            else:
+                process.kill()
         if self.vhost:
             try:
                 self.vhost.delete()

@@ -109,6 +109,8 @@ def dead_letter_backlog(client: redis.Redis, now: float) -> dict:
 
 def sent_at(message: str | None) -> float | None:
     """When a Celery message on the Redis broker was sent, if it says."""
+    if message is None:
+        return None
     try:
         value = json.loads(message)["headers"]["sent_at"]
     except (TypeError, ValueError, KeyError):

@@ -18,6 +18,7 @@ of shape raises :class:`InvalidPayload`, so the message is dead-lettered.
 from __future__ import annotations
 
 import re
+from typing import overload
 
 from shared.eventsub import (
     BROADCASTER_CONDITION,
@@ -115,7 +116,19 @@ def is_twitch_id(value) -> bool:
     )
 
 
-def bounded_text(value, name: str, limit: int = MAX_TEXT, default: str = "") -> str:
+@overload
+def bounded_text(value: object, name: str, limit: int = MAX_TEXT, default: str = "") -> str: ...
+
+
+@overload
+def bounded_text(
+    value: object, name: str, limit: int = MAX_TEXT, *, default: None
+) -> str | None: ...
+
+
+def bounded_text(
+    value: object, name: str, limit: int = MAX_TEXT, default: str | None = ""
+) -> str | None:
     """A string field of at most ``limit`` characters (``default`` when absent or null);
     raises InvalidPayload for anything else."""
     if value is None:
@@ -222,7 +235,7 @@ def revocation_from(payload: dict, headers: dict) -> dict:
     kind = bounded_text(subscription.get("type"), "subscription type", default=None)
     broadcaster_id = condition_broadcaster(kind, subscription.get("condition"))
     if broadcaster_id is not None and not is_twitch_id(broadcaster_id):
-        field = CONDITION_FIELDS.get(kind, BROADCASTER_CONDITION)
+        field = CONDITION_FIELDS.get(kind or "", BROADCASTER_CONDITION)
         raise InvalidPayload(f"revocation's {field} is not a numeric id")
     return {
         "subscription_id": bounded_text(subscription.get("id"), "subscription id", default=None),

@@ -126,17 +126,3 @@ def format_eventsub_timestamp(moment: datetime) -> str:
     """Format a time as Twitch does, with nine fractional digits and ``Z``."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond * 1000:09d}Z"
-
-
-def signed_headers(
-    secret: str, message_id: str, timestamp: str, message_type: str, body: bytes
-) -> dict[str, str]:
-    """The headers Twitch sends with a message, signed with ``secret``."""
-    return {
-        "Content-Type": "application/json",
-        MESSAGE_ID: message_id,
-        MESSAGE_TIMESTAMP: timestamp,
-        MESSAGE_TYPE: message_type,
-        MESSAGE_RETRY: "0",
-        MESSAGE_SIGNATURE: eventsub_signature(secret, message_id, timestamp, body),
-    }

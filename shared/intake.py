@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from typing import cast
 
 import redis
 
@@ -54,7 +55,7 @@ def enqueue(
     acknowledge the message then.
     """
     key = intake_key(shard_of(partition_key, shards))
-    return client.xadd(key, {"kind": kind, "headers": json.dumps(headers), "body": body})
+    return cast(str, client.xadd(key, {"kind": kind, "headers": json.dumps(headers), "body": body}))
 
 
 def ensure_groups(client: redis.Redis, shards: int) -> None:
@@ -91,7 +92,10 @@ def waiting(client: redis.Redis, shards: int, count: int = 100) -> list[dict]:
     """Up to ``count`` unfinished entries of each shard: stream, id, kind, headers, body."""
     found = []
     for shard in range(shards):
-        for entry_id, fields in client.xrange(intake_key(shard), count=count):
+        entries = cast(
+            list[tuple[str, dict[str, str]]], client.xrange(intake_key(shard), count=count)
+        )
+        for entry_id, fields in entries:
             found.append(
                 {
                     "stream": intake_key(shard),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import cast
 
 import redis
 
@@ -55,7 +56,7 @@ def get_lease(client: redis.Redis, broadcaster_id: str) -> dict | None:
 
 def lease_for_login(client: redis.Redis, login: str) -> dict | None:
     """The lease on the streamer whose channel is ``login``, or None."""
-    broadcaster_id = client.hget(LOGINS, login.lower())
+    broadcaster_id = cast(str | None, client.hget(LOGINS, login.lower()))
     return get_lease(client, broadcaster_id) if broadcaster_id else None
 
 
@@ -79,7 +80,7 @@ def forget_lease(client: redis.Redis, lease: dict) -> None:
 
 def all_leases(client: redis.Redis) -> list[dict]:
     """Every lease, soonest to expire first."""
-    ids = client.zrange(LEASES, 0, -1)
+    ids = cast(list[str], client.zrange(LEASES, 0, -1))
     raw = client.mget([lease_key(i) for i in ids]) if ids else []
     return [json.loads(item) for item in raw if item]
 

@@ -1,6 +1,8 @@
-"""The Celery app both sides use: broker, queues, routes and task names.
+"""The Celery app both sides use: broker, queues, and the queue of each task.
 
-The web process only sends tasks by name, so it never imports worker code.
+Tasks are named in :mod:`shared.task_names`; ``TASK_QUEUES`` gives each its queue, so a
+process that sends a task by name (the web never imports worker code) sends it to the
+queue the worker takes it from.
 
 The broker is Redis (``REDIS_URL``) unless ``CELERY_BROKER_URL`` names another:
 a ``redis://`` one or RabbitMQ (``amqp://``). On RabbitMQ the queues are quorum
@@ -21,12 +23,33 @@ from celery.signals import before_task_publish
 from kombu import Exchange, Queue
 
 from shared.settings import Settings
+from shared.task_names import (
+    CHECK_LEASE,
+    ENSURE_SUBSCRIPTIONS,
+    HANDLE_REVOCATION,
+    PUBLISH_STREAM_EVENT,
+    RECONCILE_SUBSCRIPTIONS,
+    REFRESH_VIEWER_COUNTS,
+    RELEASE_IDLE_LEASES,
+    RENEW_LEASES,
+    VALIDATE_APP_TOKEN,
+)
 
 PUBLISH_QUEUE = "publish"
 MAINTENANCE_QUEUE = "maintenance"
 QUEUES = (PUBLISH_QUEUE, MAINTENANCE_QUEUE)
 
-PUBLISH_STREAM_EVENT = "publish.stream_event"
+TASK_QUEUES = {
+    PUBLISH_STREAM_EVENT: PUBLISH_QUEUE,
+    ENSURE_SUBSCRIPTIONS: MAINTENANCE_QUEUE,
+    CHECK_LEASE: MAINTENANCE_QUEUE,
+    RENEW_LEASES: MAINTENANCE_QUEUE,
+    RELEASE_IDLE_LEASES: MAINTENANCE_QUEUE,
+    RECONCILE_SUBSCRIPTIONS: MAINTENANCE_QUEUE,
+    VALIDATE_APP_TOKEN: MAINTENANCE_QUEUE,
+    HANDLE_REVOCATION: MAINTENANCE_QUEUE,
+    REFRESH_VIEWER_COUNTS: MAINTENANCE_QUEUE,
+}
 
 
 def is_amqp(broker_url: str) -> bool:
@@ -64,10 +87,7 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
     app = (RabbitCelery if amqp else Celery)(name, broker=broker_url, set_as_current=True)
     app.conf.update(
         task_default_queue=MAINTENANCE_QUEUE,
-        task_routes={
-            "publish.*": {"queue": PUBLISH_QUEUE},
-            "maintenance.*": {"queue": MAINTENANCE_QUEUE},
-        },
+        task_routes={name: {"queue": queue} for name, queue in TASK_QUEUES.items()},
         task_serializer="json",
         accept_content=["json"],
         task_acks_late=True,

@@ -8,6 +8,7 @@ subscriptions that call other callbacks.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from shared.eventsub import condition_broadcaster
 from shared.leases import (
@@ -24,26 +25,37 @@ from shared.subscriptions import FINAL, Subscriptions
 
 logger = logging.getLogger(__name__)
 WANTED_KINDS = frozenset(kind for kind, _ in WANTED_SUBSCRIPTIONS)
+# What a pass did: subscription ids adopted and deleted, logins recreated and unavailable.
+Report = dict[str, list[str]]
 
 
-def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> dict:
+def empty_report() -> Report:
+    """A report of a pass that did nothing."""
+    return {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
+
+
+def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> Report:
     """One pass; returns what it did: adopted, deleted, recreated and unavailable logins.
 
     With the WebSub transport there is no EventSub list to reconcile with: hub
     leases are renewed by :meth:`Subscriptions.renew` before they lapse.
     """
     if subscriptions.settings.webhook_transport == WEBSUB:
-        return {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
+        return empty_report()
     ours = [
         s for s in subscriptions.twitch.eventsub_subscriptions()["data"] if subscriptions.is_ours(s)
     ]
     leases = {lease["broadcaster_id"]: lease for lease in all_leases(subscriptions.redis)}
     leases.update(adoptable_leases(subscriptions, ours, leases.keys(), occupied))
-    report = {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
+    report = empty_report()
     by_broadcaster: dict[str, list[dict]] = {}
     for found in ours:
         broadcaster_id = condition_broadcaster(found["type"], found.get("condition"))
-        if broadcaster_id in leases and found["type"] in WANTED_KINDS:
+        if (
+            broadcaster_id is not None
+            and broadcaster_id in leases
+            and found["type"] in WANTED_KINDS
+        ):
             by_broadcaster.setdefault(broadcaster_id, []).append(found)
         else:
             subscriptions.delete(found["id"])
@@ -54,9 +66,9 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> dict:
     return report
 
 
-def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> dict:
+def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> Report:
     """Reconcile one lease with Twitch's list for its streamer (e.g. after verification)."""
-    report = {"adopted": [], "deleted": [], "recreated": [], "unavailable": []}
+    report = empty_report()
     lease = get_lease(subscriptions.redis, broadcaster_id)
     if lease:
         listed = [
@@ -70,7 +82,9 @@ def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> dict:
     return report
 
 
-def settle_lease(subscriptions: Subscriptions, lease: dict, listed: list[dict], report) -> None:
+def settle_lease(
+    subscriptions: Subscriptions, lease: dict, listed: list[dict], report: Report
+) -> None:
     """Apply Twitch's list to a lease, then re-create what it still wants."""
     broadcaster_id = lease["broadcaster_id"]
     with subscriptions.lock(broadcaster_id):
@@ -87,7 +101,9 @@ def settle_lease(subscriptions: Subscriptions, lease: dict, listed: list[dict], 
         report["recreated"].append(current["login"])
 
 
-def apply_listing(subscriptions: Subscriptions, lease: dict, listed: list[dict], report) -> None:
+def apply_listing(
+    subscriptions: Subscriptions, lease: dict, listed: list[dict], report: Report
+) -> None:
     """Update one lease from Twitch's list of our subscriptions for its streamer."""
     listed_ids = {found["id"] for found in listed}
     for held in lease["subscriptions"].values():
@@ -107,7 +123,9 @@ def apply_listing(subscriptions: Subscriptions, lease: dict, listed: list[dict],
             held["status"] = found["status"]
 
 
-def adoptable_leases(subscriptions: Subscriptions, ours: list[dict], known, occupied) -> dict:
+def adoptable_leases(
+    subscriptions: Subscriptions, ours: list[dict], known: Iterable[str], occupied: set[str]
+) -> dict[str, dict]:
     """Leases for streamers we hold subscriptions for but have no lease on, when watched."""
     strangers = {
         condition_broadcaster(found["type"], found.get("condition"))
@@ -117,7 +135,7 @@ def adoptable_leases(subscriptions: Subscriptions, ours: list[dict], known, occu
     strangers.discard(None)
     if not strangers:
         return {}
-    adopted = {}
+    adopted: dict[str, dict] = {}
     for user in subscriptions.twitch.users_by_id(sorted(strangers)):
         if user["login"] in occupied:
             adopted[user["id"]] = new_lease(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
@@ -150,12 +150,6 @@ class Settings:
     def callback_url(self) -> str:
         """The EventSub callback Twitch calls: ``PUBLIC_URL`` + ``/api/callback``."""
         return self.public_url + "/api/callback"
-
-    def replace(self, **changes) -> Settings:
-        """Return a copy with some fields changed (used by tests)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return Settings(**values)
 
 
 def load_settings(environ=None) -> Settings:

@@ -1,6 +1,12 @@
-"""Redis, the only state store: keys, claims, recent events and dead letters.
+"""Redis: the connection, and the state no single concern owns: recent events, channel
+state, event claims, dead letters, revocations, occupied channels, caches and counters.
 
-Every key starts with ``sev:`` so the app can share a Redis with others.
+Every key the app writes starts with ``sev:`` so the app can share a Redis with others.
+A concern's own keys are defined beside the code that reads them (leases in
+:mod:`shared.leases`, the intake in :mod:`shared.intake`, the WebSub hub's in
+:mod:`shared.websub`, Twitch's token and budgets in :mod:`shared.twitch_auth` and
+:mod:`shared.twitch`, sessions and viewers' keys in the web's modules, shard owners and
+viewer counts in the worker's).
 """
 
 from __future__ import annotations
@@ -8,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from typing import cast
 from urllib.parse import urlsplit
 
 import redis
@@ -33,7 +40,8 @@ def connect(redis_url: str, verify_tls: bool = True) -> redis.Redis:
 
     A ``rediss://`` server's certificate is verified unless ``verify_tls`` is off
     (``REDIS_TLS_VERIFY=false``, for a host such as Heroku Redis whose certificate
-    is self-signed).
+    is self-signed). redis-py types its answers as ``bytes | str`` whatever the
+    client decodes: the functions reading Redis ``cast`` them to ``str`` once.
     """
     tls = {} if verify_tls else {"ssl_cert_reqs": "none"}
     return redis.Redis.from_url(
@@ -74,7 +82,8 @@ def queue_recent_event(pipe, event: dict, ttl: int) -> None:
 
 def recent_events(client: redis.Redis, login: str) -> list[dict]:
     """A streamer's last events, newest first."""
-    return [json.loads(item) for item in client.zrevrange(recent_events_key(login), 0, -1)]
+    kept = cast(list[str], client.zrevrange(recent_events_key(login), 0, -1))
+    return [json.loads(item) for item in kept]
 
 
 def channel_state_key(broadcaster_id: str) -> str:
@@ -287,7 +296,7 @@ def snapshot_dead_letters(client: redis.Redis) -> tuple[int, bool]:
 
 def take_replaying(client: redis.Redis) -> str | None:
     """The oldest letter of the replay's snapshot, as stored, taken out; None when done."""
-    return client.lpop(DEAD_LETTERS_REPLAYING)
+    return cast(str | None, client.lpop(DEAD_LETTERS_REPLAYING))
 
 
 def give_back_replaying(
@@ -323,7 +332,8 @@ def dead_letters(client: redis.Redis) -> list[dict]:
 def dead_letter_items(client: redis.Redis) -> list[tuple[str, dict]]:
     """Every dead letter, oldest first, each as stored (for :func:`remove_dead_letter`)
     and parsed."""
-    return [(item, json.loads(item)) for item in client.lrange(DEAD_LETTERS, 0, -1)]
+    kept = cast(list[str], client.lrange(DEAD_LETTERS, 0, -1))
+    return [(item, json.loads(item)) for item in kept]
 
 
 def remove_dead_letter(client: redis.Redis, stored: str) -> bool:
@@ -341,7 +351,7 @@ def record_revocation(client: redis.Redis, revocation: dict) -> None:
 
 def revocations(client: redis.Redis) -> list[dict]:
     """Recorded revocations, newest first."""
-    return [json.loads(item) for item in client.lrange(REVOCATIONS, 0, -1)]
+    return [json.loads(item) for item in cast(list[str], client.lrange(REVOCATIONS, 0, -1))]
 
 
 def count_unheld_revocation(client: redis.Redis) -> None:
@@ -382,7 +392,7 @@ def record_channel_occupancy(client: redis.Redis, channel: str, occupied: bool) 
 
 def occupied_channels(client: redis.Redis) -> list[str]:
     """Channels Pusher last reported as having subscribers."""
-    return client.zrange(OCCUPIED_CHANNELS, 0, -1)
+    return cast(list[str], client.zrange(OCCUPIED_CHANNELS, 0, -1))
 
 
 def cached_with_time(

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import redis
 import requests
+from redis.typing import EncodableT
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -56,16 +58,41 @@ RATE_LIMIT_RETRIES = 3
 EVENTSUB_COST = "sev:twitch:eventsub-cost"
 COST_FIELDS = ("total", "total_cost", "max_total_cost")
 CHUNK = 100
+# Waits a number of seconds (``time.sleep``).
+Pause = Callable[[float], None]
 
 
-def make_session() -> requests.Session:
-    """A session that retries connection errors and 5xx answers with exponential backoff.
+class PausingRetry(Retry):
+    """urllib3's retry policy, pausing between attempts with ``pause`` (``time.sleep``
+    unless given; a test records the pauses instead)."""
+
+    def __init__(self, *args, pause: Pause = time.sleep, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pause = pause
+
+    def new(self, **changes) -> PausingRetry:
+        """The policy for the next attempt, pausing the same way."""
+        retry = super().new(**changes)
+        retry.pause = self.pause
+        return retry
+
+    def sleep(self, response=None) -> None:
+        """Pause for the exponential backoff (Retry-After is not honoured here)."""
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self.pause(backoff)
+
+
+def make_session(pause: Pause = time.sleep) -> requests.Session:
+    """A session that retries connection errors and 5xx answers with exponential backoff,
+    waiting with ``pause``.
 
     POST and DELETE are retried too, as ours are safe to repeat: another token
     grant only mints another token, a repeated EventSub create answers 409
     (:class:`SubscriptionExists`) and a repeated delete answers 404.
     """
-    retry = Retry(
+    retry = PausingRetry(
+        pause=pause,
         total=RETRIES,
         backoff_factor=BACKOFF,
         status_forcelist=RETRY_STATUSES,
@@ -113,13 +140,21 @@ class TwitchClient:
     up to ``MAX_WAIT`` seconds, when the bucket is empty or nearly so; without it (the
     web's way: a request thread must never sleep that long) such a call raises
     :class:`TwitchRateLimited` at once, with the reset time.
+
+    ``pause`` waits out both the retries' backoff and the rate limit (``time.sleep``
+    unless given).
     """
 
     def __init__(
-        self, settings: Settings, redis_client: redis.Redis, wait_on_rate_limit: bool = True
+        self,
+        settings: Settings,
+        redis_client: redis.Redis,
+        wait_on_rate_limit: bool = True,
+        pause: Pause = time.sleep,
     ):
         self.settings, self.redis = settings, redis_client
-        self.session = make_session()
+        self.pause = pause
+        self.session = make_session(pause)
         self.tokens = AppTokens(settings, redis_client, self.session)
         self.rate_limit_retries = RATE_LIMIT_RETRIES
         self.wait_on_rate_limit = wait_on_rate_limit
@@ -147,12 +182,6 @@ class TwitchClient:
     def users_by_id(self, ids) -> list[dict]:
         """The users with these ids; unknown ids are left out."""
         return self._lookup("/users", "id", [str(i) for i in ids])
-
-    def streams_by_login(self, logins) -> list[dict]:
-        """The live streams of these streamers; offline streamers are absent."""
-        return self._lookup(
-            "/streams", "user_login", [login.lower() for login in logins], first=CHUNK
-        )
 
     def streams_by_id(self, ids) -> list[dict]:
         """The live streams of these streamers (by user id); offline streamers are absent."""
@@ -200,7 +229,9 @@ class TwitchClient:
         }
         if len(filters) > 1:
             raise ValueError(f"Twitch takes one filter at a time, not {', '.join(filters)}")
-        found, seen, params = [], set(), dict(filters)
+        found: list[dict] = []
+        seen: set[str] = set()
+        params = dict(filters)
         while True:
             answer = self._helix("GET", "/eventsub/subscriptions", params=params).json()
             found += answer.get("data") or []
@@ -223,7 +254,8 @@ class TwitchClient:
 
     def followed_channels(self, user_id: str, user_token: str, pages: int = 5) -> list[dict]:
         """The channels a user follows (their token, scope ``user:read:follows``)."""
-        found, params = [], {"user_id": user_id, "first": CHUNK}
+        found: list[dict] = []
+        params: dict[str, str | int] = {"user_id": user_id, "first": CHUNK}
         for _ in range(pages):
             response = self._send("GET", "/channels/followed", user_token, params, None)
             self._note_budget(response)
@@ -253,13 +285,9 @@ class TwitchClient:
             fields["hub.secret"] = secret
         self._helix("POST", "/webhooks/hub", json=fields, hide=(secret,))
 
-    def eventsub_cost(self) -> dict:
-        """The last EventSub budget figures (see :func:`eventsub_cost`)."""
-        return eventsub_cost(self.redis)
-
     def _lookup(self, path: str, name: str, values: list[str], **extra) -> list[dict]:
         values = list(dict.fromkeys(value for value in values if value))
-        found = []
+        found: list[dict] = []
         for start in range(0, len(values), CHUNK):
             params = [(name, value) for value in values[start : start + CHUNK]]
             params += list(extra.items())
@@ -340,10 +368,12 @@ class TwitchClient:
     def _pause(self, reset: float, why: str) -> None:
         delay = min(max(0.0, reset - time.time()) + HEADROOM, MAX_WAIT)
         log.warning("%s: waiting %.1fs for the rate-limit reset", why, delay)
-        time.sleep(delay)
+        self.pause(delay)
 
     def _note_cost(self, answer: dict) -> dict:
-        costs = {name: answer[name] for name in COST_FIELDS if isinstance(answer.get(name), int)}
+        costs: dict[EncodableT, int] = {
+            name: answer[name] for name in COST_FIELDS if isinstance(answer.get(name), int)
+        }
         if costs:
             self.redis.hset(EVENTSUB_COST, mapping={**costs, "updated_at": int(time.time())})
         return costs

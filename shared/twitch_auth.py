@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import time
+from typing import cast
 
 import redis
 import requests
@@ -148,7 +149,7 @@ class AppTokens:
 
     def cached(self) -> str | None:
         """The token in Redis, if it belongs to our client id."""
-        entry = self.redis.hgetall(APP_TOKEN)
+        entry = cast(dict[str, str], self.redis.hgetall(APP_TOKEN))
         if entry.get("client_id") != self.settings.twitch_client_id:
             return None
         return entry.get("token") or None
@@ -224,12 +225,14 @@ class AppTokens:
 
     def _store(self, token: str, expires_in: int) -> None:
         keep = max(1, expires_in - min(RENEW_BEFORE, expires_in // 2))
-        entry = {
-            "token": token,
-            "client_id": self.settings.twitch_client_id,
-            "expires_at": int(time.time()) + expires_in,
-        }
         with self.redis.pipeline() as pipe:
-            pipe.hset(APP_TOKEN, mapping=entry)
+            pipe.hset(
+                APP_TOKEN,
+                mapping={
+                    "token": token,
+                    "client_id": self.settings.twitch_client_id,
+                    "expires_at": int(time.time()) + expires_in,
+                },
+            )
             pipe.expire(APP_TOKEN, keep)
             pipe.execute()

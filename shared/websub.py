@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import time
+from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
 import redis
@@ -182,11 +183,8 @@ def take_request(client: redis.Redis, mode: str, topic: str, lease_seconds: int 
 def topic_secrets(client: redis.Redis, topic: str) -> list[str]:
     """The ``hub.secret`` of our verified subscription to ``topic`` (and, for a moment
     after a renewal, the one it replaced); empty when we hold none."""
-    return [
-        secret
-        for secret in client.mget(secret_key(topic), secret_key(topic) + ":previous")
-        if secret
-    ]
+    kept = cast(list[str | None], client.mget(secret_key(topic), secret_key(topic) + ":previous"))
+    return [secret for secret in kept if secret]
 
 
 def record_denial(client: redis.Redis, topic: str, reason: str) -> None:
@@ -195,6 +193,12 @@ def record_denial(client: redis.Redis, topic: str, reason: str) -> None:
         pipe.lpush(DENIALS, json.dumps({"topic": topic, "reason": reason, "at": time.time()}))
         pipe.ltrim(DENIALS, 0, 999)
         pipe.execute()
+
+
+def denials(client: redis.Redis) -> list[dict]:
+    """The hub's recorded denials (``topic``, ``reason``, ``at`` in epoch seconds),
+    newest first."""
+    return [json.loads(item) for item in cast(list[str], client.lrange(DENIALS, 0, -1))]
 
 
 def events_from_streams(

@@ -4,6 +4,7 @@ Twitch emulator as a real process with settings pointing at it."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -113,8 +114,8 @@ class TwitchEmulator:
 
     def settings_for(self, settings):
         """``settings`` with Helix and OAuth pointing at this emulator."""
-        return settings.replace(
-            twitch_api_url=f"{self.url}/helix", twitch_auth_url=f"{self.url}/oauth2"
+        return dataclasses.replace(
+            settings, twitch_api_url=f"{self.url}/helix", twitch_auth_url=f"{self.url}/oauth2"
         )
 
 
@@ -174,7 +175,7 @@ def callback_settings(twitch_settings):
     """Settings whose PUBLIC_URL is the app itself, served over HTTP on a free port,
     so that Twitch's challenges to our callback are answered."""
     port = free_port()
-    settings = twitch_settings.replace(public_url=f"http://127.0.0.1:{port}")
+    settings = dataclasses.replace(twitch_settings, public_url=f"http://127.0.0.1:{port}")
     server = make_server("127.0.0.1", port, create_app(settings), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

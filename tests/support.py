@@ -1,9 +1,15 @@
 """Helpers for tests that run real processes on free loopback ports."""
 
+import contextlib
+import json
+import logging
+import queue
 import socket
 import ssl
 import subprocess
 import threading
+
+import pysher
 
 from scripts.processes import ROOT, Process, free_port, port_open, wait_until  # noqa: F401
 from scripts.stack import BIN, redis_server_binary  # noqa: F401
@@ -62,3 +68,36 @@ class SelfSignedTLSServer:
         self.thread.join(10)
         self.server.close()
         return self.outcome[0]
+
+
+@contextlib.contextmanager
+def channel_viewer(port: int, key: str, secret: str, pusher_client, login: str, events):
+    """A WebSocket client on ``login``'s private channel of the local Pusher on ``port``;
+    yields a queue of ``(event name, data)`` for each of ``events`` that arrives."""
+    from shared.events import channel_name
+
+    received: queue.Queue = queue.Queue()
+    connected = threading.Event()
+    client = pysher.Pusher(
+        key,
+        custom_host="127.0.0.1",
+        port=port,
+        secure=False,
+        secret=secret,
+        log_level=logging.WARNING,
+    )
+    client.connection.bind("pusher:connection_established", lambda _: connected.set())
+    client.connection.socket_kwargs["ping_timeout"] = 0.2  # a quick disconnect
+    client.connect()
+    try:
+        assert connected.wait(10), "the viewer could not connect"
+        channel = client.subscribe(channel_name(login))
+        for name in events:
+            channel.bind(name, lambda data, name=name: received.put((name, json.loads(data))))
+        wait_until(
+            lambda: pusher_client.channel_info(channel_name(login))["occupied"],
+            message="the viewer never joined",
+        )
+        yield received
+    finally:
+        client.disconnect(timeout=2)

@@ -8,11 +8,13 @@ from shared.events import channel_name
 from shared.leases import LOGINS
 from shared.store import broadcaster_states, cached_with_time
 from shared.twitch_auth import TwitchError
-from web.auth import current_user, from_our_site, login_required, user_access_token
+from web.auth import from_our_site, login_required
 from web.channel_auth import remember_follows
+from web.clients import get_redis, get_settings, get_twitch
 from web.errors import json_error
+from web.signed_in import current_user, user_access_token
 from web.status import combined_status
-from web.watching import MAX_STREAMS, WatchRefused, refusal_for, twitch, watch_streamer
+from web.watching import MAX_STREAMS, WatchRefused, refusal_for, watch_streamer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 FOLLOWS_TTL = 30
@@ -95,14 +97,14 @@ def follows_live():
     subscriptions (``watched``: the page may listen to its channel). Twitch's answer is
     kept 30 s; ``?refresh=1`` asks again, at most every 5 s per viewer."""
     user = current_user()
-    client = current_app.extensions["redis"]
+    client = get_redis()
     refresh = request.args.get("refresh") == "1" and bool(
         client.set(f"sev:rate:follows-refresh:{user['id']}", 1, nx=True, ex=FOLLOWS_REFRESH_SECONDS)
     )
 
     def fetch():
-        follows = twitch().followed_channels(user["id"], user_access_token())
-        streams = twitch().streams_by_id([f["broadcaster_id"] for f in follows])
+        follows = get_twitch().followed_channels(user["id"], user_access_token())
+        streams = get_twitch().streams_by_id([f["broadcaster_id"] for f in follows])
         return {
             "follows": [
                 {
@@ -151,7 +153,7 @@ def live_follows(client, answer: dict, asked_at: float) -> list[dict]:
 
 def pusher_settings() -> dict:
     """What pusher-js needs to connect; never the secret."""
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     return {
         "key": settings.pusher_key,
         "cluster": settings.pusher_cluster,

@@ -18,8 +18,10 @@ from flask import Blueprint, current_app, request
 
 from shared.events import login_of_channel
 from shared.leases import LOGINS
-from web.auth import current_user, from_our_site, login_required
+from web.auth import from_our_site, login_required
+from web.clients import get_pusher, get_redis
 from web.errors import json_error
+from web.signed_in import current_user
 
 bp = Blueprint("channel_auth", __name__)
 ASKED_FOR_SECONDS = 24 * 3600  # how long asking for a streamer lets one join its channel
@@ -96,7 +98,7 @@ def authorize_channel():
     if not SOCKET_ID.fullmatch(socket_id) or login is None:
         return json_error(400, "socket_id and a streamer's channel_name are required")
     user = current_user()
-    if not may_join(current_app.extensions["redis"], user["id"], login):
+    if not may_join(get_redis(), user["id"], login):
         current_app.logger.info("refused %s the channel of %s: not asked for", user["login"], login)
         return json_error(403, f"watch {login} first")
-    return current_app.extensions["pusher"].authenticate(channel=channel, socket_id=socket_id)
+    return get_pusher().authenticate(channel=channel, socket_id=socket_id)

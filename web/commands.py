@@ -7,11 +7,10 @@ import unicodedata
 from datetime import UTC, datetime
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from shared import intake
-from shared.queues import PUBLISH_STREAM_EVENT
 from shared.store import (
     DEAD_LETTERS_KEPT,
     dead_letter_items,
@@ -23,7 +22,9 @@ from shared.store import (
     snapshot_dead_letters,
     take_replaying,
 )
+from shared.task_names import PUBLISH_STREAM_EVENT
 from shared.websub import LINK, topic_from_link, topic_user_id
+from web.clients import get_celery, get_redis, get_settings
 
 INTAKE_KINDS = {"ingest": intake.EVENTSUB, "websub": intake.WEBSUB}
 
@@ -40,7 +41,7 @@ def list_dead_letters(as_json: bool):
 
     The number (or the message id) names one for ``replay`` or ``delete``.
     """
-    client = current_app.extensions["redis"]
+    client = get_redis()
     letters = dead_letters(client)
     for number, letter in enumerate(letters, start=1):
         shown = {**letter, "failed_at": utc_time(letter.get("failed_at"))}
@@ -83,7 +84,7 @@ def list_dead_letters(as_json: bool):
 def replay_dead_letters(which: str | None):
     """Queue every dead letter again, or only WHICH (its number in ``list``, or its
     message id); publishing retries as usual."""
-    client = current_app.extensions["redis"]
+    client = get_redis()
     if which is not None:
         stored, letter = find_dead_letter(client, which)
         try:
@@ -96,19 +97,19 @@ def replay_dead_letters(which: str | None):
     count, resumed = snapshot_dead_letters(client)
     if resumed:
         click.echo(f"finishing an interrupted replay: {count} dead letter(s)", err=True)
-    replayed, stored = 0, None
+    replayed, taken = 0, None
     try:
-        while (stored := take_replaying(client)) is not None:
-            replay(client, json.loads(stored))
-            replayed, stored = replayed + 1, None
+        while (taken := take_replaying(client)) is not None:
+            replay(client, json.loads(taken))
+            replayed, taken = replayed + 1, None
     except Exception as error:
-        kept = give_back_replaying(client, stored)
+        kept = give_back_replaying(client, taken)
         raise click.ClickException(
             f"queue unavailable after {replayed} replayed; "
             f"the other {kept} dead letter(s) were kept"
         ) from error
     except BaseException:  # Ctrl-C: what was not replayed goes back
-        give_back_replaying(client, stored)
+        give_back_replaying(client, taken)
         raise
     click.echo(f"replayed {replayed} dead letter(s)")
 
@@ -117,7 +118,7 @@ def replay_dead_letters(which: str | None):
 @click.argument("which")
 def delete_dead_letter(which: str):
     """Forget one dead letter: WHICH is its number in ``list``, or its message id."""
-    client = current_app.extensions["redis"]
+    client = get_redis()
     stored, _ = find_dead_letter(client, which)
     remove_dead_letter(client, stored)
     click.echo(f"deleted dead letter {which}")
@@ -162,7 +163,7 @@ def replay(client, letter: dict) -> None:
     """Queue one dead letter again: an event for publishing, a message for the intake."""
     payload = letter["payload"]
     if letter["kind"] == "publish":
-        current_app.extensions["celery"].send_task(PUBLISH_STREAM_EVENT, args=(payload,))
+        get_celery().send_task(PUBLISH_STREAM_EVENT, args=(payload,))
         return
     kind = INTAKE_KINDS[letter["kind"]]
     body = payload["body"]
@@ -170,9 +171,7 @@ def replay(client, letter: dict) -> None:
         key = topic_user_id(topic_from_link(payload["headers"].get(LINK, "")) or "") or ""
     else:
         key = intake.eventsub_partition_key(body.encode())
-    intake.enqueue(
-        client, current_app.config["SETTINGS"].intake_shards, kind, payload["headers"], body, key
-    )
+    intake.enqueue(client, get_settings().intake_shards, kind, payload["headers"], body, key)
 
 
 def describe(payload) -> str:
@@ -212,11 +211,13 @@ def terminal_safe(value) -> str:
     return "".join(out)
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Add the operator commands to ``flask``."""
     from web.lease_commands import leases_group
     from web.queue_commands import queues
+    from web.revocation_commands import list_revocations
 
     app.cli.add_command(dead_letters_group)
+    app.cli.add_command(list_revocations)
     app.cli.add_command(leases_group)
     app.cli.add_command(queues)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import redis
 from flask import Blueprint, current_app, jsonify
 
+from web.clients import get_redis
+
 bp = Blueprint("health", __name__)
 
 
@@ -18,7 +20,7 @@ def healthz():
 def readyz():
     """The process can do its work: Redis (state and queue) answers."""
     try:
-        current_app.extensions["redis"].ping()
+        get_redis().ping()
     except redis.RedisError as error:
         # The error names Redis's address; the log may say it, the answer may not.
         current_app.logger.warning("not ready: Redis does not answer: %s", error)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from shared.leases import all_leases, lease_for_login
 from shared.store import unheld_revocations
-from shared.twitch import TwitchClient, eventsub_cost
+from shared.task_names import ENSURE_SUBSCRIPTIONS
+from shared.twitch import eventsub_cost
+from web.clients import get_celery, get_redis, get_settings, get_twitch
 from web.watching import LOGIN, LOGIN_RULE
 
 leases_group = AppGroup("leases", help="The streamers we hold subscriptions for.")
@@ -20,7 +21,7 @@ leases_group = AppGroup("leases", help="The streamers we hold subscriptions for.
 def list_leases():
     """Each lease with its subscriptions and their status, the cost budget, and how many
     revocations named a subscription we do not hold (those are ignored)."""
-    client = current_app.extensions["redis"]
+    client = get_redis()
     now = time.time()
     for lease in all_leases(client):
         left = lease["expires_at"] - now
@@ -44,18 +45,11 @@ def watch(login: str):
     """Hold LOGIN's subscriptions (queued for a worker), as a viewer would."""
     if not LOGIN.fullmatch(login):
         raise click.BadParameter(f"{login!r}: {LOGIN_RULE}", param_hint="LOGIN")
-    settings = current_app.config["SETTINGS"]
-    twitch = TwitchClient(settings, current_app.extensions["redis"])
-    try:
-        user = twitch.user_by_login(login)
-    finally:
-        twitch.close()
+    user = get_twitch().user_by_login(login)
     if user is None:
         raise click.ClickException(f"no Twitch channel named {login}")
     broadcaster = {"id": user["id"], "login": user["login"], "name": user["display_name"]}
-    current_app.extensions["celery"].send_task(
-        "maintenance.ensure_subscriptions", args=(broadcaster,)
-    )
+    get_celery().send_task(ENSURE_SUBSCRIPTIONS, args=(broadcaster,))
     click.echo(f"queued: hold the subscriptions of {user['login']} ({user['id']})")
 
 
@@ -65,13 +59,9 @@ def release(login: str):
     """Delete LOGIN's subscriptions at Twitch and forget its lease."""
     from shared.subscriptions import Subscriptions
 
-    client = current_app.extensions["redis"]
+    client = get_redis()
     lease = lease_for_login(client, login)
     if lease is None:
         raise click.ClickException(f"no lease on {login}")
-    twitch = TwitchClient(current_app.config["SETTINGS"], client)
-    try:
-        Subscriptions(twitch, client, current_app.config["SETTINGS"]).release(lease)
-    finally:
-        twitch.close()
+    Subscriptions(get_twitch(), client, get_settings()).release(lease)
     click.echo(f"released {login}")

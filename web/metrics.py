@@ -18,11 +18,12 @@ import os
 from functools import wraps
 from time import perf_counter
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from web.clients import get_redis, get_settings
 from web.errors import json_error
 from web.pipeline_state import PipelineState
 
@@ -59,7 +60,7 @@ for _transport in TRANSPORTS:
 def init_app(app: Flask) -> None:
     """Count every request; serve ``/metrics`` only when ``METRICS_TOKEN`` is set."""
     app.after_request(count_request)
-    if app.config["SETTINGS"].metrics_token:
+    if get_settings().metrics_token:
         app.register_blueprint(bp)
 
 
@@ -113,9 +114,7 @@ def metrics():
         MultiProcessCollector(registry)
     else:
         registry.register(ModuleMetrics())
-    registry.register(
-        PipelineState(current_app.extensions["redis"], current_app.config["SETTINGS"])
-    )
+    registry.register(PipelineState(get_redis(), get_settings()))
     encoder, content_type = choose_encoder(request.headers.get("Accept"))
     response = Response(encoder(registry), content_type=content_type)
     response.headers["Cache-Control"] = "no-store"
@@ -125,7 +124,7 @@ def metrics():
 def authorized(header: str) -> bool:
     """Whether an ``Authorization`` header carries the metrics token (in constant time)."""
     scheme, _, token = header.partition(" ")
-    expected = current_app.config["SETTINGS"].metrics_token
+    expected = get_settings().metrics_token
     return scheme.lower() == "bearer" and hmac.compare_digest(
         token.strip().encode(), expected.encode()
     )

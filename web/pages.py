@@ -29,7 +29,8 @@ from flask import (
 )
 
 from web.api import pusher_settings
-from web.auth import MESSAGES, current_user, login_required, public_host_only, safe_next
+from web.auth import MESSAGES, login_required, public_host_only, safe_next
+from web.signed_in import current_user
 from web.watching import LOGIN, LOGIN_RULE, MAX_STREAMS
 
 bp = Blueprint("pages", __name__)
@@ -48,9 +49,9 @@ class FrontendNotBuilt(RuntimeError):
 
 
 def init_app(app: Flask) -> None:
-    """Serve the pages (``/`` is the login page) and the built assets."""
+    """Find the built front end (``web/dist`` unless FRONTEND_DIST says otherwise) and let
+    templates name its files; the pages themselves are ``bp``."""
     app.config.setdefault("FRONTEND_DIST", DIST)
-    app.register_blueprint(bp)
     app.jinja_env.globals["entry_assets"] = entry_assets
 
 
@@ -134,7 +135,7 @@ def entry_assets(entry: str) -> dict:
     Styles of imported chunks come before the entry's own, as Vite orders them.
     """
     chunks = manifest()
-    found = {"scripts": [], "styles": [], "preloads": []}
+    found: dict[str, list[str]] = {"scripts": [], "styles": [], "preloads": []}
     seen: set[str] = set()
 
     def visit(key: str, is_entry: bool) -> None:

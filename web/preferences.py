@@ -11,8 +11,10 @@ import json
 import redis
 from flask import Blueprint, current_app, jsonify, request
 
-from web.auth import current_user, from_our_site, login_required
+from web.auth import from_our_site, login_required
+from web.clients import get_redis
 from web.errors import json_error
+from web.signed_in import current_user
 
 bp = Blueprint("preferences", __name__, url_prefix="/api")
 DEFAULTS = {"follow_raids": False}
@@ -59,7 +61,7 @@ def parsed_changes(raw: str) -> dict | None:
 @login_required
 def show():
     """The signed-in viewer's preferences."""
-    client = current_app.extensions["redis"]
+    client = get_redis()
     return jsonify(load_preferences(client, current_user()["id"]))
 
 
@@ -74,7 +76,7 @@ def change():
     if changes is None:
         current_app.logger.warning("rejected PUT /api/preferences: not %s", BODY_SHAPE)
         return json_error(400, f"the body must be {BODY_SHAPE}")
-    client = current_app.extensions["redis"]
+    client = get_redis()
     user_id = current_user()["id"]
     save_preferences(client, user_id, changes)
     return jsonify(load_preferences(client, user_id))

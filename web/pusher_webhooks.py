@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, request
 from shared.events import login_of_channel
 from shared.leases import touch_lease
 from shared.store import record_channel_occupancy
+from web.clients import get_pusher, get_redis, get_settings
 from web.errors import json_error
 from web.webhooks import read_body
 
@@ -35,7 +36,7 @@ def pusher_webhook():
         return refuse(401, "invalid Pusher webhook signature", "malformed signature")
     try:
         text = body.decode("utf-8")
-        webhook = current_app.extensions["pusher"].validate_webhook(
+        webhook = get_pusher().validate_webhook(
             key=request.headers.get("X-Pusher-Key", ""), signature=signature, body=text
         )
     except (ValueError, TypeError, AttributeError, RecursionError) as error:
@@ -47,8 +48,8 @@ def pusher_webhook():
     events = webhook.get("events", [])
     if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
         return refuse(400, "malformed Pusher webhook", "events is not a list of objects")
-    client = current_app.extensions["redis"]
-    grace = current_app.config["SETTINGS"].lease_grace_seconds
+    client = get_redis()
+    grace = get_settings().lease_grace_seconds
     for event in events:
         name = event.get("name")
         occupied = OCCUPANCY_EVENTS.get(name) if isinstance(name, str) else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from shared.backlog import queue_report
+from web.clients import get_redis, get_settings
 
 
 @click.command("queues")
@@ -17,7 +17,7 @@ from shared.backlog import queue_report
 def queues(as_json: bool):
     """What waits: the intake streams, each Celery queue and the dead letters, each with
     how long its oldest message has waited."""
-    report = queue_report(current_app.extensions["redis"], current_app.config["SETTINGS"])
+    report = queue_report(get_redis(), get_settings())
     if as_json:
         click.echo(json.dumps(report))
     else:

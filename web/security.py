@@ -12,6 +12,7 @@ from flask import Flask, g, request, session
 from flask_talisman import Talisman
 
 from shared.settings import Settings
+from web.clients import get_settings
 
 TWITCH_EMBEDS = ("https://player.twitch.tv", "https://www.twitch.tv")
 TWITCH_IMAGES = "https://static-cdn.jtvnw.net"
@@ -67,7 +68,7 @@ def init_app(app: Flask) -> None:
     Talisman also sets the session cookie's flags; they match
     :mod:`web.sessions`: HttpOnly, SameSite=Lax, Secure when ``PUBLIC_URL`` is https.
     """
-    settings: Settings = app.config["SETTINGS"]
+    settings: Settings = get_settings()
     https = settings.public_url.startswith("https://")
     Talisman(
         app,

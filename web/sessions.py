@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import redis
-from flask import Flask
-from flask_session.base import Serializer
+from flask import Flask, current_app, session
+from flask_session.base import Serializer, ServerSideSession
 from flask_session.redis import RedisSessionInterface
+
+from web.clients import get_redis, get_settings
 
 COOKIE_NAME = "sev_session"
 KEY_PREFIX = "sev:session:"
@@ -144,9 +147,19 @@ class RedisSessions(RedisSessionInterface):
         return [data for data in ended if data]
 
 
+def session_store() -> RedisSessions:
+    """The current app's session interface, to load, store, list and end sessions."""
+    return cast(RedisSessions, current_app.session_interface)
+
+
+def session_id() -> str:
+    """The id of this request's session (Flask-Session gives every session one)."""
+    return cast(str, cast(ServerSideSession, session).sid)
+
+
 def init_app(app: Flask) -> None:
     """Keep the app's sessions in its Redis, behind an HttpOnly, SameSite=Lax cookie."""
-    public_url = app.config["SETTINGS"].public_url
+    public_url = get_settings().public_url
     app.config.update(
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
@@ -154,4 +167,4 @@ def init_app(app: Flask) -> None:
         SESSION_REFRESH_EACH_REQUEST=True,
         SESSION_COOKIE_SECURE=public_url.startswith("https://"),
     )
-    app.session_interface = RedisSessions(app, app.extensions["redis"])
+    app.session_interface = RedisSessions(app, get_redis())

@@ -56,11 +56,13 @@ def liveness(state: dict, stream: dict | None, asked_at: float) -> tuple[dict | 
     if event_as_of and (event_as_of >= helix_as_of or ended_stream):
         if state.get("live") != "1":
             return None, event_as_of
-        same_stream = stream is not None and stream.get("id") == state.get("stream_id")
+        same_stream = (
+            stream if stream is not None and stream.get("id") == state.get("stream_id") else None
+        )
         return {
             "stream_id": state.get("stream_id", ""),
             "started_at": state.get("started_at"),
-            "viewers": stream.get("viewer_count") if same_stream else None,
+            "viewers": same_stream.get("viewer_count") if same_stream is not None else None,
         }, event_as_of
     if stream is None:
         return None, helix_as_of

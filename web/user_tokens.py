@@ -1,7 +1,8 @@
 """The user's Twitch tokens: validate, refresh and revoke them, and look up the user.
 
-Each call opens its own session (from :func:`shared.twitch.make_session`), so
-request threads share nothing; tokens are blanked out of every error.
+Calls go through the session of this thread's Twitch client
+(:func:`web.clients.get_twitch`), so request threads share no connection; tokens
+are blanked out of every error.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ import logging
 import time
 
 import requests
-from flask import current_app
 
-from shared.twitch import make_session
 from shared.twitch_auth import TIMEOUT, TwitchError, error_for, unreachable
+from web.clients import get_settings, get_twitch
 
 log = logging.getLogger(__name__)
 
 
 def validate_token(token: str) -> dict | None:
     """Twitch's ``/validate`` answer for a user token of this app; None when refused."""
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     response = call(
         "GET", f"{settings.twitch_auth_url}/validate", headers={"Authorization": f"OAuth {token}"}
     )
@@ -35,7 +35,7 @@ def validate_token(token: str) -> dict | None:
 
 def refresh_tokens(refresh_token: str) -> dict | None:
     """New tokens from the refresh-token grant; None when Twitch refuses the refresh token."""
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     response = call(
         "POST",
         f"{settings.twitch_auth_url}/token",
@@ -57,7 +57,7 @@ def refresh_tokens(refresh_token: str) -> dict | None:
 
 def revoke_token(token: str) -> None:
     """Revoke a user access token at Twitch; one Twitch no longer knows counts as revoked."""
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     response = call(
         "POST",
         f"{settings.twitch_auth_url}/revoke",
@@ -80,7 +80,7 @@ def token_record(answer: dict, refresh_token: str = "") -> dict:
 
 def display_name(token: str, user: dict) -> str:
     """The user's display name from Helix (their own token), else their login."""
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     try:
         response = call(
             "GET",
@@ -97,7 +97,6 @@ def display_name(token: str, user: dict) -> str:
 def call(method: str, url: str, **kwargs) -> requests.Response:
     """One HTTP call to Twitch with a time-out; no answer becomes TwitchUnavailable."""
     try:
-        with make_session() as http:
-            return http.request(method, url, timeout=TIMEOUT, **kwargs)
+        return get_twitch().session.request(method, url, timeout=TIMEOUT, **kwargs)
     except requests.RequestException as error:
         raise unreachable(error) from error

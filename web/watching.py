@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import re
-import threading
 
 from flask import current_app
 
@@ -21,9 +20,11 @@ from shared.store import (
     over_rate_limit,
     recent_events,
 )
-from shared.twitch import TwitchClient, eventsub_budget_spent
+from shared.task_names import ENSURE_SUBSCRIPTIONS
+from shared.twitch import eventsub_budget_spent
 from shared.twitch_auth import TwitchError, TwitchRateLimited, TwitchUnavailable
 from web.channel_auth import ask_for_streamer
+from web.clients import get_celery, get_redis, get_settings, get_twitch
 from web.status import combined_status
 
 LOGIN = re.compile(r"[A-Za-z0-9_]{4,25}")
@@ -31,7 +32,6 @@ LOGIN_RULE = "a Twitch name is 4 to 25 letters, digits or underscores"
 MAX_STREAMS = 4
 USER_TTL, STREAM_TTL = 300, 15
 WATCHES_PER_MINUTE = 30
-local = threading.local()
 
 
 class WatchRefused(Exception):
@@ -47,7 +47,7 @@ def watch_streamer(viewer_id: str, name: object) -> dict:
     """What the page needs to show ``name``'s stream, once its subscriptions are held
     (or being made); raises :class:`WatchRefused`. Each call counts against the
     viewer's WATCHES_PER_MINUTE."""
-    client = current_app.extensions["redis"]
+    client = get_redis()
     if over_rate_limit(client, f"sev:rate:watch:{viewer_id}", WATCHES_PER_MINUTE, 60):
         raise WatchRefused(429, "too many streamers asked for; wait a minute", 60)
     if not isinstance(name, str) or not LOGIN.fullmatch(name.strip()):
@@ -61,13 +61,11 @@ def watch_streamer(viewer_id: str, name: object) -> dict:
 
 def _describe(client, viewer_id: str, login: str) -> dict:
     user = cached(
-        client, f"sev:cache:user:{login}", USER_TTL, lambda: twitch().user_by_login(login)
+        client, f"sev:cache:user:{login}", USER_TTL, lambda: get_twitch().user_by_login(login)
     )
     if user is None:
         raise WatchRefused(404, f"no Twitch channel named {login}")
-    wait = ask_for_streamer(
-        client, viewer_id, user["login"], current_app.config["SETTINGS"].viewer_streamer_limit
-    )
+    wait = ask_for_streamer(client, viewer_id, user["login"], get_settings().viewer_streamer_limit)
     if wait is not None:
         raise WatchRefused(
             429,
@@ -80,13 +78,13 @@ def _describe(client, viewer_id: str, login: str) -> dict:
         client,
         f"sev:helix:stream:{user['id']}",
         STREAM_TTL,
-        lambda: next(iter(twitch().streams_by_id([user["id"]])), None),
+        lambda: next(iter(get_twitch().streams_by_id([user["id"]])), None),
     )
     channel, channel_asked_at = cached_with_time(
         client,
         f"sev:helix:channel:{user['id']}",
         USER_TTL,
-        lambda: twitch().channel_information(user["id"]),
+        lambda: get_twitch().channel_information(user["id"]),
     )
     [state] = broadcaster_states(client, [user["id"]])
     return {
@@ -102,8 +100,8 @@ def _describe(client, viewer_id: str, login: str) -> dict:
 def hold_subscriptions(user: dict) -> None:
     """Renew a healthy lease at once, else queue the work to hold the subscriptions;
     refused (503) when a new streamer would pass Twitch's EventSub budget."""
-    client = current_app.extensions["redis"]
-    settings = current_app.config["SETTINGS"]
+    client = get_redis()
+    settings = get_settings()
     lease = lease_for_login(client, user["login"])
     if lease and not missing_subscriptions(lease):
         touch_lease(client, user["login"], settings.lease_grace_seconds)
@@ -114,8 +112,8 @@ def hold_subscriptions(user: dict) -> None:
             "this server follows as many streamers as Twitch allows; "
             "try again when someone stops watching",
         )
-    current_app.extensions["celery"].send_task(
-        "maintenance.ensure_subscriptions",
+    get_celery().send_task(
+        ENSURE_SUBSCRIPTIONS,
         args=({"id": user["id"], "login": user["login"], "name": user["display_name"]},),
     )
 
@@ -132,17 +130,3 @@ def refusal_for(error: TwitchError) -> WatchRefused:
     if isinstance(error, TwitchUnavailable):
         return WatchRefused(503, "Twitch is not answering right now; try again shortly")
     return WatchRefused(502, "Twitch refused the request; try again shortly")
-
-
-def twitch() -> TwitchClient:
-    """This thread's Twitch client for this app (a session is not shared between threads).
-
-    It does not wait out Twitch's rate limit: a spent budget is a 503 with Retry-After.
-    """
-    clients = local.__dict__.setdefault("clients", {})
-    app = current_app._get_current_object()
-    if app not in clients:
-        clients[app] = TwitchClient(
-            app.config["SETTINGS"], app.extensions["redis"], wait_on_rate_limit=False
-        )
-    return clients[app]

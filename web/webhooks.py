@@ -23,11 +23,12 @@ from shared.eventsub import (
     is_fresh,
     verify_eventsub_signature,
 )
-from shared.intake import EVENTSUB, enqueue, eventsub_partition_key
+from shared.intake import EVENTSUB, eventsub_partition_key
 from shared.logs import log_context
 from shared.websub import NOTIFICATION_ID, SIGNATURE
-from web import MAX_WEBHOOK_BODY
-from web.errors import json_error
+from web.clients import get_settings
+from web.errors import MAX_REQUEST_BODY, json_error
+from web.intake import queue_message
 from web.metrics import count_webhook, timed_webhook
 from web.websub import websub_notification
 
@@ -52,7 +53,7 @@ def eventsub_callback():
             code="missing_headers",
         )
     body = read_body(transport="eventsub")
-    secret = current_app.config["SETTINGS"].twitch_webhook_secret
+    secret = get_settings().twitch_webhook_secret
     signature = headers.get(MESSAGE_SIGNATURE, "")
     if not verify_eventsub_signature(secret, message_id, timestamp, body, signature):
         return reject(403, "signature does not match", message_id, code="bad_signature")
@@ -64,10 +65,15 @@ def eventsub_callback():
         return answer_challenge(body, message_id)
     if message_type not in QUEUED_TYPES:
         return reject(400, "unknown Twitch-Eventsub-Message-Type", message_id, code="unknown_type")
-    return queue_message(headers, body, message_id)
+    forwarded = {
+        name: value for name in FORWARDED_HEADERS if (value := headers.get(name)) is not None
+    }
+    about = f"{message_type} {forwarded.get(SUBSCRIPTION_TYPE)} {message_id}"
+    key = eventsub_partition_key(body)
+    return queue_message(EVENTSUB, forwarded, body, key, message_id, about)
 
 
-def read_body(limit: int = MAX_WEBHOOK_BODY, transport: str = "") -> bytes:
+def read_body(limit: int = MAX_REQUEST_BODY, transport: str = "") -> bytes:
     """The raw body, at most ``limit`` bytes; raises RequestEntityTooLarge (413) when
     it is longer, with or without a Content-Length (counted as a rejected webhook of
     ``transport``, if given).
@@ -110,45 +116,6 @@ def answer_challenge(body: bytes, message_id: str):
         )
     count_webhook("eventsub", "challenge")
     return Response(challenge, status=200, content_type="text/plain; charset=utf-8")
-
-
-def queue_message(headers, body: bytes, message_id: str):
-    """Queue the raw message with its Twitch headers; 503 if the queue is down."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return reject(400, "body is not UTF-8", message_id, code="not_utf8")
-    forwarded = {
-        name: value for name in FORWARDED_HEADERS if (value := headers.get(name)) is not None
-    }
-    try:
-        entry_id = enqueue(
-            current_app.extensions["redis"],
-            current_app.config["SETTINGS"].intake_shards,
-            EVENTSUB,
-            forwarded,
-            text,
-            eventsub_partition_key(body),
-        )
-    except Exception as error:  # any Redis failure means: not queued
-        current_app.logger.error(
-            "cannot queue EventSub message %r: %s",
-            message_id,
-            error,
-            extra={"message_id": message_id},
-        )
-        count_webhook("eventsub", "unavailable", "queue_unavailable")
-        return json_error(503, "queue unavailable, try again")
-    current_app.logger.debug(
-        "accepted EventSub %s %s %s as intake entry %s",
-        forwarded.get(MESSAGE_TYPE),
-        forwarded.get(SUBSCRIPTION_TYPE),
-        message_id,
-        entry_id,
-        extra={"message_id": message_id},
-    )
-    count_webhook("eventsub", "accepted")
-    return Response(status=204)
 
 
 def reject(status: int, reason: str, message_id: str = "", *, code: str):

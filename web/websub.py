@@ -34,7 +34,9 @@ from shared.websub import (
     topic_secrets,
     verify_websub_signature,
 )
+from web.clients import get_redis, get_settings
 from web.errors import json_error
+from web.intake import queue_message
 from web.metrics import count_webhook, timed_webhook
 
 bp = Blueprint("websub", __name__)
@@ -48,7 +50,7 @@ def websub_verification():
     """Echo the hub's challenge for an (un)subscription we asked for, once; record a
     denial of one we asked for."""
     args = request.args
-    settings = current_app.config["SETTINGS"]
+    settings = get_settings()
     if any(len(args.getlist(name)) > 1 for name in args):
         return refuse(400, "a parameter is repeated", code="repeated_parameter")
     mode = args.get("hub.mode", "")
@@ -80,7 +82,7 @@ def websub_verification():
                 code="bad_lease_seconds",
             )
         seconds = int(value)
-    client = current_app.extensions["redis"]
+    client = get_redis()
     try:
         pending = take_request(client, mode, topic, seconds)
         if pending is None:
@@ -115,11 +117,11 @@ def refuse(status: int, reason: str, mode: str = "", topic: str = "", *, code: s
 
 def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
     """Record the hub's answer in the lease of the topic's streamer."""
-    client = current_app.extensions["redis"]
-    settings = current_app.config["SETTINGS"]
+    client = get_redis()
+    settings = get_settings()
     lease = get_lease(client, our_topic_user_id(settings.twitch_api_url, topic) or "")
-    held = lease and lease["subscriptions"].get(WEBSUB)
-    if held and held["id"] == topic:
+    held = lease["subscriptions"].get(WEBSUB) if lease else None
+    if lease and held and held["id"] == topic:
         held.update(status=status, expires_at=expires_at)
         save_lease(client, lease)
 
@@ -127,8 +129,8 @@ def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
 def websub_notification(body: bytes):
     """Verify a WebSub notification with the secret of the topic it names, queue it raw
     with its headers, then acknowledge."""
-    settings = current_app.config["SETTINGS"]
-    client = current_app.extensions["redis"]
+    settings = get_settings()
+    client = get_redis()
     topic = topic_from_link(request.headers.get(LINK, "")) or ""
     broadcaster_id = our_topic_user_id(settings.twitch_api_url, topic)
     try:
@@ -156,24 +158,6 @@ def websub_notification(body: bytes):
     if not forwarded.get(NOTIFICATION_ID):
         count_webhook("websub", "rejected", "missing_headers")
         return json_error(400, "missing Twitch-Notification-Id header")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        count_webhook("websub", "rejected", "not_utf8")
-        return json_error(400, "body is not UTF-8")
-    try:
-        entry_id = intake.enqueue(
-            client, settings.intake_shards, intake.WEBSUB, forwarded, text, broadcaster_id
-        )
-    except Exception as error:  # any Redis failure means: not queued
-        current_app.logger.error("cannot queue WebSub notification: %s", error)
-        count_webhook("websub", "unavailable", "queue_unavailable")
-        return json_error(503, "queue unavailable, try again")
-    current_app.logger.debug(
-        "accepted WebSub notification %s for broadcaster %s as intake entry %s",
-        forwarded[NOTIFICATION_ID],
-        broadcaster_id,
-        entry_id,
-    )
-    count_webhook("websub", "accepted")
-    return Response(status=204)
+    message_id, key = forwarded[NOTIFICATION_ID], broadcaster_id or ""
+    about = f"notification {message_id} for broadcaster {key}"
+    return queue_message(intake.WEBSUB, forwarded, body, key, message_id, about)

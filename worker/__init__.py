@@ -1,32 +1,38 @@
-"""The Celery worker and beat: ``celery -A worker worker`` / ``celery -A worker beat``."""
+"""The Celery worker and beat: ``celery -A worker worker`` / ``celery -A worker beat``.
 
+:func:`create_celery` builds the app from the settings of :mod:`worker.context`; the
+package's ``app`` is the one it built, which ``celery -A worker`` finds.
+"""
+
+from celery import Celery
 from celery.signals import setup_logging
 
 from shared.error_reports import report_worker_errors
 from shared.logs import configure_logging
 from shared.queues import make_celery
-from shared.settings import load_settings_or_exit
-from worker.schedule import beat_schedule
+from worker.context import settings
 
-settings = load_settings_or_exit()
-report_worker_errors(settings)  # before any task runs; forked processes inherit it
-celery_app = make_celery(settings)
-celery_app.set_default()  # tasks sent from the pump's threads use this app too
-celery_app.conf.beat_schedule = beat_schedule(settings)
-celery_app.conf.worker_redirect_stdouts = False
+
+def create_celery() -> Celery:
+    """The worker's Celery app: its tasks, beat's schedule and the pump's bootstep."""
+    report_worker_errors(settings())  # before any task runs; forked processes inherit it
+    app = make_celery(settings())
+    app.set_default()  # tasks sent from the pump's threads use this app too
+
+    from worker import publish, subscriptions, viewer_counts  # noqa: F401  (registers the tasks)
+    from worker.bootstep import PumpStep
+    from worker.schedule import beat_schedule
+
+    app.conf.beat_schedule = beat_schedule(settings())
+    app.conf.worker_redirect_stdouts = False
+    app.steps["worker"].add(PumpStep)
+    return app
 
 
 @setup_logging.connect
-def log_in_our_format(loglevel=None, **_):
+def log_in_our_format(loglevel=None, **_) -> None:
     """Worker and beat log in the one format of :mod:`shared.logs`, at ``--loglevel``."""
-    configure_logging(loglevel or settings.log_level, settings.log_format)
+    configure_logging(loglevel or settings().log_level, settings().log_format)
 
 
-import worker.publish  # noqa: E402,F401  (registers the tasks)
-import worker.subscriptions  # noqa: E402,F401
-import worker.viewer_counts  # noqa: E402,F401
-from worker.bootstep import PumpStep  # noqa: E402
-
-celery_app.steps["worker"].add(PumpStep)
-
-app = celery_app
+app = celery_app = create_celery()

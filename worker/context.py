@@ -1,4 +1,8 @@
-"""Per-process clients for tasks, created on first use (after the fork)."""
+"""The worker's settings and clients, each made once per process on first use.
+
+The app factory (:func:`worker.create_celery`) and every task reach them through these
+accessors; a client is made on first use, after the pool has started.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,16 @@ import pusher
 import redis
 
 from shared.publisher import make_pusher_client
-from shared.settings import Settings
+from shared.settings import Settings, load_settings_or_exit
 from shared.store import connect
+from shared.subscriptions import Subscriptions
+from shared.twitch import TwitchClient
 
 
 @cache
 def settings() -> Settings:
-    """The worker's settings (loaded once by the package)."""
-    from worker import settings as loaded
-
-    return loaded
+    """The worker's settings, read from the environment once; a bad one ends the process."""
+    return load_settings_or_exit()
 
 
 @cache
@@ -33,16 +37,12 @@ def pusher_client() -> pusher.Pusher:
 
 
 @cache
-def twitch_client():
+def twitch_client() -> TwitchClient:
     """This process's Twitch client (Helix and OAuth with the app token)."""
-    from shared.twitch import TwitchClient
-
     return TwitchClient(settings(), redis_client())
 
 
 @cache
-def subscriptions():
+def subscriptions() -> Subscriptions:
     """This process's subscription lifecycle manager."""
-    from shared.subscriptions import Subscriptions
-
     return Subscriptions(twitch_client(), redis_client(), settings())

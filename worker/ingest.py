@@ -135,7 +135,7 @@ def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -
     for (entry, event, revocation, _), verdict in zip(claims, verdicts, strict=True):
         if verdict is None:  # dead-lettered by claim_all
             continue
-        if verdict == DUPLICATE_STREAM:
+        if verdict == DUPLICATE_STREAM and event is not None:
             logger.info(
                 "dropped second stream.online for stream %s",
                 event["stream_id"],
@@ -153,7 +153,7 @@ def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -
             prepared.finished.append(entry)
         elif event is not None:
             prepared.events.append((entry, event))
-        else:
+        elif revocation is not None:
             finish_revocation(client, entry, revocation, hand_off_revocation, prepared)
     return prepared
 

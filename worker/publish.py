@@ -15,8 +15,8 @@ from celery.signals import task_postrun, task_prerun
 
 from shared.logs import set_log_context
 from shared.publisher import RejectedPublishError, RetryablePublishError, publish_stream_event
-from shared.queues import PUBLISH_STREAM_EVENT
 from shared.store import CLAIM_TTL, add_dead_letter, published_key
+from shared.task_names import PUBLISH_STREAM_EVENT
 from worker.context import pusher_client, redis_client, settings
 from worker.metrics import (
     DEAD_LETTERED,

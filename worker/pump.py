@@ -16,8 +16,10 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import redis
+from redis.typing import XReadGroupResponse
 
 from shared.events import STREAM_ONLINE
 from shared.eventsub import ordering_key
@@ -111,13 +113,7 @@ class Pump:
                     count=READ_COUNT,
                     block=READ_BLOCK_MS,
                 )
-                self.accept(
-                    [
-                        (stream, entry_id, fields)
-                        for stream, entries in answer or []
-                        for entry_id, fields in entries
-                    ]
-                )
+                self.accept(stream_entries(answer))
                 if answer:
                     self.stopping.wait(max(0.0, read_at + READ_SPACING - time.monotonic()))
             except redis.ResponseError as error:
@@ -248,3 +244,11 @@ def order_of(entry: Entry, event: dict) -> str:
         except ValueError:
             continue
     return ""
+
+
+def stream_entries(answer: XReadGroupResponse | None) -> list[tuple[str, str, dict]]:
+    """``(stream, entry id, fields)`` of each entry of an XREADGROUP answer, in the shape
+    the worker's clients read it (RESP2, decoded: ``[[stream, [(id, fields), ...]], ...]``;
+    None when the wait ended with nothing)."""
+    rows: list[list[Any]] = answer if isinstance(answer, list) else []
+    return [(stream, entry_id, fields) for stream, entries in rows for entry_id, fields in entries]

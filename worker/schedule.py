@@ -14,6 +14,13 @@ from celery.signals import beat_init
 
 from shared.backlog import describe_report, needs_attention, queue_report
 from shared.settings import Settings
+from shared.task_names import (
+    RECONCILE_SUBSCRIPTIONS,
+    REFRESH_VIEWER_COUNTS,
+    RELEASE_IDLE_LEASES,
+    RENEW_LEASES,
+    VALIDATE_APP_TOKEN,
+)
 
 logger = logging.getLogger(__name__)
 APP_TOKEN_CHECK_SECONDS = 3600
@@ -24,19 +31,19 @@ def beat_schedule(settings: Settings) -> dict:
     """Periodic tasks, with the periods the settings give."""
     every_check = float(settings.lease_check_interval)
     return {
-        "renew-leases": {"task": "maintenance.renew_leases", "schedule": every_check},
-        "release-idle-leases": {"task": "maintenance.release_idle_leases", "schedule": every_check},
+        "renew-leases": {"task": RENEW_LEASES, "schedule": every_check},
+        "release-idle-leases": {"task": RELEASE_IDLE_LEASES, "schedule": every_check},
         "reconcile-subscriptions": {
-            "task": "maintenance.reconcile_subscriptions",
+            "task": RECONCILE_SUBSCRIPTIONS,
             "schedule": float(settings.reconcile_interval),
         },
         "validate-app-token": {
-            "task": "maintenance.validate_app_token",
+            "task": VALIDATE_APP_TOKEN,
             "schedule": float(APP_TOKEN_CHECK_SECONDS),
         },
         # A round still queued when the next is due is dropped: the next asks afresh.
         "refresh-viewer-counts": {
-            "task": "maintenance.refresh_viewer_counts",
+            "task": REFRESH_VIEWER_COUNTS,
             "schedule": float(settings.viewer_count_interval),
             "options": {"expires": float(settings.viewer_count_interval)},
         },
@@ -46,7 +53,7 @@ def beat_schedule(settings: Settings) -> dict:
 @beat_init.connect
 def reconcile_at_start(sender=None, **_):
     """Beat starting (after a deploy or a crash): reconcile with Twitch at once."""
-    sender.app.send_task("maintenance.reconcile_subscriptions")
+    sender.app.send_task(RECONCILE_SUBSCRIPTIONS)
 
 
 @beat_init.connect

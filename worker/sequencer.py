@@ -35,7 +35,7 @@ class Held:
 class Sequencer:
     """Events by broadcaster, released in order once their window has passed."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._queues: dict[str, list[tuple[str, int, Held]]] = {}
         self._ready: list[tuple[float, int, str]] = []
         self._busy: set[str] = set()

@@ -19,6 +19,15 @@ from shared.store import (
     remember_channel_state,
 )
 from shared.subscriptions import FINAL, RECREATABLE
+from shared.task_names import (
+    CHECK_LEASE,
+    ENSURE_SUBSCRIPTIONS,
+    HANDLE_REVOCATION,
+    RECONCILE_SUBSCRIPTIONS,
+    RELEASE_IDLE_LEASES,
+    RENEW_LEASES,
+    VALIDATE_APP_TOKEN,
+)
 from shared.twitch_auth import TwitchError
 from worker.context import pusher_client, redis_client, settings, subscriptions, twitch_client
 from worker.publish import deliver
@@ -30,7 +39,7 @@ VERIFICATION_CHECKS = 10
 VERIFICATION_CHECK_SECONDS = 3
 
 
-@shared_task(name="maintenance.ensure_subscriptions", acks_late=True)
+@shared_task(name=ENSURE_SUBSCRIPTIONS, acks_late=True)
 def ensure_subscriptions(broadcaster: dict) -> None:
     """Hold a streamer's subscriptions (``broadcaster``: id, login, name)."""
     lease = subscriptions().ensure(broadcaster)
@@ -59,7 +68,7 @@ def seed_channel_state(broadcaster_id: str) -> None:
         )
 
 
-@shared_task(name="maintenance.check_lease", bind=True, acks_late=True, max_retries=None)
+@shared_task(name=CHECK_LEASE, bind=True, acks_late=True, max_retries=None)
 def check_lease(self, broadcaster_id: str) -> None:
     """Follow a lease until Twitch has verified its subscriptions (or re-create them)."""
     reconcile_lease(subscriptions(), broadcaster_id)
@@ -69,19 +78,19 @@ def check_lease(self, broadcaster_id: str) -> None:
         raise self.retry(countdown=VERIFICATION_CHECK_SECONDS)
 
 
-@shared_task(name="maintenance.renew_leases", acks_late=True)
+@shared_task(name=RENEW_LEASES, acks_late=True)
 def renew_leases() -> list[str]:
     """Extend the leases of channels that have viewers."""
     return subscriptions().renew(channels_with_viewers())
 
 
-@shared_task(name="maintenance.release_idle_leases", acks_late=True)
+@shared_task(name=RELEASE_IDLE_LEASES, acks_late=True)
 def release_idle_leases() -> list[str]:
     """Release the leases nobody watched for the grace period."""
     return subscriptions().release_idle(channels_with_viewers())
 
 
-@shared_task(name="maintenance.reconcile_subscriptions", acks_late=True)
+@shared_task(name=RECONCILE_SUBSCRIPTIONS, acks_late=True)
 def reconcile_subscriptions() -> dict:
     """Bring leases and Twitch's subscription list in step; end what Twitch ended."""
     report = reconcile(subscriptions(), channels_with_viewers())
@@ -96,13 +105,13 @@ def reconcile_subscriptions() -> dict:
     return report
 
 
-@shared_task(name="maintenance.validate_app_token", acks_late=True)
+@shared_task(name=VALIDATE_APP_TOKEN, acks_late=True)
 def validate_app_token() -> bool:
     """Validate the shared app token; True when it had to be replaced."""
     return twitch_client().validate_app_token()
 
 
-@shared_task(name="maintenance.handle_revocation", acks_late=True)
+@shared_task(name=HANDLE_REVOCATION, acks_late=True)
 def handle_revocation(revocation: dict, message_id: str) -> None:
     """Update the lease at once; re-create what may be, tell viewers what may not.
 

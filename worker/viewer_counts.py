@@ -30,6 +30,7 @@ from shared.publisher import (
     publish_stream_events,
 )
 from shared.store import broadcaster_states
+from shared.task_names import REFRESH_VIEWER_COUNTS
 from shared.twitch import CHUNK, TwitchClient, rate_limit_left
 from shared.twitch_auth import TwitchError
 from worker.context import pusher_client, redis_client, twitch_client
@@ -136,8 +137,8 @@ def changed_counts(
     ]
     told = client.mget([last_published_key(s["user_id"]) for s in streams]) if streams else []
     changed = []
-    for stream, last in zip(streams, told, strict=True):
-        last = json.loads(last) if last else {}
+    for stream, told_json in zip(streams, told, strict=True):
+        last: dict = json.loads(told_json) if told_json else {}
         same_stream = last.get("stream_id") == stream.get("id")
         if not noticeable_change(
             last.get("viewers") if same_stream else None, stream["viewer_count"]
@@ -152,7 +153,7 @@ def changed_counts(
         event = viewers_event(
             broadcaster,
             stream["viewer_count"],
-            stream.get("started_at"),
+            stream.get("started_at") or "",
             fetched_at,
             f"viewers-{lease['broadcaster_id']}-{uuid.uuid4().hex}",
         )
@@ -200,7 +201,7 @@ def note_skipped(client: redis.Redis) -> None:
         )
 
 
-@shared_task(name="maintenance.refresh_viewer_counts", acks_late=True)
+@shared_task(name=REFRESH_VIEWER_COUNTS, acks_late=True)
 def refresh_viewer_counts() -> dict:
     """Refresh the viewer counts of the watched live streams (see :func:`refresh`)."""
     return refresh(twitch_client(), redis_client(), pusher_client(), channels_with_viewers())

@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     secret = args.secret or os.environ.get("TWITCH_WEBHOOK_SECRET", "local-webhook-secret")
     known = roster_user(args.login)
     name = args.name or (known.display_name if known else None)
-    extra = {"broadcaster_id": args.broadcaster_id or (known.id if known else None)}
+    broadcaster_id = args.broadcaster_id or (known.id if known else None)
     if args.command == "trigger":
         if args.type == RAID and not args.raided:
             print("a channel.raid needs --raided LOGIN", file=sys.stderr)
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
                     name=name,
                     title=args.title,
                     category=args.category,
-                    **extra,
+                    broadcaster_id=broadcaster_id,
                 )
             )
         messages.append(
@@ -72,13 +72,18 @@ def main(argv=None) -> int:
                 category=args.category,
                 raided=raided_channel(args.raided),
                 viewers=args.viewers,
-                **extra,
+                broadcaster_id=broadcaster_id,
             )
         )
         sends = [(NOTIFICATION, body) for body in messages]
     elif args.command == "revoke":
         sends = [
-            (REVOCATION, revocation_body(args.type, args.login, args.to, args.reason, **extra))
+            (
+                REVOCATION,
+                revocation_body(
+                    args.type, args.login, args.to, args.reason, broadcaster_id=broadcaster_id
+                ),
+            )
         ]
     else:
         challenge = uuid.uuid4().hex

@@ -7,7 +7,15 @@ import uuid
 import zlib
 from datetime import UTC, datetime
 
-from shared.eventsub import format_eventsub_timestamp, signed_headers
+from shared.eventsub import (
+    MESSAGE_ID,
+    MESSAGE_RETRY,
+    MESSAGE_SIGNATURE,
+    MESSAGE_TIMESTAMP,
+    MESSAGE_TYPE,
+    eventsub_signature,
+    format_eventsub_timestamp,
+)
 
 VERSIONS = {"stream.online": "1", "stream.offline": "1", "channel.update": "2", "channel.raid": "1"}
 RAID = "channel.raid"
@@ -112,6 +120,20 @@ def verification_body(subscription_type: str, login: str, callback: str, challen
     sub = subscription(subscription_type, broadcaster_id_for(login), callback)
     sub["status"] = "webhook_callback_verification_pending"
     return {"challenge": challenge, "subscription": sub}
+
+
+def signed_headers(
+    secret: str, message_id: str, timestamp: str, message_type: str, body: bytes
+) -> dict[str, str]:
+    """The headers Twitch sends with a message, signed with ``secret``."""
+    return {
+        "Content-Type": "application/json",
+        MESSAGE_ID: message_id,
+        MESSAGE_TIMESTAMP: timestamp,
+        MESSAGE_TYPE: message_type,
+        MESSAGE_RETRY: "0",
+        MESSAGE_SIGNATURE: eventsub_signature(secret, message_id, timestamp, body),
+    }
 
 
 def signed_message(

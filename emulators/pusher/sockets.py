@@ -118,7 +118,7 @@ def subscribe(
             return
         if is_presence:
             try:
-                member = json.loads(channel_data)
+                member = json.loads(channel_data or "")
                 user_id = member["user_id"]
             except (ValueError, TypeError, KeyError):
                 conn.send(error("channel_data must be a JSON object with a user_id"))

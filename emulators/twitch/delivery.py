@@ -69,6 +69,8 @@ class Outbox:
         params: dict | None = None,
     ) -> Reply:
         """Call ``url`` and return its :class:`Reply`; never raises for network trouble."""
+        if self.session is None:
+            raise RuntimeError("the outbox is not started")
         target = URL(url).extend_query(params) if params else URL(url)
         async with self.locks[url]:
             try:

@@ -115,12 +115,16 @@ def _parse(body: dict, client_id: str) -> Subscription:
     if not isinstance(transport, dict) or transport.get("method") != "webhook":
         raise Problem(400, "The emulator supports the webhook transport method only")
     callback, secret = transport.get("callback"), transport.get("secret")
-    parts = urlsplit(callback) if isinstance(callback, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not isinstance(callback, str) or not _is_web_url(callback):
         raise Problem(400, "The URL in the transport's callback field is not valid")
     if not isinstance(secret, str) or not 10 <= len(secret) <= 100:
         raise Problem(400, "The length of the string in the secret field is not valid")
     return Subscription(client_id, kind, version, condition, callback, secret)
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _condition(kind: str, given) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -44,7 +45,7 @@ def _checked(request: web.Request) -> dict[str, str]:
     return params
 
 
-def _redirect(params: dict[str, str], **answer: str):
+def _redirect(params: dict[str, str], **answer: str) -> NoReturn:
     """Send the browser back to the client with ``answer`` and the state it gave."""
     if "state" in params:
         answer["state"] = params["state"]
@@ -119,7 +120,7 @@ async def validate(request: web.Request) -> web.Response:
     found = request.app[STATE].tokens.lookup(value.strip())
     if found is None:
         raise OAuthError(401, "invalid access token")
-    answer = {"client_id": found.client_id, "scopes": list(found.scopes)}
+    answer: dict[str, object] = {"client_id": found.client_id, "scopes": list(found.scopes)}
     if not found.is_app:
         answer.update(login=found.login, user_id=found.user_id)
     answer["expires_in"] = found.expires_in()

@@ -18,7 +18,7 @@ async def users(request: web.Request) -> web.Response:
     if len(ids) + len(logins) > 100:
         raise Problem(400, "The combined number of id and login values exceeds 100")
     if not ids and not logins:
-        if token.is_app:
+        if token.user_id is None:
             raise Problem(400, "Must provide an ID, Login or OAuth Token")
         ids = [token.user_id]
     found = [roster.find(user_id=i) for i in ids] + [roster.find(login=n) for n in logins]
@@ -65,7 +65,10 @@ async def followed(request: web.Request) -> web.Response:
     if FOLLOWS_SCOPE not in token.scopes:
         raise Problem(401, f"Missing scope: {FOLLOWS_SCOPE}")
     roster = request.app[STATE].roster
-    follows = roster.followed(roster.find(user_id=user_id))
+    user = roster.find(user_id=user_id)
+    if user is None:
+        raise Problem(400, "The ID in user_id is not a known user")
+    follows = roster.followed(user)
     if request.query.get("broadcaster_id"):
         follows = [f for f in follows if f["broadcaster_id"] == request.query["broadcaster_id"]]
     page, pagination = paginate(request, follows)

@@ -102,7 +102,9 @@ class User:
         }
 
     def stream_json(self) -> dict:
-        """The live stream as ``GET /helix/streams`` shows it."""
+        """The live stream as ``GET /helix/streams`` shows it (only while live)."""
+        if self.started_at is None:
+            raise ValueError(f"{self.login} is not live")
         return {
             "id": self.stream_id,
             "user_id": self.id,

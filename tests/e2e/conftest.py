@@ -9,6 +9,7 @@ Chromium, Playwright or npm skips these tests; in CI (``CI`` set) that fails.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import shutil
@@ -138,7 +139,8 @@ def app_url(frontend_build, twitch_settings, redis_client, pusher_server):
     """The app on ``http://localhost:<port>``, with Twitch at the emulator and
     browsers pointed at the Pusher emulator."""
     port = free_port()
-    settings = twitch_settings.replace(
+    settings = dataclasses.replace(
+        twitch_settings,
         public_url=f"http://localhost:{port}",
         pusher_host="127.0.0.1",
         pusher_port=pusher_server.port,

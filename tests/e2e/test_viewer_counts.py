@@ -29,7 +29,7 @@ def stack(tmp_path, frontend_build):
 def refresh_counts(stack) -> None:
     """Send the refresh task to the stack's worker, as beat does on its schedule."""
     celery = make_celery(load_settings(stack.env))
-    celery.send_task("maintenance.refresh_viewer_counts")
+    celery.send_task("viewer_counts.refresh_viewer_counts")
 
 
 def test_the_status_line_follows_the_streams_viewer_count(stack, open_page):

@@ -87,10 +87,12 @@ class TestStack(Stack):
         self.subscribers.append(subscriber)
         return subscriber
 
-    def stop(self):
+    def stop(self, graceful: bool = False):
+        """Close the subscribers and kill every process: each test's state is its own,
+        so nothing needs a graceful stop (a test that checks one stops a process itself)."""
         for subscriber in self.subscribers:
             subscriber.stop()
-        super().stop()
+        super().stop(graceful)
 
 
 class Subscriber:
@@ -110,6 +112,9 @@ class Subscriber:
             log_level=logging.WARNING,
         )
         self.client.connection.bind("pusher:connection_established", lambda _: connected.set())
+        # pysher's reader thread only sees a disconnect when its select() times out (100 s
+        # by default, so disconnect() would wait out its whole timeout): keep it short.
+        self.client.connection.socket_kwargs["ping_timeout"] = 0.2
         self.client.connect()
         assert connected.wait(10), "subscriber could not connect"
         subscription = self.client.subscribe(channel)
@@ -212,4 +217,4 @@ def lone_web(tmp_path_factory):
         stack.start_web("--workers", "1")
         yield stack
     finally:
-        stack.stop()
+        stack.stop(graceful=False)

@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from shared.queues import PUBLISH_STREAM_EVENT, make_celery
+from shared.queues import make_celery
 from shared.settings import load_settings
 from shared.store import dead_letters
+from shared.task_names import PUBLISH_STREAM_EVENT
 from tests.integration.conftest import both_brokers
 from tests.support import wait_until
 

@@ -86,7 +86,7 @@ def test_web_worker_and_beat_log_in_one_format(stack):
         "reason": "user_removed",
         "revoked_at": "2026-01-01T12:00:00Z",
     }
-    celery.send_task("maintenance.handle_revocation", (revocation, "m-1"))
+    celery.send_task("subscriptions.handle_revocation", (revocation, "m-1"))
     wait_until(
         lambda: unheld_revocations(stack.redis()) == 1,
         timeout=30,

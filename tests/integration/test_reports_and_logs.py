@@ -40,7 +40,7 @@ def test_a_failing_task_is_reported_without_its_token(ingest, stack):
     token = secrets.token_urlsafe(24)  # cached app token, a local variable of the failing call
     stack.redis().hset(APP_TOKEN, mapping={"client_id": settings.twitch_client_id, "token": token})
     # Nothing listens at TWITCH_AUTH_URL: validating the token fails for real.
-    make_celery(settings).send_task("maintenance.validate_app_token")
+    make_celery(settings).send_task("subscriptions.validate_app_token")
 
     event, envelope = ingest.wait_for_event("cannot reach Twitch")
     [exception] = [
@@ -48,7 +48,7 @@ def test_a_failing_task_is_reported_without_its_token(ingest, stack):
     ]
     assert "validate" in [frame["function"] for frame in exception["stacktrace"]["frames"]]
     assert event["environment"] == "development"
-    assert "maintenance.validate_app_token" in envelope.decode()
+    assert "subscriptions.validate_app_token" in envelope.decode()
     for leaked in (token, CLIENT_SECRET, settings.pusher_secret, settings.secret_key):
         assert leaked.encode() not in envelope, leaked
 

@@ -9,8 +9,9 @@ import uuid
 import pytest
 import requests
 
-from shared.queues import PUBLISH_STREAM_EVENT, make_celery
+from shared.queues import make_celery
 from shared.settings import load_settings
+from shared.task_names import PUBLISH_STREAM_EVENT
 from tests.integration.conftest import both_brokers
 from tests.support import BIN, ROOT, free_port, wait_until
 

@@ -28,7 +28,7 @@ def web(tmp_path):
         stack.start_web()
         yield stack
     finally:
-        stack.stop()
+        stack.stop(graceful=False)
 
 
 def send(stack: Stack, count: int) -> None:

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from emulators.eventsub.messages import notification_body
+from emulators.eventsub.messages import notification_body, signed_headers
 from scripts.stack import Stack
-from shared.eventsub import format_eventsub_timestamp, signed_headers
+from shared.eventsub import format_eventsub_timestamp
 from shared.intake import waiting
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]

@@ -3,6 +3,7 @@ loopback) with no secret, token, cookie or signature in it."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import secrets
@@ -97,8 +98,8 @@ def test_nothing_is_started_without_a_dsn(settings):
 
 
 def test_a_views_exception_arrives_without_secrets(settings, redis_client, ingest):
-    settings = settings.replace(
-        sentry_dsn=ingest.dsn, twitch_client_secret="client-secret-of-the-app"
+    settings = dataclasses.replace(
+        settings, sentry_dsn=ingest.dsn, twitch_client_secret="client-secret-of-the-app"
     )
     app = create_app(settings)
 
@@ -170,7 +171,8 @@ def test_a_views_exception_arrives_without_secrets(settings, redis_client, inges
 
 
 def test_url_passwords_and_secret_settings_are_blanked(settings):
-    settings = settings.replace(
+    settings = dataclasses.replace(
+        settings,
         redis_url="redis://:redis-pass@127.0.0.1:6379/0",
         celery_broker_url="amqp://user:broker-pass@rabbit:5672",
         pusher_secret="pusher-secret-1",

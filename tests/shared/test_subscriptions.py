@@ -5,7 +5,6 @@ import threading
 import pytest
 
 from shared.leases import all_leases, get_lease, lease_for_login
-from shared.reconcile import reconcile
 from shared.subscriptions import BudgetExceeded, Subscriptions
 from shared.twitch import TwitchClient
 
@@ -111,55 +110,6 @@ def test_the_budget_is_checked_before_creating(subscriptions, twitch_emulator, r
     assert at_twitch(twitch_emulator) == []
 
 
-def test_reconcile_heals_revoked_deletes_orphans_and_spares_others(
-    subscriptions, twitch_emulator, redis_client, callback_settings
-):
-    lease = subscriptions.ensure(COOL_USER)
-    revoked_id = lease["subscriptions"]["stream.online"]["id"]
-    twitch_emulator.control(
-        "revoke", subscription_id=revoked_id, reason="notification_failures_exceeded"
-    )
-    orphan = subscriptions.create("122699689", "stream.online", "1")
-    foreign = subscriptions.twitch.create_eventsub_subscription(
-        "stream.offline",
-        "1",
-        {"broadcaster_user_id": "122699689"},
-        "https://elsewhere.example/hook",
-        callback_settings.twitch_webhook_secret,
-    )
-
-    report = reconcile(subscriptions, occupied={"cool_user"})
-
-    assert report["recreated"] == ["cool_user"]
-    assert revoked_id in report["deleted"] and orphan["id"] in report["deleted"]
-    remaining = {s["id"]: s for s in at_twitch(twitch_emulator)}
-    assert foreign["id"] in remaining, "a subscription for another callback was touched"
-    ours = at_twitch(twitch_emulator, callback_settings.callback_url)
-    assert sorted(s["type"] for s in ours) == sorted(KINDS)
-    held = get_lease(redis_client, COOL_USER["id"])["subscriptions"]
-    assert held["stream.online"]["id"] != revoked_id
-    assert {h["id"] for h in held.values()} == {s["id"] for s in ours}
-
-
-def test_reconcile_after_a_restart_adopts_watched_channels(
-    subscriptions, twitch_emulator, redis_client
-):
-    held = {h["id"] for h in subscriptions.ensure(COOL_USER)["subscriptions"].values()}
-    redis_client.flushdb()
-    report = reconcile(subscriptions, occupied={"cool_user"})
-    assert sorted(report["adopted"]) == sorted(held) and report["deleted"] == []
-    assert {s["id"] for s in at_twitch(twitch_emulator)} == held
-    lease = get_lease(redis_client, COOL_USER["id"])
-    assert {h["id"] for h in lease["subscriptions"].values()} == held
-
-
-def test_reconcile_after_a_restart_deletes_unwatched(subscriptions, twitch_emulator, redis_client):
-    subscriptions.ensure(COOL_USER)
-    redis_client.flushdb()
-    report = reconcile(subscriptions, occupied=set())
-    assert len(report["deleted"]) == 4 and at_twitch(twitch_emulator) == []
-
-
 def test_raids_are_subscribed_from_the_watched_streamer_and_the_rest_by_it(
     subscriptions, twitch_emulator, callback_settings
 ):
@@ -181,20 +131,3 @@ def test_an_existing_raid_subscription_is_adopted_by_its_raiding_streamer(
     lease = subscriptions.ensure(COOL_USER)
     assert lease["subscriptions"]["channel.raid"]["id"] == raid["id"]
     assert len(at_twitch(twitch_emulator)) == 4
-
-
-def test_reconcile_deletes_a_raid_subscription_on_the_raided_side_as_not_ours_to_keep(
-    subscriptions, twitch_emulator, redis_client, callback_settings
-):
-    held = subscriptions.ensure(COOL_USER)["subscriptions"]
-    raided_side = subscriptions.twitch.create_eventsub_subscription(
-        "channel.raid",
-        "1",
-        {"to_broadcaster_user_id": COOL_USER["id"]},
-        callback_settings.callback_url,
-        callback_settings.twitch_webhook_secret,
-    )
-    report = reconcile(subscriptions, occupied={"cool_user"})
-    assert report["deleted"] == [raided_side["id"]] and report["adopted"] == []
-    lease = get_lease(redis_client, COOL_USER["id"])
-    assert lease["subscriptions"]["channel.raid"]["id"] == held["channel.raid"]["id"]

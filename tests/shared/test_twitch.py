@@ -3,6 +3,7 @@ scripted stand-in for what the emulator cannot be made to do (5xx, odd answers).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -34,12 +35,25 @@ SECRET = "webhook-secret-for-tests"
 
 
 @pytest.fixture
-def clients(redis_client):
-    """Build clients that are closed after the test."""
+def pauses():
+    """The pauses (seconds) the test's clients asked for, in order."""
+    return []
+
+
+@pytest.fixture
+def clients(redis_client, pauses):
+    """Build clients that are closed after the test. Their pauses (backoff, rate limit)
+    are recorded in ``pauses`` and not slept, unless built with ``sleep=True`` (for a
+    server whose clock must really move on)."""
     made = []
 
-    def build(settings):
-        client = TwitchClient(settings, redis_client)
+    def build(settings, sleep=False):
+        def pause(seconds):
+            pauses.append(seconds)
+            if sleep:
+                time.sleep(seconds)
+
+        client = TwitchClient(settings, redis_client, pause=pause)
         made.append(client)
         return client
 
@@ -158,9 +172,14 @@ class StandIn:
         ]
 
     def settings_for(self, settings):
-        return settings.replace(
-            twitch_api_url=f"{self.url}/helix", twitch_auth_url=f"{self.url}/oauth2"
+        return dataclasses.replace(
+            settings, twitch_api_url=f"{self.url}/helix", twitch_auth_url=f"{self.url}/oauth2"
         )
+
+
+# The pauses urllib3 asks for between RETRIES attempts: none before the first retry,
+# then BACKOFF doubling.
+BACKOFFS = [twitch.BACKOFF * 2**n for n in range(1, twitch.RETRIES)]
 
 
 def problem(status, message):
@@ -307,7 +326,7 @@ def test_a_refused_client_secret_is_an_auth_error_without_the_secret(
     clients, twitch_settings, twitch_emulator
 ):
     secret = "a-wrong-client-secret-value"
-    client = clients(twitch_settings.replace(twitch_client_secret=secret))
+    client = clients(dataclasses.replace(twitch_settings, twitch_client_secret=secret))
     with pytest.raises(TwitchAuthError) as caught:
         client.user_by_login("cool_user")
     assert caught.value.status == 403
@@ -334,8 +353,8 @@ def test_more_than_a_hundred_logins_are_asked_in_chunks(client, twitch_emulator)
 
 
 def test_streams_list_only_live_streamers(client, twitch_emulator):
-    logins = ["cool_user", "speedy_sam", "chill_chess", "night_owl"]
-    assert sorted(s["user_login"] for s in client.streams_by_login(logins)) == [
+    users = client.users_by_login(["cool_user", "speedy_sam", "chill_chess", "night_owl"])
+    assert sorted(s["user_login"] for s in client.streams_by_id([u["id"] for u in users])) == [
         "chill_chess",
         "speedy_sam",
     ]
@@ -393,7 +412,7 @@ def test_budget_figures_are_kept_in_redis(client, twitch_emulator, callback_serv
     assert eventsub_cost(redis_client) == {}
     subscribe(client, f"{callback_server.url}/callback")
     subscribe(client, f"{callback_server.url}/callback", kind="stream.offline")
-    figures = client.eventsub_cost()
+    figures = eventsub_cost(redis_client)
     assert (figures["total"], figures["total_cost"], figures["max_total_cost"]) == (2, 2, 10000)
     assert figures["updated_at"] <= time.time()
     client.delete_eventsub_subscription(client.eventsub_subscriptions()["data"][0]["id"])
@@ -483,7 +502,7 @@ def test_the_webhook_secret_never_shows_in_errors(clients, settings, stand_in):
 # -- failures, retries and rate limits -----------------------------------------------------
 
 
-def test_server_errors_are_retried_with_backoff(clients, settings, stand_in):
+def test_server_errors_are_retried_with_backoff(clients, settings, stand_in, pauses):
     stand_in.answers[("GET", "/helix/users")] = [
         problem(503, "Service Unavailable"),
         problem(502, "Bad Gateway"),
@@ -491,35 +510,38 @@ def test_server_errors_are_retried_with_backoff(clients, settings, stand_in):
     ]
     client = clients(stand_in.settings_for(settings))
     assert client.user_by_login("cool_user")["login"] == "cool_user"
-    calls = stand_in.helix()
-    assert len(calls) == 3
-    assert calls[2].at - calls[1].at >= twitch.BACKOFF * 2 * 0.9
+    assert len(stand_in.helix()) == 3
+    # urllib3 retries the first failure at once, then backs off exponentially.
+    assert pauses == [twitch.BACKOFF * 2]
 
 
-def test_lasting_server_errors_are_twitch_unavailable(clients, settings, stand_in):
+def test_lasting_server_errors_are_twitch_unavailable(clients, settings, stand_in, pauses):
     stand_in.answers[("GET", "/helix/streams")] = [problem(503, "Service Unavailable")]
     client = clients(stand_in.settings_for(settings))
     with pytest.raises(TwitchUnavailable) as caught:
-        client.streams_by_login(["cool_user"])
+        client.streams_by_id([COOL_USER_ID])
     assert caught.value.status == 503 and caught.value.message == "Service Unavailable"
     assert len(stand_in.helix()) == 1 + twitch.RETRIES
+    assert pauses == BACKOFFS
 
 
 def test_connection_refused_is_twitch_unavailable(
-    clients, twitch_settings, twitch_emulator, redis_client
+    clients, twitch_settings, twitch_emulator, redis_client, pauses
 ):
     dead = f"http://127.0.0.1:{free_port()}"
-    client = clients(twitch_settings.replace(twitch_api_url=f"{dead}/helix"))
+    client = clients(dataclasses.replace(twitch_settings, twitch_api_url=f"{dead}/helix"))
     with pytest.raises(TwitchUnavailable) as caught:
         client.user_by_login("cool_user")
     assert caught.value.status is None and "connection failed" in str(caught.value)
-    client = clients(twitch_settings.replace(twitch_auth_url=f"{dead}/oauth2"))
+    assert pauses == BACKOFFS
+    client = clients(dataclasses.replace(twitch_settings, twitch_auth_url=f"{dead}/oauth2"))
     redis_client.delete(twitch_auth.APP_TOKEN)
     with pytest.raises(TwitchUnavailable):
         client.user_by_login("cool_user")
+    assert pauses == BACKOFFS * 2
 
 
-def test_a_slow_answer_times_out(clients, settings, stand_in, monkeypatch):
+def test_a_slow_answer_times_out(clients, settings, stand_in, monkeypatch, pauses):
     def slow():
         time.sleep(1)
         return users("cool_user")
@@ -531,9 +553,10 @@ def test_a_slow_answer_times_out(clients, settings, stand_in, monkeypatch):
         client.user_by_login("cool_user")
     assert caught.value.status is None and "timed out" in str(caught.value)
     assert len(stand_in.helix()) == 1 + twitch.RETRIES
+    assert pauses == BACKOFFS
 
 
-def test_a_429_is_waited_out_until_the_reset(clients, settings, stand_in, redis_client):
+def test_a_429_is_waited_out_until_the_reset(clients, settings, stand_in, redis_client, pauses):
     reset = int(time.time()) + 2
 
     def empty_bucket():
@@ -547,15 +570,18 @@ def test_a_429_is_waited_out_until_the_reset(clients, settings, stand_in, redis_
     client = clients(stand_in.settings_for(settings))
     assert client.user_by_login("cool_user")["login"] == "cool_user"
     first, second = stand_in.helix()
-    assert second.at >= reset, "the repeat waited for the reset"
-    assert second.at - first.at < 2 + twitch.HEADROOM + 1
+    # The 429 asks for a pause until the reset; as no time passed (the pause was only
+    # recorded), the budget check before the repeat asks for the same pause again.
+    assert len(pauses) == 2
+    for pause in pauses:
+        assert reset - second.at + twitch.HEADROOM <= pause <= reset - first.at + twitch.HEADROOM
 
 
-def test_the_emulators_rate_limit_is_waited_out(clients, settings, twitch_emulator_factory):
+def test_the_emulators_rate_limit_is_waited_out(clients, settings, twitch_emulator_factory, pauses):
     emulator = twitch_emulator_factory(
         TWITCH_EMULATOR_RATE_LIMIT="3", TWITCH_EMULATOR_RATE_WINDOW="2"
     )
-    client = clients(emulator.settings_for(settings))
+    client = clients(emulator.settings_for(settings), sleep=True)
     for _ in range(3):
         requests.get(
             f"{emulator.url}/helix/users",
@@ -563,6 +589,8 @@ def test_the_emulators_rate_limit_is_waited_out(clients, settings, twitch_emulat
             headers={"Client-Id": settings.twitch_client_id},
         )
     assert client.user_by_login("cool_user")["id"] == COOL_USER_ID
+    # The window is 2 s; Twitch's reset time is in whole seconds.
+    assert pauses and all(0 < pause <= 2 + 1 + twitch.HEADROOM for pause in pauses)
 
 
 def test_rate_limited_after_the_allowed_waits(clients, settings, twitch_emulator_factory):
@@ -583,12 +611,12 @@ def test_rate_limited_after_the_allowed_waits(clients, settings, twitch_emulator
 
 
 def test_a_nearly_spent_budget_pauses_until_the_reset(
-    clients, settings, twitch_emulator_factory, redis_client
+    clients, settings, twitch_emulator_factory, redis_client, pauses
 ):
     emulator = twitch_emulator_factory(
         TWITCH_EMULATOR_RATE_LIMIT="5", TWITCH_EMULATOR_RATE_WINDOW="2"
     )
-    client = clients(emulator.settings_for(settings))
+    client = clients(emulator.settings_for(settings), sleep=True)
     client.rate_limit_retries = 0
     for _ in range(5):
         client.user_by_login("cool_user")
@@ -596,6 +624,7 @@ def test_a_nearly_spent_budget_pauses_until_the_reset(
     assert (budget["limit"], budget["remaining"]) == ("5", "0")
     assert client.user_by_login("cool_user")["id"] == COOL_USER_ID, "paused instead of a 429"
     assert time.time() >= int(budget["reset"])
+    assert len(pauses) == 1
 
 
 def test_a_client_that_does_not_wait_fails_fast_on_an_empty_bucket(

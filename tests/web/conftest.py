@@ -2,9 +2,10 @@
 
 import pytest
 
-from tests.web.test_auth import log_in
+from tests.web.support import FROM_OUR_PAGE, VIEWER, log_in
 from web import create_app
-from web.auth import current_user, login_required
+from web.auth import login_required
+from web.signed_in import current_user
 
 
 @pytest.fixture
@@ -26,8 +27,34 @@ def twitch_app(twitch_settings, redis_client):
     return app
 
 
+class AuthActions:
+    """Log test clients in and out through the Twitch emulator (the test's ``client``
+    unless another is given)."""
+
+    def __init__(self, client, emulator):
+        self.client, self.emulator = client, emulator
+
+    def login(self, login=VIEWER, client=None):
+        """Log in as ``login``, checked to succeed; the login's last answer."""
+        response = log_in(client or self.client, self.emulator, login=login)
+        assert response.status_code in (302, 303)
+        return response
+
+    def logout(self, everywhere=False, client=None):
+        """Log out from our page (``everywhere``: every session of the user); the answer."""
+        data = {"everywhere": "1"} if everywhere else {}
+        return (client or self.client).post("/logout", data=data, headers=FROM_OUR_PAGE)
+
+
 @pytest.fixture
-def viewer(client, twitch_emulator):
+def auth(client, twitch_emulator):
+    """Log in and out, as ``auth.login()``, ``auth.login("cool_user", client=other)``
+    and ``auth.logout()``."""
+    return AuthActions(client, twitch_emulator)
+
+
+@pytest.fixture
+def viewer(client, auth):
     """A client logged in as viewer_vic."""
-    assert log_in(client, twitch_emulator).status_code in (302, 303)
+    auth.login()
     return client

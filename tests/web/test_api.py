@@ -9,21 +9,16 @@ import pytest
 from shared.eventsub import format_eventsub_timestamp
 from shared.leases import WANTED_SUBSCRIPTIONS, get_lease, new_lease, save_lease
 from shared.store import queue_stream_state, remember_channel_state
-from tests.web.test_auth import log_in
+from tests.web.support import FROM_OUR_PAGE, log_in, watch
 from web import create_app
 from web.watching import LOGIN_RULE
 
 pytestmark = pytest.mark.timeout(60)
-FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}
 
 
 @pytest.fixture
 def app(twitch_app):
     return twitch_app
-
-
-def watch(client, streamer, headers=FROM_OUR_PAGE):
-    return client.post("/api/watch", json={"streamer": streamer}, headers=headers)
 
 
 def queued_tasks(redis_client, queue="maintenance"):
@@ -52,7 +47,7 @@ def test_watch_answers_what_the_page_needs(viewer, redis_client, twitch_settings
         "tls": False,
     }
     assert twitch_settings.pusher_secret not in response.get_data(as_text=True)
-    assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"]
+    assert queued_tasks(redis_client) == ["subscriptions.ensure_subscriptions"]
 
 
 def test_a_live_streamer_has_its_stream(viewer):
@@ -221,6 +216,15 @@ def watch_many(client, streamers):
     return client.post("/api/watch", json={"streamers": streamers}, headers=FROM_OUR_PAGE)
 
 
+def test_any_request_body_over_the_limit_is_413_saying_the_limit(viewer):
+    body = json.dumps({"streamer": "cool_user", "padding": "x" * (64 * 1024)})
+    response = viewer.post(
+        "/api/watch", data=body, headers=FROM_OUR_PAGE, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json == {"error": "request body is larger than 64 KiB"}
+
+
 def test_several_streamers_answer_each_and_one_bad_name_sinks_none(viewer, redis_client):
     response = watch_many(viewer, ["Cool_User", "ab", 7, " cool_user "])
     assert response.status_code == 200
@@ -241,7 +245,7 @@ def test_several_streamers_answer_each_and_one_bad_name_sinks_none(viewer, redis
     assert streams[0]["error"] == "no Twitch channel named nobody_here"
     assert streams[1]["channel"] == "private-speedy_sam"
     assert [s["status"] for s in watch_many(viewer, [7, None]).json["streams"]] == [400, 400]
-    assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"] * 2
+    assert queued_tasks(redis_client) == ["subscriptions.ensure_subscriptions"] * 2
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -11,98 +12,32 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
+from tests.web.support import (
+    FROM_OUR_PAGE,
+    VIEWER,
+    app_path,
+    assert_message,
+    change_stored,
+    consent,
+    consent_redirect,
+    kill_token,
+    log_in,
+    session_id,
+    start_login,
+    stored,
+    validates,
+)
 from web import create_app
-from web.auth import LOGIN_STARTS_PER_MINUTE, MAX_PENDING_LOGINS, NEXT_MAX, safe_next
+from web.auth import NEXT_MAX, safe_next
+from web.login_limits import LOGIN_STARTS_PER_MINUTE, MAX_PENDING_LOGINS
 from web.sessions import COOKIE_NAME, PENDING_TTL, session_key
 
 pytestmark = pytest.mark.timeout(60)
-VIEWER = "viewer_vic"
-PAGE_ORIGIN = {"Origin": "http://localhost:5000"}
 
 
 @pytest.fixture
 def app(twitch_app):
     return twitch_app
-
-
-def consent_redirect(client, emulator, start_at="/login", **choice) -> str:
-    """Start at ``/login``, choose on the emulator's consent page; the URL Twitch sends back."""
-    return consent(emulator, start_login(client, emulator, start_at), **choice)
-
-
-def start_login(client, emulator, start_at="/login") -> str:
-    """Start a login; the emulator's authorize URL it sends the browser to."""
-    start = client.get(start_at)
-    assert start.status_code == 302
-    authorize = start.headers["Location"]
-    assert authorize.startswith(f"{emulator.url}/oauth2/authorize?")
-    query = parse_qs(urlsplit(authorize).query)
-    assert query["redirect_uri"] == ["http://localhost:5000/auth/callback"]
-    assert query["scope"] == ["user:read:follows"] and query["state"][0]
-    return authorize
-
-
-def consent(emulator, authorize, **choice) -> str:
-    """Choose on the emulator's consent page at ``authorize``; the URL Twitch sends back."""
-    page = requests.get(authorize, timeout=10)
-    assert page.status_code == 200
-    if choice.get("deny"):
-        link = re.search(r'id="deny" href="([^"]+)"', page.text)
-    else:
-        link = re.search(rf'data-login="{choice["login"]}" href="([^"]+)"', page.text)
-    decided = requests.get(
-        emulator.url + html.unescape(link.group(1)), timeout=10, allow_redirects=False
-    )
-    assert decided.status_code == 302
-    back = decided.headers["Location"]
-    assert back.startswith("http://localhost:5000/auth/callback?")
-    return back
-
-
-def app_path(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
-
-
-def log_in(client, emulator, login=VIEWER):
-    """The whole login; returns the callback's answer."""
-    return client.get(app_path(consent_redirect(client, emulator, login=login)))
-
-
-def session_id(client) -> str | None:
-    cookie = client.get_cookie(COOKIE_NAME)
-    return cookie.value if cookie else None
-
-
-def stored(redis_client, client) -> dict | None:
-    """The client's session as the app stores it in Redis (``redis_client``'s server)."""
-    sid = session_id(client)
-    return client.application.session_interface.load(sid) if sid else None
-
-
-def change_stored(redis_client, client, **changes) -> None:
-    """Edit the session in Redis, as if time had passed."""
-    interface = client.application.session_interface
-    data = {**stored(redis_client, client), **changes}
-    redis_client.set(
-        session_key(session_id(client)), interface.serializer.encode(data), keepttl=True
-    )
-
-
-def validates(emulator, token) -> bool:
-    response = requests.get(
-        f"{emulator.url}/oauth2/validate", timeout=10, headers={"Authorization": f"OAuth {token}"}
-    )
-    return response.status_code == 200
-
-
-def assert_message(client, response, code, text, next_=None):
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"/?message={code}" + (f"&next={next_}" if next_ else "")
-    page = client.get(response.headers["Location"])
-    assert page.status_code == 200
-    assert text in page.get_data(as_text=True)
-    assert "Log in with Twitch" in page.get_data(as_text=True)
 
 
 def test_login_keeps_user_and_tokens_in_redis_behind_an_opaque_cookie(
@@ -244,30 +179,6 @@ def test_validation_happens_hourly(client, twitch_emulator, redis_client):
     assert stored(redis_client, client)["twitch"]["access_token"] != token
 
 
-def kill_token(client, twitch_emulator, redis_client, settings) -> None:
-    """Revoke the session's access token and spend its refresh token elsewhere, then make
-    the session due for its hourly validation: its next request finds the token dead."""
-    tokens = stored(redis_client, client)["twitch"]
-    revoked = requests.post(
-        f"{twitch_emulator.url}/oauth2/revoke",
-        timeout=10,
-        data={"client_id": settings.twitch_client_id, "token": tokens["access_token"]},
-    )
-    assert revoked.status_code == 200
-    elsewhere = requests.post(
-        f"{twitch_emulator.url}/oauth2/token",
-        timeout=10,
-        data={
-            "client_id": settings.twitch_client_id,
-            "client_secret": settings.twitch_client_secret,
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-        },
-    )
-    assert elsewhere.status_code == 200
-    change_stored(redis_client, client, validated_at=time.time() - 3700)
-
-
 @pytest.mark.parametrize("path, status", [("/test/page", 302), ("/api/test/me", 401)])
 def test_dead_token_ends_the_session(client, twitch_emulator, redis_client, settings, path, status):
     log_in(client, twitch_emulator)
@@ -290,7 +201,7 @@ def test_logout_revokes_the_token_and_clears_the_session(client, twitch_emulator
     sid = session_id(client)
     token = stored(redis_client, client)["twitch"]["access_token"]
 
-    response = client.post("/logout", headers=PAGE_ORIGIN)
+    response = client.post("/logout", headers=FROM_OUR_PAGE)
     assert response.status_code == 303
     assert response.headers["Location"] == "/?message=logged-out"
     assert not validates(twitch_emulator, token)
@@ -336,7 +247,7 @@ def test_unknown_session_cookie_is_dropped(client, twitch_emulator, redis_client
 
 
 def test_cookie_is_secure_when_the_site_is_https(twitch_settings, redis_client):
-    app = create_app(twitch_settings.replace(public_url="https://viewer.example"))
+    app = create_app(dataclasses.replace(twitch_settings, public_url="https://viewer.example"))
     response = app.test_client().get("/login", base_url="https://viewer.example")
     assert response.status_code == 302
     assert (
@@ -377,7 +288,7 @@ def test_a_page_asked_for_logged_out_is_where_the_login_ends(client, twitch_emul
     assert response.headers["Location"] == "/watch/speedy_sam?tab=chat"
     assert "login_next" not in stored(redis_client, client)
     # The next login, started plainly, ends on / again.
-    client.post("/logout", headers=PAGE_ORIGIN)
+    client.post("/logout", headers=FROM_OUR_PAGE)
     assert log_in(client, twitch_emulator).headers["Location"] == "/"
 
 
@@ -480,7 +391,7 @@ def test_machines_calling_by_ip_are_never_redirected(client, twitch_emulator, re
         if 300 <= answer.status_code < 400
     } == {}
     # A form's POST is not sent elsewhere either (logout ends here, on this host).
-    logout = client.post("/logout", headers=PAGE_ORIGIN, **ip)
+    logout = client.post("/logout", headers=FROM_OUR_PAGE, **ip)
     assert logout.status_code == 303 and logout.headers["Location"] == "/?message=logged-out"
     assert answers["healthz"].status_code == answers["readyz"].status_code == 200
     # Another port of the same host name shares its cookies: left alone.
@@ -490,7 +401,9 @@ def test_machines_calling_by_ip_are_never_redirected(client, twitch_emulator, re
 
 def test_production_never_redirects_to_another_host(twitch_settings, redis_client):
     app = create_app(
-        twitch_settings.replace(app_env="production", public_url="https://viewer.example")
+        dataclasses.replace(
+            twitch_settings, app_env="production", public_url="https://viewer.example"
+        )
     )
     response = app.test_client().get("/login", base_url="https://127.0.0.1")
     assert response.status_code == 302
@@ -575,7 +488,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(
 ):
     """nginx connects from one address: with TRUSTED_PROXIES=1 each browser keeps its own
     login allowance (the address nginx forwarded), and a client cannot forge one."""
-    proxied = create_app(twitch_settings.replace(trusted_proxies=1)).test_client()
+    proxied = create_app(dataclasses.replace(twitch_settings, trusted_proxies=1)).test_client()
     from_nginx = {"REMOTE_ADDR": "127.0.0.1"}
     for _ in range(LOGIN_STARTS_PER_MINUTE):
         assert (

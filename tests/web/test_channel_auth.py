@@ -1,5 +1,6 @@
 """Who may join a streamer's private Pusher channel, signed by /api/pusher/auth."""
 
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -7,7 +8,7 @@ import time
 import pytest
 
 from shared.leases import new_lease, save_lease
-from tests.web.test_api import FROM_OUR_PAGE, watch
+from tests.web.support import FROM_OUR_PAGE, watch
 from web import create_app
 from web.channel_auth import ASKED_FOR_SECONDS, ask_for_streamer, may_join
 
@@ -17,7 +18,7 @@ SOCKET = "1234.5678"
 
 @pytest.fixture
 def app(twitch_settings, redis_client):
-    app = create_app(twitch_settings.replace(viewer_streamer_limit=2))
+    app = create_app(dataclasses.replace(twitch_settings, viewer_streamer_limit=2))
     app.config.update(TESTING=True)
     return app
 

@@ -10,7 +10,8 @@ from emulators.eventsub.messages import notification_body, signed_message, verif
 from shared.settings import load_settings
 from shared.websub import topic_for
 from tests.support import free_port, process_environment
-from web import MAX_WEBHOOK_BODY, create_app
+from web import create_app
+from web.errors import MAX_REQUEST_BODY
 
 TOKEN = "metrics-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -161,7 +162,7 @@ def test_eventsub_answers_are_counted_by_outcome_and_reason(client, settings):
         == 403
     )
     assert post(client, {}, raw).status_code == 400
-    assert post(client, headers, b"x" * (MAX_WEBHOOK_BODY + 1)).status_code == 413
+    assert post(client, headers, b"x" * (MAX_REQUEST_BODY + 1)).status_code == 413
     challenge = verification_body("stream.online", "cool_user", CALLBACK, "c-1")
     assert (
         post(

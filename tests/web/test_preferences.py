@@ -2,10 +2,9 @@
 
 import pytest
 
-from tests.web.test_auth import log_in
+from tests.web.support import FROM_OUR_PAGE
 
 pytestmark = pytest.mark.timeout(60)
-FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}
 
 
 @pytest.fixture
@@ -28,11 +27,11 @@ def test_following_raids_is_off_until_the_viewer_turns_it_on(viewer, redis_clien
     assert viewer.get("/api/preferences").json == {"follow_raids": False}
 
 
-def test_preferences_belong_to_the_account_not_the_session(app, viewer, twitch_emulator):
+def test_preferences_belong_to_the_account_not_the_session(app, viewer, auth):
     put(viewer, {"follow_raids": True})
     same_viewer, someone_else = app.test_client(), app.test_client()
-    assert log_in(same_viewer, twitch_emulator).status_code in (302, 303)
-    assert log_in(someone_else, twitch_emulator, login="cool_user").status_code in (302, 303)
+    auth.login(client=same_viewer)
+    auth.login("cool_user", client=someone_else)
     assert same_viewer.get("/api/preferences").json == {"follow_raids": True}
     assert someone_else.get("/api/preferences").json == {"follow_raids": False}
 

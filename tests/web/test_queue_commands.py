@@ -9,7 +9,7 @@ from shared.store import add_dead_letter
 
 def test_queues_reports_depth_and_oldest_age_of_every_queue(app, runner, redis_client):
     intake.enqueue(redis_client, 8, intake.EVENTSUB, {}, "{}", "1337")
-    app.extensions["celery"].send_task("maintenance.renew_leases")
+    app.extensions["celery"].send_task("subscriptions.renew_leases")
     add_dead_letter(redis_client, "publish", {"id": "m1"}, "why")
     time.sleep(0.2)
     report = json.loads(runner.invoke(args=["queues", "--json"]).output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -126,7 +127,7 @@ def test_watch_page_is_covered_too(client):
     ],
 )
 def test_pusher_endpoint_follows_the_settings(settings, changes, origin):
-    changed = settings.replace(**changes)
+    changed = dataclasses.replace(settings, **changes)
     assert pusher_socket_origin(changed) == origin
     assert content_security_policy(changed)["connect-src"] == f"'self' {origin}"
 
@@ -135,7 +136,9 @@ def test_hsts_only_when_public_url_is_https(settings, redis_client):
     plain = create_app(settings).test_client()
     assert "Strict-Transport-Security" not in plain.get("/", base_url="https://localhost").headers
 
-    secure = create_app(settings.replace(public_url="https://viewer.example")).test_client()
+    secure = create_app(
+        dataclasses.replace(settings, public_url="https://viewer.example")
+    ).test_client()
     response = secure.get("/", base_url="https://viewer.example")
     hsts = response.headers["Strict-Transport-Security"]
     assert int(hsts.removeprefix("max-age=").split(";")[0]) >= 180 * 24 * 3600
@@ -150,7 +153,9 @@ def test_no_redirect_to_https_and_session_cookie_flags_kept(client):
 
 
 def test_session_cookie_is_secure_when_public_url_is_https(settings, redis_client):
-    secure = create_app(settings.replace(public_url="https://viewer.example")).test_client()
+    secure = create_app(
+        dataclasses.replace(settings, public_url="https://viewer.example")
+    ).test_client()
     cookie = secure.get("/login", base_url="https://viewer.example").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -169,13 +174,9 @@ def test_anonymous_pages_and_health_keep_their_caching(client):
         assert "no-store" not in client.get(path).headers.get("Cache-Control", "")
 
 
-def test_pages_for_a_signed_in_session_are_never_stored(
-    twitch_settings, twitch_emulator, redis_client
-):
-    from tests.web.test_auth import log_in
-
+def test_pages_for_a_signed_in_session_are_never_stored(twitch_settings, auth):
     client = create_app(twitch_settings).test_client()
-    assert log_in(client, twitch_emulator).status_code in (302, 303)
+    auth.login(client=client)
     for path in ("/", "/watch", "/no-such-page", "/api/follows/live"):
         assert client.get(path).headers["Cache-Control"] == "no-store", path
 

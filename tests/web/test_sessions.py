@@ -9,8 +9,8 @@ import time
 import pytest
 from flask import request
 
-from tests.web.test_auth import (
-    PAGE_ORIGIN,
+from tests.web.support import (
+    FROM_OUR_PAGE,
     VIEWER,
     assert_message,
     change_stored,
@@ -113,7 +113,7 @@ def test_a_new_login_keeps_the_viewers_other_sessions(devices, twitch_emulator, 
 def test_plain_logout_ends_only_this_session(devices, twitch_emulator, redis_client):
     phone, desktop, _ = devices
     user_id = stored(redis_client, phone)["user"]["id"]
-    assert phone.post("/logout", headers=PAGE_ORIGIN).status_code == 303
+    assert phone.post("/logout", headers=FROM_OUR_PAGE).status_code == 303
     assert phone.get("/api/test/me").status_code == 401
     assert desktop.get("/api/test/me").status_code == 200
     assert redis_client.zrange(user_sessions_key(user_id), 0, -1) == [session_id(desktop)]
@@ -125,7 +125,7 @@ def test_logout_everywhere_ends_every_session_of_the_viewer(devices, twitch_emul
     tokens = [stored(redis_client, device)["twitch"]["access_token"] for device in (phone, desktop)]
     other_token = stored(redis_client, other)["twitch"]["access_token"]
 
-    response = phone.post("/logout", data={"everywhere": "1"}, headers=PAGE_ORIGIN)
+    response = phone.post("/logout", data={"everywhere": "1"}, headers=FROM_OUR_PAGE)
     assert response.status_code == 303
     assert response.headers["Location"] == "/?message=logged-out-everywhere"
     assert "You are logged out on every device." in phone.get(
@@ -158,7 +158,7 @@ def test_a_request_in_flight_does_not_bring_back_an_ended_session(app, devices, 
     interface = app.session_interface
     with app.test_request_context("/", headers={"Cookie": f"sev_session={session_id(desktop)}"}):
         in_flight = interface.open_session(app, request)
-        phone.post("/logout", data={"everywhere": "1"}, headers=PAGE_ORIGIN)
+        phone.post("/logout", data={"everywhere": "1"}, headers=FROM_OUR_PAGE)
         in_flight["validated_at"] = time.time()
         interface.save_session(app, in_flight, app.response_class())
     assert not redis_client.exists(session_key(session_id(desktop)))

@@ -175,6 +175,7 @@ def test_oversized_body_is_413(client, secret, redis_client):
     headers, raw = signed_message(secret, "notification", body)
     response = post(client, headers, raw)
     assert response.status_code == 413
+    assert response.json == {"error": "request body is larger than 64 KiB"}
     assert queued(redis_client) == []
 
 

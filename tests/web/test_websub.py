@@ -1,5 +1,6 @@
 """The WebSub side of the callback: verification GETs and signed notifications."""
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -101,7 +102,7 @@ def test_lease_seconds_beyond_what_we_asked_or_not_a_number_is_400(
     client, redis_client, lease, topic, settings, seconds
 ):
     """Never a 500, never stored; and the request is still there for the real hub."""
-    client.application.config["SETTINGS"] = settings.replace(websub_lease_seconds=600)
+    client.application.config["SETTINGS"] = dataclasses.replace(settings, websub_lease_seconds=600)
     remember_request(redis_client, "subscribe", topic, SECRET, 600)
     response = verify(client, mode="subscribe", topic=topic, challenge="abc", lease_seconds=seconds)
     assert response.status_code == 400 and "lease_seconds" in response.json["error"]

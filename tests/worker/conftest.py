@@ -1,7 +1,7 @@
 """Run the worker's tasks in this process against a real Redis and the Pusher emulator.
 
-``worker`` reads its settings when first imported, so the environment is set
-here, once, before the tasks are imported.
+The ``worker`` package builds its app from the environment when first imported, so the
+environment is set before the tasks are imported, for the session, and restored after.
 """
 
 from __future__ import annotations
@@ -19,21 +19,25 @@ PUSHER_PORT = free_port()
 
 @pytest.fixture(scope="session")
 def worker_environment(redis_server):
-    """Point the worker package at the test Redis and a Pusher emulator port."""
-    os.environ.update(
-        development_environment(
-            REDIS_URL=redis_server,
-            PUSHER_HOST="127.0.0.1",
-            PUSHER_PORT=PUSHER_PORT,
-            PUSHER_SSL="false",
-            PUBLISH_MAX_RETRIES=2,
-            PUBLISH_RETRY_BACKOFF_MAX=1,
-            **PUSHER_CREDENTIALS,
-        )
+    """Point the worker package at the test Redis and a Pusher emulator port; yields the
+    worker's settings. The environment is restored after the session."""
+    environment = development_environment(
+        REDIS_URL=redis_server,
+        PUSHER_HOST="127.0.0.1",
+        PUSHER_PORT=PUSHER_PORT,
+        PUSHER_SSL="false",
+        PUBLISH_MAX_RETRIES=2,
+        PUBLISH_RETRY_BACKOFF_MAX=1,
+        **PUSHER_CREDENTIALS,
     )
-    import worker
+    with pytest.MonkeyPatch.context() as patch:
+        for name in set(os.environ) - set(environment):
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        from worker.context import settings
 
-    return worker.settings
+        yield settings()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from shared.store import dead_letters, published_key
+from tests.support import channel_viewer
 
 EVENT = {
     "id": "event-1",
@@ -26,11 +27,30 @@ def queued_publishes(redis_client):
     return [json.loads(m) for m in redis_client.lrange("publish", 0, -1)]
 
 
-def test_published_once_even_if_asked_twice(publish, pusher_emulator, pusher_client, redis_client):
+@pytest.fixture
+def viewer(worker_environment, pusher_emulator, pusher_client):
+    """A WebSocket client on cool_user's channel: the stream.offline events Pusher sent."""
+    with channel_viewer(
+        worker_environment.pusher_port,
+        worker_environment.pusher_key,
+        worker_environment.pusher_secret,
+        pusher_client,
+        "cool_user",
+        ("stream.offline",),
+    ) as received:
+        yield received
+
+
+def test_published_once_even_if_asked_twice(publish, viewer, redis_client):
+    later = dict(EVENT, id="event-later")
     publish.deliver(EVENT)
     assert redis_client.exists(published_key("event-1"))
     redis_client.set(published_key("event-1"), "1")
     publish.deliver(EVENT)  # already marked: nothing is sent, nothing is queued
+    publish.deliver(later)
+    # Pusher keeps a channel's order: had the repeat been sent, it would come before later.
+    arrived = [viewer.get(timeout=5), viewer.get(timeout=5)]
+    assert arrived == [("stream.offline", EVENT), ("stream.offline", later)]
     assert queued_publishes(redis_client) == []
 
 

@@ -1,6 +1,7 @@
 """The pump in this process: real Redis, the Pusher emulator and a WebSocket client."""
 
 import base64
+import dataclasses
 import json
 import threading
 import time
@@ -61,7 +62,7 @@ def pump(worker_environment, redis_client, pusher_emulator, monkeypatch):
     pumps = []
 
     def start(name="test-pump", **changes):
-        settings = worker_environment.replace(**changes)
+        settings = dataclasses.replace(worker_environment, **changes)
         pump = Pump(worker_redis(), settings, name, lambda *args: None)
         pump.start()
         pumps.append(pump)

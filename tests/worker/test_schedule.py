@@ -14,7 +14,7 @@ def test_the_backlog_is_reported_by_beat_not_by_a_task(worker_environment):
     from worker.schedule import beat_schedule
 
     tasks = {entry["task"] for entry in beat_schedule(worker_environment).values()}
-    assert "maintenance.report_backlog" not in tasks
+    assert not any("backlog" in task for task in tasks)
 
 
 def test_the_report_names_what_waits_and_warns_about_dead_letters(

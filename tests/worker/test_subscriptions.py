@@ -58,5 +58,5 @@ def test_a_revocation_of_one_we_hold_marks_it_and_recreates(lease, redis_client)
         "stream.offline": "enabled",
         "channel.update": "enabled",
     }
-    assert queued_tasks(redis_client) == ["maintenance.ensure_subscriptions"]
+    assert queued_tasks(redis_client) == ["subscriptions.ensure_subscriptions"]
     assert unheld_revocations(redis_client) == 0

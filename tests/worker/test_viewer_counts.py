@@ -4,6 +4,7 @@ reaches a streamer's private channel on the Pusher emulator."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -60,10 +61,10 @@ def test_beat_refreshes_the_counts_on_the_maintenance_queue(worker_environment):
     from worker import celery_app
     from worker.schedule import beat_schedule
 
-    entry = beat_schedule(worker_environment.replace(viewer_count_interval=90))[
+    entry = beat_schedule(dataclasses.replace(worker_environment, viewer_count_interval=90))[
         "refresh-viewer-counts"
     ]
-    assert entry["task"] == "maintenance.refresh_viewer_counts"
+    assert entry["task"] == "viewer_counts.refresh_viewer_counts"
     assert entry["schedule"] == 90.0 and entry["options"]["expires"] == 90.0
     assert entry["task"] in celery_app.tasks
     assert celery_app.amqp.router.route({}, entry["task"])["queue"].name == "maintenance"

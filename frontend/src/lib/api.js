@@ -26,7 +26,7 @@ async function send(path, options = {}) {
   } catch {
     throw new ApiError(0, 'The server cannot be reached. Check your connection and try again.')
   }
-  let body = null
+  let body
   try {
     body = await response.json()
   } catch {

@@ -1,14 +1,12 @@
-// The page's pure event logic (frontend/src/lib), run by Node's test runner from
-// tests/e2e/test_event_order.py: instants, the feed's order and the status line.
-import assert from 'node:assert/strict'
-import test from 'node:test'
+// The page's pure event logic (src/lib): instants, the feed's order and the status line.
+import { expect, test } from 'vitest'
 
-import { feedItem } from '../../frontend/src/lib/events.js'
-import { mergeFeed } from '../../frontend/src/lib/feed.js'
+import { feedItem } from '../src/lib/events.js'
+import { mergeFeed } from '../src/lib/feed.js'
 import {
   answerInstant, applyEvent, applyEvents, statusFrom, statusView,
-} from '../../frontend/src/lib/status.js'
-import { instantOf } from '../../frontend/src/lib/time.js'
+} from '../src/lib/status.js'
+import { instantOf } from '../src/lib/time.js'
 
 const ANSWER = { live: null, title: 'Best Stream Ever', category: 'Fortnite' }
 
@@ -23,13 +21,15 @@ function permutations(list) {
 }
 
 test('instants keep nine fractional digits and honour offsets', () => {
-  assert.ok(instantOf('2026-11-27T17:37:39.729615001Z') < instantOf('2026-11-27T17:37:39.729615002Z'))
-  assert.equal(instantOf('2026-11-27T18:37:39.5+01:00'), instantOf('2026-11-27T17:37:39.500000000Z'))
-  assert.equal(instantOf('2026-11-27T17:37:39Z'), instantOf('2026-11-27T17:37:39.000Z'))
-  assert.equal(instantOf('2026-11-27T17:37:39.1234567891Z'), instantOf('2026-11-27T17:37:39.123456789Z'))
-  assert.ok(instantOf('2026-11-27T17:37:39.9Z') < instantOf('2026-11-27T17:37:40Z'))
+  expect(instantOf('2026-11-27T17:37:39.729615001Z') < instantOf('2026-11-27T17:37:39.729615002Z'))
+    .toBeTruthy()
+  expect(instantOf('2026-11-27T18:37:39.5+01:00')).toBe(instantOf('2026-11-27T17:37:39.500000000Z'))
+  expect(instantOf('2026-11-27T17:37:39Z')).toBe(instantOf('2026-11-27T17:37:39.000Z'))
+  expect(instantOf('2026-11-27T17:37:39.1234567891Z'))
+    .toBe(instantOf('2026-11-27T17:37:39.123456789Z'))
+  expect(instantOf('2026-11-27T17:37:39.9Z') < instantOf('2026-11-27T17:37:40Z')).toBeTruthy()
   for (const bad of ['', 'yesterday', '2026-11-27', '2026-13-01T00:00:00Z', null, 42]) {
-    assert.equal(instantOf(bad), null, String(bad))
+    expect(instantOf(bad), String(bad)).toBe(null)
   }
 })
 
@@ -42,12 +42,12 @@ test('the status is that of the newest events, whatever order they arrive in', (
   ]
   const views = permutations(events).map((order) =>
     JSON.stringify(statusView(applyEvents(statusFrom(ANSWER, null), order))))
-  assert.equal(new Set(views).size, 1)
+  expect(new Set(views).size).toBe(1)
   const view = statusView(applyEvents(statusFrom(ANSWER, null), events))
-  assert.equal(view.title, 'Fresh')
-  assert.equal(view.category, 'New')
-  assert.equal(view.live.title, 'Fresh')
-  assert.equal(view.live.startedAt.toISOString(), '2026-11-27T17:00:00.000Z')
+  expect(view.title).toBe('Fresh')
+  expect(view.category).toBe('New')
+  expect(view.live.title).toBe('Fresh')
+  expect(view.live.startedAt.toISOString()).toBe('2026-11-27T17:00:00.000Z')
 })
 
 test('an older event arriving later is listed but overwrites nothing newer', () => {
@@ -55,19 +55,19 @@ test('an older event arriving later is listed but overwrites nothing newer', () 
   const offline = item('f', 'stream.offline', '2026-11-27T17:00:00.000000003Z')
   const late = item('l', 'stream.online', '2026-11-27T17:00:00.000000001Z', { title: 'Old' })
   const before = applyEvents(statusFrom(ANSWER, null), [update, offline])
-  assert.deepEqual(statusView(applyEvent(before, late)), statusView(before))
-  assert.equal(statusView(before).title, 'New')
-  assert.equal(statusView(before).live, null)
+  expect(statusView(applyEvent(before, late))).toStrictEqual(statusView(before))
+  expect(statusView(before).title).toBe('New')
+  expect(statusView(before).live).toBe(null)
   const feed = mergeFeed(mergeFeed([], [update, offline]), [late])
-  assert.deepEqual(feed.map((e) => e.id), ['f', 'u', 'l'])
+  expect(feed.map((e) => e.id)).toStrictEqual(['f', 'u', 'l'])
 })
 
 test('a repeat is listed once, from recent events or live', () => {
   const first = item('x', 'channel.update', '2026-11-27T17:00:00Z', { title: 'One' })
   const again = item('x', 'channel.update', '2026-11-27T17:00:00Z', { title: 'One' })
   const feed = mergeFeed([], [first, again])
-  assert.equal(feed.length, 1)
-  assert.equal(mergeFeed(feed, [again]), feed)
+  expect(feed.length).toBe(1)
+  expect(mergeFeed(feed, [again])).toBe(feed)
 })
 
 test('at the same instant a channel.update wins the title over a stream.online', () => {
@@ -76,8 +76,8 @@ test('at the same instant a channel.update wins the title over a stream.online',
   const update = item('2', 'channel.update', at, { title: 'New' })
   for (const order of [[online, update], [update, online]]) {
     const view = statusView(applyEvents(statusFrom(ANSWER, null), order))
-    assert.equal(view.title, 'New')
-    assert.ok(view.live)
+    expect(view.title).toBe('New')
+    expect(view.live).toBeTruthy()
   }
 })
 
@@ -86,9 +86,9 @@ test('the answer outranks events older than it, not newer ones', () => {
   const base = statusFrom(ANSWER, answerInstant(servedAt, []))
   const old = item('old', 'stream.online', '2026-11-27T16:00:00Z', { title: 'Yesterday' })
   const recent = item('new', 'channel.update', '2026-11-27T17:00:25Z', { title: 'Just now' })
-  assert.equal(statusView(applyEvent(base, old)).live, null)
-  assert.equal(statusView(applyEvent(base, old)).title, 'Best Stream Ever')
-  assert.equal(statusView(applyEvent(base, recent)).title, 'Just now')
+  expect(statusView(applyEvent(base, old)).live).toBe(null)
+  expect(statusView(applyEvent(base, old)).title).toBe('Best Stream Ever')
+  expect(statusView(applyEvent(base, recent)).title).toBe('Just now')
 })
 
 test('an online of the stream the answer knows keeps its viewer count', () => {
@@ -98,6 +98,6 @@ test('an online of the stream the answer knows keeps its viewer count', () => {
   const same = item('s', 'stream.online', '2026-11-27T17:00:00.250000000Z',
                     { started_at: '2026-11-27T17:00:00.250000000Z' })
   const next = item('n', 'stream.online', '2026-11-27T18:00:00Z', { started_at: '2026-11-27T18:00:00Z' })
-  assert.equal(statusView(applyEvent(base, same)).live.viewers, 42)
-  assert.equal(statusView(applyEvent(base, next)).live.viewers, null)
+  expect(statusView(applyEvent(base, same)).live.viewers).toBe(42)
+  expect(statusView(applyEvent(base, next)).live.viewers).toBe(null)
 })

@@ -1,0 +1,128 @@
+"""Helpers of the web's tests: logging in through the Twitch emulator step by step,
+reading and changing a session as the app stores it, and watching a streamer.
+
+Tests that only need a signed-in client use the ``auth`` fixture (``tests/web/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from web.sessions import COOKIE_NAME, session_key
+
+VIEWER = "viewer_vic"
+FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}
+
+
+def consent_redirect(client, emulator, start_at="/login", **choice) -> str:
+    """Start at ``/login``, choose on the emulator's consent page; the URL Twitch sends back."""
+    return consent(emulator, start_login(client, emulator, start_at), **choice)
+
+
+def start_login(client, emulator, start_at="/login") -> str:
+    """Start a login; the emulator's authorize URL it sends the browser to."""
+    start = client.get(start_at)
+    assert start.status_code == 302
+    authorize = start.headers["Location"]
+    assert authorize.startswith(f"{emulator.url}/oauth2/authorize?")
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["redirect_uri"] == ["http://localhost:5000/auth/callback"]
+    assert query["scope"] == ["user:read:follows"] and query["state"][0]
+    return authorize
+
+
+def consent(emulator, authorize, **choice) -> str:
+    """Choose on the emulator's consent page at ``authorize``; the URL Twitch sends back."""
+    page = requests.get(authorize, timeout=10)
+    assert page.status_code == 200
+    if choice.get("deny"):
+        link = re.search(r'id="deny" href="([^"]+)"', page.text)
+    else:
+        link = re.search(rf'data-login="{choice["login"]}" href="([^"]+)"', page.text)
+    decided = requests.get(
+        emulator.url + html.unescape(link.group(1)), timeout=10, allow_redirects=False
+    )
+    assert decided.status_code == 302
+    back = decided.headers["Location"]
+    assert back.startswith("http://localhost:5000/auth/callback?")
+    return back
+
+
+def app_path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def log_in(client, emulator, login=VIEWER):
+    """The whole login; returns the callback's answer."""
+    return client.get(app_path(consent_redirect(client, emulator, login=login)))
+
+
+def session_id(client) -> str | None:
+    cookie = client.get_cookie(COOKIE_NAME)
+    return cookie.value if cookie else None
+
+
+def stored(redis_client, client) -> dict | None:
+    """The client's session as the app stores it in Redis (``redis_client``'s server)."""
+    sid = session_id(client)
+    return client.application.session_interface.load(sid) if sid else None
+
+
+def change_stored(redis_client, client, **changes) -> None:
+    """Edit the session in Redis, as if time had passed."""
+    interface = client.application.session_interface
+    data = {**stored(redis_client, client), **changes}
+    redis_client.set(
+        session_key(session_id(client)), interface.serializer.encode(data), keepttl=True
+    )
+
+
+def validates(emulator, token) -> bool:
+    response = requests.get(
+        f"{emulator.url}/oauth2/validate", timeout=10, headers={"Authorization": f"OAuth {token}"}
+    )
+    return response.status_code == 200
+
+
+def assert_message(client, response, code, text, next_=None):
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/?message={code}" + (f"&next={next_}" if next_ else "")
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert text in page.get_data(as_text=True)
+    assert "Log in with Twitch" in page.get_data(as_text=True)
+
+
+def kill_token(client, twitch_emulator, redis_client, settings) -> None:
+    """Revoke the session's access token and spend its refresh token elsewhere, then make
+    the session due for its hourly validation: its next request finds the token dead."""
+    tokens = stored(redis_client, client)["twitch"]
+    revoked = requests.post(
+        f"{twitch_emulator.url}/oauth2/revoke",
+        timeout=10,
+        data={"client_id": settings.twitch_client_id, "token": tokens["access_token"]},
+    )
+    assert revoked.status_code == 200
+    elsewhere = requests.post(
+        f"{twitch_emulator.url}/oauth2/token",
+        timeout=10,
+        data={
+            "client_id": settings.twitch_client_id,
+            "client_secret": settings.twitch_client_secret,
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+        },
+    )
+    assert elsewhere.status_code == 200
+    change_stored(redis_client, client, validated_at=time.time() - 3700)
+
+
+def watch(client, streamer, headers=FROM_OUR_PAGE):
+    """Ask ``/api/watch`` for one streamer, from our page."""
+    return client.post("/api/watch", json={"streamer": streamer}, headers=headers)
