@@ -1,10 +1,15 @@
 """The stream event model: one shape for every kind of EventSub notification.
 
-An event is a plain dict (it travels through Celery as JSON)::
+An event (:class:`Event`) is a plain dict (it travels through Celery as JSON)::
 
     {"id": message id, "type": subscription type, "message": one readable line,
      "broadcaster": {"id", "login", "name"}, "occurred_at": RFC 3339 time,
      ...the type's own fields}
+
+Its ``broadcaster`` (:class:`Broadcaster`) is built by :func:`broadcaster`, or from a
+Helix user or a lease by :func:`user_broadcaster` and :func:`lease_broadcaster`.
+Every EventSub message the worker reads is parsed here, by :func:`event_or_revocation`:
+a notification into an event, a revocation into a :class:`Revocation`.
 
 A ``channel.raid`` is the raiding streamer's event: its ``broadcaster`` is the one who
 raids, ``to`` ({"id", "login", "name"}) the raided channel and ``viewers`` how many came.
@@ -18,11 +23,17 @@ of shape raises :class:`InvalidPayload`, so the message is dead-lettered.
 from __future__ import annotations
 
 import re
-from typing import overload
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict, TypeGuard, overload
 
 from shared.eventsub import (
     BROADCASTER_CONDITION,
     CONDITION_FIELDS,
+    MESSAGE_ID,
+    MESSAGE_TIMESTAMP,
+    MESSAGE_TYPE,
+    REVOCATION,
+    SUBSCRIPTION_VERSIONS,
     condition_broadcaster,
     ordering_key,
 )
@@ -33,7 +44,7 @@ CHANNEL_UPDATE = "channel.update"
 CHANNEL_RAID = "channel.raid"
 STREAMER_UNAVAILABLE = "streamer.unavailable"
 STREAM_VIEWERS = "stream.viewers"
-SUPPORTED_TYPES = frozenset((STREAM_ONLINE, STREAM_OFFLINE, CHANNEL_UPDATE, CHANNEL_RAID))
+SUPPORTED_TYPES = frozenset(SUBSCRIPTION_VERSIONS)
 
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_]{1,25}")
 CHANNEL_PREFIX = "private-"
@@ -57,47 +68,112 @@ class InvalidPayload(ValueError):
     """The notification body is not a well-formed event of a supported type."""
 
 
-def stream_event_from_notification(
-    payload: dict, message_id: str, timestamp: str, channel: dict | None = None
-) -> dict:
-    """Turn a verified EventSub notification into a stream event.
+class Broadcaster(TypedDict):
+    """A channel as events and tasks name it: Twitch user id, lowercase login, display name."""
 
-    ``channel`` holds the last known ``title`` and ``category_name`` of the
-    broadcaster, used to describe a ``stream.online`` (which carries neither).
+    id: str
+    login: str
+    name: str
+
+
+class Event(TypedDict):
+    """A stream event as published: plain JSON on the queues, in Redis and at Pusher."""
+
+    id: str
+    type: str
+    broadcaster: Broadcaster
+    occurred_at: str
+    message: NotRequired[str]  # every type but stream.viewers
+    stream_id: NotRequired[str]  # stream.online
+    stream_type: NotRequired[str]  # stream.online
+    started_at: NotRequired[str | None]  # stream.online (None if Twitch sent none), viewers
+    title: NotRequired[str]  # channel.update, and a stream.online's known title
+    language: NotRequired[str | None]  # channel.update
+    category_id: NotRequired[str]  # channel.update
+    category_name: NotRequired[str | None]  # channel.update, and a stream.online's known one
+    content_classification_labels: NotRequired[list[str] | None]  # channel.update
+    to: NotRequired[Broadcaster]  # channel.raid: the raided channel
+    viewers: NotRequired[int]  # channel.raid, stream.viewers
+    reason: NotRequired[str]  # streamer.unavailable
+
+
+class Revocation(TypedDict):
+    """What an EventSub revocation tells: which subscription, whose, why and when."""
+
+    subscription_id: str | None
+    type: str | None
+    broadcaster_id: str | None
+    reason: str
+    revoked_at: str
+
+
+def broadcaster(id: str, login: str, name: str | None = None) -> Broadcaster:
+    """A broadcaster as events and tasks name it; its name is its login when it has none."""
+    return {"id": id, "login": login, "name": name or login}
+
+
+def user_broadcaster(user: Mapping[str, Any]) -> Broadcaster:
+    """The broadcaster a Helix user is (``id``, ``login``, ``display_name``)."""
+    return broadcaster(user["id"], user["login"], user.get("display_name"))
+
+
+def lease_broadcaster(lease: Mapping[str, Any]) -> Broadcaster:
+    """The broadcaster a lease holds (:class:`shared.leases.Lease`)."""
+    return broadcaster(lease["broadcaster_id"], lease["login"], lease["name"])
+
+
+def event_or_revocation(
+    payload: object, headers: Mapping[str, str]
+) -> tuple[Event | None, Revocation | None]:
+    """Parse a verified EventSub message by its kind (the ``MESSAGE_TYPE`` header):
+    ``(event, None)`` for a notification, ``(None, revocation)`` for a revocation.
+
+    Raises InvalidPayload for a body or timestamp out of shape, KeyError for a
+    missing header.
     """
+    if headers.get(MESSAGE_TYPE) == REVOCATION:
+        return None, _revocation(payload, headers)
+    timestamp = headers[MESSAGE_TIMESTAMP]
+    event = _notification_event(payload, headers[MESSAGE_ID], timestamp)
+    timestamp_field(timestamp, "message timestamp")
+    return event, None
+
+
+def _notification_event(payload: object, message_id: str, timestamp: str) -> Event:
+    """A verified EventSub notification as a stream event."""
     subscription_type = _subscription(payload).get("type")
     if not isinstance(subscription_type, str) or subscription_type not in SUPPORTED_TYPES:
         raise InvalidPayload(f"unsupported subscription type {str(subscription_type)[:60]!r}")
-    data = payload.get("event")
+    data = payload.get("event") if isinstance(payload, dict) else None
     if not isinstance(data, dict):
         raise InvalidPayload("notification has no event object")
     raid = subscription_type == CHANNEL_RAID
-    event = {
+    event: Event = {
         "id": message_id,
         "type": subscription_type,
         "broadcaster": user_from(data, "from_broadcaster_user") if raid else broadcaster_from(data),
         "occurred_at": timestamp,
     }
     if raid:
-        event.update(_raid_fields(data))
+        _add_raid_fields(event, data)
     elif subscription_type == STREAM_ONLINE:
-        event.update(_online_fields(data, channel or {}))
+        _add_online_fields(event, data)
         event["occurred_at"] = event["started_at"] or timestamp
     elif subscription_type == CHANNEL_UPDATE:
-        event.update(_update_fields(data))
+        _add_update_fields(event, data)
     event["message"] = describe_event(event)
     return event
 
 
-def broadcaster_from(data: dict) -> dict:
+def broadcaster_from(data: dict) -> Broadcaster:
     """The ``broadcaster`` part of an event, checked; the login is lowercased."""
     return user_from(data, "broadcaster_user")
 
 
-def user_from(data: dict, prefix: str) -> dict:
+def user_from(data: dict, prefix: str) -> Broadcaster:
     """A channel named by the event's ``{prefix}_id``, ``_login`` and ``_name`` fields
-    (``broadcaster_user``, ``from_broadcaster_user``...), checked, as ``{"id", "login",
-    "name"}``; the login is lowercased."""
+    (``broadcaster_user``, ``from_broadcaster_user``...), checked; the login is
+    lowercased, the name (when there is none) is the login as sent."""
     user_id = data.get(f"{prefix}_id")
     login = data.get(f"{prefix}_login")
     if not is_twitch_id(user_id):
@@ -105,10 +181,10 @@ def user_from(data: dict, prefix: str) -> dict:
     if not isinstance(login, str) or not LOGIN_PATTERN.fullmatch(login):
         raise InvalidPayload(f"event has no valid {prefix}_login")
     name = bounded_text(data.get(f"{prefix}_name"), f"{prefix}_name", MAX_NAME)
-    return {"id": user_id, "login": login.lower(), "name": name or login}
+    return broadcaster(user_id, login.lower(), name or login)
 
 
-def is_twitch_id(value) -> bool:
+def is_twitch_id(value: object) -> TypeGuard[str]:
     """True for a Twitch id: 1 to ``MAX_ID`` ASCII digits (``str.isdigit`` alone would
     take other scripts' digits, and superscripts)."""
     return (
@@ -170,7 +246,7 @@ def timestamp_field(value, name: str) -> str | None:
     return value
 
 
-def describe_event(event: dict) -> str:
+def describe_event(event: Event) -> str:
     """The one line a person reads for this event."""
     name = event["broadcaster"]["name"]
     details = _title_and_category(event.get("title"), event.get("category_name"))
@@ -189,16 +265,14 @@ def describe_event(event: dict) -> str:
     return f"{name} updated the stream: {details}" if details else f"{name} updated the stream"
 
 
-def unavailable_event(lease: dict, reason: str, event_id: str, occurred_at: str) -> dict:
+def unavailable_event(
+    lease: Mapping[str, Any], reason: str, event_id: str, occurred_at: str
+) -> Event:
     """The event telling viewers a streamer's subscriptions were revoked for good."""
-    event = {
+    event: Event = {
         "id": event_id,
         "type": STREAMER_UNAVAILABLE,
-        "broadcaster": {
-            "id": lease["broadcaster_id"],
-            "login": lease["login"],
-            "name": lease["name"],
-        },
+        "broadcaster": lease_broadcaster(lease),
         "occurred_at": occurred_at,
         "reason": reason,
     }
@@ -207,26 +281,22 @@ def unavailable_event(lease: dict, reason: str, event_id: str, occurred_at: str)
 
 
 def viewers_event(
-    broadcaster: dict, viewers: int, started_at: str, occurred_at: str, event_id: str
-) -> dict:
-    """The event telling a channel's viewers its live stream's viewer count (``broadcaster``:
-    id, login, name; ``occurred_at``: when Twitch's answer was fetched). It carries no
+    channel: Broadcaster, viewers: int, started_at: str, occurred_at: str, event_id: str
+) -> Event:
+    """The event telling a channel's viewers its live stream's viewer count (``channel``:
+    the broadcaster; ``occurred_at``: when Twitch's answer was fetched). It carries no
     ``message``: it updates the status, it is not an item of the feed."""
     return {
         "id": event_id,
         "type": STREAM_VIEWERS,
-        "broadcaster": {
-            "id": broadcaster["id"],
-            "login": broadcaster["login"],
-            "name": broadcaster["name"],
-        },
+        "broadcaster": broadcaster(channel["id"], channel["login"], channel["name"]),
         "occurred_at": occurred_at,
         "viewers": viewers,
         "started_at": started_at,
     }
 
 
-def revocation_from(payload: dict, headers: dict) -> dict:
+def _revocation(payload: object, headers: Mapping[str, str]) -> Revocation:
     """What an EventSub revocation tells: which subscription, whose, why and when."""
     subscription = _subscription(payload)
     status = bounded_text(subscription.get("status"), "subscription status")
@@ -242,16 +312,17 @@ def revocation_from(payload: dict, headers: dict) -> dict:
         "type": kind,
         "broadcaster_id": broadcaster_id,
         "reason": status,
-        "revoked_at": headers["Twitch-Eventsub-Message-Timestamp"],
+        "revoked_at": headers[MESSAGE_TIMESTAMP],
     }
 
 
-def with_channel(event: dict, channel: dict) -> dict:
+def with_channel(event: Event, channel: Mapping[str, str]) -> Event:
     """A ``stream.online`` with the channel's last known title and category, described."""
-    event = {
-        **event,
-        **{name: channel[name] for name in ("title", "category_name") if channel.get(name)},
-    }
+    event = event.copy()
+    if channel.get("title"):
+        event["title"] = channel["title"]
+    if channel.get("category_name"):
+        event["category_name"] = channel["category_name"]
     event["message"] = describe_event(event)
     return event
 
@@ -267,42 +338,37 @@ def login_of_channel(channel: str) -> str | None:
     return login if LOGIN_PATTERN.fullmatch(login) else None
 
 
-def channel_of(event: dict) -> str:
+def channel_of(event: Event) -> str:
     """The Pusher channel of an event: its broadcaster's channel (a raid's is the
     raiding streamer's, whose viewers it tells where the stream went)."""
     return channel_name(event["broadcaster"]["login"])
 
 
-def _subscription(payload: dict) -> dict:
+def _subscription(payload: object) -> dict:
     subscription = payload.get("subscription") if isinstance(payload, dict) else None
     if not isinstance(subscription, dict):
         raise InvalidPayload("payload has no subscription object")
     return subscription
 
 
-def _online_fields(data: dict, channel: dict) -> dict:
+def _add_online_fields(event: Event, data: dict) -> None:
     stream_id = data.get("id")
     if not is_twitch_id(stream_id):
         raise InvalidPayload("stream.online event has no numeric stream id")
-    fields = {
-        "stream_id": stream_id,
-        "stream_type": bounded_text(data.get("type"), "stream type", default="live"),
-        "started_at": timestamp_field(data.get("started_at"), "started_at"),
-    }
-    for name in ("title", "category_name"):
-        if channel.get(name):
-            fields[name] = channel[name]
-    return fields
+    event["stream_id"] = stream_id
+    event["stream_type"] = bounded_text(data.get("type"), "stream type", default="live")
+    event["started_at"] = timestamp_field(data.get("started_at"), "started_at")
 
 
-def _raid_fields(data: dict) -> dict:
+def _add_raid_fields(event: Event, data: dict) -> None:
     viewers = data.get("viewers")
     if type(viewers) is not int or not 0 <= viewers <= MAX_RAIDERS:
         raise InvalidPayload(f"channel.raid viewers is not a whole number from 0 to {MAX_RAIDERS}")
-    return {"to": user_from(data, "to_broadcaster_user"), "viewers": viewers}
+    event["to"] = user_from(data, "to_broadcaster_user")
+    event["viewers"] = viewers
 
 
-def _update_fields(data: dict) -> dict:
+def _add_update_fields(event: Event, data: dict) -> None:
     if "title" not in data or data["title"] is None:
         raise InvalidPayload("channel.update event has no title")
     labels = data.get("content_classification_labels")
@@ -310,13 +376,11 @@ def _update_fields(data: dict) -> dict:
         if not isinstance(labels, list) or len(labels) > MAX_LABELS:
             raise InvalidPayload("content_classification_labels is not a short list")
         labels = [bounded_text(label, "content classification label", MAX_NAME) for label in labels]
-    return {
-        "title": cut_title(data["title"]),
-        "language": bounded_text(data.get("language"), "language", default=None),
-        "category_id": optional_id(data.get("category_id"), "category_id"),
-        "category_name": bounded_text(data.get("category_name"), "category_name", default=None),
-        "content_classification_labels": labels,
-    }
+    event["title"] = cut_title(data["title"])
+    event["language"] = bounded_text(data.get("language"), "language", default=None)
+    event["category_id"] = optional_id(data.get("category_id"), "category_id")
+    event["category_name"] = bounded_text(data.get("category_name"), "category_name", default=None)
+    event["content_classification_labels"] = labels
 
 
 def _title_and_category(title, category) -> str:

@@ -38,6 +38,29 @@ QUEUED_TYPES = frozenset((NOTIFICATION, REVOCATION))
 CONDITION_FIELDS = {"channel.raid": "from_broadcaster_user_id"}
 BROADCASTER_CONDITION = "broadcaster_user_id"
 
+# The subscriptions we hold for every watched streamer: type and version, in the order
+# they are created. The event model (shared.events) parses exactly these types.
+SUBSCRIPTION_VERSIONS = {
+    "stream.online": "1",
+    "stream.offline": "1",
+    "channel.update": "2",
+    "channel.raid": "1",
+}
+
+# A subscription's status, as Twitch lists it.
+ENABLED = "enabled"
+PENDING = "webhook_callback_verification_pending"
+# Held: delivering, or about to once Twitch has verified the callback.
+HEALTHY = frozenset((ENABLED, PENDING))
+# Ended by Twitch for a reason that a new subscription may cure.
+RECREATABLE = frozenset(
+    ("notification_failures_exceeded", "version_removed", "webhook_callback_verification_failed")
+)
+# Ended because the streamer or the app lost the authorization: never re-created.
+FINAL = frozenset(("authorization_revoked", "user_removed"))
+# Ours, not Twitch's: a subscription the lease holds that Twitch's list no longer has.
+MISSING = "missing"
+
 REPLAY_WINDOW = timedelta(minutes=10)
 # The one shape Twitch sends: RFC 3339 with ASCII digits, 0-9 fractional digits and a zone
 # (no basic format, week dates, ordinal dates, missing seconds or spaces).

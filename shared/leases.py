@@ -1,6 +1,6 @@
 """The lease registry: our hold on each watched streamer's subscriptions, in Redis.
 
-A lease is a plain dict::
+A lease (:class:`Lease`) is a plain dict::
 
     {"broadcaster_id": "1337", "login": "cool_user", "name": "Cool_User",
      "subscriptions": {"stream.online": {"id": ..., "status": ...}, ...},
@@ -13,21 +13,36 @@ from __future__ import annotations
 
 import json
 import time
-from typing import cast
+from typing import NotRequired, TypedDict, cast
 
 import redis
 
+from shared.events import Broadcaster
+from shared.eventsub import HEALTHY, SUBSCRIPTION_VERSIONS
+
 LEASES = "sev:leases"  # sorted set: broadcaster id by expiry
 LOGINS = "sev:lease-logins"  # hash: login -> broadcaster id
-WANTED_SUBSCRIPTIONS = (
-    ("stream.online", "1"),
-    ("stream.offline", "1"),
-    ("channel.update", "2"),
-    ("channel.raid", "1"),
-)
 WEBSUB = "websub"
-PENDING = "webhook_callback_verification_pending"
-HEALTHY = frozenset(("enabled", PENDING))
+
+
+class HeldSubscription(TypedDict):
+    """One subscription a lease holds: Twitch's id (a WebSub topic) and its status."""
+
+    id: str
+    status: str
+    expires_at: NotRequired[float]  # WebSub: when the hub's lease on the topic ends
+
+
+class Lease(TypedDict):
+    """Our hold on one streamer's subscriptions, as stored (JSON) in Redis."""
+
+    broadcaster_id: str
+    login: str
+    name: str
+    subscriptions: dict[str, HeldSubscription]  # by subscription type
+    transport: NotRequired[str]  # "eventsub" or "websub"; older leases have none
+    expires_at: float
+    last_seen: float
 
 
 def lease_key(broadcaster_id: str) -> str:
@@ -35,7 +50,7 @@ def lease_key(broadcaster_id: str) -> str:
     return f"sev:lease:{broadcaster_id}"
 
 
-def new_lease(broadcaster: dict, transport: str = "eventsub") -> dict:
+def new_lease(broadcaster: Broadcaster, transport: str = "eventsub") -> Lease:
     """An empty lease for a broadcaster (``id``, ``login``, ``name``)."""
     return {
         "broadcaster_id": broadcaster["id"],
@@ -48,19 +63,19 @@ def new_lease(broadcaster: dict, transport: str = "eventsub") -> dict:
     }
 
 
-def get_lease(client: redis.Redis, broadcaster_id: str) -> dict | None:
+def get_lease(client: redis.Redis, broadcaster_id: str) -> Lease | None:
     """The lease on a broadcaster, or None."""
     raw = client.get(lease_key(broadcaster_id))
     return json.loads(raw) if raw else None
 
 
-def lease_for_login(client: redis.Redis, login: str) -> dict | None:
+def lease_for_login(client: redis.Redis, login: str) -> Lease | None:
     """The lease on the streamer whose channel is ``login``, or None."""
     broadcaster_id = cast(str | None, client.hget(LOGINS, login.lower()))
     return get_lease(client, broadcaster_id) if broadcaster_id else None
 
 
-def save_lease(client: redis.Redis, lease: dict) -> None:
+def save_lease(client: redis.Redis, lease: Lease) -> None:
     """Store a lease and index it by expiry and login."""
     with client.pipeline() as pipe:
         pipe.set(lease_key(lease["broadcaster_id"]), json.dumps(lease))
@@ -69,7 +84,7 @@ def save_lease(client: redis.Redis, lease: dict) -> None:
         pipe.execute()
 
 
-def forget_lease(client: redis.Redis, lease: dict) -> None:
+def forget_lease(client: redis.Redis, lease: Lease) -> None:
     """Remove a lease and its index entries."""
     with client.pipeline() as pipe:
         pipe.delete(lease_key(lease["broadcaster_id"]))
@@ -78,14 +93,14 @@ def forget_lease(client: redis.Redis, lease: dict) -> None:
         pipe.execute()
 
 
-def all_leases(client: redis.Redis) -> list[dict]:
+def all_leases(client: redis.Redis) -> list[Lease]:
     """Every lease, soonest to expire first."""
     ids = cast(list[str], client.zrange(LEASES, 0, -1))
     raw = client.mget([lease_key(i) for i in ids]) if ids else []
     return [json.loads(item) for item in raw if item]
 
 
-def extend(lease: dict, grace: float, now: float | None = None) -> dict:
+def extend(lease: Lease, grace: float, now: float | None = None) -> Lease:
     """Mark a viewer as seen now and hold the lease for ``grace`` seconds more."""
     now = time.time() if now is None else now
     lease["last_seen"] = now
@@ -94,22 +109,25 @@ def extend(lease: dict, grace: float, now: float | None = None) -> dict:
 
 
 def missing_subscriptions(
-    lease: dict, renew_before: float = 0, now: float | None = None
+    lease: Lease, renew_before: float = 0, now: float | None = None
 ) -> list[tuple[str, str]]:
     """The wanted (type, version) pairs the lease does not hold in good health, or
     holds at the WebSub hub for less than ``renew_before`` seconds more."""
     now = time.time() if now is None else now
     held = lease["subscriptions"]
-    wanted = [(WEBSUB, "")] if lease.get("transport") == WEBSUB else WANTED_SUBSCRIPTIONS
+    wanted = (
+        [(WEBSUB, "")] if lease.get("transport") == WEBSUB else list(SUBSCRIPTION_VERSIONS.items())
+    )
     return [
         (kind, version)
         for kind, version in wanted
-        if held.get(kind, {}).get("status") not in HEALTHY
+        if kind not in held
+        or held[kind].get("status") not in HEALTHY
         or held[kind].get("expires_at", now + renew_before + 1) - now <= renew_before
     ]
 
 
-def touch_lease(client: redis.Redis, login: str, grace: float) -> dict | None:
+def touch_lease(client: redis.Redis, login: str, grace: float) -> Lease | None:
     """A viewer is on ``login``'s channel: hold its lease ``grace`` seconds more."""
     lease = lease_for_login(client, login)
     if lease:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from contextlib import contextmanager
 
 import pusher
@@ -10,7 +11,7 @@ import pusher.errors
 import pusher.requests
 import requests
 
-from shared.events import channel_of
+from shared.events import Event, channel_of
 from shared.settings import Settings
 
 PUBLISH_TIMEOUT = 5
@@ -66,7 +67,7 @@ class ProxylessBackend(pusher.requests.RequestsBackend):
         self.session.trust_env = False
 
 
-def publish_stream_event(client: pusher.Pusher, event: dict) -> None:
+def publish_stream_event(client: pusher.Pusher, event: Event) -> None:
     """Trigger ``event`` on its streamer's channel, named after its type.
 
     Raises :class:`RetryablePublishError` for connection errors, time-outs,
@@ -76,7 +77,7 @@ def publish_stream_event(client: pusher.Pusher, event: dict) -> None:
         client.trigger(channel_of(event), event["type"], event)
 
 
-def publish_stream_events(client: pusher.Pusher, events: list[dict]) -> None:
+def publish_stream_events(client: pusher.Pusher, events: Sequence[Event]) -> None:
     """Trigger up to BATCH_LIMIT events in one request (Pusher's batch trigger), in order.
 
     Raises as :func:`publish_stream_event` does; the batch succeeds or fails whole.

@@ -10,21 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from shared.eventsub import condition_broadcaster
-from shared.leases import (
-    HEALTHY,
-    WANTED_SUBSCRIPTIONS,
-    WEBSUB,
-    all_leases,
-    get_lease,
-    missing_subscriptions,
-    new_lease,
-    save_lease,
-)
-from shared.subscriptions import FINAL, Subscriptions
+from shared.events import lease_broadcaster, user_broadcaster
+from shared.eventsub import FINAL, HEALTHY, MISSING, SUBSCRIPTION_VERSIONS, condition_broadcaster
+from shared.leases import Lease, missing_subscriptions, new_lease
+from shared.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
-WANTED_KINDS = frozenset(kind for kind, _ in WANTED_SUBSCRIPTIONS)
 # What a pass did: subscription ids adopted and deleted, logins recreated and unavailable.
 Report = dict[str, list[str]]
 
@@ -40,12 +31,10 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> Report:
     With the WebSub transport there is no EventSub list to reconcile with: hub
     leases are renewed by :meth:`Subscriptions.renew` before they lapse.
     """
-    if subscriptions.settings.webhook_transport == WEBSUB:
+    if subscriptions.uses_websub:
         return empty_report()
-    ours = [
-        s for s in subscriptions.twitch.eventsub_subscriptions()["data"] if subscriptions.is_ours(s)
-    ]
-    leases = {lease["broadcaster_id"]: lease for lease in all_leases(subscriptions.redis)}
+    ours = subscriptions.listed()
+    leases = {lease["broadcaster_id"]: lease for lease in subscriptions.leases()}
     leases.update(adoptable_leases(subscriptions, ours, leases.keys(), occupied))
     report = empty_report()
     by_broadcaster: dict[str, list[dict]] = {}
@@ -54,7 +43,7 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> Report:
         if (
             broadcaster_id is not None
             and broadcaster_id in leases
-            and found["type"] in WANTED_KINDS
+            and found["type"] in SUBSCRIPTION_VERSIONS
         ):
             by_broadcaster.setdefault(broadcaster_id, []).append(found)
         else:
@@ -69,13 +58,12 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> Report:
 def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> Report:
     """Reconcile one lease with Twitch's list for its streamer (e.g. after verification)."""
     report = empty_report()
-    lease = get_lease(subscriptions.redis, broadcaster_id)
+    lease = subscriptions.lease(broadcaster_id)
     if lease:
         listed = [
             s
-            for s in subscriptions.twitch.eventsub_subscriptions(user_id=broadcaster_id)["data"]
-            if subscriptions.is_ours(s)
-            and s["type"] in WANTED_KINDS
+            for s in subscriptions.listed(broadcaster_id)
+            if s["type"] in SUBSCRIPTION_VERSIONS
             and condition_broadcaster(s["type"], s.get("condition")) == broadcaster_id
         ]
         settle_lease(subscriptions, lease, listed, report)
@@ -83,32 +71,30 @@ def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> Report
 
 
 def settle_lease(
-    subscriptions: Subscriptions, lease: dict, listed: list[dict], report: Report
+    subscriptions: Subscriptions, lease: Lease, listed: list[dict], report: Report
 ) -> None:
     """Apply Twitch's list to a lease, then re-create what it still wants."""
     broadcaster_id = lease["broadcaster_id"]
     with subscriptions.lock(broadcaster_id):
-        current = get_lease(subscriptions.redis, broadcaster_id) or lease
+        current = subscriptions.lease(broadcaster_id) or lease
         apply_listing(subscriptions, current, listed, report)
-        save_lease(subscriptions.redis, current)
+        subscriptions.save(current)
     statuses = {held["status"] for held in current["subscriptions"].values()}
     if statuses & FINAL:
         report["unavailable"].append(current["login"])
     elif missing_subscriptions(current):
-        subscriptions.ensure(
-            {"id": broadcaster_id, "login": current["login"], "name": current["name"]}
-        )
+        subscriptions.ensure(lease_broadcaster(current))
         report["recreated"].append(current["login"])
 
 
 def apply_listing(
-    subscriptions: Subscriptions, lease: dict, listed: list[dict], report: Report
+    subscriptions: Subscriptions, lease: Lease, listed: list[dict], report: Report
 ) -> None:
     """Update one lease from Twitch's list of our subscriptions for its streamer."""
     listed_ids = {found["id"] for found in listed}
-    for held in lease["subscriptions"].values():
-        if held["id"] not in listed_ids and held["status"] in HEALTHY:
-            held["status"] = "missing"
+    for subscription in lease["subscriptions"].values():
+        if subscription["id"] not in listed_ids and subscription["status"] in HEALTHY:
+            subscription["status"] = MISSING
     for found in listed:
         held = lease["subscriptions"].get(found["type"])
         keeps_another = held and held["id"] != found["id"] and held["status"] in HEALTHY
@@ -125,20 +111,18 @@ def apply_listing(
 
 def adoptable_leases(
     subscriptions: Subscriptions, ours: list[dict], known: Iterable[str], occupied: set[str]
-) -> dict[str, dict]:
+) -> dict[str, Lease]:
     """Leases for streamers we hold subscriptions for but have no lease on, when watched."""
-    strangers = {
+    named = (
         condition_broadcaster(found["type"], found.get("condition"))
         for found in ours
-        if found["type"] in WANTED_KINDS
-    } - set(known)
-    strangers.discard(None)
+        if found["type"] in SUBSCRIPTION_VERSIONS
+    )
+    strangers = {broadcaster_id for broadcaster_id in named if broadcaster_id} - set(known)
     if not strangers:
         return {}
-    adopted: dict[str, dict] = {}
-    for user in subscriptions.twitch.users_by_id(sorted(strangers)):
+    adopted: dict[str, Lease] = {}
+    for user in subscriptions.users_by_id(sorted(strangers)):
         if user["login"] in occupied:
-            adopted[user["id"]] = new_lease(
-                {"id": user["id"], "login": user["login"], "name": user.get("display_name")}
-            )
+            adopted[user["id"]] = new_lease(user_broadcaster(user))
     return adopted

@@ -4,8 +4,8 @@ state, event claims, dead letters, revocations, occupied channels, caches and co
 Every key the app writes starts with ``sev:`` so the app can share a Redis with others.
 A concern's own keys are defined beside the code that reads them (leases in
 :mod:`shared.leases`, the intake in :mod:`shared.intake`, the WebSub hub's in
-:mod:`shared.websub`, Twitch's token and budgets in :mod:`shared.twitch_auth` and
-:mod:`shared.twitch`, sessions and viewers' keys in the web's modules, shard owners and
+:mod:`shared.websub`, Twitch's token and budgets in :mod:`shared.twitch.tokens` and
+:mod:`shared.twitch.client`, sessions and viewers' keys in the web's modules, shard owners and
 viewer counts in the worker's).
 """
 
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
 
+from shared.events import Event, Revocation
 from shared.eventsub import format_eventsub_timestamp
 
 RECENT_EVENTS_KEPT = 20
@@ -59,14 +61,14 @@ def recent_events_key(login: str) -> str:
     return f"sev:recent:{login}"
 
 
-def add_recent_event(client: redis.Redis, event: dict, ttl: int) -> None:
+def add_recent_event(client: redis.Redis, event: Event, ttl: int) -> None:
     """Keep ``event`` among its streamer's last 20; storing it twice is harmless."""
     with client.pipeline() as pipe:
         queue_recent_event(pipe, event, ttl)
         pipe.execute()
 
 
-def queue_recent_event(pipe, event: dict, ttl: int) -> None:
+def queue_recent_event(pipe, event: Event, ttl: int) -> None:
     """Queue on ``pipe`` the commands that keep ``event`` among its streamer's last
     20, ordered by the time Twitch gave it."""
     key = recent_events_key(event["broadcaster"]["login"])
@@ -270,7 +272,11 @@ return {0, redis.call('LLEN', KEYS[2])}
 
 
 def add_dead_letter(
-    client: redis.Redis, kind: str, payload: dict, reason: str, kept: int = DEAD_LETTERS_KEPT
+    client: redis.Redis,
+    kind: str,
+    payload: Mapping[str, Any],
+    reason: str,
+    kept: int = DEAD_LETTERS_KEPT,
 ) -> None:
     """Keep what could not be delivered, with why, for an operator to replay.
 
@@ -341,7 +347,7 @@ def remove_dead_letter(client: redis.Redis, stored: str) -> bool:
     return bool(client.lrem(DEAD_LETTERS, 1, stored))
 
 
-def record_revocation(client: redis.Redis, revocation: dict) -> None:
+def record_revocation(client: redis.Redis, revocation: Revocation) -> None:
     """Append a revocation to the kept history (the newest 1000)."""
     with client.pipeline() as pipe:
         pipe.lpush(REVOCATIONS, json.dumps(revocation))

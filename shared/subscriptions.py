@@ -11,11 +11,12 @@ import time
 
 import redis
 
-from shared.eventsub import condition_broadcaster, subscription_condition
+from shared.events import Broadcaster, lease_broadcaster
+from shared.eventsub import HEALTHY, PENDING, condition_broadcaster, subscription_condition
 from shared.leases import (
-    HEALTHY,
-    PENDING,
     WEBSUB,
+    HeldSubscription,
+    Lease,
     all_leases,
     extend,
     forget_lease,
@@ -25,16 +26,17 @@ from shared.leases import (
     save_lease,
 )
 from shared.settings import Settings
-from shared.twitch import TwitchClient, eventsub_budget_spent
-from shared.twitch_auth import SubscriptionExists, TooManySubscriptions, TwitchError, TwitchNotFound
+from shared.twitch.client import TwitchClient, eventsub_budget_spent
+from shared.twitch.errors import (
+    SubscriptionExists,
+    TooManySubscriptions,
+    TwitchError,
+    TwitchNotFound,
+)
 from shared.websub import new_secret, remember_request, topic_for
 
 logger = logging.getLogger(__name__)
 
-RECREATABLE = frozenset(
-    ("notification_failures_exceeded", "version_removed", "webhook_callback_verification_failed")
-)
-FINAL = frozenset(("authorization_revoked", "user_removed"))
 LOCK_SECONDS = 60
 
 
@@ -48,6 +50,32 @@ class Subscriptions:
     def __init__(self, twitch: TwitchClient, client: redis.Redis, settings: Settings):
         self.twitch, self.redis, self.settings = twitch, client, settings
 
+    @property
+    def uses_websub(self) -> bool:
+        """True when streamers are followed through the legacy WebSub hub, not EventSub."""
+        return self.settings.webhook_transport == WEBSUB
+
+    def lease(self, broadcaster_id: str) -> Lease | None:
+        """The lease on a streamer, or None."""
+        return get_lease(self.redis, broadcaster_id)
+
+    def leases(self) -> list[Lease]:
+        """Every lease we hold."""
+        return all_leases(self.redis)
+
+    def save(self, lease: Lease) -> None:
+        """Store a lease (hold :meth:`lock` while reading and changing it)."""
+        save_lease(self.redis, lease)
+
+    def listed(self, broadcaster_id: str | None = None) -> list[dict]:
+        """Our EventSub subscriptions as Twitch lists them: all, or one streamer's."""
+        query = {"user_id": broadcaster_id} if broadcaster_id else {}
+        return [s for s in self.twitch.eventsub_subscriptions(**query)["data"] if self.is_ours(s)]
+
+    def users_by_id(self, ids: list[str]) -> list[dict]:
+        """Twitch's users with these ids (missing ones left out)."""
+        return self.twitch.users_by_id(ids)
+
     def lock(self, broadcaster_id: str):
         """The lock that serializes every change to one streamer's lease."""
         return self.redis.lock(
@@ -59,7 +87,7 @@ class Subscriptions:
         """Re-subscribe at the WebSub hub when a hub lease has less than this left."""
         return max(3 * self.settings.lease_check_interval, self.settings.websub_lease_seconds / 10)
 
-    def ensure(self, broadcaster: dict) -> dict:
+    def ensure(self, broadcaster: Broadcaster) -> Lease:
         """Hold the subscriptions of ``broadcaster`` (id, login, name); renew its lease."""
         with self.lock(broadcaster["id"]):
             lease = get_lease(self.redis, broadcaster["id"]) or new_lease(
@@ -72,7 +100,7 @@ class Subscriptions:
                 save_lease(self.redis, extend(lease, self.settings.lease_grace_seconds))
         return lease
 
-    def create(self, broadcaster_id: str, kind: str, version: str) -> dict:
+    def create(self, broadcaster_id: str, kind: str, version: str) -> HeldSubscription:
         """Create one subscription, or adopt ours if Twitch says it exists."""
         if kind == WEBSUB:
             return self.websub("subscribe", broadcaster_id)
@@ -99,10 +127,9 @@ class Subscriptions:
 
     def find_ours(self, broadcaster_id: str, kind: str) -> dict:
         """Our healthy subscription of ``kind`` for a broadcaster, as Twitch lists it."""
-        for found in self.twitch.eventsub_subscriptions(user_id=broadcaster_id)["data"]:
+        for found in self.listed(broadcaster_id):
             if (
                 found["type"] == kind
-                and self.is_ours(found)
                 and found["status"] in HEALTHY
                 and condition_broadcaster(kind, found.get("condition")) == broadcaster_id
             ):
@@ -113,7 +140,7 @@ class Subscriptions:
         """True for subscriptions that call our callback (never touch the others)."""
         return subscription.get("transport", {}).get("callback") == self.settings.callback_url
 
-    def release(self, lease: dict) -> None:
+    def release(self, lease: Lease) -> None:
         """Delete a lease's subscriptions at Twitch and forget the lease."""
         with self.lock(lease["broadcaster_id"]):
             for kind, held in lease["subscriptions"].items():
@@ -124,7 +151,7 @@ class Subscriptions:
             forget_lease(self.redis, lease)
         logger.info("released the lease on %s", lease["login"])
 
-    def websub(self, mode: str, broadcaster_id: str) -> dict:
+    def websub(self, mode: str, broadcaster_id: str) -> HeldSubscription:
         """(Un)subscribe at the WebSub hub; its verification GET is answered by the web,
         once. A subscription gets a secret of its own, so that a notification's
         signature binds its topic (the web keeps the secret once the hub verified)."""
@@ -156,13 +183,7 @@ class Subscriptions:
                         save_lease(self.redis, extend(current, grace, now))
                         renewed.append(lease["login"])
                 if current and missing_subscriptions(current, self.renew_before):
-                    self.ensure(
-                        {
-                            "id": current["broadcaster_id"],
-                            "login": current["login"],
-                            "name": current["name"],
-                        }
-                    )
+                    self.ensure(lease_broadcaster(current))
         return renewed
 
     def release_idle(self, occupied: set[str], now: float | None = None) -> list[str]:

@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,14 +27,17 @@ from shared.events import (
     CHANNEL_UPDATE,
     STREAM_OFFLINE,
     STREAM_ONLINE,
+    Event,
     InvalidPayload,
     bounded_text,
     cut_title,
     describe_event,
     is_twitch_id,
+    lease_broadcaster,
     optional_id,
     timestamp_field,
 )
+from shared.leases import Lease
 
 SIGNATURE = "X-Hub-Signature"
 NOTIFICATION_ID = "Twitch-Notification-Id"
@@ -202,38 +206,48 @@ def denials(client: redis.Redis) -> list[dict]:
 
 
 def events_from_streams(
-    body: dict, lease: dict, previous: dict, message_id: str, timestamp: str
-) -> list[dict]:
+    body: dict, lease: Lease, previous: Mapping[str, str], message_id: str, timestamp: str
+) -> list[Event]:
     """Stream events for a ``/helix/streams``-shaped body, given the last known state
-    (``previous``: ``stream_id``, ``title``, ``category_name``; empty if offline)."""
-    broadcaster = {"id": lease["broadcaster_id"], "login": lease["login"], "name": lease["name"]}
+    (``previous``: ``stream_id``, ``title``, ``category_name``; empty if offline) and
+    the lease on the topic's broadcaster."""
+    broadcaster = lease_broadcaster(lease)
     streams = body.get("data") if isinstance(body, dict) else None
     if not isinstance(streams, list):
         raise ValueError("WebSub body has no data list")
-    base = {"id": message_id, "broadcaster": broadcaster, "occurred_at": timestamp}
+
+    def event(kind: str) -> Event:
+        """An event of ``kind`` from this notification, its own fields still to add."""
+        return {
+            "id": message_id,
+            "broadcaster": broadcaster,
+            "occurred_at": timestamp,
+            "type": kind,
+        }
+
     if not streams:
-        return [finish({**base, "type": STREAM_OFFLINE})] if previous.get("stream_id") else []
+        return [finish(event(STREAM_OFFLINE))] if previous.get("stream_id") else []
     stream = stream_snapshot(streams[0])
-    fields = {name: stream[name] for name in ("title", "category_name", "category_id")}
     if previous.get("stream_id") != stream["stream_id"]:
-        return [
-            finish(
-                {
-                    **base,
-                    "type": STREAM_ONLINE,
-                    "stream_id": stream["stream_id"],
-                    "stream_type": stream["stream_type"],
-                    "started_at": stream["started_at"],
-                    **fields,
-                }
-            )
-        ]
+        online = event(STREAM_ONLINE)
+        online["stream_id"] = stream["stream_id"]
+        online["stream_type"] = stream["stream_type"]
+        online["started_at"] = stream["started_at"]
+        return [finish(with_stream_fields(online, stream))]
     if (previous.get("title"), previous.get("category_name")) != (
-        fields["title"],
-        fields["category_name"],
+        stream["title"],
+        stream["category_name"],
     ):
-        return [finish({**base, "type": CHANNEL_UPDATE, **fields})]
+        return [finish(with_stream_fields(event(CHANNEL_UPDATE), stream))]
     return []
+
+
+def with_stream_fields(event: Event, stream: dict) -> Event:
+    """``event`` with the title and category of a :func:`stream_snapshot`."""
+    event["title"] = stream["title"]
+    event["category_name"] = stream["category_name"]
+    event["category_id"] = stream["category_id"]
+    return event
 
 
 def stream_snapshot(stream) -> dict:
@@ -254,7 +268,7 @@ def stream_snapshot(stream) -> dict:
     }
 
 
-def finish(event: dict) -> dict:
+def finish(event: Event) -> Event:
     """Add the readable message."""
     event["message"] = describe_event(event)
     return event

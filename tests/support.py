@@ -70,13 +70,9 @@ class SelfSignedTLSServer:
         return self.outcome[0]
 
 
-@contextlib.contextmanager
-def channel_viewer(port: int, key: str, secret: str, pusher_client, login: str, events):
-    """A WebSocket client on ``login``'s private channel of the local Pusher on ``port``;
-    yields a queue of ``(event name, data)`` for each of ``events`` that arrives."""
-    from shared.events import channel_name
-
-    received: queue.Queue = queue.Queue()
+def pusher_socket(port: int, key: str = "local-key", secret: str = "local-secret"):
+    """A real Pusher WebSocket client (pysher) connected to the Pusher on ``port``; it signs
+    its own private-channel subscriptions with ``secret`` (a page asks the web instead)."""
     connected = threading.Event()
     client = pysher.Pusher(
         key,
@@ -87,10 +83,25 @@ def channel_viewer(port: int, key: str, secret: str, pusher_client, login: str, 
         log_level=logging.WARNING,
     )
     client.connection.bind("pusher:connection_established", lambda _: connected.set())
-    client.connection.socket_kwargs["ping_timeout"] = 0.2  # a quick disconnect
+    # pysher's reader thread only sees a disconnect when its select() times out (100 s
+    # by default, so disconnect() would wait out its whole timeout): keep it short.
+    client.connection.socket_kwargs["ping_timeout"] = 0.2
     client.connect()
+    if not connected.wait(10):
+        client.disconnect(timeout=2)
+        raise AssertionError(f"could not connect to Pusher on port {port}")
+    return client
+
+
+@contextlib.contextmanager
+def channel_viewer(port: int, key: str, secret: str, pusher_client, login: str, events):
+    """A WebSocket client on ``login``'s private channel of the local Pusher on ``port``;
+    yields a queue of ``(event name, data)`` for each of ``events`` that arrives."""
+    from shared.events import channel_name
+
+    received: queue.Queue = queue.Queue()
+    client = pusher_socket(port, key, secret)
     try:
-        assert connected.wait(10), "the viewer could not connect"
         channel = client.subscribe(channel_name(login))
         for name in events:
             channel.bind(name, lambda data, name=name: received.put((name, json.loads(data))))

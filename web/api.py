@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from shared.events import channel_name
 from shared.leases import LOGINS
 from shared.store import broadcaster_states, cached_with_time
-from shared.twitch_auth import TwitchError
+from shared.twitch.errors import TwitchError
 from web.auth import from_our_site, login_required
 from web.channel_auth import remember_follows
 from web.clients import get_redis, get_settings, get_twitch

@@ -30,14 +30,15 @@ from flask import (
     url_for,
 )
 
-from shared.twitch_auth import TIMEOUT, TwitchError, error_for
+from shared.twitch.errors import TwitchError, error_for
+from shared.twitch.session import TIMEOUT
+from shared.twitch.tokens import token_record
 from web import sessions
-from web.clients import get_settings
+from web.clients import get_settings, get_twitch
 from web.errors import json_error
 from web.login_limits import login_start_wait, prune_pending_logins
 from web.sessions import session_id, session_store
 from web.signed_in import current_user, end_all_sessions, revoke_tokens
-from web.user_tokens import display_name, token_record, validate_token
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def callback():
         return _back("denied" if request.args["error"] == "access_denied" else "failed", target)
     try:
         tokens = token_record(twitch_login().authorize_access_token())
-        answer = validate_token(tokens["access_token"])
+        answer = get_twitch().user_tokens.validate(tokens["access_token"])
     except MismatchingStateError:
         return _back("state", target)
     except LOGIN_FAILURES as error:
@@ -140,7 +141,7 @@ def callback():
     if answer is None:
         return _back("failed", target)
     user = {"id": answer["user_id"], "login": answer["login"]}
-    user["display_name"] = display_name(tokens["access_token"], user)
+    user["display_name"] = get_twitch().user_tokens.display_name(tokens["access_token"], user)
     if "user" in session:
         session_store().forget_session(session["user"]["id"], session_id())
     session.clear()

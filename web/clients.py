@@ -22,7 +22,7 @@ from shared.publisher import make_pusher_client
 from shared.queues import make_celery
 from shared.settings import Settings
 from shared.store import connect
-from shared.twitch import TwitchClient
+from shared.twitch.client import TwitchClient
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -58,8 +58,9 @@ def get_twitch() -> TwitchClient:
     """This thread's Twitch client for the current app, made on first use.
 
     In a request it never waits out Twitch's rate limit (a request thread would sleep
-    up to a minute): a spent budget raises :class:`shared.twitch_auth.TwitchRateLimited`
+    up to a minute): a spent budget raises :class:`shared.twitch.errors.TwitchRateLimited`
     and the viewer is told when to try again. In a command (no request) it waits.
+    Its ``user_tokens`` validate, refresh and revoke a viewer's tokens on its session.
     """
     local, waits = current_app.extensions["twitch"], not has_request_context()
     if not hasattr(local, "clients"):

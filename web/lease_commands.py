@@ -7,10 +7,11 @@ import time
 import click
 from flask.cli import AppGroup
 
+from shared.events import user_broadcaster
 from shared.leases import all_leases, lease_for_login
 from shared.store import unheld_revocations
 from shared.task_names import ENSURE_SUBSCRIPTIONS
-from shared.twitch import eventsub_cost
+from shared.twitch.client import eventsub_cost
 from web.clients import get_celery, get_redis, get_settings, get_twitch
 from web.watching import LOGIN, LOGIN_RULE
 
@@ -48,7 +49,7 @@ def watch(login: str):
     user = get_twitch().user_by_login(login)
     if user is None:
         raise click.ClickException(f"no Twitch channel named {login}")
-    broadcaster = {"id": user["id"], "login": user["login"], "name": user["display_name"]}
+    broadcaster = user_broadcaster(user)
     get_celery().send_task(ENSURE_SUBSCRIPTIONS, args=(broadcaster,))
     click.echo(f"queued: hold the subscriptions of {user['login']} ({user['id']})")
 

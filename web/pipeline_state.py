@@ -19,7 +19,7 @@ from shared.leases import LEASES
 from shared.queues import QUEUES
 from shared.settings import Settings
 from shared.store import DEAD_LETTERS, OCCUPIED_CHANNELS
-from shared.twitch import EVENTSUB_COST
+from shared.twitch.client import EVENTSUB_COST
 
 log = logging.getLogger(__name__)
 INTAKE = "intake"

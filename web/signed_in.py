@@ -13,11 +13,10 @@ import time
 import redis
 from flask import abort, g, session
 
-from shared.twitch_auth import TwitchError
+from shared.twitch.errors import TwitchError
 from web import sessions
-from web.clients import get_redis
+from web.clients import get_redis, get_twitch
 from web.sessions import session_id, session_store
-from web.user_tokens import refresh_tokens, revoke_token, validate_token
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def end_all_sessions(user_id: str) -> None:
 def revoke_tokens(tokens: dict) -> None:
     """Revoke a user's access token at Twitch; a failure is logged, not raised."""
     try:
-        revoke_token(tokens["access_token"])
+        get_twitch().user_tokens.revoke(tokens["access_token"])
     except TwitchError as error:
         log.warning("could not revoke a Twitch token: %s", error)
 
@@ -114,12 +113,13 @@ def _keep_alive() -> str:
 
 def _revalidate() -> bool:
     tokens, now = session["twitch"], time.time()
+    user_tokens = get_twitch().user_tokens
     answer = None
     if tokens["expires_at"] - EXPIRY_MARGIN > now:
-        answer = validate_token(tokens["access_token"])
+        answer = user_tokens.validate(tokens["access_token"])
     if answer is None:
-        tokens = refresh_tokens(tokens["refresh_token"])
-        answer = tokens and validate_token(tokens["access_token"])
+        tokens = user_tokens.refresh(tokens["refresh_token"])
+        answer = tokens and user_tokens.validate(tokens["access_token"])
     if not answer or answer["user_id"] != session["user"]["id"]:
         return False
     expires_in = int(answer.get("expires_in") or 0)

@@ -11,7 +11,7 @@ import re
 
 from flask import current_app
 
-from shared.events import channel_name
+from shared.events import channel_name, user_broadcaster
 from shared.leases import lease_for_login, missing_subscriptions, touch_lease
 from shared.store import (
     broadcaster_states,
@@ -21,8 +21,8 @@ from shared.store import (
     recent_events,
 )
 from shared.task_names import ENSURE_SUBSCRIPTIONS
-from shared.twitch import eventsub_budget_spent
-from shared.twitch_auth import TwitchError, TwitchRateLimited, TwitchUnavailable
+from shared.twitch.client import eventsub_budget_spent
+from shared.twitch.errors import TwitchError, TwitchRateLimited, TwitchUnavailable
 from web.channel_auth import ask_for_streamer
 from web.clients import get_celery, get_redis, get_settings, get_twitch
 from web.status import combined_status
@@ -114,7 +114,7 @@ def hold_subscriptions(user: dict) -> None:
         )
     get_celery().send_task(
         ENSURE_SUBSCRIPTIONS,
-        args=({"id": user["id"], "login": user["login"], "name": user["display_name"]},),
+        args=(user_broadcaster(user),),
     )
 
 

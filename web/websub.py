@@ -20,6 +20,7 @@ import redis
 from flask import Blueprint, Response, current_app, request
 
 from shared import intake
+from shared.eventsub import ENABLED
 from shared.leases import WEBSUB, get_lease, save_lease
 from shared.websub import (
     LINK,
@@ -96,7 +97,7 @@ def websub_verification():
             return Response("", status=200, content_type="text/plain")
         if mode == "subscribe":
             seconds = min(seconds, int(pending.get("lease_seconds") or seconds))
-            mark_lease(topic, "enabled", time.time() + seconds)
+            mark_lease(topic, ENABLED, time.time() + seconds)
     except redis.RedisError as error:
         current_app.logger.error("cannot answer WebSub verification: %s", error)
         count_webhook("websub", "unavailable", "state_unavailable")
@@ -122,7 +123,8 @@ def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
     lease = get_lease(client, our_topic_user_id(settings.twitch_api_url, topic) or "")
     held = lease["subscriptions"].get(WEBSUB) if lease else None
     if lease and held and held["id"] == topic:
-        held.update(status=status, expires_at=expires_at)
+        held["status"] = status
+        held["expires_at"] = expires_at
         save_lease(client, lease)
 
 

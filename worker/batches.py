@@ -175,6 +175,6 @@ def queue_stream_change(pipe, held: Held, ttl: int) -> None:
         held.order_key,
         online,
         event.get("stream_id", "") if online else "",
-        event.get("started_at", "") if online else "",
+        (event.get("started_at") or "") if online else "",
         ttl,
     )

@@ -15,7 +15,7 @@ from shared.publisher import make_pusher_client
 from shared.settings import Settings, load_settings_or_exit
 from shared.store import connect
 from shared.subscriptions import Subscriptions
-from shared.twitch import TwitchClient
+from shared.twitch.client import TwitchClient
 
 
 @cache

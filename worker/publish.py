@@ -13,6 +13,7 @@ import random
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 
+from shared.events import Event
 from shared.logs import set_log_context
 from shared.publisher import RejectedPublishError, RetryablePublishError, publish_stream_event
 from shared.store import CLAIM_TTL, add_dead_letter, published_key
@@ -33,7 +34,7 @@ from worker.metrics import (
 logger = logging.getLogger(__name__)
 
 
-def deliver(event: dict) -> None:
+def deliver(event: Event) -> None:
     """First attempt at publishing ``event``; a failure is queued for retrying."""
     try:
         publish_once(event)
@@ -53,7 +54,7 @@ def deliver(event: dict) -> None:
 
 
 @shared_task(name=PUBLISH_STREAM_EVENT, bind=True, acks_late=True, max_retries=None)
-def publish_stream_event_task(self, event: dict, twitch_time: str | None = None) -> None:
+def publish_stream_event_task(self, event: Event, twitch_time: str | None = None) -> None:
     """Retry publishing ``event``; after PUBLISH_MAX_RETRIES retries, dead-letter it.
     ``twitch_time``: when Twitch sent the message the event came from, for the lag."""
     retries_used = self.request.retries + 1  # the inline attempt failed first
@@ -92,7 +93,7 @@ def forget_the_message(**_):
     set_log_context()
 
 
-def publish_once(event: dict, path: str = SINGLE, twitch_time: str | None = None) -> None:
+def publish_once(event: Event, path: str = SINGLE, twitch_time: str | None = None) -> None:
     """Publish ``event`` unless it already was; then mark it published. ``path`` and
     ``twitch_time`` (else the event's own time) are for the metrics."""
     client = redis_client()
@@ -119,7 +120,7 @@ def retry_delay(retries: int, cap: float | None = None) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def give_up(event: dict, reason: str) -> None:
+def give_up(event: Event, reason: str) -> None:
     """Put the event in the dead letters with why it failed."""
     logger.error(
         "dead-lettered event %s: %s", event["id"], reason, extra={"message_id": event["id"]}

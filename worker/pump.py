@@ -21,11 +21,12 @@ from typing import Any
 import redis
 from redis.typing import XReadGroupResponse
 
-from shared.events import STREAM_ONLINE
+from shared.events import STREAM_ONLINE, Event
 from shared.eventsub import ordering_key
 from shared.intake import GROUP, ensure_groups, intake_key, queue_finish
 from worker.batches import publish_batch
-from worker.ingest import Entry, prepare
+from worker.entries import Entry
+from worker.ingest import prepare
 from worker.sequencer import Held, Sequencer
 from worker.shards import HEARTBEAT_SECONDS, ShardOwnership
 
@@ -183,7 +184,7 @@ class Pump:
                 )
             self.changed.notify()
 
-    def window(self, event: dict) -> float:
+    def window(self, event: Event) -> float:
         """Seconds an event waits for earlier ones of its broadcaster."""
         if event["type"] == STREAM_ONLINE:
             return self.settings.online_order_window_ms / 1000
@@ -236,7 +237,7 @@ class Pump:
                 self.in_flight.pop((entry.stream, entry.entry_id), None)
 
 
-def order_of(entry: Entry, event: dict) -> str:
+def order_of(entry: Entry, event: Event) -> str:
     """The key that orders an event among its broadcaster's: Twitch's message time."""
     for timestamp in (entry.timestamp, event.get("occurred_at")):
         try:

@@ -17,6 +17,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.events import Event
 from shared.publisher import BATCH_LIMIT
 
 
@@ -27,7 +28,7 @@ class Held:
     broadcaster_id: str
     order_key: str
     ready_at: float
-    event: dict
+    event: Event
     entry: Any = None
     seq: int = field(default=0, compare=False)
 

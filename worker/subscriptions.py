@@ -8,9 +8,15 @@ from datetime import UTC, datetime
 
 from celery import shared_task
 
-from shared.events import CHANNEL_PREFIX, login_of_channel, unavailable_event
-from shared.eventsub import format_eventsub_timestamp
-from shared.leases import PENDING, get_lease, lease_for_login, save_lease
+from shared.events import (
+    CHANNEL_PREFIX,
+    Broadcaster,
+    lease_broadcaster,
+    login_of_channel,
+    unavailable_event,
+)
+from shared.eventsub import FINAL, PENDING, RECREATABLE, format_eventsub_timestamp
+from shared.leases import Lease, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
 from shared.store import (
     count_unheld_revocation,
@@ -18,7 +24,6 @@ from shared.store import (
     occupied_channels,
     remember_channel_state,
 )
-from shared.subscriptions import FINAL, RECREATABLE
 from shared.task_names import (
     CHECK_LEASE,
     ENSURE_SUBSCRIPTIONS,
@@ -28,7 +33,7 @@ from shared.task_names import (
     RENEW_LEASES,
     VALIDATE_APP_TOKEN,
 )
-from shared.twitch_auth import TwitchError
+from shared.twitch.errors import TwitchError
 from worker.context import pusher_client, redis_client, settings, subscriptions, twitch_client
 from worker.publish import deliver
 
@@ -40,7 +45,7 @@ VERIFICATION_CHECK_SECONDS = 3
 
 
 @shared_task(name=ENSURE_SUBSCRIPTIONS, acks_late=True)
-def ensure_subscriptions(broadcaster: dict) -> None:
+def ensure_subscriptions(broadcaster: Broadcaster) -> None:
     """Hold a streamer's subscriptions (``broadcaster``: id, login, name)."""
     lease = subscriptions().ensure(broadcaster)
     if any(h["status"] == PENDING for h in lease["subscriptions"].values()):
@@ -134,14 +139,12 @@ def handle_revocation(revocation: dict, message_id: str) -> None:
                 held["status"] = reason
         save_lease(redis_client(), lease)
     if reason in RECREATABLE:
-        ensure_subscriptions.delay(
-            {"id": lease["broadcaster_id"], "login": lease["login"], "name": lease["name"]}
-        )
+        ensure_subscriptions.delay(lease_broadcaster(lease))
     elif reason in FINAL:
         end_for_good(lease, reason, f"unavailable-{message_id}", revocation["revoked_at"])
 
 
-def holds(lease: dict, revocation: dict) -> bool:
+def holds(lease: Lease, revocation: dict) -> bool:
     """True when the revoked subscription is one the lease holds."""
     revoked = revocation.get("subscription_id")
     return bool(revoked) and any(
@@ -160,7 +163,7 @@ def ignore_revocation(revocation: dict) -> None:
     )
 
 
-def end_for_good(lease: dict, reason: str, event_id: str, occurred_at: str) -> None:
+def end_for_good(lease: Lease, reason: str, event_id: str, occurred_at: str) -> None:
     """Tell the channel's viewers the streamer can no longer be followed; release the lease."""
     deliver(unavailable_event(lease, reason, event_id, occurred_at))
     subscriptions().release(lease)

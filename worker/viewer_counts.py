@@ -20,9 +20,9 @@ import pusher
 import redis
 from celery import shared_task
 
-from shared.events import viewers_event
+from shared.events import Event, lease_broadcaster, viewers_event
 from shared.eventsub import format_eventsub_timestamp
-from shared.leases import all_leases
+from shared.leases import Lease, all_leases
 from shared.publisher import (
     BATCH_LIMIT,
     RejectedPublishError,
@@ -31,8 +31,8 @@ from shared.publisher import (
 )
 from shared.store import broadcaster_states
 from shared.task_names import REFRESH_VIEWER_COUNTS
-from shared.twitch import CHUNK, TwitchClient, rate_limit_left
-from shared.twitch_auth import TwitchError
+from shared.twitch.client import CHUNK, TwitchClient, rate_limit_left
+from shared.twitch.errors import TwitchError
 from worker.context import pusher_client, redis_client, twitch_client
 from worker.subscriptions import channels_with_viewers
 
@@ -66,7 +66,7 @@ def last_published_key(broadcaster_id: str) -> str:
     return f"sev:viewers:{broadcaster_id}"
 
 
-def streamers_to_refresh(client: redis.Redis, watched_logins) -> list[dict]:
+def streamers_to_refresh(client: redis.Redis, watched_logins) -> list[Lease]:
     """The leases of streamers whose channel has viewers and who may be live: live by the
     state the events recorded, or with no stream state known (live since before we held
     their subscriptions, or the state expired). Those the events said went offline are left
@@ -126,8 +126,8 @@ def refresh(
 
 
 def changed_counts(
-    client: redis.Redis, leases: dict, streams: list[dict], fetched_at: str
-) -> list[tuple[dict, str]]:
+    client: redis.Redis, leases: dict[str, Lease], streams: list[dict], fetched_at: str
+) -> list[tuple[Event, str]]:
     """``(event, stream id)`` for each stream of ``streams`` whose count changed noticeably
     since the count last published (``leases``: by broadcaster id)."""
     streams = [
@@ -145,13 +145,8 @@ def changed_counts(
         ):
             continue
         lease = leases[stream["user_id"]]
-        broadcaster = {
-            "id": lease["broadcaster_id"],
-            "login": lease["login"],
-            "name": lease["name"],
-        }
         event = viewers_event(
-            broadcaster,
+            lease_broadcaster(lease),
             stream["viewer_count"],
             stream.get("started_at") or "",
             fetched_at,
@@ -162,7 +157,7 @@ def changed_counts(
 
 
 def publish_counts(
-    client: redis.Redis, channels: pusher.Pusher, events: list[tuple[dict, str]]
+    client: redis.Redis, channels: pusher.Pusher, events: list[tuple[Event, str]]
 ) -> int:
     """Publish the events in Pusher batches and remember each count published; returns how
     many were. Nothing is retried: a count not published is tried again next round, and a

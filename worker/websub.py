@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from shared.events import Event
 from shared.eventsub import format_eventsub_timestamp, ordering_key
 from shared.leases import get_lease
 from shared.websub import (
@@ -26,7 +27,7 @@ def stream_state_key(broadcaster_id: str) -> str:
     return f"sev:websub:stream:{broadcaster_id}"
 
 
-def websub_events(client, headers: dict, body: str, entry_id: str) -> dict | None:
+def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | None:
     """The event a snapshot tells, compared with the last one (None if nothing changed,
     or if we hold no lease on its topic). Remembers the snapshot.
 

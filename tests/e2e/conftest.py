@@ -24,6 +24,7 @@ import pusher
 import pytest
 from werkzeug.serving import make_server
 
+from tests.e2e.full_stack import running_stack
 from tests.support import ROOT, Process, free_port, process_environment
 from web import create_app
 
@@ -39,6 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 FRONTEND = ROOT / "frontend"
+AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
 DIST = ROOT / "web" / "dist"
 ARTIFACTS = ROOT / "test-artifacts"
 PUSHER_APP = {"PUSHER_APP_ID": "1", "PUSHER_KEY": "local-key", "PUSHER_SECRET": "local-secret"}
@@ -220,6 +222,29 @@ def open_page(browser):
     yield open_
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_checked_page(open_page):
+    """``open_page`` with axe-core loaded into every document the page opens, as an init
+    script (so the pages' Content-Security-Policy stays in force): see ``pages.audited``."""
+    if not AXE.exists():
+        unavailable(f"{AXE} is missing: npm ci in frontend/ installs axe-core")
+
+    def open_(width: int = 1280, height: int = 900, **options):
+        page, log = open_page(width, height, **options)
+        page.context.add_init_script(path=str(AXE))
+        return page, log
+
+    return open_
+
+
+@pytest.fixture
+def stack(tmp_path, frontend_build):
+    """The whole product as real processes (``tests.e2e.full_stack.running_stack``): Redis,
+    both emulators, the web with one Granian worker and a Celery worker of concurrency 2."""
+    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2")) as running:
+        yield running
 
 
 @pytest.fixture

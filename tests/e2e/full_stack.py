@@ -6,18 +6,19 @@ drive the Twitch emulator, and listen on a streamer's channel as a second Pusher
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import threading
 from contextlib import contextmanager
 
-import pysher
+import pusher
 import requests
 
 from scripts.stack import Stack
 from shared.events import channel_name
-from shared.leases import WANTED_SUBSCRIPTIONS, lease_for_login
-from tests.e2e.test_watch_page import connected, log_in, page_wait_until
+from shared.eventsub import SUBSCRIPTION_VERSIONS
+from shared.leases import lease_for_login
+from tests.e2e.pages import connected, log_in, page_wait_until
+from tests.support import pusher_socket
 
 EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "channel.raid")
 
@@ -44,7 +45,7 @@ def subscriptions_enabled(stack: Stack, login: str) -> bool:
     lease = lease_for_login(stack.redis(), login)
     return (
         bool(lease)
-        and len(lease["subscriptions"]) == len(WANTED_SUBSCRIPTIONS)
+        and len(lease["subscriptions"]) == len(SUBSCRIPTION_VERSIONS)
         and all(held["status"] == "enabled" for held in lease["subscriptions"].values())
     )
 
@@ -72,6 +73,18 @@ def twitch_control(stack: Stack, name: str, **body) -> dict:
     return answer.json()
 
 
+def stack_pusher(stack: Stack) -> pusher.Pusher:
+    """The official server library, pointed at the stack's Pusher emulator."""
+    return pusher.Pusher(
+        app_id="1",
+        key="local-key",
+        secret="local-secret",
+        host="127.0.0.1",
+        port=stack.pusher_port,
+        ssl=False,
+    )
+
+
 class ChannelListener:
     """A second Pusher client (pysher) on a streamer's channel, signing its own subscription
     with the app's secret: everything Pusher sends there, in order.
@@ -82,19 +95,8 @@ class ChannelListener:
     def __init__(self, stack: Stack, login: str):
         self.events: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
-        connected_ = threading.Event()
         channel = channel_name(login)
-        self.client = pysher.Pusher(
-            "local-key",
-            custom_host="127.0.0.1",
-            port=stack.pusher_port,
-            secure=False,
-            secret="local-secret",
-            log_level=logging.WARNING,
-        )
-        self.client.connection.bind("pusher:connection_established", lambda _: connected_.set())
-        self.client.connect()
-        assert connected_.wait(10), "the listener could not connect to Pusher"
+        self.client = pusher_socket(stack.pusher_port)
         subscribed = threading.Event()
         for _ in range(3):  # pysher drops an answer that beats its own bookkeeping: ask again
             subscription = self.client.subscribe(channel)

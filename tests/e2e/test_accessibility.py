@@ -16,19 +16,19 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from shared.events import channel_name
 from shared.store import add_recent_event
-from tests.e2e.conftest import FRONTEND, unavailable
-from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, event, feed, log_in
+from tests.e2e.pages import (
+    EVENT_DEADLINE_MS,
+    audited,
+    connected,
+    feed,
+    log_in,
+    publish,
+    updated,
+    went_live,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
-FAILING_IMPACTS = {"serious", "critical"}
-# Twitch's embeds are Twitch's pages (stand-ins here): axe checks our frames' titles, not them.
-RUN_AXE = """() => axe.run(document, {iframes: false, resultTypes: ['violations']})
-  .then(result => result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(node => node.target.join(' '))})))"""
 FOCUSED = """() => {
   const backgroundBehind = (element) => {
     for (let at = element.parentElement; at; at = at.parentElement) {
@@ -61,26 +61,6 @@ MODES = [
 ]
 
 
-def audited(page) -> list[dict]:
-    """axe's serious and critical violations on ``page``, each printed with its nodes."""
-    violations = [v for v in page.evaluate(RUN_AXE) if v["impact"] in FAILING_IMPACTS]
-    for violation in violations:
-        print(
-            f"axe {violation['impact']}: {violation['id']} ({violation['help']}) at "
-            + ", ".join(violation["targets"])
-        )
-    return violations
-
-
-def open_checked_page(open_page, width: int = 1280, height: int = 900, **options):
-    """``open_page`` with axe-core loaded into every document the page opens."""
-    if not AXE.exists():
-        unavailable(f"{AXE} is missing: npm ci in frontend/ installs axe-core")
-    page, log = open_page(width, height, **options)
-    page.context.add_init_script(path=str(AXE))
-    return page, log
-
-
 def mode_of(page) -> str:
     return page.evaluate("document.documentElement.getAttribute('data-bs-theme')")
 
@@ -88,53 +68,30 @@ def mode_of(page) -> str:
 def watch_with_events(page, app_url, pusher_client, redis_client) -> None:
     """``/watch/cool_user`` with a recent event and two live ones in the feed."""
     add_recent_event(
-        redis_client,
-        event(
-            "channel.update",
-            "cool_user",
-            "Cool_User",
-            "Cool_User updated the stream: Best Stream Ever (Fortnite)",
-            title="Best Stream Ever",
-            category_name="Fortnite",
-        ),
-        3600,
+        redis_client, updated("cool_user", "Cool_User", "Best Stream Ever", "Fortnite"), 3600
     )
     page.goto(app_url + "/watch/cool_user")
     connected(page, "cool_user")
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "stream.online",
-        event(
-            "stream.online",
+    publish(
+        pusher_client,
+        went_live(
             "cool_user",
             "Cool_User",
-            "Cool_User went live: Speedrun night (Celeste)",
-            title="Speedrun night",
-            category_name="Celeste",
+            "Speedrun night",
+            "Celeste",
             started_at=datetime.now(UTC).isoformat(),
         ),
     )
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "channel.update",
-        event(
-            "channel.update",
-            "cool_user",
-            "Cool_User",
-            "Cool_User updated the stream: Finals (Chess)",
-            title="Finals",
-            category_name="Chess",
-        ),
-    )
+    publish(pusher_client, updated("cool_user", "Cool_User", "Finals", "Chess"))
     expect(feed(page)).to_have_count(3, timeout=EVENT_DEADLINE_MS)
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
 
 
 @pytest.mark.parametrize(("system", "choice", "mode"), MODES)
 def test_login_and_watch_pages_have_no_serious_axe_violations(
-    open_page, app_url, pusher_client, redis_client, system, choice, mode
+    open_checked_page, app_url, pusher_client, redis_client, system, choice, mode
 ):
-    page, log = open_checked_page(open_page, color_scheme=system)
+    page, log = open_checked_page(color_scheme=system)
     page.goto(app_url + "/")
     if choice:
         page.get_by_label("Colour mode").select_option(choice)

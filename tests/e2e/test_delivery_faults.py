@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 import shared.publisher
-from tests.e2e.full_stack import ChannelListener, running_stack, twitch_control, watch_streamer
-from tests.e2e.test_watch_page import feed
+from tests.e2e.full_stack import ChannelListener, twitch_control, watch_streamer
+from tests.e2e.pages import feed
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -24,12 +24,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 PUBLISH_TIMEOUT = getattr(shared.publisher, "PUBLISH_TIMEOUT", 5)
 TITLE = "Published twice, shown once"
 MESSAGE = f"Cool_User updated the stream: {TITLE} (Celeste)"
-
-
-@pytest.fixture
-def stack(tmp_path, frontend_build):
-    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2")) as running:
-        yield running
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from shared.events import channel_name
 from shared.store import add_recent_event
-from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, feed, log_in
+from tests.e2e.pages import EVENT_DEADLINE_MS, connected, feed, log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 BROADCASTER = {"id": "1", "login": "cool_user", "name": "Cool_User"}

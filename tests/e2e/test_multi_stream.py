@@ -13,24 +13,21 @@ import pytest
 from playwright.sync_api import expect
 
 from shared.events import channel_name
-from tests.e2e.full_stack import (
-    ChannelListener,
-    running_stack,
-    subscriptions_enabled,
-    twitch_control,
+from tests.e2e.full_stack import ChannelListener, subscriptions_enabled, twitch_control
+from tests.e2e.pages import (
+    EVENT_DEADLINE_MS,
+    audited,
+    connected,
+    ended,
+    log_in,
+    page_wait_until,
+    publish,
+    went_live,
 )
-from tests.e2e.test_accessibility import audited, open_checked_page
-from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, event, log_in, page_wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 APP = "Streamer Event Viewer"
 PIPELINE_MS = 10_000
-
-
-@pytest.fixture
-def stack(tmp_path, frontend_build):
-    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2")) as running:
-        yield running
 
 
 def stream(page, login: str):
@@ -214,32 +211,17 @@ def test_a_deep_link_leaves_out_a_refused_name_and_a_bad_list_says_why(open_page
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_the_multi_stream_page_is_accessible_and_its_chat_tabs_follow_the_keys(
-    open_page, app_url, pusher_client, artifacts, mode
+    open_checked_page, app_url, pusher_client, artifacts, mode
 ):
-    page, log = open_checked_page(open_page, color_scheme=mode)
+    page, log = open_checked_page(color_scheme=mode)
     log_in(page, app_url)
     page.goto(app_url + "/watch/cool_user,speedy_sam,night_owl")
     watching_channels(page, "cool_user", "speedy_sam", "night_owl")
     for login, name in (("cool_user", "Cool_User"), ("night_owl", "Night_Owl")):
-        pusher_client.trigger(
-            channel_name(login),
-            "stream.online",
-            event(
-                "stream.online",
-                login,
-                name,
-                f"{name} went live: Together (Chess)",
-                title="Together",
-                category_name="Chess",
-            ),
-        )
+        publish(pusher_client, went_live(login, name, "Together", "Chess"))
     expect(feed_items(page)).to_have_count(2, timeout=EVENT_DEADLINE_MS)
     expect(page).to_have_title(f"● LIVE Cool_User, SpeedySam, Night_Owl — {APP}")
-    pusher_client.trigger(
-        channel_name("speedy_sam"),
-        "stream.offline",
-        event("stream.offline", "speedy_sam", "SpeedySam", "SpeedySam ended the stream"),
-    )
+    publish(pusher_client, ended("speedy_sam", "SpeedySam"))
     expect(page).to_have_title(
         f"● LIVE Cool_User, Night_Owl · SpeedySam — {APP}", timeout=EVENT_DEADLINE_MS
     )

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
-from tests.e2e.test_watch_page import feed
+from tests.e2e.pages import feed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -24,6 +24,7 @@ EVENT_DEADLINE_MS = 5000
 
 @pytest.fixture
 def stack(tmp_path, frontend_build):
+    """The whole product with the web's and the worker's default concurrency."""
     with running_stack(tmp_path) as running:
         yield running
 

@@ -7,22 +7,14 @@ from __future__ import annotations
 
 import re
 
-import pusher
 import pytest
 from playwright.sync_api import expect
 
-from shared.events import channel_name
-from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
-from tests.e2e.test_watch_page import EVENT_DEADLINE_MS, connected, page_wait_until
+from tests.e2e.full_stack import stack_pusher, twitch_control, watch_streamer
+from tests.e2e.pages import EVENT_DEADLINE_MS, connected, left_channel
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 RAID_MESSAGE = "Cool_User is raiding Night_Owl with 1,234 viewers"
-
-
-@pytest.fixture
-def stack(tmp_path, frontend_build):
-    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2")) as running:
-        yield running
 
 
 def raid_item(page):
@@ -40,20 +32,7 @@ def on_night_owl(page, stack, log) -> None:
     expect(page).to_have_url(f"http://localhost:{stack.web_port}/watch/night_owl")
     expect(page.get_by_test_id("streamer-name")).to_have_text("Night_Owl")
     expect(page.get_by_label("Streamer")).to_have_value("night_owl")
-    channels = pusher.Pusher(
-        app_id="1",
-        key="local-key",
-        secret="local-secret",
-        host="127.0.0.1",
-        port=stack.pusher_port,
-        ssl=False,
-    )
-    page_wait_until(
-        page,
-        lambda: not channels.channel_info(channel_name("cool_user"))["occupied"],
-        timeout=10,
-        message="the page stayed on cool_user's channel",
-    )
+    left_channel(page, stack_pusher(stack), "cool_user")
     assert len(log.sockets) == 1, log.sockets
 
 

@@ -13,17 +13,11 @@ from playwright.sync_api import expect
 
 from shared.queues import make_celery
 from shared.settings import load_settings
-from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
-from tests.e2e.test_watch_page import feed, follow
+from tests.e2e.full_stack import twitch_control, watch_streamer
+from tests.e2e.pages import feed, follow
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 LIVE_FOR = re.compile(r"live for (under a minute|\d+ min|\d+ h \d+ min)$")
-
-
-@pytest.fixture
-def stack(tmp_path, frontend_build):
-    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2")) as running:
-        yield running
 
 
 def refresh_counts(stack) -> None:

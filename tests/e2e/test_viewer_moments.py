@@ -13,21 +13,26 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import pusher
 import pytest
 from playwright.sync_api import expect
 
 from shared.events import channel_name
 from shared.leases import new_lease, save_lease
-from tests.e2e.full_stack import running_stack, twitch_control, watch_streamer
-from tests.e2e.test_watch_page import (
+from tests.e2e.full_stack import stack_pusher, twitch_control, watch_streamer
+from tests.e2e.pages import (
     EVENT_DEADLINE_MS,
     connected,
-    event,
+    ended,
     feed,
     follow,
+    left_channel,
     log_in,
+    occupied,
+    open_watch_page,
     page_wait_until,
+    publish,
+    updated,
+    went_live,
 )
 from tests.support import wait_until
 
@@ -73,24 +78,11 @@ def set_visibility(page, state: str) -> None:
     )
 
 
-def watching(page, app_url: str, login: str = "cool_user") -> None:
-    log_in(page, app_url)
-    page.goto(f"{app_url}/watch/{login}")
-    connected(page, login)
-
-
 def go_live(pusher_client, title: str = "Speedrun night", category: str = "Celeste") -> dict:
-    data = event(
-        "stream.online",
-        "cool_user",
-        "Cool_User",
-        f"Cool_User went live: {title} ({category})",
-        title=title,
-        category_name=category,
-        started_at=at_now(),
+    """Cool_User goes live with ``title`` and ``category``, as the worker publishes it."""
+    return publish(
+        pusher_client, went_live("cool_user", "Cool_User", title, category, started_at=at_now())
     )
-    pusher_client.trigger(channel_name("cool_user"), "stream.online", data)
-    return data
 
 
 # Item 5: going live is easy to miss.
@@ -100,37 +92,25 @@ def test_tab_title_marks_live_and_counts_events_that_arrive_unseen(
     open_page, app_url, pusher_client
 ):
     page, log = open_page()
-    watching(page, app_url)
+    open_watch_page(page, app_url)
     expect(page).to_have_title(f"Cool_User — {APP}")
-    went_live = go_live(pusher_client)
+    live_event = go_live(pusher_client)
     expect(page).to_have_title(f"● LIVE · Cool_User — {APP}", timeout=EVENT_DEADLINE_MS)
 
     set_visibility(page, "hidden")
-    update = event(
-        "channel.update",
-        "cool_user",
-        "Cool_User",
-        "Cool_User updated the stream: Finals (Chess)",
-        title="Finals",
-        category_name="Chess",
-    )
-    pusher_client.trigger(channel_name("cool_user"), "channel.update", update)
+    update = publish(pusher_client, updated("cool_user", "Cool_User", "Finals", "Chess"))
     expect(page).to_have_title(f"(1) ● LIVE · Cool_User — {APP}", timeout=EVENT_DEADLINE_MS)
     pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "from the dashboard"})
     expect(page).to_have_title(f"(2) ● LIVE · Cool_User — {APP}", timeout=EVENT_DEADLINE_MS)
     # A repeat is no new event.
-    pusher_client.trigger(channel_name("cool_user"), "stream.online", went_live)
-    pusher_client.trigger(channel_name("cool_user"), "channel.update", update)
+    publish(pusher_client, live_event)
+    publish(pusher_client, update)
     page.wait_for_timeout(500)
     expect(page).to_have_title(f"(2) ● LIVE · Cool_User — {APP}")
 
     set_visibility(page, "visible")
     expect(page).to_have_title(f"● LIVE · Cool_User — {APP}")
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "stream.offline",
-        event("stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"),
-    )
+    publish(pusher_client, ended("cool_user", "Cool_User"))
     expect(page).to_have_title(f"Cool_User — {APP}", timeout=EVENT_DEADLINE_MS)
     page.get_by_label("Streamer").fill("speedy_sam")
     page.get_by_role("button", name="Stream").click()
@@ -143,7 +123,7 @@ def test_go_live_notification_is_asked_for_on_a_click_never_on_load(
 ):
     page, log = open_page()
     page.context.add_init_script(NOTIFICATION_SPY)
-    watching(page, app_url)
+    open_watch_page(page, app_url)
     button = page.get_by_test_id("notify")
     expect(button).to_have_text(re.compile("Notify me"))
     expect(button).to_have_attribute("aria-pressed", "false")
@@ -160,11 +140,7 @@ def test_go_live_notification_is_asked_for_on_a_click_never_on_load(
     expect(button).to_have_text(re.compile("Notifying"))
     assert page.evaluate("window.__notifications.asked") == 1
 
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "stream.offline",
-        event("stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"),
-    )
+    publish(pusher_client, ended("cool_user", "Cool_User"))
     expect(page.get_by_test_id("live-badge")).to_have_text("Offline", timeout=EVENT_DEADLINE_MS)
     set_visibility(page, "hidden")
     go_live(pusher_client, title="Back on air")
@@ -190,21 +166,10 @@ def test_the_newest_event_is_on_the_first_screen(
     open_page, app_url, pusher_client, artifacts, width, height
 ):
     page, log = open_page(width, height)
-    watching(page, app_url)
+    open_watch_page(page, app_url)
     expect(follow(page, "speedy_sam")).to_be_visible()
     for n in range(3):
-        pusher_client.trigger(
-            channel_name("cool_user"),
-            "channel.update",
-            event(
-                "channel.update",
-                "cool_user",
-                "Cool_User",
-                f"Cool_User updated the stream: Warm-up {n} (Chess)",
-                title=f"Warm-up {n}",
-                category_name="Chess",
-            ),
-        )
+        publish(pusher_client, updated("cool_user", "Cool_User", f"Warm-up {n}", "Chess"))
     expect(feed(page)).to_have_count(3, timeout=EVENT_DEADLINE_MS)
     go_live(pusher_client, title="Best Stream Ever", category="Fortnite")
     newest = page.get_by_test_id("feed").locator("li").first
@@ -306,15 +271,14 @@ def test_after_a_revocation_the_page_shows_one_state_and_stream_retries_visibly(
     open_page, app_url, pusher_client, artifacts
 ):
     page, log = open_page()
-    watching(page, app_url)
+    open_watch_page(page, app_url)
     badge = page.get_by_test_id("live-badge")
     indicator = page.get_by_test_id("connection")
     go_live(pusher_client)
     expect(badge).to_have_text("LIVE", timeout=EVENT_DEADLINE_MS)
 
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "streamer.unavailable",
+    publish(
+        pusher_client,
         {
             "id": f"unavailable-{uuid.uuid4()}",
             "type": "streamer.unavailable",
@@ -408,48 +372,21 @@ def test_watched_follows_update_the_list_by_push_on_the_one_connection(
     expect(follow(page, "chill_chess")).to_be_visible()
     page_wait_until(
         page,
-        lambda: all(
-            pusher_client.channel_info(channel_name(name))["occupied"]
-            for name in ("speedy_sam", "chill_chess")
-        ),
+        lambda: all(occupied(pusher_client, name) for name in ("speedy_sam", "chill_chess")),
         timeout=10,
         message="the page did not subscribe to its watched follows",
     )
     assert [urlsplit(url).query for url in asked] == [""]
 
-    pusher_client.trigger(
-        channel_name("chill_chess"),
-        "channel.update",
-        event(
-            "channel.update",
-            "chill_chess",
-            "ChillChess",
-            "ChillChess updated the stream: Endgames only (Chess)",
-            title="Endgames only",
-            category_name="Chess",
-        ),
-    )
+    publish(pusher_client, updated("chill_chess", "ChillChess", "Endgames only", "Chess"))
     expect(follow(page, "chill_chess").get_by_test_id("follow-title")).to_have_text(
         "Endgames only", timeout=EVENT_DEADLINE_MS
     )
-    pusher_client.trigger(
-        channel_name("speedy_sam"),
-        "stream.offline",
-        event("stream.offline", "speedy_sam", "SpeedySam", "SpeedySam ended the stream"),
-    )
+    publish(pusher_client, ended("speedy_sam", "SpeedySam"))
     expect(follow(page, "speedy_sam")).to_have_count(0, timeout=EVENT_DEADLINE_MS)
-    pusher_client.trigger(
-        channel_name("speedy_sam"),
-        "stream.online",
-        event(
-            "stream.online",
-            "speedy_sam",
-            "SpeedySam",
-            "SpeedySam went live: Back again (Celeste)",
-            title="Back again",
-            category_name="Celeste",
-            started_at=at_now(),
-        ),
+    publish(
+        pusher_client,
+        went_live("speedy_sam", "SpeedySam", "Back again", "Celeste", started_at=at_now()),
     )
     expect(follow(page, "speedy_sam").get_by_test_id("follow-title")).to_have_text(
         "Back again", timeout=EVENT_DEADLINE_MS
@@ -458,18 +395,7 @@ def test_watched_follows_update_the_list_by_push_on_the_one_connection(
     # The followed channel watched here: its card and the status line agree.
     follow(page, "chill_chess").click()
     connected(page, "chill_chess")
-    pusher_client.trigger(
-        channel_name("chill_chess"),
-        "channel.update",
-        event(
-            "channel.update",
-            "chill_chess",
-            "ChillChess",
-            "ChillChess updated the stream: Bullet (Chess)",
-            title="Bullet",
-            category_name="Chess",
-        ),
-    )
+    publish(pusher_client, updated("chill_chess", "ChillChess", "Bullet", "Chess"))
     expect(page.get_by_test_id("status-title")).to_have_text("Bullet", timeout=EVENT_DEADLINE_MS)
     expect(follow(page, "chill_chess").get_by_test_id("follow-title")).to_have_text("Bullet")
 
@@ -487,12 +413,6 @@ def test_watched_follows_update_the_list_by_push_on_the_one_connection(
     log.assert_clean()
 
 
-@pytest.fixture
-def stack(tmp_path, frontend_build):
-    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2")) as running:
-        yield running
-
-
 @pytest.mark.timeout(180)
 def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipeline(stack, open_page):
     """The whole product: Twitch's go-offline and go-live of a followed channel whose events
@@ -502,20 +422,8 @@ def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipelin
     page.get_by_label("Streamer").fill("cool_user")
     page.get_by_role("button", name="Stream").click()
     connected(page, "cool_user")
-    channels = pusher.Pusher(
-        app_id="1",
-        key="local-key",
-        secret="local-secret",
-        host="127.0.0.1",
-        port=stack.pusher_port,
-        ssl=False,
-    )
-    page_wait_until(
-        page,
-        lambda: not channels.channel_info(channel_name("speedy_sam"))["occupied"],
-        timeout=10,
-        message="the page stayed on speedy_sam's channel",
-    )
+    channels = stack_pusher(stack)
+    left_channel(page, channels, "speedy_sam")
 
     with page.expect_response(re.compile(r"/api/follows/live")) as refreshed:
         page.get_by_role("button", name="Refresh").click()
@@ -524,7 +432,7 @@ def test_a_followed_channel_the_app_watches_updates_the_list_through_the_pipelin
     assert cards["speedy_sam"]["watched"] is True, cards
     page_wait_until(
         page,
-        lambda: channels.channel_info(channel_name("speedy_sam"))["occupied"],
+        lambda: occupied(channels, "speedy_sam"),
         timeout=10,
         message="the page did not listen to the watched follow's channel",
     )

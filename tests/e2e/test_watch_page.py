@@ -1,16 +1,13 @@
 """The viewer's page in headless Chromium: login, the embeds, live events, text-only
 rendering, switching streamer, errors, logout, and screenshots at two sizes.
 
-Streamers come from the Twitch emulator's roster: ``viewer_vic`` follows
-``cool_user`` (offline, "Best Stream Ever", Fortnite), ``speedy_sam`` and
-``chill_chess`` (both live).
+Streamers come from the Twitch emulator's roster (see ``tests.e2e.pages``).
 """
 
 from __future__ import annotations
 
 import re
 import time
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -18,59 +15,25 @@ from playwright.sync_api import expect
 
 from shared.events import channel_name
 from shared.store import add_recent_event
-from tests.support import wait_until
+from tests.e2e.pages import (
+    EVENT_DEADLINE_MS,
+    connected,
+    ended,
+    event,
+    feed,
+    follow,
+    left_channel,
+    log_in,
+    occupied,
+    open_watch_page,
+    publish,
+    updated,
+    went_live,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-VIEWER = "viewer_vic"
 XSS = "<img src=x onerror=alert(1)>"
-EVENT_DEADLINE_MS = 2000
 VIEWERS = re.compile(r"\d[\d,]* viewers")
-
-
-def log_in(page, app_url: str, login: str = VIEWER) -> None:
-    """Log in through the Twitch emulator's consent page; ends on ``/watch``."""
-    page.goto(app_url + "/")
-    page.get_by_role("link", name="Log in with Twitch").click()
-    page.locator(f'a[data-login="{login}"]').click()
-    page.wait_for_url(app_url + "/watch")
-
-
-def event(kind: str, login: str, name: str, message: str, **fields) -> dict:
-    """An event as the worker publishes it (and keeps among the recent ones)."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
-    return {
-        "id": str(uuid.uuid4()),
-        "type": kind,
-        "message": message,
-        "broadcaster": {"id": "1", "login": login, "name": name},
-        "occurred_at": now,
-        **fields,
-    }
-
-
-def page_wait_until(page, condition, timeout: float = 10.0, message: str = ""):
-    """``wait_until`` for a condition outside the page (Pusher, Redis, the stack) that
-    the page itself may need requests to meet. Every request of the page passes through
-    the context's route handler, which the sync Playwright API runs only while the test
-    is inside a Playwright call: so the wait keeps calling into Playwright."""
-    return wait_until(
-        lambda: condition() or page.wait_for_timeout(50), timeout=timeout, message=message
-    )
-
-
-def connected(page, login: str, timeout: float = 5000) -> None:
-    """Wait until the page is subscribed to ``login``'s channel (its events will arrive)."""
-    indicator = page.get_by_test_id("connection")
-    expect(indicator).to_have_attribute("data-channel", channel_name(login), timeout=timeout)
-    expect(indicator).to_have_attribute("data-state", "connected")
-
-
-def feed(page):
-    return page.get_by_test_id("feed").get_by_test_id("message")
-
-
-def follow(page, login: str):
-    return page.get_by_test_id("follows").locator(f'[data-login="{login}"]')
 
 
 def test_logged_in_viewer_sees_the_page_and_live_follows(open_page, app_url):
@@ -92,14 +55,7 @@ def test_logged_in_viewer_sees_the_page_and_live_follows(open_page, app_url):
 def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
     open_page, app_url, pusher_client, redis_client
 ):
-    earlier = event(
-        "channel.update",
-        "cool_user",
-        "Cool_User",
-        "Cool_User updated the stream: Best Stream Ever (Fortnite)",
-        title="Best Stream Ever",
-        category_name="Fortnite",
-    )
+    earlier = updated("cool_user", "Cool_User", "Best Stream Ever", "Fortnite")
     add_recent_event(redis_client, earlier, 3600)
     page, log = open_page()
     log_in(page, app_url)
@@ -123,17 +79,10 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
 
     message = "Cool_User went live: Speedrun night (Celeste)"
     started = time.monotonic()
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "stream.online",
-        event(
-            "stream.online",
-            "cool_user",
-            "Cool_User",
-            message,
-            title="Speedrun night",
-            category_name="Celeste",
-            started_at="2026-11-27T18:00:00Z",
+    publish(
+        pusher_client,
+        went_live(
+            "cool_user", "Cool_User", "Speedrun night", "Celeste", started_at="2026-11-27T18:00:00Z"
         ),
     )
     expect(feed(page).first).to_have_text(message, timeout=EVENT_DEADLINE_MS)
@@ -147,25 +96,10 @@ def test_deep_link_plays_the_embeds_and_shows_events_as_they_happen(
     expect(page.get_by_test_id("status-details")).to_contain_text("Celeste")
     expect(page.get_by_test_id("status-details")).to_contain_text("live for")
 
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "channel.update",
-        event(
-            "channel.update",
-            "cool_user",
-            "Cool_User",
-            "Cool_User updated the stream: Finals (Chess)",
-            title="Finals",
-            category_name="Chess",
-        ),
-    )
+    publish(pusher_client, updated("cool_user", "Cool_User", "Finals", "Chess"))
     expect(page.get_by_test_id("status-title")).to_have_text("Finals", timeout=EVENT_DEADLINE_MS)
     expect(page.get_by_test_id("status-details")).to_contain_text("Chess")
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "stream.offline",
-        event("stream.offline", "cool_user", "Cool_User", "Cool_User ended the stream"),
-    )
+    publish(pusher_client, ended("cool_user", "Cool_User"))
     expect(page.get_by_test_id("live-badge")).to_have_text("Offline", timeout=EVENT_DEADLINE_MS)
     # What Pusher's dashboard sends shows too: any event with a message.
     pusher_client.trigger(
@@ -204,9 +138,8 @@ def test_text_from_twitch_is_shown_literally_and_runs_nothing(
     expect(feed(page).first).to_have_text(f"SpeedySam updated the stream: {XSS} (Just Chatting)")
     connected(page, "speedy_sam")
     message = f"SpeedySam updated the stream: {XSS} <script>alert(2)</script>"
-    pusher_client.trigger(
-        channel_name("speedy_sam"),
-        "channel.update",
+    publish(
+        pusher_client,
         event(
             "channel.update",
             "speedy_sam",
@@ -231,7 +164,7 @@ def test_switching_streamer_leaves_the_old_channel(open_page, app_url, pusher_cl
     page.keyboard.press("Enter")
     page.wait_for_url(app_url + "/watch/cool_user")
     connected(page, "cool_user")
-    assert pusher_client.channel_info(channel_name("cool_user"))["occupied"]
+    assert occupied(pusher_client, "cool_user")
 
     follow(page, "speedy_sam").click()
     page.wait_for_url(app_url + "/watch/speedy_sam")
@@ -245,24 +178,14 @@ def test_switching_streamer_leaves_the_old_channel(open_page, app_url, pusher_cl
     expect(page.get_by_label("Streamer")).to_have_value("speedy_sam")
     expect(follow(page, "speedy_sam")).to_have_attribute("aria-current", "true")
     connected(page, "speedy_sam")
-    page_wait_until(
-        page,
-        lambda: not pusher_client.channel_info(channel_name("cool_user"))["occupied"],
-        timeout=5,
-        message="the page stayed on cool_user's channel",
-    )
-    assert pusher_client.channel_info(channel_name("speedy_sam"))["occupied"]
+    left_channel(page, pusher_client, "cool_user", timeout=5)
+    assert occupied(pusher_client, "speedy_sam")
 
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "channel.update",
+    publish(
+        pusher_client,
         event("channel.update", "cool_user", "Cool_User", "old channel: must not show"),
     )
-    pusher_client.trigger(
-        channel_name("speedy_sam"),
-        "channel.update",
-        event("channel.update", "speedy_sam", "SpeedySam", "new channel: shows"),
-    )
+    publish(pusher_client, event("channel.update", "speedy_sam", "SpeedySam", "new channel: shows"))
     expect(feed(page).first).to_have_text("new channel: shows", timeout=EVENT_DEADLINE_MS)
     page.wait_for_timeout(500)
     expect(feed(page)).to_have_text(["new channel: shows"])
@@ -317,12 +240,9 @@ def test_streamer_channels_are_private_and_signed_only_for_what_the_viewer_watch
     open_page, app_url, pusher_server, pusher_client
 ):
     page, log = open_page()
-    log_in(page, app_url)
-    page.goto(app_url + "/watch/cool_user")
-    connected(page, "cool_user")
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "stream.online",
+    open_watch_page(page, app_url)
+    publish(
+        pusher_client,
         event("stream.online", "cool_user", "Cool_User", "Cool_User went live: Private (Chess)"),
     )
     expect(feed(page).first).to_have_text(
@@ -372,19 +292,14 @@ def test_screenshot_of_the_watch_page(
     open_page, app_url, pusher_client, artifacts, width, height, name
 ):
     page, log = open_page(width, height)
-    log_in(page, app_url)
-    page.goto(app_url + "/watch/cool_user")
-    connected(page, "cool_user")
-    pusher_client.trigger(
-        channel_name("cool_user"),
-        "stream.online",
-        event(
-            "stream.online",
+    open_watch_page(page, app_url)
+    publish(
+        pusher_client,
+        went_live(
             "cool_user",
             "Cool_User",
-            "Cool_User went live: Best Stream Ever (Fortnite)",
-            title="Best Stream Ever",
-            category_name="Fortnite",
+            "Best Stream Ever",
+            "Fortnite",
             started_at=datetime.now(UTC).isoformat(),
         ),
     )
@@ -399,9 +314,7 @@ def test_connection_indicator_follows_the_pusher_connection(
     open_page, app_url, pusher_client, pusher_server
 ):
     page, log = open_page()
-    log_in(page, app_url)
-    page.goto(app_url + "/watch/cool_user")
-    connected(page, "cool_user")
+    open_watch_page(page, app_url)
     indicator = page.get_by_test_id("connection")
     expect(indicator).to_have_text("Connected")
     pusher_server.stop()

@@ -9,7 +9,6 @@ reason, when no RabbitMQ is reachable on 127.0.0.1:5672).
 from __future__ import annotations
 
 import json
-import logging
 import queue
 import socket
 import subprocess
@@ -17,14 +16,13 @@ import sys
 import threading
 
 import pusher
-import pysher
 import pytest
 import requests
 
 from emulators.eventsub.messages import notification_body, signed_message
 from scripts.stack import BIN, RABBITMQ_URL, RabbitMQUnavailable, Stack, rabbitmq_unavailable
 from shared.events import channel_name
-from tests.support import wait_until
+from tests.support import pusher_socket, wait_until
 
 pytestmark = pytest.mark.integration
 EVENT_TYPES = (
@@ -101,22 +99,8 @@ class Subscriber:
 
     def __init__(self, stack: Stack, login: str):
         self.events: queue.Queue = queue.Queue()
-        connected = threading.Event()
         channel = channel_name(login)
-        self.client = pysher.Pusher(
-            "local-key",
-            custom_host="127.0.0.1",
-            port=stack.pusher_port,
-            secure=False,
-            secret="local-secret",
-            log_level=logging.WARNING,
-        )
-        self.client.connection.bind("pusher:connection_established", lambda _: connected.set())
-        # pysher's reader thread only sees a disconnect when its select() times out (100 s
-        # by default, so disconnect() would wait out its whole timeout): keep it short.
-        self.client.connection.socket_kwargs["ping_timeout"] = 0.2
-        self.client.connect()
-        assert connected.wait(10), "subscriber could not connect"
+        self.client = pusher_socket(stack.pusher_port)
         subscription = self.client.subscribe(channel)
         for name in EVENT_TYPES:
             subscription.bind(
@@ -206,6 +190,28 @@ def run_flask(stack: Stack, *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=60,
     )
+
+
+def watch(stack: Stack, login: str) -> None:
+    """Watch ``login`` as an operator does, with ``flask leases watch``."""
+    result = run_flask(stack, "leases", "watch", login)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def twitch(stack):
+    """The Twitch emulator, running beside the stack: ``twitch(name, **body)`` posts to its
+    ``/_emulator/<name>`` and returns the JSON answer; ``twitch.state()`` is its state."""
+    stack.start_twitch()
+    url = f"http://127.0.0.1:{stack.twitch_port}"
+
+    def control(name, **body):
+        response = requests.post(f"{url}/_emulator/{name}", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    control.state = lambda: requests.get(f"{url}/_emulator/state", timeout=10).json()
+    return control
 
 
 @pytest.fixture(scope="module")

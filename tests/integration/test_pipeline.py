@@ -43,6 +43,11 @@ def test_a_signed_notification_reaches_the_subscriber(stack):
     assert data["broadcaster"] == {"id": "1337", "login": "cool_user", "name": "Cool_User"}
     assert data["type"] == "stream.online" and data["stream_id"] and data["occurred_at"]
 
+    # The worker keeps an event among the recent ones after Pusher answers: wait for both.
+    wait_until(
+        lambda: len(recent_events(stack.redis(), "cool_user")) >= 2,
+        message="the worker never kept both events among the recent ones",
+    )
     kept = recent_events(stack.redis(), "cool_user")
     assert [event["type"] for event in kept] == ["stream.online", "channel.update"]
 

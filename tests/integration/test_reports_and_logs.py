@@ -14,9 +14,9 @@ import requests
 from emulators.eventsub.messages import notification_body, signed_message
 from shared.queues import make_celery
 from shared.settings import load_settings
-from shared.twitch_auth import APP_TOKEN
+from shared.twitch.tokens import APP_TOKEN
 from shared.websub import LINK, NOTIFICATION_ID, SIGNATURE
-from tests.shared.test_error_reports import SentryIngest
+from tests.sentry_ingest import SentryIngest
 from tests.support import free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]

@@ -1,30 +1,15 @@
 """Subscriptions end to end: the Twitch emulator, web, worker, beat and a Pusher client."""
 
 import pytest
-import requests
 
-from shared.leases import WANTED_SUBSCRIPTIONS, lease_for_login
-from tests.integration.conftest import run_flask
+from shared.eventsub import SUBSCRIPTION_VERSIONS
+from shared.leases import lease_for_login
+from tests.integration.conftest import run_flask, watch
 from tests.support import wait_until
 
-WANTED = len(WANTED_SUBSCRIPTIONS)
+WANTED = len(SUBSCRIPTION_VERSIONS)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-def twitch(stack):
-    """The Twitch emulator, running beside the stack."""
-    stack.start_twitch()
-    url = f"http://127.0.0.1:{stack.twitch_port}"
-
-    def control(name, **body):
-        response = requests.post(f"{url}/_emulator/{name}", json=body, timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    control.state = lambda: requests.get(f"{url}/_emulator/state", timeout=10).json()
-    return control
 
 
 def enabled_subscriptions(twitch, stack):
@@ -39,11 +24,6 @@ def enabled_subscriptions(twitch, stack):
 def lease_statuses(stack, login="cool_user"):
     lease = lease_for_login(stack.redis(), login)
     return {h["status"] for h in lease["subscriptions"].values()} if lease else set()
-
-
-def watch(stack, login):
-    result = run_flask(stack, "leases", "watch", login)
-    assert result.returncode == 0, result.stderr
 
 
 def test_watching_holds_its_enabled_subscriptions_and_events_flow(stack, twitch):

@@ -8,7 +8,7 @@ import requests
 
 from shared.leases import lease_for_login
 from shared.websub import secret_key
-from tests.integration.test_subscriptions import twitch, watch  # noqa: F401  (fixture)
+from tests.integration.conftest import watch
 from tests.support import wait_until
 
 pytestmark = [
@@ -64,7 +64,7 @@ def notify(stack, topic, secret, body=b'{"data":[]}'):
     )
 
 
-def test_verified_notified_offline_and_renewed(stack, twitch):  # noqa: F811
+def test_verified_notified_offline_and_renewed(stack, twitch):
     subscriber = stack.subscribe("cool_user")
     watch(stack, "cool_user")
     wait_until(
@@ -94,10 +94,10 @@ def test_verified_notified_offline_and_renewed(stack, twitch):  # noqa: F811
     assert len(renewed) == 1
 
 
-def test_a_denied_subscription_is_recorded(stack, twitch):  # noqa: F811
+def test_a_denied_subscription_is_recorded(stack, twitch):
     from shared.settings import load_settings
     from shared.subscriptions import Subscriptions
-    from shared.twitch import TwitchClient
+    from shared.twitch.client import TwitchClient
 
     settings = load_settings(stack.env)
     client = TwitchClient(settings, stack.redis())
@@ -111,7 +111,7 @@ def test_a_denied_subscription_is_recorded(stack, twitch):  # noqa: F811
     assert "4040404" in denial[0] and "unknown user" in denial[0]
 
 
-def test_each_subscription_has_its_own_secret_and_its_verification_is_answered_once(stack, twitch):  # noqa: F811
+def test_each_subscription_has_its_own_secret_and_its_verification_is_answered_once(stack, twitch):
     for login in ("cool_user", "speedy_sam"):
         watch(stack, login)
         wait_until(

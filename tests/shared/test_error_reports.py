@@ -4,81 +4,17 @@ loopback) with no secret, token, cookie or signature in it."""
 from __future__ import annotations
 
 import dataclasses
-import gzip
-import json
 import secrets
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sentry_sdk
 
 from shared.error_reports import report_web_errors, report_worker_errors, scrub, secret_values
-from tests.support import ROOT, free_port, process_environment, wait_until
+from tests.sentry_ingest import SentryIngest
+from tests.support import ROOT, process_environment
 from web import create_app
-
-
-class SentryIngest:
-    """Sentry's envelope endpoint on 127.0.0.1: keeps each envelope it is sent."""
-
-    def __init__(self, port: int | None = None):
-        self.envelopes: list[bytes] = []
-        ingest = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                if self.path.startswith("/api/1/envelope/"):
-                    ingest.envelopes.append(body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *_):
-                pass
-
-        self.port = port or free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def dsn(self) -> str:
-        """The DSN that points the SDK here."""
-        return f"http://publickey@127.0.0.1:{self.port}/1"
-
-    def events(self) -> list[dict]:
-        """The error events received so far (an envelope: header line, then items)."""
-        found = []
-        for envelope in list(self.envelopes):
-            lines = envelope.split(b"\n")
-            for header, payload in zip(lines[1::2], lines[2::2], strict=False):
-                if json.loads(header).get("type") == "event":
-                    found.append(json.loads(payload))
-        return found
-
-    def wait_for_event(self, message: str) -> tuple[dict, bytes]:
-        """The first event whose exception names ``message``, with its raw envelope."""
-
-        def arrived():
-            for envelope in list(self.envelopes):
-                if message.encode() in envelope:
-                    return envelope
-            return None
-
-        envelope = wait_until(
-            arrived, timeout=60, interval=0.1, message=f"no Sentry event about {message!r} arrived"
-        )
-        [event] = [e for e in self.events() if message in json.dumps(e)]
-        return event, envelope
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

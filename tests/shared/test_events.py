@@ -5,18 +5,32 @@ import pytest
 from emulators.eventsub.messages import notification_body, revocation_body
 from shared.events import (
     InvalidPayload,
+    broadcaster,
     channel_of,
     describe_event,
-    revocation_from,
-    stream_event_from_notification,
+    event_or_revocation,
+    lease_broadcaster,
+    user_broadcaster,
+    with_channel,
 )
+from shared.eventsub import MESSAGE_ID, MESSAGE_TIMESTAMP, MESSAGE_TYPE
 
 CALLBACK = "http://localhost/api/callback"
 WHEN = "2026-01-01T12:00:00.123456789Z"
+NOTIFICATION = {MESSAGE_ID: "message-1", MESSAGE_TIMESTAMP: WHEN, MESSAGE_TYPE: "notification"}
+REVOCATION = {MESSAGE_ID: "message-2", MESSAGE_TIMESTAMP: WHEN, MESSAGE_TYPE: "revocation"}
 
 
 def parse(body, channel=None):
-    return stream_event_from_notification(body, "message-1", WHEN, channel)
+    event, revocation = event_or_revocation(body, NOTIFICATION)
+    assert revocation is None
+    return with_channel(event, channel) if channel else event
+
+
+def revocation_from(body, headers=REVOCATION):
+    event, revocation = event_or_revocation(body, headers)
+    assert event is None
+    return revocation
 
 
 def test_online_with_known_title_and_category():
@@ -198,7 +212,7 @@ def test_a_revoked_raid_subscription_names_its_raiding_broadcaster():
     body = revocation_body(
         "channel.raid", "cool_user", CALLBACK, "user_removed", broadcaster_id="1337"
     )
-    headers = {"Twitch-Eventsub-Message-Timestamp": WHEN}
+    headers = {MESSAGE_TIMESTAMP: WHEN, MESSAGE_TYPE: "revocation"}
     assert body["subscription"]["condition"] == {
         "from_broadcaster_user_id": "1337",
         "to_broadcaster_user_id": "",
@@ -212,3 +226,35 @@ def test_a_revoked_raid_subscription_names_its_raiding_broadcaster():
     body["subscription"]["condition"] = {"from_broadcaster_user_id": "13x7"}
     with pytest.raises(InvalidPayload):
         revocation_from(body, headers)
+
+
+def test_a_message_is_told_by_its_type_header():
+    body = revocation_body("stream.online", "cool_user", CALLBACK, "authorization_revoked")
+    assert revocation_from(body) == {
+        "subscription_id": body["subscription"]["id"],
+        "type": "stream.online",
+        "broadcaster_id": body["subscription"]["condition"]["broadcaster_user_id"],
+        "reason": "authorization_revoked",
+        "revoked_at": WHEN,
+    }
+    with pytest.raises(InvalidPayload, match="no event object"):
+        event_or_revocation(body, NOTIFICATION)
+
+
+def test_a_notification_with_a_malformed_or_missing_timestamp_is_refused():
+    body = notification_body("stream.offline", "cool_user", CALLBACK)
+    with pytest.raises(InvalidPayload, match="timestamp"):
+        event_or_revocation(body, {**NOTIFICATION, MESSAGE_TIMESTAMP: "yesterday"})
+    with pytest.raises(KeyError):
+        event_or_revocation(body, {MESSAGE_ID: "message-1", MESSAGE_TYPE: "notification"})
+
+
+def test_a_broadcaster_is_built_the_same_from_parts_a_helix_user_and_a_lease():
+    expected = {"id": "1337", "login": "cool_user", "name": "Cool_User"}
+    assert broadcaster("1337", "cool_user", "Cool_User") == expected
+    assert user_broadcaster({"id": "1337", "login": "cool_user", "display_name": "Cool_User"}) == (
+        expected
+    )
+    lease = {"broadcaster_id": "1337", "login": "cool_user", "name": "Cool_User", "expires_at": 0}
+    assert lease_broadcaster(lease) == expected
+    assert broadcaster("1337", "cool_user", "")["name"] == "cool_user", "no name: the login"

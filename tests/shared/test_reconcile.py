@@ -5,10 +5,11 @@ import dataclasses
 
 import pytest
 
-from shared.leases import HEALTHY, WEBSUB, get_lease, save_lease
+from shared.eventsub import HEALTHY
+from shared.leases import WEBSUB, get_lease, save_lease
 from shared.reconcile import empty_report, reconcile, reconcile_lease
 from shared.subscriptions import Subscriptions
-from shared.twitch import TwitchClient
+from shared.twitch.client import TwitchClient
 from tests.support import free_port
 
 pytestmark = pytest.mark.timeout(60)

@@ -6,7 +6,7 @@ import pytest
 
 from shared.leases import all_leases, get_lease, lease_for_login
 from shared.subscriptions import BudgetExceeded, Subscriptions
-from shared.twitch import TwitchClient
+from shared.twitch.client import TwitchClient
 
 pytestmark = pytest.mark.timeout(60)
 COOL_USER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.eventsub import format_eventsub_timestamp
-from shared.leases import WANTED_SUBSCRIPTIONS, get_lease, new_lease, save_lease
+from shared.eventsub import ENABLED, SUBSCRIPTION_VERSIONS, format_eventsub_timestamp
+from shared.leases import get_lease, new_lease, save_lease
 from shared.store import queue_stream_state, remember_channel_state
 from tests.web.support import FROM_OUR_PAGE, log_in, watch
 from web import create_app
@@ -85,7 +85,7 @@ def test_a_crowd_costs_twitch_one_lookup(viewer, redis_client):
 def test_a_healthy_lease_is_renewed_without_queuing(viewer, redis_client):
     lease = new_lease({"id": "958187706", "login": "cool_user", "name": "Cool_User"})
     lease["subscriptions"] = {
-        kind: {"id": kind, "status": "enabled"} for kind, _ in WANTED_SUBSCRIPTIONS
+        kind: {"id": kind, "status": ENABLED} for kind in SUBSCRIPTION_VERSIONS
     }
     save_lease(redis_client, lease)
     assert watch(viewer, "cool_user").status_code == 200

@@ -10,7 +10,7 @@ from shared.leases import new_lease, save_lease
 from shared.settings import load_settings
 from shared.store import add_dead_letter, record_channel_occupancy
 from shared.task_names import PUBLISH_STREAM_EVENT
-from shared.twitch import EVENTSUB_COST
+from shared.twitch.client import EVENTSUB_COST
 from tests.support import free_port, process_environment
 from web import create_app
 

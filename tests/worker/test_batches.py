@@ -9,7 +9,7 @@ from shared.store import broadcaster_states, recent_events
 def finish(worker_environment, redis_client):
     """Finish a batch of events (as published), each with its Twitch time."""
     from worker.batches import finish as finish_batch
-    from worker.ingest import Entry
+    from worker.entries import Entry
     from worker.sequencer import Held
 
     def run(*events):

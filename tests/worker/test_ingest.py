@@ -15,7 +15,8 @@ TIMESTAMP = "2026-01-01T12:00:00.000000000Z"
 @pytest.fixture
 def ingest(worker_environment, redis_client):
     """Prepare entries built from notification bodies; returns what became of them."""
-    from worker.ingest import Entry, prepare
+    from worker.entries import Entry
+    from worker.ingest import prepare
 
     handed_off = []
 
@@ -243,7 +244,8 @@ def websub_ingest(worker_environment, redis_client):
     """Prepare WebSub notifications for broadcaster 1337, whose lease we hold."""
     from shared.leases import new_lease, save_lease
     from shared.websub import topic_for
-    from worker.ingest import Entry, prepare
+    from worker.entries import Entry
+    from worker.ingest import prepare
 
     save_lease(redis_client, new_lease({"id": "1337", "login": "cool_user"}, "websub"))
     topic = topic_for(worker_environment.twitch_api_url, "1337")

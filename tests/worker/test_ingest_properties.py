@@ -139,7 +139,8 @@ raw_bodies = st.one_of(
 
 @pytest.fixture
 def run_prepare(worker_environment, redis_client):
-    from worker.ingest import Entry, prepare
+    from worker.entries import Entry
+    from worker.ingest import prepare
 
     def run(raw: str, message_type: str):
         redis_client.flushall()

@@ -63,7 +63,7 @@ def entry(
     **fields,
 ):
     """An intake entry as the web writes it: a signed message's headers and body."""
-    from worker.ingest import Entry
+    from worker.entries import Entry
 
     if body is None:
         body = notification_body(subscription_type, login, CALLBACK, **fields)

@@ -3,54 +3,18 @@
 import base64
 import dataclasses
 import json
-import threading
 import time
 import uuid
 
 import pytest
-import websocket
 
 from emulators.eventsub.messages import notification_body
 from scripts.processes import wait_until
-from scripts.stack import channel_subscription
 from shared import intake
 from shared.store import published_key
+from tests.worker.support import Watcher
 
 CALLBACK = "http://localhost/api/callback"
-
-
-class Watcher:
-    """A Pusher WebSocket client on some streamers' channels, keeping every event."""
-
-    def __init__(self, port: int, logins):
-        self.socket = websocket.create_connection(
-            f"ws://127.0.0.1:{port}/app/local-key?protocol=7&client=test&version=1", timeout=10
-        )
-        established = json.loads(self.socket.recv())
-        socket_id = json.loads(established["data"])["socket_id"]
-        for login in logins:
-            self.socket.send(
-                json.dumps(
-                    {"event": "pusher:subscribe", "data": channel_subscription(socket_id, login)}
-                )
-            )
-            assert (
-                json.loads(self.socket.recv())["event"] == "pusher_internal:subscription_succeeded"
-            )
-        self.events: list[dict] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        while True:
-            try:
-                frame = json.loads(self.socket.recv())
-            except Exception:
-                return
-            if not frame["event"].startswith("pusher"):
-                self.events.append(json.loads(frame["data"]))
-
-    def close(self):
-        self.socket.close()
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 from scripts.processes import wait_until
 from shared.leases import new_lease, save_lease
 from shared.store import queue_stream_state, recent_events
-from shared.twitch import RATE_LIMIT, TwitchClient
-from tests.worker.test_pump import Watcher
+from shared.twitch.client import RATE_LIMIT, TwitchClient
+from tests.worker.support import Watcher
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,8 +1,14 @@
-"""Twitch's errors, and the app access token every process shares through Redis.
+"""Twitch's tokens: the app access token every process shares through Redis, and a
+viewer's user tokens.
 
-The app token comes from the client-credentials grant. It is kept in Redis
-with its expiry, fetched by one process at a time, and replaced a day before
-it ends or as soon as Twitch refuses it: app tokens cannot be refreshed.
+The app token (:class:`AppTokens`) comes from the client-credentials grant. It is
+kept in Redis with its expiry, fetched by one process at a time, and replaced a day
+before it ends or as soon as Twitch refuses it: app tokens cannot be refreshed.
+
+User tokens (:class:`UserTokens`) come from the login (``web.auth``); here they are
+validated, refreshed and revoked, and their user looked up.
+
+Every call goes through the Twitch client's session (:mod:`shared.twitch.session`).
 Tokens and secrets never appear in URLs, logs or error messages.
 """
 
@@ -10,26 +16,29 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from typing import cast
 
 import redis
 import requests
-import urllib3
 
 from shared.settings import Settings
+from shared.twitch.errors import (
+    TwitchAuthError,
+    TwitchError,
+    error_for,
+    message_of,
+    unreachable,
+)
+from shared.twitch.session import TIMEOUT
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = (3, 10)
 APP_TOKEN = "sev:twitch:app-token"
 APP_TOKEN_LOCK = "sev:twitch:app-token:lock"
 RENEW_BEFORE = 24 * 3600
 LOCK_TIMEOUT = 60
 LOCK_WAIT = 20
-MESSAGE_LIMIT = 300
-HIDDEN = "[hidden]"
 
 _DROP_IF_SAME = """
 if redis.call('hget', KEYS[1], 'token') == ARGV[1] then
@@ -37,93 +46,6 @@ if redis.call('hget', KEYS[1], 'token') == ARGV[1] then
 end
 return 0
 """
-
-
-class TwitchError(Exception):
-    """Twitch refused or failed a call: ``status`` (None without an answer) and its ``message``."""
-
-    def __init__(self, status: int | None, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-    def __str__(self) -> str:
-        return f"Twitch answered {self.status}: {self.message}" if self.status else self.message
-
-
-class TwitchAuthError(TwitchError):
-    """Twitch refused our credentials or token (401 or 403, or a refused token grant)."""
-
-
-class TwitchNotFound(TwitchError):
-    """Twitch has no such thing (404)."""
-
-
-class TwitchRateLimited(TwitchError):
-    """The rate-limit bucket stayed empty after waiting for it as long as allowed (429),
-    or was (nearly) empty for a client that does not wait. ``reset_at`` (epoch seconds,
-    None if Twitch did not say) is when it fills again."""
-
-    reset_at: float | None = None
-
-    def retry_after(self, now: float | None = None) -> int:
-        """Whole seconds until the bucket fills again (at least 1)."""
-        if self.reset_at is None:
-            return 1
-        return max(1, math.ceil(self.reset_at - (time.time() if now is None else now)))
-
-
-class TwitchUnavailable(TwitchError):
-    """Twitch could not be reached, timed out, or kept failing (5xx) after the retries."""
-
-
-class SubscriptionExists(TwitchError):
-    """An EventSub subscription with this type, condition and callback exists already (409)."""
-
-
-class TooManySubscriptions(TwitchError):
-    """EventSub refused a subscription: too many alike, or the cost budget is spent (429)."""
-
-
-def error_for(response: requests.Response, hide=()) -> TwitchError:
-    """The typed error for a failed answer, carrying Twitch's message with ``hide`` blanked out."""
-    status = response.status_code
-    kind = {
-        401: TwitchAuthError,
-        403: TwitchAuthError,
-        404: TwitchNotFound,
-        409: SubscriptionExists,
-        429: TwitchRateLimited,
-    }.get(status)
-    if kind is None:
-        kind = TwitchUnavailable if status >= 500 else TwitchError
-    return kind(status, message_of(response, hide))
-
-
-def message_of(response: requests.Response, hide=()) -> str:
-    """Twitch's ``message`` (or ``error``) from an answer, short, with ``hide`` blanked out."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and (body.get("message") or body.get("error")):
-        message = str(body.get("message") or body.get("error"))
-    else:
-        message = response.reason or "no message"
-    for secret in hide:
-        if secret:
-            message = message.replace(secret, HIDDEN)
-    return message[:MESSAGE_LIMIT]
-
-
-def unreachable(error: requests.RequestException) -> TwitchUnavailable:
-    """The error for a call that got no answer (the request's details stay out of it)."""
-    cause = getattr(error.args[0], "reason", None) if error.args else None
-    timed_out = isinstance(error, requests.Timeout) or (
-        isinstance(cause, urllib3.exceptions.TimeoutError)
-        and not isinstance(cause, urllib3.exceptions.NewConnectionError)
-    )
-    reason = "timed out" if timed_out else "connection failed"
-    return TwitchUnavailable(None, f"cannot reach Twitch: {reason}")
 
 
 class AppTokens:
@@ -236,3 +158,98 @@ class AppTokens:
             )
             pipe.expire(APP_TOKEN, keep)
             pipe.execute()
+
+
+class UserTokens:
+    """A viewer's tokens of this app: validate, refresh and revoke them, and look up the user.
+
+    Calls go through ``session`` (the Twitch client's, so a web request thread shares
+    no connection with another); tokens and the client secret are blanked out of
+    every error.
+    """
+
+    def __init__(self, settings: Settings, session: requests.Session):
+        self.settings, self.session = settings, session
+
+    def validate(self, token: str) -> dict | None:
+        """Twitch's ``/validate`` answer for a user token of this app; None when refused."""
+        response = self._call(
+            "GET",
+            f"{self.settings.twitch_auth_url}/validate",
+            headers={"Authorization": f"OAuth {token}"},
+        )
+        if response.status_code == 401:
+            return None
+        if not response.ok:
+            raise error_for(response, hide=(token,))
+        answer = response.json()
+        ours = answer.get("client_id") == self.settings.twitch_client_id and answer.get("user_id")
+        return answer if ours else None
+
+    def refresh(self, refresh_token: str) -> dict | None:
+        """New tokens from the refresh-token grant (see :func:`token_record`); None when
+        Twitch refuses the refresh token."""
+        response = self._call(
+            "POST",
+            f"{self.settings.twitch_auth_url}/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": self.settings.twitch_client_id,
+                "client_secret": self.settings.twitch_client_secret,
+            },
+        )
+        hide = (refresh_token, self.settings.twitch_client_secret)
+        if 400 <= response.status_code < 500:
+            log.info("Twitch refused a refresh token: %s", error_for(response, hide))
+            return None
+        if not response.ok:
+            raise error_for(response, hide)
+        return token_record(response.json(), refresh_token)
+
+    def revoke(self, token: str) -> None:
+        """Revoke a user access token at Twitch; one Twitch no longer knows counts as revoked."""
+        response = self._call(
+            "POST",
+            f"{self.settings.twitch_auth_url}/revoke",
+            data={"client_id": self.settings.twitch_client_id, "token": token},
+        )
+        if not response.ok and response.status_code != 400:
+            raise error_for(response, hide=(token,))
+
+    def display_name(self, token: str, user: dict) -> str:
+        """The user's display name from Helix (their own token), else their login."""
+        try:
+            response = self._call(
+                "GET",
+                f"{self.settings.twitch_api_url}/users",
+                params={"id": user["id"]},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Client-Id": self.settings.twitch_client_id,
+                },
+            )
+            found = response.json().get("data") if response.ok else None
+        except (TwitchError, ValueError):
+            found = None
+        return (found[0].get("display_name") if found else None) or user["login"]
+
+    def _call(self, method: str, url: str, **kwargs) -> requests.Response:
+        """One HTTP call to Twitch with a time-out; no answer becomes TwitchUnavailable."""
+        try:
+            return self.session.request(method, url, timeout=TIMEOUT, **kwargs)
+        except requests.RequestException as error:
+            raise unreachable(error) from error
+
+
+def token_record(answer: dict, refresh_token: str = "") -> dict:
+    """The tokens we keep from a token answer, whose ``scope`` Twitch sends as a list:
+    ``access_token``, ``refresh_token`` (``refresh_token`` when the answer has none),
+    ``expires_at`` (epoch seconds) and ``scopes``."""
+    scope = answer.get("scope") or []
+    return {
+        "access_token": answer["access_token"],
+        "refresh_token": answer.get("refresh_token") or refresh_token,
+        "expires_at": int(time.time()) + int(answer.get("expires_in") or 0),
+        "scopes": scope.split() if isinstance(scope, str) else list(scope),
+    }

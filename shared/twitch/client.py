@@ -1,55 +1,35 @@
-"""The Twitch client: users, streams and EventSub subscriptions through Helix.
+"""The Twitch client: users, streams, channels, follows and EventSub subscriptions
+through Helix, and the WebSub hub.
 
-Every call uses the shared app access token (see :mod:`shared.twitch_auth`),
-has time-outs, is retried with backoff on connection errors and 5xx answers,
-keeps within Twitch's rate limit, and fails with a :class:`TwitchError`.
+Every call uses the shared app access token (see :mod:`shared.twitch.tokens`),
+has time-outs, is retried with backoff on connection errors and 5xx answers
+(:mod:`shared.twitch.session`), keeps within Twitch's rate limit, and fails with a
+:class:`~shared.twitch.errors.TwitchError`. The client's ``user_tokens`` make a
+viewer's token calls on the same session.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
 import redis
 import requests
 from redis.typing import EncodableT
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from shared.settings import Settings
-from shared.twitch_auth import (
-    TIMEOUT,
-    AppTokens,
-    SubscriptionExists,
+from shared.twitch.errors import (
     TooManySubscriptions,
-    TwitchAuthError,
-    TwitchError,
-    TwitchNotFound,
     TwitchRateLimited,
-    TwitchUnavailable,
     error_for,
     message_of,
     unreachable,
 )
+from shared.twitch.session import TIMEOUT, Pause, make_session
+from shared.twitch.tokens import AppTokens, UserTokens
 
-__all__ = [
-    "TwitchClient",
-    "eventsub_cost",
-    "make_session",
-    "TwitchError",
-    "TwitchAuthError",
-    "TwitchNotFound",
-    "TwitchRateLimited",
-    "TwitchUnavailable",
-    "SubscriptionExists",
-    "TooManySubscriptions",
-]
 log = logging.getLogger(__name__)
 
-RETRIES = 3
-BACKOFF = 0.5
-RETRY_STATUSES = (500, 502, 503, 504)
 RATE_LIMIT = "sev:twitch:ratelimit"
 LOW_BUDGET = 0.05
 HEADROOM = 0.5
@@ -58,53 +38,6 @@ RATE_LIMIT_RETRIES = 3
 EVENTSUB_COST = "sev:twitch:eventsub-cost"
 COST_FIELDS = ("total", "total_cost", "max_total_cost")
 CHUNK = 100
-# Waits a number of seconds (``time.sleep``).
-Pause = Callable[[float], None]
-
-
-class PausingRetry(Retry):
-    """urllib3's retry policy, pausing between attempts with ``pause`` (``time.sleep``
-    unless given; a test records the pauses instead)."""
-
-    def __init__(self, *args, pause: Pause = time.sleep, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pause = pause
-
-    def new(self, **changes) -> PausingRetry:
-        """The policy for the next attempt, pausing the same way."""
-        retry = super().new(**changes)
-        retry.pause = self.pause
-        return retry
-
-    def sleep(self, response=None) -> None:
-        """Pause for the exponential backoff (Retry-After is not honoured here)."""
-        backoff = self.get_backoff_time()
-        if backoff > 0:
-            self.pause(backoff)
-
-
-def make_session(pause: Pause = time.sleep) -> requests.Session:
-    """A session that retries connection errors and 5xx answers with exponential backoff,
-    waiting with ``pause``.
-
-    POST and DELETE are retried too, as ours are safe to repeat: another token
-    grant only mints another token, a repeated EventSub create answers 409
-    (:class:`SubscriptionExists`) and a repeated delete answers 404.
-    """
-    retry = PausingRetry(
-        pause=pause,
-        total=RETRIES,
-        backoff_factor=BACKOFF,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "POST", "DELETE"}),
-        respect_retry_after_header=False,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 def eventsub_cost(redis_client: redis.Redis) -> dict:
@@ -142,7 +75,8 @@ class TwitchClient:
     :class:`TwitchRateLimited` at once, with the reset time.
 
     ``pause`` waits out both the retries' backoff and the rate limit (``time.sleep``
-    unless given).
+    unless given). ``user_tokens`` (:class:`UserTokens`) makes a viewer's token calls
+    on the same session.
     """
 
     def __init__(
@@ -156,6 +90,7 @@ class TwitchClient:
         self.pause = pause
         self.session = make_session(pause)
         self.tokens = AppTokens(settings, redis_client, self.session)
+        self.user_tokens = UserTokens(settings, self.session)
         self.rate_limit_retries = RATE_LIMIT_RETRIES
         self.wait_on_rate_limit = wait_on_rate_limit
 

@@ -4,204 +4,29 @@ scripted stand-in for what the emulator cannot be made to do (5xx, odd answers).
 from __future__ import annotations
 
 import dataclasses
-import json
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from shared import twitch, twitch_auth
-from shared.twitch import (
+from shared.twitch import client as twitch_client
+from shared.twitch.client import HEADROOM, RATE_LIMIT, TwitchClient, eventsub_cost
+from shared.twitch.errors import (
     SubscriptionExists,
     TooManySubscriptions,
-    TwitchAuthError,
-    TwitchClient,
     TwitchError,
     TwitchNotFound,
     TwitchRateLimited,
     TwitchUnavailable,
-    eventsub_cost,
 )
+from shared.twitch.session import BACKOFF, RETRIES
+from shared.twitch.tokens import APP_TOKEN
+from tests.shared.twitch.support import BACKOFFS, COOL_USER_ID, empty_bucket, problem, users
 from tests.support import free_port, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
-COOL_USER_ID = "958187706"
 SECRET = "webhook-secret-for-tests"
-
-
-@pytest.fixture
-def pauses():
-    """The pauses (seconds) the test's clients asked for, in order."""
-    return []
-
-
-@pytest.fixture
-def clients(redis_client, pauses):
-    """Build clients that are closed after the test. Their pauses (backoff, rate limit)
-    are recorded in ``pauses`` and not slept, unless built with ``sleep=True`` (for a
-    server whose clock must really move on)."""
-    made = []
-
-    def build(settings, sleep=False):
-        def pause(seconds):
-            pauses.append(seconds)
-            if sleep:
-                time.sleep(seconds)
-
-        client = TwitchClient(settings, redis_client, pause=pause)
-        made.append(client)
-        return client
-
-    yield build
-    for client in made:
-        client.close()
-
-
-@pytest.fixture
-def client(clients, twitch_settings):
-    """A client of the session's emulator."""
-    return clients(twitch_settings)
-
-
-# -- small real servers --------------------------------------------------------------------
-
-
-class Server:
-    """A threaded HTTP server on a free loopback port, answering with ``handle``."""
-
-    def __init__(self, handle):
-        class Handler(BaseHTTPRequestHandler):
-            def do_any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                status, body, headers = handle(self, self.rfile.read(length))
-                raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, str(value))
-                self.send_header("Content-Length", str(len(raw)) if status != 204 else "0")
-                self.end_headers()
-                if status != 204:
-                    self.wfile.write(raw)
-
-            do_GET = do_POST = do_DELETE = do_any
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def echo_challenges(request, body):
-    """A callback that passes Twitch's verification."""
-    if request.headers.get("Twitch-Eventsub-Message-Type") == "webhook_callback_verification":
-        return 200, json.loads(body)["challenge"].encode(), {"Content-Type": "text/plain"}
-    return 204, b"", {}
-
-
-@dataclass
-class Seen:
-    """One request the stand-in received."""
-
-    method: str
-    path: str
-    query: dict
-    headers: dict
-    body: bytes
-    at: float
-
-
-@dataclass
-class StandIn:
-    """Twitch played from a script: ``answers[(method, path)]`` are given in turn, the last
-    one repeatedly; ``/oauth2/token`` issues ``token-1``, ``token-2``, ..."""
-
-    answers: dict = field(default_factory=dict)
-    seen: list = field(default_factory=list)
-    issued: int = 0
-
-    def __post_init__(self):
-        self.server = Server(self.handle)
-        self.url = self.server.url
-
-    def handle(self, request, body):
-        parts = urlsplit(request.path)
-        self.seen.append(
-            Seen(
-                request.command,
-                parts.path,
-                parse_qs(parts.query),
-                dict(request.headers),
-                body,
-                time.time(),
-            )
-        )
-        if parts.path == "/oauth2/token":
-            self.issued += 1
-            return (
-                200,
-                {
-                    "access_token": f"token-{self.issued}",
-                    "expires_in": 5_000_000,
-                    "token_type": "bearer",
-                },
-                {},
-            )
-        queue = self.answers.get((request.command, parts.path))
-        if not queue:
-            return 404, {"error": "Not Found", "status": 404, "message": "no script"}, {}
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        return answer() if callable(answer) else answer
-
-    def helix(self, method=None):
-        """Helix requests received, optionally of one method."""
-        return [
-            s
-            for s in self.seen
-            if s.path.startswith("/helix") and (method is None or s.method == method)
-        ]
-
-    def settings_for(self, settings):
-        return dataclasses.replace(
-            settings, twitch_api_url=f"{self.url}/helix", twitch_auth_url=f"{self.url}/oauth2"
-        )
-
-
-# The pauses urllib3 asks for between RETRIES attempts: none before the first retry,
-# then BACKOFF doubling.
-BACKOFFS = [twitch.BACKOFF * 2**n for n in range(1, twitch.RETRIES)]
-
-
-def problem(status, message):
-    return status, {"error": "Error", "status": status, "message": message}, {}
-
-
-def users(*logins):
-    return 200, {"data": [{"id": str(n), "login": login} for n, login in enumerate(logins)]}, {}
-
-
-@pytest.fixture
-def stand_in():
-    server = StandIn()
-    yield server
-    server.server.close()
-
-
-@pytest.fixture
-def callback_server():
-    server = Server(echo_challenges)
-    yield server
-    server.close()
 
 
 def subscribe(client, callback, kind="stream.online", user_id=COOL_USER_ID):
@@ -209,128 +34,6 @@ def subscribe(client, callback, kind="stream.online", user_id=COOL_USER_ID):
     return client.create_eventsub_subscription(
         kind, version, {"broadcaster_user_id": user_id}, callback, SECRET
     )
-
-
-# -- app access token ----------------------------------------------------------------------
-
-
-def test_app_token_is_fetched_once_and_shared_through_redis(
-    clients, twitch_settings, twitch_emulator, redis_client
-):
-    first, second = clients(twitch_settings), clients(twitch_settings)
-    assert first.user_by_login("cool_user")["id"] == COOL_USER_ID
-    assert second.user_by_login("cool_user")["id"] == COOL_USER_ID
-    issued = twitch_emulator.app_tokens()
-    assert len(issued) == 1
-    cached = redis_client.hgetall(twitch_auth.APP_TOKEN)
-    assert cached["token"] == issued[0]
-    assert cached["client_id"] == twitch_settings.twitch_client_id
-    assert int(cached["expires_at"]) > time.time() + 30 * 24 * 3600
-    assert 0 < redis_client.ttl(twitch_auth.APP_TOKEN) <= 5_000_000 - twitch_auth.RENEW_BEFORE
-
-
-def test_concurrent_processes_fetch_a_single_token(clients, twitch_settings, twitch_emulator):
-    workers = [clients(twitch_settings) for _ in range(8)]
-    start, results = threading.Barrier(len(workers)), []
-
-    def work(client):
-        start.wait()
-        results.append(client.user_by_login("cool_user")["id"])
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert results == [COOL_USER_ID] * len(workers)
-    assert len(twitch_emulator.app_tokens()) == 1
-
-
-def test_a_refused_token_is_replaced_and_the_call_repeated_once(
-    client, twitch_emulator, redis_client
-):
-    client.user_by_login("cool_user")
-    old = redis_client.hget(twitch_auth.APP_TOKEN, "token")
-    twitch_emulator.control("expire-token", token=old)
-    assert client.user_by_login("cool_user")["id"] == COOL_USER_ID
-    new = redis_client.hget(twitch_auth.APP_TOKEN, "token")
-    assert new != old
-    assert sorted(twitch_emulator.app_tokens()) == sorted([old, new])
-
-
-def test_a_second_refusal_is_an_auth_error_without_the_token(clients, settings, stand_in):
-    stand_in.answers[("GET", "/helix/users")] = [
-        lambda: problem(401, f"Invalid OAuth token {stand_in.seen[-1].headers['Authorization']}")
-    ]
-    client = clients(stand_in.settings_for(settings))
-    with pytest.raises(TwitchAuthError) as caught:
-        client.user_by_login("cool_user")
-    assert caught.value.status == 401
-    assert len(stand_in.helix()) == 2, "one repeat with a new token, no more"
-    assert [s.headers["Authorization"] for s in stand_in.helix()] == [
-        "Bearer token-1",
-        "Bearer token-2",
-    ]
-    text = f"{caught.value} {caught.value!r} {caught.value.message} {caught.value.args}"
-    assert "Invalid OAuth token" in text
-    assert "token-1" not in text and "token-2" not in text
-
-
-def test_helix_calls_carry_the_bearer_token_and_client_id(clients, settings, stand_in):
-    stand_in.answers[("GET", "/helix/users")] = [users("cool_user")]
-    client = clients(stand_in.settings_for(settings))
-    client.user_by_login("cool_user")
-    grant, call = stand_in.seen
-    assert grant.method == "POST" and grant.path == "/oauth2/token"
-    assert parse_qs(grant.body.decode()) == {
-        "client_id": [settings.twitch_client_id],
-        "client_secret": [settings.twitch_client_secret],
-        "grant_type": ["client_credentials"],
-    }
-    assert grant.query == {}, "credentials never go in the URL"
-    assert call.headers["Authorization"] == "Bearer token-1"
-    assert call.headers["Client-Id"] == settings.twitch_client_id
-    assert call.query == {"login": ["cool_user"]}
-
-
-def test_validation_keeps_a_good_token(client, twitch_emulator, redis_client):
-    client.user_by_login("cool_user")
-    token = redis_client.hget(twitch_auth.APP_TOKEN, "token")
-    assert client.validate_app_token() is False
-    assert redis_client.hget(twitch_auth.APP_TOKEN, "token") == token
-    assert twitch_emulator.app_tokens() == [token]
-
-
-def test_validation_replaces_a_refused_token(client, twitch_emulator, redis_client):
-    client.user_by_login("cool_user")
-    old = redis_client.hget(twitch_auth.APP_TOKEN, "token")
-    twitch_emulator.control("expire-token", token=old)
-    assert client.validate_app_token() is True
-    new = redis_client.hget(twitch_auth.APP_TOKEN, "token")
-    assert new not in (None, old)
-    assert len(twitch_emulator.app_tokens()) == 2
-
-
-def test_validation_replaces_a_token_ending_within_a_day(
-    clients, settings, twitch_emulator_factory, redis_client
-):
-    emulator = twitch_emulator_factory(TWITCH_EMULATOR_APP_TOKEN_TTL="7200")
-    client = clients(emulator.settings_for(settings))
-    client.user_by_login("cool_user")
-    old = redis_client.hget(twitch_auth.APP_TOKEN, "token")
-    assert client.validate_app_token() is True
-    assert redis_client.hget(twitch_auth.APP_TOKEN, "token") != old
-
-
-def test_a_refused_client_secret_is_an_auth_error_without_the_secret(
-    clients, twitch_settings, twitch_emulator
-):
-    secret = "a-wrong-client-secret-value"
-    client = clients(dataclasses.replace(twitch_settings, twitch_client_secret=secret))
-    with pytest.raises(TwitchAuthError) as caught:
-        client.user_by_login("cool_user")
-    assert caught.value.status == 403
-    assert secret not in f"{caught.value} {caught.value!r}"
 
 
 # -- users and streams ---------------------------------------------------------------------
@@ -512,7 +215,7 @@ def test_server_errors_are_retried_with_backoff(clients, settings, stand_in, pau
     assert client.user_by_login("cool_user")["login"] == "cool_user"
     assert len(stand_in.helix()) == 3
     # urllib3 retries the first failure at once, then backs off exponentially.
-    assert pauses == [twitch.BACKOFF * 2]
+    assert pauses == [BACKOFF * 2]
 
 
 def test_lasting_server_errors_are_twitch_unavailable(clients, settings, stand_in, pauses):
@@ -521,7 +224,7 @@ def test_lasting_server_errors_are_twitch_unavailable(clients, settings, stand_i
     with pytest.raises(TwitchUnavailable) as caught:
         client.streams_by_id([COOL_USER_ID])
     assert caught.value.status == 503 and caught.value.message == "Service Unavailable"
-    assert len(stand_in.helix()) == 1 + twitch.RETRIES
+    assert len(stand_in.helix()) == 1 + RETRIES
     assert pauses == BACKOFFS
 
 
@@ -535,7 +238,7 @@ def test_connection_refused_is_twitch_unavailable(
     assert caught.value.status is None and "connection failed" in str(caught.value)
     assert pauses == BACKOFFS
     client = clients(dataclasses.replace(twitch_settings, twitch_auth_url=f"{dead}/oauth2"))
-    redis_client.delete(twitch_auth.APP_TOKEN)
+    redis_client.delete(APP_TOKEN)
     with pytest.raises(TwitchUnavailable):
         client.user_by_login("cool_user")
     assert pauses == BACKOFFS * 2
@@ -547,26 +250,18 @@ def test_a_slow_answer_times_out(clients, settings, stand_in, monkeypatch, pause
         return users("cool_user")
 
     stand_in.answers[("GET", "/helix/users")] = [slow]
-    monkeypatch.setattr(twitch, "TIMEOUT", (1, 0.2))
+    monkeypatch.setattr(twitch_client, "TIMEOUT", (1, 0.2))
     client = clients(stand_in.settings_for(settings))
     with pytest.raises(TwitchUnavailable) as caught:
         client.user_by_login("cool_user")
     assert caught.value.status is None and "timed out" in str(caught.value)
-    assert len(stand_in.helix()) == 1 + twitch.RETRIES
+    assert len(stand_in.helix()) == 1 + RETRIES
     assert pauses == BACKOFFS
 
 
 def test_a_429_is_waited_out_until_the_reset(clients, settings, stand_in, redis_client, pauses):
     reset = int(time.time()) + 2
-
-    def empty_bucket():
-        return (
-            429,
-            {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"},
-            {"Ratelimit-Limit": 800, "Ratelimit-Remaining": 0, "Ratelimit-Reset": reset},
-        )
-
-    stand_in.answers[("GET", "/helix/users")] = [empty_bucket, users("cool_user")]
+    stand_in.answers[("GET", "/helix/users")] = [empty_bucket(reset), users("cool_user")]
     client = clients(stand_in.settings_for(settings))
     assert client.user_by_login("cool_user")["login"] == "cool_user"
     first, second = stand_in.helix()
@@ -574,7 +269,7 @@ def test_a_429_is_waited_out_until_the_reset(clients, settings, stand_in, redis_
     # recorded), the budget check before the repeat asks for the same pause again.
     assert len(pauses) == 2
     for pause in pauses:
-        assert reset - second.at + twitch.HEADROOM <= pause <= reset - first.at + twitch.HEADROOM
+        assert reset - second.at + HEADROOM <= pause <= reset - first.at + HEADROOM
 
 
 def test_the_emulators_rate_limit_is_waited_out(clients, settings, twitch_emulator_factory, pauses):
@@ -590,7 +285,7 @@ def test_the_emulators_rate_limit_is_waited_out(clients, settings, twitch_emulat
         )
     assert client.user_by_login("cool_user")["id"] == COOL_USER_ID
     # The window is 2 s; Twitch's reset time is in whole seconds.
-    assert pauses and all(0 < pause <= 2 + 1 + twitch.HEADROOM for pause in pauses)
+    assert pauses and all(0 < pause <= 2 + 1 + HEADROOM for pause in pauses)
 
 
 def test_rate_limited_after_the_allowed_waits(clients, settings, twitch_emulator_factory):
@@ -620,7 +315,7 @@ def test_a_nearly_spent_budget_pauses_until_the_reset(
     client.rate_limit_retries = 0
     for _ in range(5):
         client.user_by_login("cool_user")
-    budget = redis_client.hgetall(twitch.RATE_LIMIT)
+    budget = redis_client.hgetall(RATE_LIMIT)
     assert (budget["limit"], budget["remaining"]) == ("5", "0")
     assert client.user_by_login("cool_user")["id"] == COOL_USER_ID, "paused instead of a 429"
     assert time.time() >= int(budget["reset"])
@@ -631,15 +326,7 @@ def test_a_client_that_does_not_wait_fails_fast_on_an_empty_bucket(
     clients, settings, stand_in, redis_client
 ):
     reset = int(time.time()) + 30
-
-    def empty_bucket():
-        return (
-            429,
-            {"error": "Too Many Requests", "status": 429, "message": "Too Many Requests"},
-            {"Ratelimit-Limit": 800, "Ratelimit-Remaining": 0, "Ratelimit-Reset": reset},
-        )
-
-    stand_in.answers[("GET", "/helix/users")] = [empty_bucket, users("cool_user")]
+    stand_in.answers[("GET", "/helix/users")] = [empty_bucket(reset), users("cool_user")]
     client = TwitchClient(stand_in.settings_for(settings), redis_client, wait_on_rate_limit=False)
     started = time.monotonic()
     with pytest.raises(TwitchRateLimited) as caught:
