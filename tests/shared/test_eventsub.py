@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from emulators.eventsub.messages import VERSIONS as TWITCH_VERSIONS
 from shared.eventsub import (
+    ENABLED,
+    FINAL,
+    HEALTHY,
+    MISSING,
+    PENDING,
+    RECREATABLE,
+    SUBSCRIPTION_VERSIONS,
     eventsub_signature,
     format_eventsub_timestamp,
     is_fresh,
@@ -132,3 +140,13 @@ def test_a_lowercase_zone_and_an_offset_parse_like_z():
 def test_an_ordering_key_out_of_range_is_a_value_error():
     with pytest.raises(ValueError):
         ordering_key("0001-01-01T00:00:00+14:00")
+
+
+def test_we_subscribe_to_the_types_and_versions_the_stand_in_twitch_knows():
+    assert list(SUBSCRIPTION_VERSIONS.items()) == list(TWITCH_VERSIONS.items())
+
+
+def test_a_status_is_healthy_recreatable_or_final_never_two():
+    assert HEALTHY == {ENABLED, PENDING}
+    assert not HEALTHY & RECREATABLE and not HEALTHY & FINAL and not RECREATABLE & FINAL
+    assert MISSING not in HEALTHY | RECREATABLE | FINAL

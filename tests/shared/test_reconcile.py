@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from shared.eventsub import HEALTHY
+from shared.eventsub import HEALTHY, MISSING, SUBSCRIPTION_VERSIONS
 from shared.leases import WEBSUB, get_lease, save_lease
 from shared.reconcile import empty_report, reconcile, reconcile_lease
 from shared.subscriptions import Subscriptions
@@ -14,7 +14,7 @@ from tests.support import free_port
 
 pytestmark = pytest.mark.timeout(60)
 COOL_USER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
-KINDS = {"stream.online", "stream.offline", "channel.update", "channel.raid"}
+KINDS = set(SUBSCRIPTION_VERSIONS)
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_reconcile_after_a_restart_deletes_unwatched(subscriptions, twitch_emula
     subscriptions.ensure(COOL_USER)
     redis_client.flushdb()
     report = reconcile(subscriptions, occupied=set())
-    assert len(report["deleted"]) == 4 and at_twitch(twitch_emulator) == []
+    assert len(report["deleted"]) == len(KINDS) and at_twitch(twitch_emulator) == []
 
 
 def test_reconcile_deletes_a_raid_subscription_on_the_raided_side_as_not_ours_to_keep(
@@ -119,7 +119,7 @@ def test_one_lease_adopts_what_twitch_lists_and_it_lost(
 ):
     lease = subscriptions.ensure(COOL_USER)
     listed = lease["subscriptions"]["stream.offline"]["id"]
-    lease["subscriptions"]["stream.offline"] = {"id": "lost-id", "status": "missing"}
+    lease["subscriptions"]["stream.offline"] = {"id": "lost-id", "status": MISSING}
     save_lease(redis_client, lease)
 
     report = reconcile_lease(subscriptions, COOL_USER["id"])
@@ -127,7 +127,7 @@ def test_one_lease_adopts_what_twitch_lists_and_it_lost(
     assert report == dict(empty_report(), adopted=[listed])
     held = get_lease(redis_client, COOL_USER["id"])["subscriptions"]["stream.offline"]
     assert held["id"] == listed and held["status"] in HEALTHY
-    assert len(at_twitch(twitch_emulator)) == 4
+    assert len(at_twitch(twitch_emulator)) == len(KINDS)
 
 
 def test_a_lease_that_is_gone_reconciles_to_nothing(subscriptions, twitch_emulator):
@@ -148,7 +148,7 @@ def test_a_final_revocation_makes_the_streamer_unavailable_not_recreated(
     held = get_lease(redis_client, COOL_USER["id"])["subscriptions"]
     assert held["stream.online"] == {"id": revoked, "status": reason}
     assert revoked not in {s["id"] for s in at_twitch(twitch_emulator)}
-    assert len(at_twitch(twitch_emulator)) == 3, "nothing was re-created"
+    assert len(at_twitch(twitch_emulator)) == len(KINDS) - 1, "nothing was re-created"
 
 
 def test_the_websub_transport_has_no_list_to_reconcile(callback_settings, redis_client):

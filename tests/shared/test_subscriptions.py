@@ -1,16 +1,18 @@
 """Leases and the subscription lifecycle against the Twitch emulator and a real Redis."""
 
+import dataclasses
 import threading
 
 import pytest
 
-from shared.leases import all_leases, get_lease, lease_for_login
+from shared.eventsub import SUBSCRIPTION_VERSIONS
+from shared.leases import WEBSUB, all_leases, get_lease, lease_for_login
 from shared.subscriptions import BudgetExceeded, Subscriptions
 from shared.twitch.client import TwitchClient
 
 pytestmark = pytest.mark.timeout(60)
 COOL_USER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
-KINDS = {"stream.online", "stream.offline", "channel.update", "channel.raid"}
+KINDS = set(SUBSCRIPTION_VERSIONS)
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def at_twitch(twitch_emulator, callback=None):
     ]
 
 
-def test_twenty_concurrent_viewers_create_four_subscriptions_once(
+def test_twenty_concurrent_viewers_create_each_subscription_once(
     make_subscriptions, twitch_emulator, redis_client
 ):
     instances = [make_subscriptions() for _ in range(20)]
@@ -73,7 +75,7 @@ def test_existing_subscriptions_are_adopted_not_duplicated(
     first = subscriptions.ensure(COOL_USER)
     redis_client.flushdb()  # the app lost its state; Twitch still has the subscriptions
     second = subscriptions.ensure(COOL_USER)
-    assert len(at_twitch(twitch_emulator)) == 4
+    assert len(at_twitch(twitch_emulator)) == len(KINDS)
     assert {h["id"] for h in second["subscriptions"].values()} == {
         h["id"] for h in first["subscriptions"].values()
     }
@@ -130,4 +132,28 @@ def test_an_existing_raid_subscription_is_adopted_by_its_raiding_streamer(
     redis_client.flushdb()
     lease = subscriptions.ensure(COOL_USER)
     assert lease["subscriptions"]["channel.raid"]["id"] == raid["id"]
-    assert len(at_twitch(twitch_emulator)) == 4
+    assert len(at_twitch(twitch_emulator)) == len(KINDS)
+
+
+def test_listed_names_only_our_subscriptions_all_or_one_streamers(subscriptions, callback_settings):
+    held = {h["id"] for h in subscriptions.ensure(COOL_USER)["subscriptions"].values()}
+    other = subscriptions.create("122699689", "stream.online", "1")
+    subscriptions.twitch.create_eventsub_subscription(
+        "stream.offline",
+        "1",
+        {"broadcaster_user_id": COOL_USER["id"]},
+        "https://elsewhere.example/hook",
+        callback_settings.twitch_webhook_secret,
+    )
+    assert {s["id"] for s in subscriptions.listed()} == held | {other["id"]}
+    assert {s["id"] for s in subscriptions.listed(COOL_USER["id"])} == held
+
+
+def test_users_by_id_and_the_transport_are_twitchs_and_the_settings(
+    subscriptions, callback_settings, redis_client
+):
+    users = subscriptions.users_by_id([COOL_USER["id"]])
+    assert [(u["id"], u["login"]) for u in users] == [(COOL_USER["id"], COOL_USER["login"])]
+    assert subscriptions.uses_websub is False
+    websub = dataclasses.replace(callback_settings, webhook_transport=WEBSUB)
+    assert Subscriptions(subscriptions.twitch, redis_client, websub).uses_websub is True
