@@ -23,9 +23,8 @@ from shared.twitch.errors import (
     TwitchRateLimited,
     error_for,
     message_of,
-    unreachable,
 )
-from shared.twitch.session import TIMEOUT, Pause, make_session
+from shared.twitch.session import Pause, make_session, send
 from shared.twitch.tokens import AppTokens, UserTokens
 
 log = logging.getLogger(__name__)
@@ -261,17 +260,8 @@ class TwitchClient:
 
     def _send(self, method, path, token, params, json) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "Client-Id": self.settings.twitch_client_id}
-        try:
-            return self.session.request(
-                method,
-                self.settings.twitch_api_url + path,
-                params=params,
-                json=json,
-                headers=headers,
-                timeout=TIMEOUT,
-            )
-        except requests.RequestException as error:
-            raise unreachable(error) from error
+        url = self.settings.twitch_api_url + path
+        return send(self.session, method, url, params=params, json=json, headers=headers)
 
     def _wait_for_budget(self) -> None:
         budget = self.redis.hgetall(RATE_LIMIT)

@@ -14,6 +14,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from shared.twitch.errors import unreachable
+
 # (connect, read) seconds for every call to Twitch.
 TIMEOUT = (3, 10)
 RETRIES = 3
@@ -66,3 +68,12 @@ def make_session(pause: Pause = time.sleep) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def send(session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
+    """One call to Twitch on ``session`` with the time-outs (``TIMEOUT``); no answer at
+    all raises :class:`~shared.twitch.errors.TwitchUnavailable`."""
+    try:
+        return session.request(method, url, timeout=TIMEOUT, **kwargs)
+    except requests.RequestException as error:
+        raise unreachable(error) from error

@@ -28,9 +28,8 @@ from shared.twitch.errors import (
     TwitchError,
     error_for,
     message_of,
-    unreachable,
 )
-from shared.twitch.session import TIMEOUT
+from shared.twitch.session import send
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +93,8 @@ class AppTokens:
         if token is None:
             self.get()
             return True
-        try:
-            response = self.session.get(
-                f"{self.settings.twitch_auth_url}/validate",
-                headers={"Authorization": f"OAuth {token}"},
-                timeout=TIMEOUT,
-            )
-        except requests.RequestException as error:
-            raise unreachable(error) from error
-        if response.status_code == 401:
-            expires_in = 0
-        elif response.ok:
-            answer = response.json()
-            mine = answer.get("client_id") == self.settings.twitch_client_id
-            expires_in = int(answer.get("expires_in") or 0) if mine else 0
-        else:
-            raise error_for(response, hide=(token,))
+        answer = token_validation(self.session, self.settings, token)
+        expires_in = int(answer.get("expires_in") or 0) if answer else 0
         if expires_in > RENEW_BEFORE:
             return False
         log.info(
@@ -125,12 +110,7 @@ class AppTokens:
             "client_secret": self.settings.twitch_client_secret,
             "grant_type": "client_credentials",
         }
-        try:
-            response = self.session.post(
-                f"{self.settings.twitch_auth_url}/token", data=data, timeout=TIMEOUT
-            )
-        except requests.RequestException as error:
-            raise unreachable(error) from error
+        response = send(self.session, "POST", f"{self.settings.twitch_auth_url}/token", data=data)
         hide = (self.settings.twitch_client_secret,)
         if 400 <= response.status_code < 500:
             raise TwitchAuthError(response.status_code, message_of(response, hide))
@@ -173,23 +153,14 @@ class UserTokens:
 
     def validate(self, token: str) -> dict | None:
         """Twitch's ``/validate`` answer for a user token of this app; None when refused."""
-        response = self._call(
-            "GET",
-            f"{self.settings.twitch_auth_url}/validate",
-            headers={"Authorization": f"OAuth {token}"},
-        )
-        if response.status_code == 401:
-            return None
-        if not response.ok:
-            raise error_for(response, hide=(token,))
-        answer = response.json()
-        ours = answer.get("client_id") == self.settings.twitch_client_id and answer.get("user_id")
-        return answer if ours else None
+        answer = token_validation(self.session, self.settings, token)
+        return answer if answer and answer.get("user_id") else None
 
     def refresh(self, refresh_token: str) -> dict | None:
         """New tokens from the refresh-token grant (see :func:`token_record`); None when
         Twitch refuses the refresh token."""
-        response = self._call(
+        response = send(
+            self.session,
             "POST",
             f"{self.settings.twitch_auth_url}/token",
             data={
@@ -209,7 +180,8 @@ class UserTokens:
 
     def revoke(self, token: str) -> None:
         """Revoke a user access token at Twitch; one Twitch no longer knows counts as revoked."""
-        response = self._call(
+        response = send(
+            self.session,
             "POST",
             f"{self.settings.twitch_auth_url}/revoke",
             data={"client_id": self.settings.twitch_client_id, "token": token},
@@ -220,7 +192,8 @@ class UserTokens:
     def display_name(self, token: str, user: dict) -> str:
         """The user's display name from Helix (their own token), else their login."""
         try:
-            response = self._call(
+            response = send(
+                self.session,
                 "GET",
                 f"{self.settings.twitch_api_url}/users",
                 params={"id": user["id"]},
@@ -234,12 +207,22 @@ class UserTokens:
             found = None
         return (found[0].get("display_name") if found else None) or user["login"]
 
-    def _call(self, method: str, url: str, **kwargs) -> requests.Response:
-        """One HTTP call to Twitch with a time-out; no answer becomes TwitchUnavailable."""
-        try:
-            return self.session.request(method, url, timeout=TIMEOUT, **kwargs)
-        except requests.RequestException as error:
-            raise unreachable(error) from error
+
+def token_validation(session: requests.Session, settings: Settings, token: str) -> dict | None:
+    """Twitch's ``/validate`` answer for a token of this app (app or user token); None
+    when Twitch refuses the token or it belongs to another app."""
+    response = send(
+        session,
+        "GET",
+        f"{settings.twitch_auth_url}/validate",
+        headers={"Authorization": f"OAuth {token}"},
+    )
+    if response.status_code == 401:
+        return None
+    if not response.ok:
+        raise error_for(response, hide=(token,))
+    answer = response.json()
+    return answer if answer.get("client_id") == settings.twitch_client_id else None
 
 
 def token_record(answer: dict, refresh_token: str = "") -> dict:

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from shared.twitch import client as twitch_client
+from shared.twitch import session as twitch_session
 from shared.twitch.client import HEADROOM, RATE_LIMIT, TwitchClient, eventsub_cost
 from shared.twitch.errors import (
     SubscriptionExists,
@@ -250,7 +250,7 @@ def test_a_slow_answer_times_out(clients, settings, stand_in, monkeypatch, pause
         return users("cool_user")
 
     stand_in.answers[("GET", "/helix/users")] = [slow]
-    monkeypatch.setattr(twitch_client, "TIMEOUT", (1, 0.2))
+    monkeypatch.setattr(twitch_session, "TIMEOUT", (1, 0.2))
     client = clients(stand_in.settings_for(settings))
     with pytest.raises(TwitchUnavailable) as caught:
         client.user_by_login("cool_user")
