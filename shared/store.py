@@ -19,6 +19,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
+import redis.asyncio
 
 from shared.events import Event, Revocation
 from shared.eventsub import format_eventsub_timestamp
@@ -45,9 +46,19 @@ def connect(redis_url: str, verify_tls: bool = True) -> redis.Redis:
     is self-signed). redis-py types its answers as ``bytes | str`` whatever the
     client decodes: the functions reading Redis ``cast`` them to ``str`` once.
     """
+    return redis.Redis.from_url(redis_url, **client_options(redis_url, verify_tls))
+
+
+def connect_async(redis_url: str, verify_tls: bool = True) -> redis.asyncio.Redis:
+    """The asyncio client of :func:`connect`, with the same options (the web's event loop
+    writes the intake with it)."""
+    return redis.asyncio.Redis.from_url(redis_url, **client_options(redis_url, verify_tls))
+
+
+def client_options(redis_url: str, verify_tls: bool) -> dict:
+    """The options every Redis client of the app is made with."""
     tls = {} if verify_tls else {"ssl_cert_reqs": "none"}
-    return redis.Redis.from_url(
-        redis_url,
+    return dict(
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=5,

@@ -22,7 +22,6 @@ from web import (
     preferences,
     pusher_webhooks,
     security,
-    webhooks,
     websub,
 )
 
@@ -51,7 +50,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         commands.init_app(app)
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(webhooks.bp)
     app.register_blueprint(pusher_webhooks.bp)
     app.register_blueprint(websub.bp)
     app.register_blueprint(auth.bp)

@@ -67,24 +67,31 @@ def init_app(app: Flask) -> None:
 def count_request(response: Response) -> Response:
     """Count the request by the route it matched (``unmatched`` for none), method and
     status: a bounded set of label values, whatever paths are asked for."""
+    if g.get("uncounted"):
+        return response
     rule = request.url_rule
-    method = request.method if request.method in METHODS else "other"
-    HTTP_REQUESTS.labels(
-        rule.rule if rule else "unmatched", method, str(response.status_code)
-    ).inc()
+    count_http(rule.rule if rule else "unmatched", request.method, response.status_code)
     return response
+
+
+def count_http(route: str, method: str, status: int) -> None:
+    """Count one answer to ``method`` on ``route`` (a rule of the app, or ``unmatched``)."""
+    HTTP_REQUESTS.labels(route, method if method in METHODS else "other", str(status)).inc()
 
 
 def count_webhook(transport: str, outcome: str, reason: str = "") -> None:
     """Count one webhook's answer: ``accepted``, ``challenge`` (a verification answered),
     ``rejected`` or ``unavailable``, with a short fixed ``reason`` for the last two."""
     WEBHOOKS.labels(transport, outcome, reason).inc()
-    g.webhook_transport = transport
+
+
+def observe_webhook(transport: str, seconds: float) -> None:
+    """Note the time from a webhook of ``transport`` reaching its handler to its answer."""
+    ACK_SECONDS.labels(transport).observe(seconds)
 
 
 def timed_webhook(transport: str):
-    """Decorate a webhook view: observe the time to its answer, under the transport the
-    answer was counted under (``transport`` if it was not counted)."""
+    """Decorate a webhook view: observe the time to its answer under ``transport``."""
 
     def decorate(view):
         @wraps(view)
@@ -93,9 +100,7 @@ def timed_webhook(transport: str):
             try:
                 return view(*args, **kwargs)
             finally:
-                ACK_SECONDS.labels(g.pop("webhook_transport", transport)).observe(
-                    perf_counter() - started
-                )
+                observe_webhook(transport, perf_counter() - started)
 
         return timed
 

@@ -98,6 +98,19 @@ def init_app(app: Flask) -> None:
         return response
 
 
+def api_answer_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers ``app``'s hooks give an empty answer to an API request (the security
+    headers above, ``no-store``, ``Server``), for answers made outside Flask to carry
+    too. Learned once, from the hooks themselves, so the two never drift apart; this
+    made-up answer is not counted in the metrics."""
+    with app.test_request_context("/api/callback", method="POST"):
+        g.uncounted = True
+        app.preprocess_request()
+        response = app.process_response(app.response_class(status=204))
+    kept = {"content-type", "content-length", "vary", "set-cookie"}
+    return [(name, value) for name, value in response.headers.items() if name.lower() not in kept]
+
+
 def private_answer() -> bool:
     """Whether the answer to this request is one user's or the API's, which no browser
     or shared cache may keep: every ``/api/`` answer, and anything answered to a

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from shared import intake
 from shared.eventsub import ENABLED
 from shared.leases import WEBSUB, get_lease, save_lease
+from shared.logs import log_context
 from shared.websub import (
     LINK,
     MAX_CHALLENGE,
@@ -39,6 +40,7 @@ from web.clients import get_redis, get_settings
 from web.errors import json_error
 from web.intake import queue_message
 from web.metrics import count_webhook, timed_webhook
+from web.request_body import read_body
 
 bp = Blueprint("websub", __name__)
 MODES = ("subscribe", "unsubscribe", "denied")
@@ -126,6 +128,15 @@ def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
         held["status"] = status
         held["expires_at"] = expires_at
         save_lease(client, lease)
+
+
+@bp.post("/api/callback")
+@timed_webhook("websub")
+def websub_callback():
+    """Receive one legacy WebSub notification. (EventSub messages, the callback's other
+    use, are answered before Flask: :mod:`web.webhooks`.)"""
+    with log_context(message_id=request.headers.get(NOTIFICATION_ID, "")[:100]):
+        return websub_notification(read_body(transport="websub"))
 
 
 def websub_notification(body: bytes):

@@ -1,19 +1,27 @@
 """Helpers of the web's tests: logging in through the Twitch emulator step by step,
-reading and changing a session as the app stores it, and watching a streamer.
+reading and changing a session as the app stores it, watching a streamer, and posting
+to the EventSub intake as the server does.
 
 Tests that only need a signed-in client use the ``auth`` fixture (``tests/web/conftest.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
+import json
 import re
 import time
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from shared.store import connect_async
+from web.intake_writer import IntakeWriter
+from web.server import read_body
 from web.sessions import COOKIE_NAME, session_key
+from web.webhooks import Answer, EventSubIntake
 
 VIEWER = "viewer_vic"
 FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}
@@ -126,3 +134,40 @@ def kill_token(client, twitch_emulator, redis_client, settings) -> None:
 def watch(client, streamer, headers=FROM_OUR_PAGE):
     """Ask ``/api/watch`` for one streamer, from our page."""
     return client.post("/api/watch", json={"streamer": streamer}, headers=headers)
+
+
+class Response:
+    """An intake's answer, read as a test reads an HTTP answer."""
+
+    def __init__(self, answer: Answer):
+        self.status_code = answer.status
+        self.data = answer.body
+        self.mimetype = answer.content_type.split(";")[0]
+        self.json = json.loads(answer.body) if self.mimetype == "application/json" else None
+
+
+class Callback:
+    """The EventSub intake as the server calls it: lower-case headers, the body read by
+    the server's own reader (its size limit included), a real Redis behind."""
+
+    def __init__(self, redis_url: str, secret: str, shards: int = 8):
+        self.redis_url, self.secret, self.shards = redis_url, secret, shards
+
+    def post(self, headers: dict, raw: bytes) -> Response:
+        """The intake's answer to ``raw`` with ``headers``, sent in 16 KiB chunks."""
+        lowered = {name.lower(): value for name, value in headers.items()}
+
+        async def chunks():
+            for start in range(0, len(raw), 16384):
+                yield raw[start : start + 16384]
+
+        async def answer():
+            writer = IntakeWriter(connect_async(self.redis_url), self.shards)
+            try:
+                intake = EventSubIntake(self.secret, writer)
+                scope = SimpleNamespace(headers=lowered)
+                return await intake.answer(lowered, lambda: read_body(scope, chunks()))
+            finally:
+                await writer.close()
+
+        return Response(asyncio.run(answer()))

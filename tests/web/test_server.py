@@ -1,0 +1,107 @@
+"""The server's own steps (web/server.py): the body read with its limit and deadline,
+and the headers of the answers it makes. Serving over real sockets: the integration
+tests (verdicts, body limits, slow clients)."""
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from web import server
+from web.errors import MAX_REQUEST_BODY
+from web.security import api_answer_headers
+from web.server import WebServer, read_body
+from web.webhooks import BodyTooLarge
+
+
+def arriving(*chunks: bytes, pause: float = 0.0):
+    """A request body as Granian hands it over: chunks, ``pause`` seconds apart."""
+
+    async def body():
+        for chunk in chunks:
+            await asyncio.sleep(pause)
+            yield chunk
+
+    return body()
+
+
+def read(protocol, **headers) -> bytes:
+    return asyncio.run(read_body(SimpleNamespace(headers=headers), protocol))
+
+
+def test_a_body_is_read_whole():
+    assert read(arriving(b"ab", b"", b"cd")) == b"abcd"
+
+
+def test_a_body_of_exactly_the_limit_is_read():
+    assert len(read(arriving(b"x" * MAX_REQUEST_BODY))) == MAX_REQUEST_BODY
+
+
+def test_a_chunked_body_over_the_limit_is_refused_as_it_passes_it():
+    taken = []
+
+    async def body():
+        for _ in range(100):
+            taken.append(1)
+            yield b"x" * 16384
+
+    with pytest.raises(BodyTooLarge):
+        read(body())
+    assert len(taken) == MAX_REQUEST_BODY // 16384 + 1, "it stopped reading at the limit"
+
+
+def test_a_content_length_over_the_limit_is_refused_before_reading():
+    with pytest.raises(BodyTooLarge):
+        read(arriving(), **{"content-length": str(MAX_REQUEST_BODY + 1)})
+
+
+def test_a_body_that_takes_longer_than_the_deadline_times_out(monkeypatch):
+    monkeypatch.setattr(server, "BODY_SECONDS", 0.2)
+    with pytest.raises(TimeoutError):
+        read(arriving(b"a", b"b", b"c", pause=0.15))
+
+
+def test_answers_made_outside_flask_carry_the_headers_of_an_api_answer(app, client):
+    flask_answer = client.get("/api/no-such-route")
+    made_here = dict(api_answer_headers(app))
+    for name in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Cache-Control",
+        "Server",
+    ):
+        assert made_here[name] == flask_answer.headers[name], name
+    assert "Set-Cookie" not in made_here and "Content-Type" not in made_here
+
+
+def test_learning_the_headers_counts_no_request(app, settings):
+    from web.metrics import HTTP_REQUESTS
+
+    def counted():
+        return sum(
+            sample.value
+            for metric in HTTP_REQUESTS.collect()
+            for sample in metric.samples
+            if sample.name.endswith("_total")
+        )
+
+    before = counted()
+    api_answer_headers(app)
+    assert counted() == before
+
+
+@pytest.mark.parametrize(
+    "headers, to_flask",
+    [
+        ({"x-hub-signature": "sha256=00"}, True),
+        ({"x-hub-signature": "sha256=00", "twitch-eventsub-message-type": "notification"}, False),
+        ({"twitch-eventsub-message-type": "notification"}, False),
+        ({}, False),
+    ],
+)
+def test_only_websub_notifications_of_the_callback_go_to_flask(headers, to_flask):
+    assert WebServer.for_flask(headers) is to_flask
