@@ -21,4 +21,4 @@ COPY Procfile ./
 COPY --from=frontend /app/web/dist web/dist
 USER app
 EXPOSE 8000
-CMD ["sh", "-c", "PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d)\" exec granian --interface rsgi --factory --no-ws --log-config web/granian-logging.json --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --http 1 --http1-header-read-timeout 10000 --backlog 4096 --backpressure 2048 web.server:create_server"]
+CMD ["sh", "-c", "PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d)\" exec granian --interface rsgi --factory --no-ws --log-config web/granian-logging.json --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --loop uvloop --http 1 --http1-header-read-timeout 10000 --backlog 4096 --backpressure 2048 web.server:create_server"]

@@ -4,10 +4,11 @@
                                 [--broadcasters 100] [--rate 200] [--steady-seconds 20]
                                 [--link-ms 0,50]
 
-1. Acknowledgement (once): wrk (a separate process) sends signed notifications to
-   the web, served by Granian as the Procfile serves it, then GETs /healthz on the
-   same server: requests/s, p50 and p99 of each. No worker runs in this phase, so
-   the figure is the web's own.
+1. Acknowledgement (once): wrk (a separate process) GETs /healthz, then sends signed
+   notifications to the web, served by Granian as the Procfile serves it, then the
+   same notifications to the peer, pyTwitchAPI's webhook receiver
+   (scripts/peer_webhook.py): requests/s, p50 and p99 of each, and the ratio of our
+   rate to the peer's. No worker runs in this phase, so the figure is the web's own.
 Then, for each round trip of --link-ms, on a fresh stack (Redis, Pusher emulator,
 web, worker) whose app reaches Pusher through a link with that round trip
 (scripts/latency_link.py; 0 is plain loopback) while the measuring client
@@ -85,29 +86,53 @@ def fresh_stack(directory: Path, **settings):
 
 
 def acknowledgement(stack: Stack, args, tmp: Path) -> None:
-    """Phase 1: wrk against the webhook and the trivial endpoint."""
+    """Phase 1: wrk against the trivial endpoint, the webhook, and the peer's webhook
+    (scripts/peer_webhook.py) on the same notifications, one after the other."""
     requests_file = tmp / "requests.tsv"
     write_signed_requests(
         requests_file, signed_notifications(stack, args.ack_seconds * 4000, args.broadcasters)
     )
+    peer_port = free_port()
+    stack.start(
+        "peer",
+        [
+            sys.executable,
+            "-m",
+            "scripts.peer_webhook",
+            "--port",
+            str(peer_port),
+            "--secret",
+            stack.secret,
+            "--requests",
+            str(requests_file),
+        ],
+        peer_port,
+    )
     base = f"http://127.0.0.1:{stack.web_port}"
-    print(f"== acknowledgement: wrk, {args.connections} connections, {args.ack_seconds}s each")
+    print(
+        f"== acknowledgement: wrk, {args.wrk_threads} threads, {args.connections} connections, "
+        f"{args.ack_seconds}s each"
+    )
+    targets = {
+        "trivial GET /healthz": [f"{base}/healthz"],
+        "webhook POST /api/callback": [f"{base}/api/callback"],
+        "peer (pyTwitchAPI) webhook": [f"http://127.0.0.1:{peer_port}/callback"],
+    }
     figures = {}
-    for label, extra in (
-        ("trivial GET /healthz", []),
-        (
-            "webhook POST /api/callback",
-            ["-s", str(WRK_SCRIPT), f"{base}/api/callback", "--", str(requests_file)],
-        ),
-    ):
-        command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.ack_seconds}s", "--latency"]
-        command += extra or [f"{base}/healthz"]
+    for label, url in targets.items():
+        command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}"]
+        command += [f"-d{args.ack_seconds}s", "--latency"]
+        if "webhook" in label:
+            command += ["-s", str(WRK_SCRIPT), *url, "--", str(requests_file)]
+        else:
+            command += url
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         figures[label] = parse_wrk(output)
         rate, p50, p99, bad = figures[label]
         print(f"{label:28} {rate:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  non-2xx {bad}")
-    webhook, trivial = figures["webhook POST /api/callback"][0], figures["trivial GET /healthz"][0]
-    print(f"webhook/trivial rate ratio   {webhook / trivial:.2f}")
+    webhook = figures["webhook POST /api/callback"][0]
+    print(f"webhook/trivial rate ratio   {webhook / figures['trivial GET /healthz'][0]:.2f}")
+    print(f"webhook/peer rate ratio      {webhook / figures['peer (pyTwitchAPI) webhook'][0]:.2f}")
     print(f"queued by the web            {queued(stack)}")
 
 
@@ -236,6 +261,9 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument("--ack-seconds", type=int, default=10, help="length of each wrk run")
     cli.add_argument("--connections", type=int, default=16, help="concurrent wrk connections")
+    cli.add_argument(
+        "--wrk-threads", type=int, default=2, help="wrk threads of the acknowledgement phase"
+    )
     cli.add_argument("--burst", type=int, default=10_000, help="notifications in the burst")
     cli.add_argument(
         "--broadcasters",

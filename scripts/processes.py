@@ -130,6 +130,13 @@ class Process:
 
     def peak_memory(self) -> int:
         """Peak resident memory (bytes) summed over the process and its live children."""
+        return self._memory("VmHWM:")
+
+    def memory(self) -> int:
+        """Resident memory (bytes) now, summed over the process and its live children."""
+        return self._memory("VmRSS:")
+
+    def _memory(self, field: str) -> int:
         total = 0
         for pid in [self.popen.pid, *descendants(self.popen.pid)]:
             try:
@@ -137,7 +144,7 @@ class Process:
             except OSError:
                 continue
             for line in status.splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     total += int(line.split()[1]) * 1024
         return total
 

@@ -2,24 +2,28 @@
 through nginx (ops/nginx); prints figures for each.
 
     python -m scripts.slow_clients [--proxy both|direct|nginx] [--seconds 5] [--idle 40]
-                                   [--trickle 20] [--probes 25] [--client-timeout 10]
+                                   [--trickle 20] [--trickle-headers 20] [--probes 25]
+                                   [--many 1000] [--client-timeout 10]
 
 For each way in (``direct``: clients reach Granian; ``nginx``: clients reach nginx,
 which passes complete requests to Granian), starts Redis and the web afresh
 (Granian, scripts/stack.py), then:
 1. wrk (16 connections) sends signed webhooks for --seconds: the baseline rate.
-2. Opens --idle sockets that send nothing and --trickle connections that send a
-   webhook's headers, then its body one byte a second.
+2. Opens --idle sockets that send nothing, --trickle connections that send a
+   webhook's headers, then its body one byte a second, and --trickle-headers
+   connections that send a request's header lines one a second.
 3. wrk again with those open: the rate under slow clients, and the ratio.
 4. --probes GET /healthz, one after another, each on a new connection with a 2 s
    time-out: how many answered 200, and the slowest.
-5. Through nginx only: the trickling connections fall silent, and after nginx's
-   client time-out (--client-timeout seconds, the config's 10) and 2 s more, how
-   many slow connections nginx has closed.
-Everything is closed at the end; the run is bounded (about 60 s direct, where
-probes that time out take 2 s each, and 30 s through nginx). The exit status is 0
-when the last way measured (nginx, unless ``--proxy direct``) kept 80% of its rate
-and answered every probe.
+5. The trickling connections fall silent, and after the time-out (--client-timeout
+   seconds: nginx's, and the web's own 10 s) and 2 s more, how many slow connections
+   are still open.
+6. Directly only: --many connections at once (a third silent, a third trickling
+   headers, a third trickling a body): the web's memory before and with them, a probe
+   while they are open, and one once they are gone.
+Everything is closed at the end; the run is bounded (about 45 s a way). The exit status
+is 0 when every way measured kept 80% of its rate, answered every probe and closed
+every silent connection.
 Needs wrk (Debian package ``wrk``) and, for nginx, nginx (package ``nginx``).
 """
 
@@ -57,7 +61,11 @@ class Measurement:
     during: float
     probes: list[tuple[int | str, float]]
     still_open: int
-    closed_when_quiet: int | None = None  # through nginx: closed after falling silent
+    open_when_quiet: int = 0  # still open after falling silent for the time-out
+    memory_before: float = 0.0  # MiB of the web, directly only
+    memory_with_many: float = 0.0
+    probe_with_many: tuple[int | str, float] | None = None
+    probe_after_many: tuple[int | str, float] | None = None
 
     @property
     def failed_probes(self) -> list[int | str]:
@@ -65,8 +73,14 @@ class Measurement:
 
     @property
     def met_target(self) -> bool:
-        """The rate kept at least KEPT_RATE of the baseline and every probe answered."""
-        return self.during >= KEPT_RATE * self.before and not self.failed_probes
+        """The rate kept at least KEPT_RATE of the baseline, every probe answered and
+        every slow connection was closed once silent."""
+        probes = self.probes + [p for p in (self.probe_with_many, self.probe_after_many) if p]
+        return (
+            self.during >= KEPT_RATE * self.before
+            and all(status == 200 for status, _ in probes)
+            and not self.open_when_quiet
+        )
 
 
 def main(argv=None) -> int:
@@ -79,7 +93,7 @@ def main(argv=None) -> int:
     results = [measure(way, args) for way in ways]
     for result in results:
         report(result, args)
-    return 0 if results[-1].met_target else 1
+    return 0 if all(result.met_target for result in results) else 1
 
 
 def measure(way: str, args) -> Measurement:
@@ -90,7 +104,7 @@ def measure(way: str, args) -> Measurement:
         slow = SlowClients()
         try:
             stack.start_redis()
-            stack.start_web()
+            web = stack.start_web()
             port = stack.web_port
             if way == "nginx":
                 proxy = NginxProxy(
@@ -100,15 +114,17 @@ def measure(way: str, args) -> Measurement:
             requests_file = Path(tmp) / "requests.tsv"
             write_signed_requests(requests_file, signed_notifications(stack, 2000, 20))
             before = acknowledgements(port, requests_file, args.seconds)
-            slow.open(port, args.idle, args.trickle)
+            slow.open(port, args.idle, args.trickle, args.trickle_headers)
             time.sleep(1)  # let every slow connection reach the server
             during = acknowledgements(port, requests_file, args.seconds)
             probes = [probe(port) for _ in range(args.probes)]
             result = Measurement(way, before, during, probes, slow.still_open())
-            if proxy:
-                slow.stop_trickling()
-                time.sleep(args.client_timeout + 2)
-                result.closed_when_quiet = args.idle + args.trickle - slow.still_open()
+            slow.stop_trickling()
+            time.sleep(args.client_timeout + 2)
+            result.open_when_quiet = slow.still_open()
+            slow.close()
+            if way == "direct" and args.many:
+                measure_many(result, port, web, args.many)
         finally:
             slow.close()
             if proxy:
@@ -117,9 +133,26 @@ def measure(way: str, args) -> Measurement:
     return result
 
 
+def measure_many(result: Measurement, port: int, web, count: int) -> None:
+    """Open ``count`` slow connections at once: the web's memory with them, a probe while
+    they are open, and one after they are gone."""
+    result.memory_before = web.memory() / 2**20
+    many = SlowClients()
+    try:
+        third = count // 3
+        many.open(port, count - 2 * third, third, third)
+        time.sleep(2)
+        result.memory_with_many = web.memory() / 2**20
+        result.probe_with_many = probe(port)
+    finally:
+        many.close()
+    time.sleep(0.5)
+    result.probe_after_many = probe(port)
+
+
 def report(result: Measurement, args) -> None:
     """Print one way's table."""
-    total = args.idle + args.trickle
+    total = args.idle + args.trickle + args.trickle_headers
     ok = [seconds for status, seconds in result.probes if status == 200]
     title = (
         "direct: clients reach Granian"
@@ -129,7 +162,8 @@ def report(result: Measurement, args) -> None:
     print(f"== {title}")
     print(f"webhook acknowledgements, alone:       {result.before:8.0f} req/s")
     print(
-        f"with {args.idle} idle + {args.trickle} trickling connections: {result.during:8.0f} req/s"
+        f"with {args.idle} idle + {args.trickle} trickling bodies + {args.trickle_headers} "
+        f"trickling headers: {result.during:8.0f} req/s"
     )
     print(f"ratio                                  {result.during / result.before:8.2f}")
     print(
@@ -138,17 +172,30 @@ def report(result: Measurement, args) -> None:
     )
     if result.failed_probes:
         print(f"failed probes:                         {result.failed_probes}")
-    print(f"slow connections still open at the end: {result.still_open} of {total}")
-    if result.closed_when_quiet is not None:
+    print(f"slow connections open while trickling: {result.still_open} of {total}")
+    print(
+        f"still open {args.client_timeout + 2} s after falling silent: "
+        f"{result.open_when_quiet} of {total}"
+    )
+    if result.probe_with_many:
         print(
-            f"closed by nginx {args.client_timeout + 2} s after falling silent: "
-            f"{result.closed_when_quiet} of {total}"
+            f"{args.many} slow connections at once: web memory {result.memory_before:.1f} -> "
+            f"{result.memory_with_many:.1f} MiB "
+            f"(+{result.memory_with_many - result.memory_before:.1f}); "
+            f"probe while open {describe(result.probe_with_many)}, "
+            f"after {describe(result.probe_after_many)}"
         )
     print(
-        f"target (>= {KEPT_RATE:.0%} of the rate, every probe): "
+        f"target (>= {KEPT_RATE:.0%} of the rate, every probe, silent ones closed): "
         + ("met" if result.met_target else "missed")
     )
     print()
+
+
+def describe(probe_result) -> str:
+    """A probe's outcome: ``200 in 3 ms``."""
+    status, seconds = probe_result
+    return f"{status} in {seconds * 1000:.0f} ms"
 
 
 def acknowledgements(port: int, requests_file: Path, seconds: int) -> float:
@@ -187,18 +234,21 @@ def probe(port: int, timeout: float = PROBE_TIMEOUT) -> tuple[int | str, float]:
 
 
 class SlowClients:
-    """Idle sockets and connections that trickle a body one byte a second."""
+    """Idle sockets, connections that trickle a body one byte a second, and connections
+    that trickle their request's header lines one a second."""
 
     def __init__(self):
         self.idle: list[socket.socket] = []
         self.trickling: list[socket.socket] = []
+        self.trickling_headers: list[socket.socket] = []
         self.closed_by_server: set[socket.socket] = set()
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
 
-    def open(self, port: int, idle: int, trickle: int) -> None:
-        """Open ``idle`` silent sockets and ``trickle`` connections that send a
-        webhook's headers, then a byte of its body each second, to 127.0.0.1:``port``."""
+    def open(self, port: int, idle: int, trickle: int, trickle_headers: int = 0) -> None:
+        """Open ``idle`` silent sockets, ``trickle`` connections that send a webhook's
+        headers, then a byte of its body each second, and ``trickle_headers`` that send a
+        request line, then a header line each second, to 127.0.0.1:``port``."""
         for _ in range(idle):
             self.idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
         head = (
@@ -213,23 +263,31 @@ class SlowClients:
             connection = socket.create_connection(("127.0.0.1", port), timeout=5)
             connection.sendall(head)
             self.trickling.append(connection)
+        for _ in range(trickle_headers):
+            connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+            connection.sendall(b"POST /api/callback HTTP/1.1\r\n")
+            self.trickling_headers.append(connection)
         self.thread = threading.Thread(target=self._trickle, daemon=True)
         self.thread.start()
 
     def _trickle(self) -> None:
         while not self.stop.wait(1.0):
-            for connection in self.trickling:
-                if connection in self.closed_by_server:
-                    continue
-                try:
-                    connection.send(b" ")
-                except OSError:
-                    self.closed_by_server.add(connection)
+            for connections, data in (
+                (self.trickling, b" "),
+                (self.trickling_headers, b"X-Slow: 1\r\n"),
+            ):
+                for connection in connections:
+                    if connection in self.closed_by_server:
+                        continue
+                    try:
+                        connection.send(data)
+                    except OSError:
+                        self.closed_by_server.add(connection)
 
     def still_open(self) -> int:
         """Slow connections the server has not closed."""
         alive = 0
-        for connection in self.idle + self.trickling:
+        for connection in self.idle + self.trickling + self.trickling_headers:
             try:
                 connection.setblocking(False)
                 alive += connection.recv(1, socket.MSG_PEEK) != b""
@@ -248,8 +306,9 @@ class SlowClients:
     def close(self) -> None:
         """Close every slow connection."""
         self.stop_trickling()
-        for connection in self.idle + self.trickling:
+        for connection in self.idle + self.trickling + self.trickling_headers:
             connection.close()
+        self.idle, self.trickling, self.trickling_headers = [], [], []
 
 
 def parser() -> argparse.ArgumentParser:
@@ -263,12 +322,16 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--idle", type=int, default=40)
     parser.add_argument("--trickle", type=int, default=20)
+    parser.add_argument("--trickle-headers", type=int, default=20)
+    parser.add_argument(
+        "--many", type=int, default=1000, help="slow connections at once, directly (0: skip)"
+    )
     parser.add_argument("--probes", type=int, default=25)
     parser.add_argument(
         "--client-timeout",
         type=int,
         default=10,
-        help="nginx's client time-outs in seconds (ops/nginx: 10)",
+        help="nginx's client time-outs in seconds (ops/nginx: 10; the web's own are 10)",
     )
     return parser
 

@@ -25,8 +25,8 @@ from shared.queues import make_celery
 from shared.settings import load_settings
 
 BIN = Path(sys.executable).parent
-# The Procfile's web process: Granian serving the server factory over RSGI, two
-# processes, HTTP/1 with 10 s for a request's headers, logging in our format.
+# The Procfile's web process: Granian serving the server factory over RSGI on uvloop,
+# two processes, HTTP/1 with 10 s for a request's headers, logging in our format.
 WEB_OPTIONS = (
     "--interface",
     "rsgi",
@@ -34,6 +34,8 @@ WEB_OPTIONS = (
     "--no-ws",
     "--workers",
     "2",
+    "--loop",
+    "uvloop",
     "--http",
     "1",
     "--http1-header-read-timeout",

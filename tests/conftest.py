@@ -7,14 +7,13 @@ import contextlib
 import dataclasses
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 
 import pytest
 import redis
 import requests
-from werkzeug.serving import make_server
 
+from scripts.stack import BIN, WEB_OPTIONS, WEB_TARGET
 from shared.settings import load_settings
 from tests.support import Process, free_port, process_environment, redis_server_binary, wait_until
 from web import create_app
@@ -170,15 +169,35 @@ def twitch_settings(settings, twitch_emulator):
     return twitch_emulator.settings_for(settings)
 
 
-@pytest.fixture
-def callback_settings(twitch_settings):
-    """Settings whose PUBLIC_URL is the app itself, served over HTTP on a free port,
-    so that Twitch's challenges to our callback are answered."""
+@pytest.fixture(scope="session")
+def callback_server(tmp_path_factory, redis_server, twitch_emulator_process) -> str:
+    """The web as Granian serves it (EventSub intake included), for the session's Redis
+    and Twitch emulator, on a free port: its URL. Twitch's challenges to our callback
+    are answered there."""
     port = free_port()
-    settings = dataclasses.replace(twitch_settings, public_url=f"http://127.0.0.1:{port}")
-    server = make_server("127.0.0.1", port, create_app(settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield settings
-    server.shutdown()
-    thread.join(5)
+    url = f"http://127.0.0.1:{port}"
+    environment = process_environment(
+        REDIS_URL=redis_server,
+        PUBLIC_URL=url,
+        TWITCH_API_URL=f"{twitch_emulator_process.url}/helix",
+        TWITCH_AUTH_URL=f"{twitch_emulator_process.url}/oauth2",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path_factory.mktemp("web-metrics")),
+    )
+    command = [str(BIN / "granian"), *WEB_OPTIONS, "--workers", "1", "--host", "127.0.0.1"]
+    process = Process(
+        "callback-web",
+        [*command, "--port", str(port), WEB_TARGET],
+        environment,
+        tmp_path_factory.mktemp("callback-web"),
+        port,
+    )
+    process.start()
+    yield url
+    process.stop()
+
+
+@pytest.fixture
+def callback_settings(twitch_settings, callback_server):
+    """Settings whose PUBLIC_URL is the web itself (``callback_server``), so that
+    Twitch's challenges to our callback are answered."""
+    return dataclasses.replace(twitch_settings, public_url=callback_server)

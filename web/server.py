@@ -121,8 +121,13 @@ async def read_body(scope: Scope, protocol: HTTPProtocol, limit: int = MAX_REQUE
     """The request's whole body, read within BODY_SECONDS (else ``TimeoutError``);
     raises :class:`BodyTooLarge` as soon as it is known to be over ``limit`` bytes."""
     length = scope.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise BodyTooLarge()
+    if length is not None:  # Granian has checked that it is a number
+        if int(length) > limit:
+            raise BodyTooLarge()
+        async with asyncio.timeout(BODY_SECONDS):
+            return await protocol()  # no more than the length
+    if "transfer-encoding" not in scope.headers:
+        return b""  # HTTP/1.1: a request with neither has no body
     chunks, size = [], 0
     async with asyncio.timeout(BODY_SECONDS):
         async for chunk in protocol:

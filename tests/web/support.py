@@ -146,6 +146,22 @@ class Response:
         self.json = json.loads(answer.body) if self.mimetype == "application/json" else None
 
 
+class Arriving:
+    """A request body as Granian hands it over: awaited whole, or iterated in chunks,
+    ``pause`` seconds apart."""
+
+    def __init__(self, *chunks: bytes, pause: float = 0.0):
+        self.chunks, self.pause = chunks, pause
+
+    async def __call__(self) -> bytes:
+        return b"".join([chunk async for chunk in self])
+
+    async def __aiter__(self):
+        for chunk in self.chunks:
+            await asyncio.sleep(self.pause)
+            yield chunk
+
+
 class Callback:
     """The EventSub intake as the server calls it: lower-case headers, the body read by
     the server's own reader (its size limit included), a real Redis behind."""
@@ -156,17 +172,15 @@ class Callback:
     def post(self, headers: dict, raw: bytes) -> Response:
         """The intake's answer to ``raw`` with ``headers``, sent in 16 KiB chunks."""
         lowered = {name.lower(): value for name, value in headers.items()}
-
-        async def chunks():
-            for start in range(0, len(raw), 16384):
-                yield raw[start : start + 16384]
+        lowered.setdefault("content-length", str(len(raw)))
+        body = Arriving(*(raw[start : start + 16384] for start in range(0, len(raw), 16384)))
 
         async def answer():
             writer = IntakeWriter(connect_async(self.redis_url), self.shards)
             try:
                 intake = EventSubIntake(self.secret, writer)
                 scope = SimpleNamespace(headers=lowered)
-                return await intake.answer(lowered, lambda: read_body(scope, chunks()))
+                return await intake.answer(lowered, lambda: read_body(scope, body))
             finally:
                 await writer.close()
 

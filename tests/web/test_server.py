@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.web.support import Arriving
 from web import server
 from web.errors import MAX_REQUEST_BODY
 from web.security import api_answer_headers
@@ -14,51 +15,48 @@ from web.server import WebServer, read_body
 from web.webhooks import BodyTooLarge
 
 
-def arriving(*chunks: bytes, pause: float = 0.0):
-    """A request body as Granian hands it over: chunks, ``pause`` seconds apart."""
-
-    async def body():
-        for chunk in chunks:
-            await asyncio.sleep(pause)
-            yield chunk
-
-    return body()
-
-
 def read(protocol, **headers) -> bytes:
+    headers = headers or {"transfer-encoding": "chunked"}
     return asyncio.run(read_body(SimpleNamespace(headers=headers), protocol))
 
 
 def test_a_body_is_read_whole():
-    assert read(arriving(b"ab", b"", b"cd")) == b"abcd"
+    assert read(Arriving(b"ab", b"", b"cd")) == b"abcd"
+    assert read(Arriving(b"ab", b"cd"), **{"content-length": "4"}) == b"abcd"
+
+
+def test_a_request_without_length_or_chunks_has_no_body_to_wait_for():
+    assert asyncio.run(read_body(SimpleNamespace(headers={}), Arriving(b"x", pause=60))) == b""
 
 
 def test_a_body_of_exactly_the_limit_is_read():
-    assert len(read(arriving(b"x" * MAX_REQUEST_BODY))) == MAX_REQUEST_BODY
+    assert len(read(Arriving(b"x" * MAX_REQUEST_BODY))) == MAX_REQUEST_BODY
 
 
 def test_a_chunked_body_over_the_limit_is_refused_as_it_passes_it():
     taken = []
 
-    async def body():
-        for _ in range(100):
-            taken.append(1)
-            yield b"x" * 16384
+    class Endless:
+        async def __aiter__(self):
+            for _ in range(100):
+                taken.append(1)
+                yield b"x" * 16384
 
     with pytest.raises(BodyTooLarge):
-        read(body())
+        read(Endless())
     assert len(taken) == MAX_REQUEST_BODY // 16384 + 1, "it stopped reading at the limit"
 
 
 def test_a_content_length_over_the_limit_is_refused_before_reading():
     with pytest.raises(BodyTooLarge):
-        read(arriving(), **{"content-length": str(MAX_REQUEST_BODY + 1)})
+        read(Arriving(), **{"content-length": str(MAX_REQUEST_BODY + 1)})
 
 
-def test_a_body_that_takes_longer_than_the_deadline_times_out(monkeypatch):
+@pytest.mark.parametrize("headers", [{}, {"content-length": "3"}])
+def test_a_body_that_takes_longer_than_the_deadline_times_out(monkeypatch, headers):
     monkeypatch.setattr(server, "BODY_SECONDS", 0.2)
     with pytest.raises(TimeoutError):
-        read(arriving(b"a", b"b", b"c", pause=0.15))
+        read(Arriving(b"a", b"b", b"c", pause=0.15), **headers)
 
 
 def test_answers_made_outside_flask_carry_the_headers_of_an_api_answer(app, client):
