@@ -132,9 +132,17 @@ def asset(filename: str):
 def entry_assets(entry: str) -> dict:
     """URLs of an entry's built files: ``scripts``, ``styles`` and ``preloads``.
 
-    Styles of imported chunks come before the entry's own, as Vite orders them.
+    Styles of imported chunks come before the entry's own, as Vite orders them. Worked
+    out once per manifest: every page asks for its entries on every request.
     """
     chunks = manifest()
+    known = current_app.extensions["vite_manifest"]["entries"]
+    if entry not in known:
+        known[entry] = _entry_assets(chunks, entry)
+    return known[entry]
+
+
+def _entry_assets(chunks: dict, entry: str) -> dict:
     found: dict[str, list[str]] = {"scripts": [], "styles": [], "preloads": []}
     seen: set[str] = set()
 
@@ -162,9 +170,11 @@ def entry_assets(entry: str) -> dict:
 
 def manifest() -> dict:
     """Vite's manifest, read once per process (again when it changes, in debug mode)."""
-    path = Path(current_app.config["FRONTEND_DIST"]) / MANIFEST
     cached = current_app.extensions.get("vite_manifest")
-    if cached and (not current_app.debug or cached["mtime"] == _mtime(path)):
+    if cached and not current_app.debug:
+        return cached["chunks"]
+    path = Path(current_app.config["FRONTEND_DIST"]) / MANIFEST
+    if cached and cached["mtime"] == _mtime(path):
         return cached["chunks"]
     try:
         chunks = json.loads(path.read_text())
@@ -172,7 +182,11 @@ def manifest() -> dict:
         raise FrontendNotBuilt(
             f"{path} is missing: build the front end (cd frontend && npm ci && npm run build)"
         ) from None
-    current_app.extensions["vite_manifest"] = {"chunks": chunks, "mtime": _mtime(path)}
+    current_app.extensions["vite_manifest"] = {
+        "chunks": chunks,
+        "mtime": _mtime(path),
+        "entries": {},
+    }
     return chunks
 
 

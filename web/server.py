@@ -17,7 +17,7 @@ import asyncio
 import logging
 
 from flask import Flask
-from granian.rsgi import HTTPProtocol, Scope
+from granian.rsgi import HTTPProtocol, ProtocolClosed, Scope
 from werkzeug.exceptions import HTTPException
 
 from shared.eventsub import MESSAGE_TYPE
@@ -80,8 +80,9 @@ class WebServer:
             except BodyTooLarge:
                 self.send(protocol, self.route(scope), scope.method, error_answer(413, TOO_LARGE))
                 return
-            status, view_headers, view_body = await self.bridge.call(scope, body)
-            protocol.response_bytes(status, view_headers, view_body)
+            await self.bridge.answer(scope, body, protocol)
+        except ProtocolClosed:
+            log.debug("client went away during %s %s", scope.method, scope.path[:200])
         except TimeoutError:
             answer = error_answer(408, f"request body not received within {BODY_SECONDS:g} s")
             self.send(protocol, self.route(scope), scope.method, answer, close=True)

@@ -1,5 +1,5 @@
 """The Flask app called from the web's event loop: a request whose body is already
-read whole becomes a WSGI call on a thread of a pool, and its answer is collected.
+read whole becomes a WSGI call on a thread of a pool, which sends the answer.
 
 So a thread is taken only by a request that is complete: however slowly a client
 sends, it costs the loop a coroutine, never a thread. The pages and the JSON API wait
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from granian.rsgi import Scope
+from granian.rsgi import HTTPProtocol, Scope
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 WSGIAnswer = tuple[int, list[tuple[str, str]], bytes]
@@ -30,16 +30,23 @@ class WSGIBridge:
         self.app = app
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="web-view")
 
-    async def call(self, scope: Scope, body: bytes) -> WSGIAnswer:
-        """The app's answer to the request of ``scope`` with ``body``: status, headers
-        and the whole body."""
+    async def answer(self, scope: Scope, body: bytes, protocol: HTTPProtocol) -> None:
+        """Answer the request of ``scope`` with ``body``: the app runs on a thread, which
+        sends the answer itself (Granian's protocol takes it from any thread), so the
+        client need not wait for the loop to wake up first."""
         environ = wsgi_environ(scope, body)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, call_wsgi, self.app, environ)
+        await loop.run_in_executor(self.executor, answer_wsgi, self.app, environ, protocol)
 
     def close(self) -> None:
         """Let the calls under way finish; take no more."""
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def answer_wsgi(app: WSGIApp, environ: dict, protocol: HTTPProtocol) -> None:
+    """Call ``app`` and send its whole answer through ``protocol``."""
+    status, headers, body = call_wsgi(app, environ)
+    protocol.response_bytes(status, headers, body)
 
 
 def call_wsgi(app: WSGIApp, environ: dict) -> WSGIAnswer:

@@ -2,6 +2,7 @@
 request, and the app's answer collected whole."""
 
 import asyncio
+import threading
 from types import SimpleNamespace
 
 from web.wsgi_bridge import WSGIBridge, call_wsgi, wsgi_environ
@@ -89,18 +90,33 @@ def test_the_answer_is_collected_and_the_iterable_closed():
     assert closed == [True]
 
 
-def test_the_flask_app_answers_through_the_bridge_on_its_threads(app):
+class Protocol:
+    """What the bridge needs of Granian's protocol: an answer, noted with its thread."""
+
+    def __init__(self):
+        self.answers = []
+
+    def response_bytes(self, status, headers, body):
+        self.answers.append((status, headers, body, threading.current_thread().name))
+
+
+def test_the_flask_app_answers_through_the_bridge_from_its_threads(app):
     bridge = WSGIBridge(app, threads=2)
+    health, missing = Protocol(), Protocol()
 
     async def both():
-        return await asyncio.gather(
-            bridge.call(scope("/healthz"), b""), bridge.call(scope("/no-such-page"), b"")
+        await asyncio.gather(
+            bridge.answer(scope("/healthz"), b"", health),
+            bridge.answer(scope("/no-such-page"), b"", missing),
         )
 
     try:
-        (health, _, body), (missing, headers, _) = asyncio.run(both())
+        asyncio.run(both())
     finally:
         bridge.close()
-    assert (health, missing) == (200, 404)
+    [(status, _, body, thread)] = health.answers
+    [(missing_status, headers, _, _)] = missing.answers
+    assert (status, missing_status) == (200, 404)
     assert b"ok" in body.lower()
     assert ("Server", "sev") in headers
+    assert thread.startswith("web-view"), "sent from the view's thread"
