@@ -1,5 +1,6 @@
 """Helpers for tests that run real processes on free loopback ports."""
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -8,12 +9,20 @@ import socket
 import ssl
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pysher
 
 from scripts.processes import ROOT, Process, free_port, port_open, wait_until  # noqa: F401
 from scripts.stack import BIN, redis_server_binary  # noqa: F401
 from scripts.stack import development_environment as process_environment  # noqa: F401
+
+
+def run_async(coroutine):
+    """Run ``coroutine`` to its end on a new event loop, in a thread of its own: the
+    browser tests keep an event loop running in the main thread for the session."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def self_signed_certificate(directory) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from shared.store import connect_async
+from tests.support import run_async
 from web.intake_writer import IntakeWriter
 from web.server import read_body
 from web.sessions import COOKIE_NAME, session_key
@@ -184,4 +185,4 @@ class Callback:
             finally:
                 await writer.close()
 
-        return Response(asyncio.run(answer()))
+        return Response(run_async(answer()))

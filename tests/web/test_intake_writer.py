@@ -7,7 +7,7 @@ import redis
 
 from shared import intake
 from shared.store import connect_async
-from tests.support import free_port
+from tests.support import free_port, run_async
 from web.intake_writer import IntakeWriter
 
 
@@ -21,7 +21,7 @@ def run_with_writer(redis_url: str, work):
         finally:
             await writer.close()
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def test_appends_that_arrive_together_all_land_over_one_connection(settings, redis_client):

@@ -2,11 +2,11 @@
 and the headers of the answers it makes. Serving over real sockets: the integration
 tests (verdicts, body limits, slow clients)."""
 
-import asyncio
 from types import SimpleNamespace
 
 import pytest
 
+from tests.support import run_async
 from tests.web.support import Arriving
 from web import server
 from web.errors import MAX_REQUEST_BODY
@@ -17,7 +17,7 @@ from web.webhooks import BodyTooLarge
 
 def read(protocol, **headers) -> bytes:
     headers = headers or {"transfer-encoding": "chunked"}
-    return asyncio.run(read_body(SimpleNamespace(headers=headers), protocol))
+    return run_async(read_body(SimpleNamespace(headers=headers), protocol))
 
 
 def test_a_body_is_read_whole():
@@ -26,7 +26,7 @@ def test_a_body_is_read_whole():
 
 
 def test_a_request_without_length_or_chunks_has_no_body_to_wait_for():
-    assert asyncio.run(read_body(SimpleNamespace(headers={}), Arriving(b"x", pause=60))) == b""
+    assert run_async(read_body(SimpleNamespace(headers={}), Arriving(b"x", pause=60))) == b""
 
 
 def test_a_body_of_exactly_the_limit_is_read():

@@ -5,6 +5,7 @@ import asyncio
 import threading
 from types import SimpleNamespace
 
+from tests.support import run_async
 from web.wsgi_bridge import WSGIBridge, call_wsgi, wsgi_environ
 
 
@@ -111,7 +112,7 @@ def test_the_flask_app_answers_through_the_bridge_from_its_threads(app):
         )
 
     try:
-        asyncio.run(both())
+        run_async(both())
     finally:
         bridge.close()
     [(status, _, body, thread)] = health.answers
