@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -107,17 +108,18 @@ def supervise(command: list[str], env: dict, health_url: str, public_url: str) -
     Ctrl-C reaches honcho too, which stops every process; the run then ends with
     status 0 (an interrupted run is not a failure). Otherwise honcho's status.
     """
-    process = subprocess.Popen(command, env=env)
-    threading.Thread(
-        target=announce_when_ready, args=(health_url, public_url, process.poll), daemon=True
-    ).start()
-    interrupted = False
-    while True:
-        try:
-            status = process.wait()
-            return 0 if interrupted else status
-        except KeyboardInterrupt:
-            interrupted = True  # honcho got it too and is stopping everything
+    interrupted = threading.Event()
+    # Set before honcho starts: a Ctrl-C at any moment from then on is honcho's to act on.
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        process = subprocess.Popen(command, env=env)
+        threading.Thread(
+            target=announce_when_ready, args=(health_url, public_url, process.poll), daemon=True
+        ).start()
+        status = process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 0 if interrupted.is_set() else status
 
 
 def announce_when_ready(

@@ -1,5 +1,5 @@
 """The web process: webhook intake, the pages, the viewer API, login with Twitch and
-the operator commands."""
+the operator commands. Granian serves :func:`web.server.create_server`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from web import (
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Application factory: ``granian --interface wsgi --factory web:create_app``."""
+    """Application factory of the Flask app, which :mod:`web.server` serves (behind the
+    EventSub intake) and ``flask --app web`` runs commands in."""
     settings = settings or load_settings_or_exit()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=errors.MAX_REQUEST_BODY)

@@ -85,18 +85,7 @@ def test_the_procfiles_web_answers_while_slow_clients_hold_connections(procfile_
 
 def test_the_procfiles_web_ends_connections_that_fall_silent(procfile_web):
     web = procfile_web
-    headers, raw = signed_message(
-        web.secret,
-        "notification",
-        notification_body("channel.update", "cool_user", web.callback, title="Never finished"),
-    )
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    stalled_body = socket.create_connection(("127.0.0.1", web.web_port))
-    stalled_body.sendall(
-        f"POST /api/callback HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
-        f"Content-Length: {len(raw)}\r\n\r\n".encode()
-        + raw[:10]
-    )
+    stalled_body = stalled_webhook(web, web.web_port)
     stalled_page_body = socket.create_connection(("127.0.0.1", web.web_port))
     stalled_page_body.sendall(
         b"POST /api/watch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"
@@ -122,6 +111,24 @@ def test_the_procfiles_web_ends_connections_that_fall_silent(procfile_web):
     assert answers["stalled headers"] == b"" and answers["silent"] == b""
     assert SILENCE - 1 <= elapsed <= SILENCE + 5, "ended by the time-outs, not at once or late"
     assert probe(web.web_port, timeout=10)[0] == 200
+
+
+def stalled_webhook(web, port: int) -> socket.socket:
+    """A connection to 127.0.0.1:``port`` that sent a signed webhook's headers and the
+    first 10 bytes of its body, and no more."""
+    headers, raw = signed_message(
+        web.secret,
+        "notification",
+        notification_body("channel.update", "cool_user", web.callback, title="Never finished"),
+    )
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    connection = socket.create_connection(("127.0.0.1", port))
+    connection.sendall(
+        f"POST /api/callback HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+        f"Content-Length: {len(raw)}\r\n\r\n".encode()
+        + raw[:10]
+    )
+    return connection
 
 
 def read_until_closed(connection: socket.socket, deadline: float) -> bytes:
@@ -208,18 +215,7 @@ def test_the_web_behind_nginx_answers_while_slow_clients_hold_connections(web, p
 
 @needs_nginx
 def test_nginx_ends_a_body_that_stops_coming_and_a_silent_socket(web, impatient_proxy):
-    headers, raw = signed_message(
-        web.secret,
-        "notification",
-        notification_body("channel.update", "cool_user", web.callback, title="Never finished"),
-    )
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    stalled = socket.create_connection(("127.0.0.1", impatient_proxy.port))
-    stalled.sendall(
-        f"POST /api/callback HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
-        f"Content-Length: {len(raw)}\r\n\r\n".encode()
-        + raw[:10]
-    )
+    stalled = stalled_webhook(web, impatient_proxy.port)
     silent = socket.create_connection(("127.0.0.1", impatient_proxy.port))
     with stalled, silent:
         stalled_after = closed_within(stalled, SHORT_TIMEOUT + 10)
