@@ -103,7 +103,8 @@ def api_answer_headers(app: Flask) -> list[tuple[str, str]]:
     headers above, ``no-store``, ``Server``), for answers made outside Flask to carry
     too. Learned once, from the hooks themselves, so the two never drift apart; this
     made-up answer is not counted in the metrics."""
-    with app.test_request_context("/api/callback", method="POST"):
+    public_url = app.config["SETTINGS"].public_url  # https there: HSTS, as Flask sends it
+    with app.test_request_context("/api/callback", method="POST", base_url=public_url):
         g.uncounted = True
         app.preprocess_request()
         response = app.process_response(app.response_class(status=204))

@@ -2,13 +2,14 @@
 and the headers of the answers it makes. Serving over real sockets: the integration
 tests (verdicts, body limits, slow clients)."""
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
 
 from tests.support import run_async
 from tests.web.support import Arriving
-from web import server
+from web import create_app, server
 from web.errors import MAX_REQUEST_BODY
 from web.security import api_answer_headers
 from web.server import WebServer, read_body
@@ -74,6 +75,13 @@ def test_answers_made_outside_flask_carry_the_headers_of_an_api_answer(app, clie
     ):
         assert made_here[name] == flask_answer.headers[name], name
     assert "Set-Cookie" not in made_here and "Content-Type" not in made_here
+
+
+def test_answers_made_outside_flask_carry_hsts_when_the_site_is_https(settings):
+    app = create_app(dataclasses.replace(settings, public_url="https://events.example.org"))
+    assert dict(api_answer_headers(app))["Strict-Transport-Security"].startswith("max-age=")
+    plain = create_app(settings)  # http://localhost:5000
+    assert "Strict-Transport-Security" not in dict(api_answer_headers(plain))
 
 
 def test_learning_the_headers_counts_no_request(app, settings):
