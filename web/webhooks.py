@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.eventsub import (
     FORWARDED_HEADERS,
@@ -42,7 +42,7 @@ FORWARDED = tuple((name, name.lower()) for name in FORWARDED_HEADERS)
 class Headers(Protocol):
     """A request's headers by lower-case name (Granian's, or a dict in tests)."""
 
-    def get(self, name: str, default: str = "", /) -> str: ...
+    def get(self, name: str, default: Any = None, /) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,9 @@ class EventSubIntake:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return reject(400, "body is not UTF-8", message_id, code="not_utf8")
-        forwarded = {name: value for name, lower in FORWARDED if (value := headers.get(lower))}
+        forwarded = {
+            name: value for name, lower in FORWARDED if (value := headers.get(lower)) is not None
+        }
         try:
             entry_id = await self.writer.append(
                 EVENTSUB, forwarded, body, eventsub_partition_key(body)
