@@ -83,6 +83,9 @@ def start_reports(settings: Settings, integration, more_secrets=None) -> bool:
         include_local_variables=False,
         max_request_body_size="never",
         traces_sample_rate=None,
+        # No trace headers (sentry-trace, baggage with the DSN's key) on calls to Twitch
+        # or Pusher: this app reports errors only.
+        trace_propagation_targets=[],
         before_send=before_send,
     )
     return True

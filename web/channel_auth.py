@@ -26,7 +26,7 @@ from web.signed_in import current_user
 bp = Blueprint("channel_auth", __name__)
 ASKED_FOR_SECONDS = 24 * 3600  # how long asking for a streamer lets one join its channel
 FOLLOWS_SECONDS = 7 * 24 * 3600
-SOCKET_ID = re.compile(r"\d{1,20}\.\d{1,20}")
+SOCKET_ID = re.compile(r"[0-9]{1,20}\.[0-9]{1,20}")  # ASCII digits only, as Pusher writes
 
 
 def asked_key(user_id: str) -> str:

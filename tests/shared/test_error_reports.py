@@ -7,8 +7,11 @@ import dataclasses
 import secrets
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import requests
 import sentry_sdk
 
 from shared.error_reports import report_web_errors, report_worker_errors, scrub, secret_values
@@ -135,3 +138,30 @@ def test_a_worker_without_a_dsn_does_not_load_the_sdk():
         check=True,
     )
     assert loaded.stdout.strip() == "False", loaded.stderr
+
+
+def test_no_trace_header_goes_out_with_a_call_to_another_service(settings, ingest):
+    """Twitch and Pusher are called with requests: no ``sentry-trace`` or ``baggage``."""
+    seen: list[dict] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(dict(self.headers))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert report_web_errors(dataclasses.replace(settings, sentry_dsn=ingest.dsn))
+        requests.get(f"http://127.0.0.1:{server.server_port}/helix/users", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    [headers] = seen
+    names = {name.lower() for name in headers}
+    assert "sentry-trace" not in names and "baggage" not in names

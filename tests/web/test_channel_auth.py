@@ -65,6 +65,7 @@ def test_the_request_must_come_from_our_pages(viewer):
         ("1234.5678", "private-cool user"),
         ("1234", "private-cool_user"),
         ("1234.5678:private-other", "private-cool_user"),
+        ("١٢٣٤.٥٦٧٨", "private-cool_user"),  # digits, but not ASCII ones
         ("", ""),
     ],
 )
