@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, Request, jsonify
 from werkzeug.exceptions import HTTPException
 
 # The largest request body the web reads, of any request (webhooks read theirs in full).
@@ -17,8 +17,23 @@ def json_error(status: int, message: str):
     return response
 
 
+class AppRequest(Request):
+    """Flask's request, whose JSON body nested too deeply to parse counts as malformed
+    JSON (a 400, or None when read with ``silent``) rather than raising RecursionError
+    (a 500)."""
+
+    def get_json(self, force=False, silent=False, cache=True):
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError as error:
+            if silent:
+                return None
+            return self.on_json_loading_failed(ValueError(str(error)))
+
+
 def init_app(app: Flask) -> None:
-    """Answer every HTTP error as JSON."""
+    """Answer every HTTP error as JSON; read JSON bodies with :class:`AppRequest`."""
+    app.request_class = AppRequest
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -310,3 +310,14 @@ def test_a_spent_twitch_rate_limit_is_503_with_retry_after_not_a_sleep(
     assert response.status_code == 503 and "rate limit" in response.json["error"]
     assert 1 <= int(response.headers["Retry-After"]) <= 31
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("body", [b"[" * 30_000 + b"]" * 30_000, b"[" * 65_536])
+def test_json_nested_too_deeply_is_a_400_not_a_500(viewer, body):
+    response = viewer.post(
+        "/api/watch",
+        data=body,
+        headers={**FROM_OUR_PAGE, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "error" in response.json
