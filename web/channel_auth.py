@@ -39,26 +39,34 @@ def follows_key(user_id: str) -> str:
     return f"sev:viewer:{user_id}:follows"
 
 
+# Forget the viewer's asks older than the window (ARGV[2] seconds before ARGV[1], now);
+# then, unless ARGV[4] was asked for already, refuse when ARGV[3] others were: return
+# the oldest ask's time. Else note the ask. One step, so parallel asks cannot all pass.
+_ASK_FOR_STREAMER = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if not redis.call('ZSCORE', KEYS[1], ARGV[4]) and
+   redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], window)
+return false
+"""
+
+
 def ask_for_streamer(
     client: redis.Redis, user_id: str, login: str, limit: int, now: float | None = None
 ) -> float | None:
     """Note that the viewer asked for ``login``; None when it may, else the seconds to
     wait because it asked for ``limit`` other streamers in the last day."""
     now = time.time() if now is None else now
-    key = asked_key(user_id)
-    with client.pipeline() as pipe:
-        pipe.zremrangebyscore(key, "-inf", now - ASKED_FOR_SECONDS)
-        pipe.zscore(key, login)
-        pipe.zrange(key, 0, 0, withscores=True)
-        pipe.zcard(key)
-        _, known, oldest, count = pipe.execute()
-    if known is None and count >= limit:
-        return max(1.0, oldest[0][1] + ASKED_FOR_SECONDS - now)
-    with client.pipeline() as pipe:
-        pipe.zadd(key, {login: now})
-        pipe.expire(key, ASKED_FOR_SECONDS)
-        pipe.execute()
-    return None
+    oldest = client.eval(
+        _ASK_FOR_STREAMER, 1, asked_key(user_id), repr(now), ASKED_FOR_SECONDS, limit, login
+    )
+    if oldest is None:
+        return None
+    return max(1.0, float(oldest) + ASKED_FOR_SECONDS - now)
 
 
 def remember_follows(client: redis.Redis, user_id: str, logins: list[str]) -> None:

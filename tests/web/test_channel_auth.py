@@ -3,14 +3,16 @@
 import dataclasses
 import hashlib
 import hmac
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from shared.leases import new_lease, save_lease
 from tests.web.support import FROM_OUR_PAGE, watch
 from web import create_app
-from web.channel_auth import ASKED_FOR_SECONDS, ask_for_streamer, may_join
+from web.channel_auth import ASKED_FOR_SECONDS, ask_for_streamer, asked_key, may_join
 
 pytestmark = pytest.mark.timeout(60)
 SOCKET = "1234.5678"
@@ -101,3 +103,18 @@ def test_an_old_ask_neither_counts_nor_lets_one_join(redis_client):
     assert ask_for_streamer(redis_client, "7", "speedy_sam", 1) is None
     wait = ask_for_streamer(redis_client, "7", "night_owl", 1)
     assert wait is not None and ASKED_FOR_SECONDS - 5 < wait <= ASKED_FOR_SECONDS
+
+
+def test_parallel_asks_cannot_pass_the_daily_cap_together(redis_client):
+    for n in range(19):
+        assert ask_for_streamer(redis_client, "8", f"streamer_{n}", 20) is None
+    start = threading.Barrier(16)
+
+    def ask(n):
+        start.wait()
+        return ask_for_streamer(redis_client, "8", f"newcomer_{n}", 20)
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(ask, range(16)))
+    assert sum(answer is None for answer in answers) == 1, "one more, and only one"
+    assert redis_client.zcard(asked_key("8")) == 20
