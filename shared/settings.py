@@ -7,6 +7,8 @@ run and the tests) fills the gaps with values that point at the emulators.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -94,6 +96,9 @@ OPTIONAL_DEFAULTS = {
     "LOG_FORMAT": "text",
     "METRICS_TOKEN": "",
     "WORKER_METRICS_PORT": "",
+    "WORKER_METRICS_HOST": "127.0.0.1",
+    "FLOWER_BASIC_AUTH": "",
+    "ALLOW_INSECURE_ENDPOINTS": "false",
     "SENTRY_DSN": "",
 }
 # Twitch refreshes a stream's viewer count about once a minute: asking more often
@@ -146,6 +151,8 @@ class Settings:
     log_format: str
     metrics_token: str
     worker_metrics_port: int | None
+    worker_metrics_host: str
+    flower_basic_auth: str
     sentry_dsn: str
 
     @property
@@ -237,9 +244,19 @@ def load_settings(environ=None) -> Settings:
         log_format=_choice("LOG_FORMAT", get("LOG_FORMAT").lower(), ("text", "json")),
         metrics_token=_metrics_token(get("METRICS_TOKEN")),
         worker_metrics_port=_optional_port("WORKER_METRICS_PORT", get("WORKER_METRICS_PORT")),
+        worker_metrics_host=get("WORKER_METRICS_HOST"),
+        flower_basic_auth=get("FLOWER_BASIC_AUTH"),
         sentry_dsn=_sentry_dsn(get("SENTRY_DSN")),
     )
     _check_retry_backoff(settings)
+    if app_env == "production" and not _boolean(
+        "ALLOW_INSECURE_ENDPOINTS", get("ALLOW_INSECURE_ENDPOINTS")
+    ):
+        _check_production_endpoints(settings)
+    if settings.redis_url.startswith("rediss://") and not settings.redis_tls_verify:
+        logging.getLogger(__name__).warning(
+            "REDIS_TLS_VERIFY=false: Redis's TLS certificate is not verified"
+        )
     return settings
 
 
@@ -264,6 +281,33 @@ def _broker_url(value: str) -> str:
             "CELERY_BROKER_URL must be a redis://, rediss://, amqp:// or amqps:// URL"
         )
     return value
+
+
+def _check_production_endpoints(settings: Settings) -> None:
+    """In production Twitch is reached over https at a host that is not this machine, and
+    Pusher over TLS: a stand-in or a plaintext endpoint is refused, unless
+    ``ALLOW_INSECURE_ENDPOINTS=true`` says it is meant (a staging copy, say)."""
+    escape = "(set ALLOW_INSECURE_ENDPOINTS=true if this is meant)"
+    for name, url in (
+        ("TWITCH_API_URL", settings.twitch_api_url),
+        ("TWITCH_AUTH_URL", settings.twitch_auth_url),
+    ):
+        parts = urlsplit(url)
+        if parts.scheme != "https":
+            raise SettingsError(f"{name} must be https:// in production {escape}")
+        if _is_loopback(parts.hostname or ""):
+            raise SettingsError(f"{name} names this machine ({parts.hostname}) {escape}")
+    if not settings.pusher_ssl:
+        raise SettingsError(f"PUSHER_SSL=false is refused in production {escape}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_retry_backoff(settings: Settings) -> None:

@@ -30,7 +30,7 @@ class PumpStep(bootsteps.StartStopStep):
         from worker.pump import Pump
         from worker.subscriptions import handle_revocation
 
-        self.start_metrics(settings().worker_metrics_port)
+        self.start_metrics(settings().worker_metrics_port, settings().worker_metrics_host)
         name = f"{worker.hostname}:{os.getpid()}:{secrets.token_hex(3)}"
         self.pump = Pump(
             redis_client(),
@@ -40,19 +40,20 @@ class PumpStep(bootsteps.StartStopStep):
         )
         self.pump.start()
 
-    def start_metrics(self, port: int | None) -> None:
-        """Serve the metrics on ``port`` (None: not at all); if they cannot be served (port
-        taken, multiprocess directory missing) that is logged and the worker runs on without."""
+    def start_metrics(self, port: int | None, address: str) -> None:
+        """Serve the metrics on ``address:port`` (port None: not at all); if they cannot be
+        served (port taken, multiprocess directory missing) that is logged and the worker
+        runs on without."""
         if port is None or self.metrics_server is not None:
             return
-        from worker.metrics import ADDRESS, serve
+        from worker.metrics import serve
 
         try:
-            self.metrics_server = serve(port)
+            self.metrics_server = serve(port, address)
         except (OSError, ValueError) as error:  # port taken; no PROMETHEUS_MULTIPROC_DIR
             logger.error("cannot serve the worker's metrics on port %s: %s", port, error)
             return
-        logger.info("worker metrics on http://%s:%s/metrics", ADDRESS, port)
+        logger.info("worker metrics on http://%s:%s/metrics", address, port)
 
     def stop(self, worker) -> None:
         """Finish what is in flight and hand the shards over; stop serving metrics."""

@@ -47,7 +47,6 @@ OTHER = "other"
 EVENT_TYPES = frozenset(SUPPORTED_TYPES | {STREAMER_UNAVAILABLE})
 BATCH, SINGLE, RETRY = "batch", "single", "retry"  # the pump, an event the worker made, a retry
 LAG_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60, 300)
-ADDRESS = "0.0.0.0"  # Prometheus scrapes from another host; publish the port only to it
 
 registry = CollectorRegistry()
 for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
@@ -142,7 +141,7 @@ def serving_registry(environ=os.environ) -> CollectorRegistry:
     return collected
 
 
-def serve(port: int, address: str = ADDRESS):
+def serve(port: int, address: str):
     """Serve the metrics over HTTP on ``address:port`` from a daemon thread; the server,
     for :func:`stop_serving`. Raises OSError when the port cannot be bound."""
     server, _ = start_http_server(port, addr=address, registry=serving_registry())

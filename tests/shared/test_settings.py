@@ -1,5 +1,6 @@
 """Settings from the environment: defaults, checks and the one-line failure."""
 
+import logging
 import subprocess
 import sys
 
@@ -248,3 +249,40 @@ def test_monitoring_settings_are_read():
 def test_malformed_monitoring_settings_are_named(name, value, message):
     with pytest.raises(SettingsError, match=message):
         load_settings({**PRODUCTION, name: value})
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("TWITCH_API_URL", "http://api.twitch.tv/helix"),
+        ("TWITCH_AUTH_URL", "http://id.twitch.tv/oauth2"),
+        ("TWITCH_API_URL", "https://127.0.0.1:8080/helix"),
+        ("TWITCH_AUTH_URL", "https://localhost:8080/oauth2"),
+        ("TWITCH_API_URL", "https://[::1]/helix"),
+        ("PUSHER_SSL", "false"),
+    ],
+)
+def test_production_refuses_plaintext_or_local_endpoints_unless_told(name, value):
+    with pytest.raises(SettingsError) as refused:
+        load_settings({**PRODUCTION, name: value})
+    assert name in str(refused.value) and "ALLOW_INSECURE_ENDPOINTS" in str(refused.value)
+    assert load_settings({**PRODUCTION, name: value, "ALLOW_INSECURE_ENDPOINTS": "true"})
+
+
+def test_development_may_use_the_emulators_over_http():
+    settings = load_settings(
+        {"APP_ENV": "development", "TWITCH_API_URL": "http://localhost:8080/helix"}
+    )
+    assert settings.twitch_api_url.startswith("http://") and not settings.pusher_ssl
+
+
+def test_an_unverified_redis_certificate_is_allowed_and_said_once(caplog):
+    environ = {**PRODUCTION, "REDIS_URL": "rediss://redis.example:6380/0"}
+    with caplog.at_level(logging.WARNING, logger="shared.settings"):
+        settings = load_settings({**environ, "REDIS_TLS_VERIFY": "false"})
+    assert settings.redis_tls_verify is False
+    [line] = [record for record in caplog.records if "REDIS_TLS_VERIFY" in record.getMessage()]
+    assert line.levelno == logging.WARNING
+    caplog.clear()
+    load_settings(environ)
+    assert "REDIS_TLS_VERIFY" not in caplog.text

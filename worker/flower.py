@@ -1,0 +1,28 @@
+"""The optional ``flower`` process (Procfile): Celery's monitor, which shows every task
+with its arguments, so in production it starts only behind a password
+(``FLOWER_BASIC_AUTH``, which Flower reads itself).
+
+    python -m worker.flower --port=5555
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from shared.settings import load_settings_or_exit
+
+
+def main(argv: list[str]) -> None:
+    """Refuse a production Flower without a password; else become ``celery flower``."""
+    settings = load_settings_or_exit()
+    if settings.app_env == "production" and not settings.flower_basic_auth:
+        sys.exit(
+            "configuration error: FLOWER_BASIC_AUTH is not set (required in production: "
+            "Flower shows every task and its arguments)"
+        )
+    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "worker", "flower", *argv])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
