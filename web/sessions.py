@@ -101,9 +101,11 @@ class RedisSessions(RedisSessionInterface):
     def _upsert_session(self, session_lifetime, session, store_id: str) -> None:
         """Store the session for its :func:`lifetime`, not the app's.
 
-        Only a new id creates a document, and lists a signed-in session under its
-        user; otherwise a changed session is rewritten and an unchanged one kept
-        alive only while its document exists, so one ended meanwhile stays ended.
+        Only a new id creates a document; otherwise a changed session is rewritten and
+        an unchanged one kept alive only while its document exists, so one ended
+        meanwhile stays ended. A signed-in session is listed under its user whenever
+        it is saved and not listed yet (a session from before the lists existed too),
+        keeping the time it was first listed.
         """
         created = session.sid != session.stored_sid
         with self.client.pipeline() as pipe:
@@ -113,9 +115,9 @@ class RedisSessions(RedisSessionInterface):
                 )
             else:
                 pipe.expire(store_id, lifetime(session))
-            if created and "user" in session:
+            if "user" in session:
                 index, now = user_sessions_key(session["user"]["id"]), time.time()
-                pipe.zadd(index, {session.sid: session.get("logged_in_at", now)})
+                pipe.zadd(index, {session.sid: session.get("logged_in_at", now)}, nx=not created)
                 pipe.zremrangebyscore(index, "-inf", now - SESSION_MAX_AGE)
                 pipe.expire(index, SESSION_MAX_AGE)
             pipe.execute()

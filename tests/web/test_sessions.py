@@ -226,3 +226,16 @@ def test_an_unreadable_session_is_no_session(client, redis_client, document):
     page = client.get("/")
     assert page.status_code == 200 and "Log in with Twitch" in page.get_data(as_text=True)
     assert session_id(client) is None
+
+
+def test_a_session_from_before_the_lists_is_listed_when_used_and_ended_everywhere(
+    devices, redis_client
+):
+    phone, desktop, _ = devices
+    user_id = stored(redis_client, phone)["user"]["id"]
+    redis_client.zrem(user_sessions_key(user_id), session_id(desktop))  # as if made before
+    assert desktop.get("/api/test/me").status_code == 200
+    assert redis_client.zscore(user_sessions_key(user_id), session_id(desktop)) is not None
+
+    phone.post("/logout", data={"everywhere": "1"}, headers=FROM_OUR_PAGE)
+    assert desktop.get("/api/test/me").status_code == 401
