@@ -1,7 +1,15 @@
-"""Legacy WebSub notifications: stream snapshots turned into stream events."""
+"""Legacy WebSub notifications: stream snapshots turned into stream events.
+
+A WebSub signature covers the body alone (its id and time are unsigned), so a captured
+notification could be sent again while its subscription's secret holds. Each accepted
+body is remembered for the longest lease the hub grants (an "offline" body with the
+stream it ended); the same body again is dropped. (A replay is refused at the web once the
+subscription is renewed: the new lease has a new secret.)
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -20,6 +28,7 @@ from shared.websub import (
 )
 
 logger = logging.getLogger(__name__)
+REPLAY_MEMORY_SECONDS = 864_000  # the longest lease a WebSub hub grants: ten days
 
 
 def stream_state_key(broadcaster_id: str) -> str:
@@ -45,9 +54,34 @@ def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | No
     ordering_key(timestamp)  # refuses a malformed timestamp (ValueError)
     state_key = stream_state_key(lease["broadcaster_id"])
     payload = json.loads(body)
-    events = events_from_streams(payload, lease, client.hgetall(state_key), message_id, timestamp)
+    state = client.hgetall(state_key)
+    # A body that shows a stream names it; an "offline" one names none: it is told apart
+    # from other streams' by the stream it ends.
+    ends = "" if payload.get("data") else state.get("stream_id", "")
+    if not first_time(client, topic, body, ends, entry_id):
+        logger.warning("dropped WebSub notification %s: its body was accepted before", message_id)
+        return None
+    events = events_from_streams(payload, lease, state, message_id, timestamp)
     remember_stream(client, state_key, payload["data"])
     return events[0] if events else None
+
+
+def replay_key(topic: str, body: str, ends: str) -> str:
+    """Key noting that a body was accepted for ``topic`` (ending the stream ``ends``, for
+    an "offline" body, so a later stream's identical one is not a replay)."""
+    digest = hashlib.sha256(f"{topic}\n{ends}\n{body}".encode()).hexdigest()
+    return f"sev:websub:accepted:{digest}"
+
+
+def first_time(client, topic: str, body: str, ends: str, entry_id: str) -> bool:
+    """Whether this body is new for the topic (and the stream it ends), or its intake
+    entry is the one that was accepted with it (the same entry offered again)."""
+    key = replay_key(topic, body, ends)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.set(key, entry_id, nx=True, ex=REPLAY_MEMORY_SECONDS)
+        pipe.get(key)
+        _, holder = pipe.execute()
+    return holder == entry_id
 
 
 def remember_stream(client, key: str, streams: list) -> None:

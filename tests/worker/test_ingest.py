@@ -300,3 +300,21 @@ def test_a_long_websub_title_is_cut(websub_ingest, redis_client):
     [(_, event)] = websub_ingest({"data": [dict(STREAM, title="y" * 5000)]}).events
     assert event["title"] == "y" * 139 + "\u2026"
     assert redis_client.hgetall("sev:websub:stream:1337")["title"] == event["title"]
+
+
+def test_a_websub_notification_sent_again_is_dropped(websub_ingest, redis_client):
+    first = {"data": [STREAM]}
+    assert len(websub_ingest(first).events) == 1
+    [(_, renamed)] = websub_ingest({"data": [dict(STREAM, title="Second")]}).events
+    assert renamed["title"] == "Second"
+    replayed = websub_ingest(first)  # the first body again, a new id: a captured replay
+    assert replayed.events == [] and len(replayed.finished) == 1
+    assert redis_client.hgetall("sev:websub:stream:1337")["title"] == "Second"
+
+
+def test_each_stream_may_end_with_the_same_websub_body(websub_ingest):
+    offline = {"data": []}
+    for stream_id in ("9001", "9002"):
+        assert len(websub_ingest({"data": [dict(STREAM, id=stream_id)]}).events) == 1
+        [(_, ended)] = websub_ingest(offline).events
+        assert ended["type"] == "stream.offline"
