@@ -17,6 +17,20 @@ from scripts.processes import ROOT, Process, free_port, port_open, wait_until  #
 from scripts.stack import BIN, redis_server_binary  # noqa: F401
 from scripts.stack import development_environment as process_environment  # noqa: F401
 
+# A complete production environment of made-up values (no service behind them).
+PRODUCTION_SETTINGS = {
+    "APP_ENV": "production",
+    "REDIS_URL": "redis://redis:6379/0",
+    "SECRET_KEY": "x" * 40,
+    "PUBLIC_URL": "https://viewer.example/",
+    "TWITCH_CLIENT_ID": "id",
+    "TWITCH_CLIENT_SECRET": "secret",
+    "TWITCH_WEBHOOK_SECRET": "0123456789abcdef",
+    "PUSHER_APP_ID": "12345",
+    "PUSHER_KEY": "key",
+    "PUSHER_SECRET": "secret",
+}
+
 
 def run_async(coroutine):
     """Run ``coroutine`` to its end on a new event loop, in a thread of its own: the

@@ -7,20 +7,8 @@ import sys
 import pytest
 
 from shared.settings import SettingsError, load_settings
+from tests.support import PRODUCTION_SETTINGS as PRODUCTION
 from tests.support import ROOT
-
-PRODUCTION = {
-    "APP_ENV": "production",
-    "REDIS_URL": "redis://redis:6379/0",
-    "SECRET_KEY": "x" * 40,
-    "PUBLIC_URL": "https://viewer.example/",
-    "TWITCH_CLIENT_ID": "id",
-    "TWITCH_CLIENT_SECRET": "secret",
-    "TWITCH_WEBHOOK_SECRET": "0123456789abcdef",
-    "PUSHER_APP_ID": "12345",
-    "PUSHER_KEY": "key",
-    "PUSHER_SECRET": "secret",
-}
 
 
 def test_production_settings_load():

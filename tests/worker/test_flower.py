@@ -3,20 +3,8 @@
 import subprocess
 import sys
 
+from tests.support import PRODUCTION_SETTINGS as PRODUCTION
 from tests.support import ROOT, process_environment
-
-PRODUCTION = {
-    "APP_ENV": "production",
-    "REDIS_URL": "redis://127.0.0.1:1/0",
-    "SECRET_KEY": "x" * 40,
-    "PUBLIC_URL": "https://viewer.example/",
-    "TWITCH_CLIENT_ID": "id",
-    "TWITCH_CLIENT_SECRET": "secret",
-    "TWITCH_WEBHOOK_SECRET": "0123456789abcdef",
-    "PUSHER_APP_ID": "12345",
-    "PUSHER_KEY": "key",
-    "PUSHER_SECRET": "secret",
-}
 
 
 def launch(env: dict, *args: str) -> subprocess.CompletedProcess:
