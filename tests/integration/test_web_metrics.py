@@ -75,14 +75,17 @@ def accepted_by_process(stack: Stack) -> list[float]:
 
 
 def test_every_scrape_sums_both_processes(web):
-    send(web, SENT)
+    sent = 0
+    while len(accepted_by_process(web)) < 2 and sent < 20 * SENT:
+        send(web, SENT)  # which process accepts a connection is the kernel's choice
+        sent += SENT
     shares = accepted_by_process(web)
-    assert len(shares) == 2 and sum(shares) == SENT, f"each process took some: {shares}"
+    assert len(shares) == 2 and sum(shares) == sent, f"each process took some: {shares}"
     accepted = (("outcome", "accepted"), ("reason", ""), ("transport", "eventsub"))
     for _ in range(6):  # each scrape is answered by either process
         samples = scrape(web)
-        assert samples[("sev_webhooks_total", accepted)] == SENT
-        assert samples[("sev_webhook_ack_seconds_count", (("transport", "eventsub"),))] == SENT
+        assert samples[("sev_webhooks_total", accepted)] == sent
+        assert samples[("sev_webhook_ack_seconds_count", (("transport", "eventsub"),))] == sent
         assert (
             samples[
                 (
@@ -90,8 +93,8 @@ def test_every_scrape_sums_both_processes(web):
                     (("method", "POST"), ("route", "/api/callback"), ("status", "204")),
                 )
             ]
-            == SENT
+            == sent
         )
         assert samples[("sev_state_available", ())] == 1
-        assert samples[("sev_queue_depth", (("queue", "intake"),))] == SENT
+        assert samples[("sev_queue_depth", (("queue", "intake"),))] == sent
         assert samples[("sev_leases", ())] == 0
