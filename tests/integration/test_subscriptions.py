@@ -101,7 +101,11 @@ def test_a_removed_user_is_announced_and_released(stack, twitch):
         timeout=15,
         message="the other subscriptions were not deleted",
     )
-    assert lease_for_login(stack.redis(), "cool_user") is None
+    wait_until(  # the lease is forgotten once its subscriptions are deleted at Twitch
+        lambda: lease_for_login(stack.redis(), "cool_user") is None,
+        timeout=15,
+        message="the lease was not released",
+    )
 
 
 @pytest.mark.stack_env(LEASE_GRACE_SECONDS=2, LEASE_CHECK_INTERVAL=1, RECONCILE_INTERVAL=3600)

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 import redis
+import redis.asyncio
 
 from shared import intake
 from shared.store import connect_async
@@ -11,11 +12,17 @@ from tests.support import free_port, run_async
 from web.intake_writer import IntakeWriter
 
 
-def run_with_writer(redis_url: str, work):
-    """Run ``work(writer)`` on a fresh loop with a writer of 8 shards; its result."""
+def run_with_writer(redis_url: str, work, client_name: str | None = None):
+    """Run ``work(writer)`` on a fresh loop with a writer of 8 shards (its Redis
+    connections named ``client_name``, if given); its result."""
 
     async def main():
-        writer = IntakeWriter(connect_async(redis_url), 8)
+        client = connect_async(redis_url)
+        if client_name:
+            client = redis.asyncio.Redis.from_url(
+                redis_url, decode_responses=True, client_name=client_name
+            )
+        writer = IntakeWriter(client, 8)
         try:
             return await work(writer)
         finally:
@@ -31,10 +38,10 @@ def test_appends_that_arrive_together_all_land_over_one_connection(settings, red
             for n in range(50)
         )
         ids = await asyncio.gather(*appends)
-        appenders = [c for c in redis_client.client_list() if c["cmd"] == "xadd"]
+        appenders = [c for c in redis_client.client_list() if c["name"] == "writer-under-test"]
         return ids, len(appenders)
 
-    ids, appending_connections = run_with_writer(settings.redis_url, work)
+    ids, appending_connections = run_with_writer(settings.redis_url, work, "writer-under-test")
     # Entry ids are a stream's own: the same id can stand in two shards.
     waiting = {(entry["stream"], entry["id"]): entry for entry in intake.waiting(redis_client, 8)}
     assert len(waiting) == 50
