@@ -6,8 +6,6 @@ itself when the watched streamer raids another. Off until the viewer turns it on
 
 from __future__ import annotations
 
-import json
-
 import redis
 from flask import Blueprint, current_app, jsonify, request
 
@@ -43,13 +41,10 @@ def save_preferences(client: redis.Redis, user_id: str, changes: dict) -> None:
     )
 
 
-def parsed_changes(raw: str) -> dict | None:
-    """The preferences a ``PUT`` body sets, or None when it is not a JSON object of known
-    names with boolean values (at least one)."""
-    try:
-        payload = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
+def parsed_changes(payload: object) -> dict | None:
+    """The preferences a ``PUT`` body (as ``request.get_json(silent=True)`` reads it: None
+    when it is not JSON) sets, or None when it is not a JSON object of known names with
+    boolean values (at least one)."""
     if not isinstance(payload, dict) or not payload or not set(payload) <= set(DEFAULTS):
         return None
     if not all(isinstance(value, bool) for value in payload.values()):
@@ -72,7 +67,7 @@ def change():
     all of them as now stored."""
     if not from_our_site():
         return json_error(403, "requests must come from this site")
-    changes = parsed_changes(request.get_data(as_text=True))
+    changes = parsed_changes(request.get_json(silent=True))
     if changes is None:
         current_app.logger.warning("rejected PUT /api/preferences: not %s", BODY_SHAPE)
         return json_error(400, f"the body must be {BODY_SHAPE}")

@@ -76,6 +76,17 @@ def test_malformed_requests_are_400(viewer, socket_id, channel):
     assert authorize(viewer, channel, socket_id=socket_id).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "body", [b'{"socket_id": "1234.5678", "channel_name": "private-cool_user"}', b"[" * 65_536]
+)
+def test_a_json_body_is_400_the_endpoint_reads_a_form(viewer, body):
+    watch(viewer, "cool_user")
+    response = viewer.post(
+        "/api/pusher/auth", data=body, headers=FROM_OUR_PAGE, content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
 def test_a_followed_channel_joins_only_while_someone_holds_its_lease(viewer, redis_client):
     cards = {card["login"]: card for card in viewer.get("/api/follows/live").json["data"]}
     assert cards["speedy_sam"]["channel"] == "private-speedy_sam"

@@ -77,7 +77,9 @@ def test_a_bad_body_is_400_and_changes_nothing(viewer, body):
     assert viewer.get("/api/preferences").json == {"follow_raids": False}
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"[" * 20_000 + b"]" * 20_000])
+@pytest.mark.parametrize(
+    "raw", [b"", b"{", b"\xff\xfe", b"[" * 20_000 + b"]" * 20_000, b"[" * 65_536]
+)
 def test_a_body_that_is_not_json_is_400(viewer, raw):
     answer = viewer.put(
         "/api/preferences", data=raw, headers=FROM_OUR_PAGE, content_type="application/json"
@@ -87,3 +89,15 @@ def test_a_body_that_is_not_json_is_400(viewer, raw):
 
 def test_answers_are_never_cached(viewer):
     assert "no-store" in viewer.get("/api/preferences").headers["Cache-Control"]
+
+
+def test_a_body_not_sent_as_json_is_400(viewer):
+    """As /api/watch: the body is read as JSON only when it says it is JSON."""
+    answer = viewer.put(
+        "/api/preferences",
+        data=b'{"follow_raids": true}',
+        headers=FROM_OUR_PAGE,
+        content_type="text/plain",
+    )
+    assert answer.status_code == 400
+    assert viewer.get("/api/preferences").json == {"follow_raids": False}

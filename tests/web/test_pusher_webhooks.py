@@ -108,6 +108,13 @@ def test_a_signed_body_of_the_wrong_shape_is_4xx_not_500(
     assert len(rejections(caplog)) == 1
 
 
+def test_a_signed_body_nested_too_deeply_is_400(client, settings, redis_client, caplog):
+    body = "[" * 65_536
+    response = client.post("/api/pusher/webhook", data=body, headers=signed_raw(settings, body))
+    assert response.status_code == 400
+    assert len(rejections(caplog)) == 1
+
+
 @pytest.mark.parametrize(
     "events",
     [
