@@ -253,20 +253,24 @@ def load_settings(environ=None) -> Settings:
         "ALLOW_INSECURE_ENDPOINTS", get("ALLOW_INSECURE_ENDPOINTS")
     ):
         _check_production_endpoints(settings)
-    if settings.redis_url.startswith("rediss://") and not settings.redis_tls_verify:
-        logging.getLogger(__name__).warning(
-            "REDIS_TLS_VERIFY=false: Redis's TLS certificate is not verified"
-        )
     return settings
 
 
 def load_settings_or_exit(environ=None) -> Settings:
-    """Entry points call this: a bad setting ends start-up with one clear line."""
+    """Entry points call this, once a process: a bad setting ends start-up with one clear
+    line, and a weakening the settings allow is said once, as a warning."""
     try:
-        return load_settings(environ)
+        settings = load_settings(environ)
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+    if not settings.redis_tls_verify and any(
+        urlsplit(url).scheme == "rediss" for url in (settings.redis_url, settings.celery_broker_url)
+    ):
+        logging.getLogger(__name__).warning(
+            "REDIS_TLS_VERIFY=false: Redis's TLS certificate is not verified"
+        )
+    return settings
 
 
 def _redis_url(value: str) -> str:
@@ -302,12 +306,17 @@ def _check_production_endpoints(settings: Settings) -> None:
 
 
 def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (as urlsplit gives it, lowercased) reaches this machine: localhost,
+    a loopback address (an IPv4 one written as IPv6 too), or the unspecified address."""
+    host = host.rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or address.is_unspecified or bool(mapped and mapped.is_loopback)
 
 
 def _check_retry_backoff(settings: Settings) -> None:

@@ -107,6 +107,11 @@ def test_formation_runs_web_worker_and_exactly_one_beat():
     assert all(entry["quantity"] >= 1 for entry in formation.values())
 
 
+def test_procfiles_flower_starts_through_the_launcher_that_asks_for_a_password():
+    """worker/flower.py refuses a production Flower without FLOWER_BASIC_AUTH."""
+    assert shlex.split(procfile()["flower"])[:3] == ["python", "-m", "worker.flower"]
+
+
 def test_procfile_process_types_match_the_formation():
     formation, processes = set(app_json()["formation"]), set(procfile())
     assert formation <= processes

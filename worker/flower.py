@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 
-from shared.settings import load_settings_or_exit
+from worker.context import settings as worker_settings
 
 
 def main(argv: list[str]) -> None:
     """Refuse a production Flower without a password; else become ``celery flower``."""
-    settings = load_settings_or_exit()
+    settings = worker_settings()  # read once already, as the worker package was imported
     if settings.app_env == "production" and not settings.flower_basic_auth:
         sys.exit(
             "configuration error: FLOWER_BASIC_AUTH is not set (required in production: "

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from shared.settings import SettingsError, load_settings
+from shared.settings import SettingsError, load_settings, load_settings_or_exit
 from tests.support import PRODUCTION_SETTINGS as PRODUCTION
 from tests.support import ROOT
 
@@ -247,6 +247,9 @@ def test_malformed_monitoring_settings_are_named(name, value, message):
         ("TWITCH_API_URL", "https://127.0.0.1:8080/helix"),
         ("TWITCH_AUTH_URL", "https://localhost:8080/oauth2"),
         ("TWITCH_API_URL", "https://[::1]/helix"),
+        ("TWITCH_API_URL", "https://[::ffff:127.0.0.1]/helix"),
+        ("TWITCH_AUTH_URL", "https://0.0.0.0:8080/oauth2"),
+        ("TWITCH_AUTH_URL", "https://localhost.:8080/oauth2"),
         ("PUSHER_SSL", "false"),
     ],
 )
@@ -267,10 +270,26 @@ def test_development_may_use_the_emulators_over_http():
 def test_an_unverified_redis_certificate_is_allowed_and_said_once(caplog):
     environ = {**PRODUCTION, "REDIS_URL": "rediss://redis.example:6380/0"}
     with caplog.at_level(logging.WARNING, logger="shared.settings"):
-        settings = load_settings({**environ, "REDIS_TLS_VERIFY": "false"})
+        settings = load_settings_or_exit({**environ, "REDIS_TLS_VERIFY": "false"})
     assert settings.redis_tls_verify is False
     [line] = [record for record in caplog.records if "REDIS_TLS_VERIFY" in record.getMessage()]
     assert line.levelno == logging.WARNING
     caplog.clear()
-    load_settings(environ)
+    load_settings_or_exit(environ)
     assert "REDIS_TLS_VERIFY" not in caplog.text
+
+
+def test_reading_the_settings_again_says_nothing(caplog):
+    """Granian's log formatters read the settings too (shared.logs): the process's start
+    says it once, not once per reader."""
+    environ = {**PRODUCTION, "REDIS_URL": "rediss://redis.example:6380/0"}
+    with caplog.at_level(logging.WARNING, logger="shared.settings"):
+        load_settings({**environ, "REDIS_TLS_VERIFY": "false"})
+    assert "REDIS_TLS_VERIFY" not in caplog.text
+
+
+def test_an_unverified_broker_certificate_is_said_too(caplog):
+    environ = {**PRODUCTION, "CELERY_BROKER_URL": "rediss://broker.example:6380/0"}
+    with caplog.at_level(logging.WARNING, logger="shared.settings"):
+        load_settings_or_exit({**environ, "REDIS_TLS_VERIFY": "false"})
+    assert "REDIS_TLS_VERIFY=false" in caplog.text
