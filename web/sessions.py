@@ -29,6 +29,13 @@ KEY_PREFIX = "sev:session:"
 SESSION_TTL = 7 * 24 * 3600
 SESSION_MAX_AGE = 30 * 24 * 3600
 PENDING_TTL = 600
+# Lists a session (ARGV[1], scored by its login time ARGV[2]) under its user (KEYS[2])
+# unless it is listed already, and only while its document (KEYS[1]) exists: a request
+# in flight never lists a session ended meanwhile.
+_LIST_SESSION = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+"""
 
 
 def session_key(session_id: str) -> str:
@@ -104,8 +111,8 @@ class RedisSessions(RedisSessionInterface):
         Only a new id creates a document; otherwise a changed session is rewritten and
         an unchanged one kept alive only while its document exists, so one ended
         meanwhile stays ended. A signed-in session is listed under its user whenever
-        it is saved and not listed yet (a session from before the lists existed too),
-        keeping the time it was first listed.
+        it is saved, still exists and is not listed yet (a session from before the lists
+        existed too), keeping the time it was first listed.
         """
         created = session.sid != session.stored_sid
         with self.client.pipeline() as pipe:
@@ -117,7 +124,9 @@ class RedisSessions(RedisSessionInterface):
                 pipe.expire(store_id, lifetime(session))
             if "user" in session:
                 index, now = user_sessions_key(session["user"]["id"]), time.time()
-                pipe.zadd(index, {session.sid: session.get("logged_in_at", now)}, nx=not created)
+                pipe.eval(
+                    _LIST_SESSION, 2, store_id, index, session.sid, session.get("logged_in_at", now)
+                )
                 pipe.zremrangebyscore(index, "-inf", now - SESSION_MAX_AGE)
                 pipe.expire(index, SESSION_MAX_AGE)
             pipe.execute()

@@ -155,6 +155,7 @@ def test_a_dead_token_ends_every_session_of_the_viewer(
 
 def test_a_request_in_flight_does_not_bring_back_an_ended_session(app, devices, redis_client):
     phone, desktop, _ = devices
+    user_id = stored(redis_client, phone)["user"]["id"]
     interface = app.session_interface
     with app.test_request_context("/", headers={"Cookie": f"sev_session={session_id(desktop)}"}):
         in_flight = interface.open_session(app, request)
@@ -162,6 +163,7 @@ def test_a_request_in_flight_does_not_bring_back_an_ended_session(app, devices, 
         in_flight["validated_at"] = time.time()
         interface.save_session(app, in_flight, app.response_class())
     assert not redis_client.exists(session_key(session_id(desktop)))
+    assert not redis_client.exists(user_sessions_key(user_id)), "nor lists it again"
     assert desktop.get("/api/test/me").status_code == 401
 
 
