@@ -55,13 +55,15 @@ def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | No
     state_key = stream_state_key(lease["broadcaster_id"])
     payload = json.loads(body)
     state = client.hgetall(state_key)
+    # Checked first: a body refused (dead-lettered) is not noted as accepted, and is
+    # judged afresh when an operator replays it.
+    events = events_from_streams(payload, lease, state, message_id, timestamp)
     # A body that shows a stream names it; an "offline" one names none: it is told apart
     # from other streams' by the stream it ends.
-    ends = "" if payload.get("data") else state.get("stream_id", "")
+    ends = "" if payload["data"] else state.get("stream_id", "")
     if not first_time(client, topic, body, ends, entry_id):
         logger.warning("dropped WebSub notification %s: its body was accepted before", message_id)
         return None
-    events = events_from_streams(payload, lease, state, message_id, timestamp)
     remember_stream(client, state_key, payload["data"])
     return events[0] if events else None
 

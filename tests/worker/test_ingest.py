@@ -318,3 +318,12 @@ def test_each_stream_may_end_with_the_same_websub_body(websub_ingest):
         assert len(websub_ingest({"data": [dict(STREAM, id=stream_id)]}).events) == 1
         [(_, ended)] = websub_ingest(offline).events
         assert ended["type"] == "stream.offline"
+
+
+def test_a_refused_websub_body_is_judged_again_when_sent_again(websub_ingest, redis_client):
+    """A dead letter an operator replays is checked afresh, not dropped as a replay."""
+    malformed = {"data": [dict(STREAM, id="abc")]}
+    for _ in range(2):
+        prepared = websub_ingest(malformed)
+        assert prepared.events == [] and len(prepared.finished) == 1
+    assert [letter["kind"] for letter in dead_letters(redis_client)] == ["websub", "websub"]
