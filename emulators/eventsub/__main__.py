@@ -13,14 +13,17 @@ python -m emulators.eventsub verify --login cool_user
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import uuid
+from datetime import UTC, datetime
 
 import requests
 
 from emulators.eventsub.messages import (
     RAID,
+    TITLE_CHANGE_LEAD,
     VERSIONS,
     notification_body,
     revocation_body,
@@ -49,48 +52,19 @@ def main(argv=None) -> int:
         if args.type == RAID and not args.raided:
             print("a channel.raid needs --raided LOGIN", file=sys.stderr)
             return 2
-        messages = []
-        if args.type == "stream.online" and (args.title or args.category):
-            messages.append(
-                notification_body(
-                    "channel.update",
-                    args.login,
-                    args.to,
-                    name=name,
-                    title=args.title,
-                    category=args.category,
-                    broadcaster_id=broadcaster_id,
-                )
-            )
-        messages.append(
-            notification_body(
-                args.type,
-                args.login,
-                args.to,
-                name=name,
-                title=args.title,
-                category=args.category,
-                raided=raided_channel(args.raided),
-                viewers=args.viewers,
-                broadcaster_id=broadcaster_id,
-            )
-        )
-        sends = [(NOTIFICATION, body) for body in messages]
+        sends = notifications(args, name, broadcaster_id)
     elif args.command == "revoke":
-        sends = [
-            (
-                REVOCATION,
-                revocation_body(
-                    args.type, args.login, args.to, args.reason, broadcaster_id=broadcaster_id
-                ),
-            )
-        ]
+        body = revocation_body(
+            args.type, args.login, args.to, args.reason, broadcaster_id=broadcaster_id
+        )
+        sends = [(REVOCATION, body, None)]
     else:
         challenge = uuid.uuid4().hex
-        sends = [(VERIFICATION, verification_body(args.type, args.login, args.to, challenge))]
+        body = verification_body(args.type, args.login, args.to, challenge)
+        sends = [(VERIFICATION, body, None)]
     ok = True
-    for message_type, body in sends:
-        headers, raw = signed_message(secret, message_type, body, args.message_id)
+    for message_type, body, sent_at in sends:
+        headers, raw = signed_message(secret, message_type, body, args.message_id, sent_at)
         for attempt in range(2 if args.duplicate else 1):
             response = requests.post(args.to, data=raw, headers=headers, timeout=10)
             label = "duplicate" if attempt else message_type
@@ -100,6 +74,35 @@ def main(argv=None) -> int:
             )
             ok = ok and response.ok
     return 0 if ok else 1
+
+
+def notifications(
+    args: argparse.Namespace, name: str | None, broadcaster_id: str | None
+) -> list[tuple[str, dict, datetime | None]]:
+    """The notifications ``trigger`` sends, each with its message time (None: when sent).
+
+    A stream.online with a title or category follows a channel.update, as a streamer
+    sets the title and then goes live: the update is stamped ``TITLE_CHANGE_LEAD``
+    before the stream starts, the go-live when it is sent.
+    """
+    started_at = datetime.now(UTC)
+    body_of = functools.partial(
+        notification_body,
+        login=args.login,
+        callback=args.to,
+        name=name,
+        broadcaster_id=broadcaster_id,
+        title=args.title,
+        category=args.category,
+    )
+    sends: list[tuple[str, dict, datetime | None]] = []
+    if args.type == "stream.online" and (args.title or args.category):
+        sends.append((NOTIFICATION, body_of("channel.update"), started_at - TITLE_CHANGE_LEAD))
+    body = body_of(
+        args.type, started_at=started_at, raided=raided_channel(args.raided), viewers=args.viewers
+    )
+    sends.append((NOTIFICATION, body, None))
+    return sends
 
 
 def raided_channel(login: str | None) -> dict | None:

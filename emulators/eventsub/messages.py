@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.eventsub import (
     MESSAGE_ID,
@@ -19,6 +19,9 @@ from shared.eventsub import (
 
 VERSIONS = {"stream.online": "1", "stream.offline": "1", "channel.update": "2", "channel.raid": "1"}
 RAID = "channel.raid"
+# A streamer sets the title, then goes live: a go-live's channel.update is stamped this
+# long before the stream starts, so that no reader can put the two the other way round.
+TITLE_CHANGE_LEAD = timedelta(milliseconds=5)
 
 
 def broadcaster_id_for(login: str) -> str:
@@ -58,12 +61,13 @@ def notification_body(
     title: str = "",
     category: str = "",
     stream_id: str | None = None,
+    started_at: datetime | None = None,
     raided: dict | None = None,
     viewers: int = 0,
 ) -> dict:
-    """A ``notification`` body for stream.online, stream.offline, channel.update or
-    channel.raid (``login`` raids ``raided``: ``login`` and optionally ``id`` and ``name``,
-    with ``viewers``)."""
+    """A ``notification`` body for stream.online (started at ``started_at``, now by
+    default), stream.offline, channel.update or channel.raid (``login`` raids ``raided``:
+    ``login`` and optionally ``id`` and ``name``, with ``viewers``)."""
     broadcaster_id = broadcaster_id or broadcaster_id_for(login)
     if subscription_type == RAID:
         event = raid_event(broadcaster_id, login, name or login, raided or {}, viewers)
@@ -77,7 +81,7 @@ def notification_body(
         event.update(
             id=stream_id or str(uuid.uuid4().int % 10**11),
             type="live",
-            started_at=format_eventsub_timestamp(datetime.now(UTC)),
+            started_at=format_eventsub_timestamp(started_at or datetime.now(UTC)),
         )
     elif subscription_type == "channel.update":
         event.update(
@@ -137,12 +141,17 @@ def signed_headers(
 
 
 def signed_message(
-    secret: str, message_type: str, body: dict, message_id: str | None = None
+    secret: str,
+    message_type: str,
+    body: dict,
+    message_id: str | None = None,
+    sent_at: datetime | None = None,
 ) -> tuple[dict, bytes]:
-    """Serialize ``body`` and return ``(headers, raw body)`` signed like Twitch."""
+    """Serialize ``body`` and return ``(headers, raw body)`` signed like Twitch, with
+    ``sent_at`` (now by default) as the message timestamp."""
     raw = json.dumps(body, separators=(",", ":")).encode()
     message_id = message_id or str(uuid.uuid4())
-    timestamp = format_eventsub_timestamp(datetime.now(UTC))
+    timestamp = format_eventsub_timestamp(sent_at or datetime.now(UTC))
     headers = signed_headers(secret, message_id, timestamp, message_type, raw)
     if "subscription" in body:
         headers["Twitch-Eventsub-Subscription-Type"] = body["subscription"]["type"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from emulators.eventsub.messages import raid_event
+from emulators.eventsub.messages import TITLE_CHANGE_LEAD, raid_event
 from emulators.twitch import notify
 from emulators.twitch.delivery import Outbox
 from emulators.twitch.leases import notify_streams
@@ -21,14 +22,18 @@ class Conflict(Exception):
 def go_live(
     outbox: Outbox, user: User, title: str | None = None, category: str | None = None
 ) -> dict[str, int]:
-    """Start a stream (after a channel.update when title or category change)."""
+    """Start a stream, after a channel.update when title or category change: the update
+    is stamped ``TITLE_CHANGE_LEAD`` before the stream starts, the go-live as it starts,
+    in the order a streamer acts."""
     if user.live:
         raise Conflict(f"{user.login} is already live")
     sent = {}
-    if _apply(user, title, category):
-        sent["channel.update"] = _eventsub(outbox, "channel.update", user)
-    user.start_stream()
-    sent["stream.online"] = _eventsub(outbox, "stream.online", user)
+    changed = _apply(user, title, category)
+    started_at = user.start_stream()
+    if changed:
+        title_changed_at = started_at - TITLE_CHANGE_LEAD
+        sent["channel.update"] = _eventsub(outbox, "channel.update", user, title_changed_at)
+    sent["stream.online"] = _eventsub(outbox, "stream.online", user, started_at)
     sent["websub"] = notify_streams(outbox, user)
     log.info("%s went live: %s", user.login, sent)
     return sent
@@ -101,8 +106,10 @@ def _apply(user: User, title: str | None, category: str | None) -> bool:
     return before != (user.title, user.category_name)
 
 
-def _eventsub(outbox: Outbox, subscription_type: str, user: User) -> int:
+def _eventsub(
+    outbox: Outbox, subscription_type: str, user: User, sent_at: datetime | None = None
+) -> int:
     subs = listening(outbox.state, subscription_type, user.id)
     for sub in subs:
-        notify.notify(outbox, sub, notify.event_body(sub, user))
+        notify.notify(outbox, sub, notify.event_body(sub, user), sent_at)
     return len(subs)

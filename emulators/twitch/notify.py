@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from datetime import datetime
 
 from emulators.eventsub.messages import notification_body, signed_message
 from emulators.twitch.delivery import Outbox, Reply
@@ -57,11 +58,11 @@ def verify(outbox: Outbox, sub: Subscription) -> None:
     outbox.spawn(_verify(outbox, sub))
 
 
-def notify(outbox: Outbox, sub: Subscription, body: dict) -> None:
-    """Queue a notification to ``sub``'s callback."""
+def notify(outbox: Outbox, sub: Subscription, body: dict, sent_at: datetime | None = None) -> None:
+    """Queue a notification to ``sub``'s callback, stamped ``sent_at`` (else when it leaves)."""
     message_id = str(uuid.uuid4())
     sub.last = (NOTIFICATION, body, message_id)
-    outbox.spawn(_notify(outbox, sub, body, message_id, 0))
+    outbox.spawn(_notify(outbox, sub, body, message_id, 0, sent_at))
 
 
 def resend(outbox: Outbox, sub: Subscription) -> str | None:
@@ -105,9 +106,14 @@ async def _verify(outbox: Outbox, sub: Subscription) -> None:
 
 
 async def _notify(
-    outbox: Outbox, sub: Subscription, body: dict, message_id: str, retry: int
+    outbox: Outbox,
+    sub: Subscription,
+    body: dict,
+    message_id: str,
+    retry: int,
+    sent_at: datetime | None = None,
 ) -> None:
-    reply = await _send(outbox, sub, NOTIFICATION, body, message_id, retry)
+    reply = await _send(outbox, sub, NOTIFICATION, body, message_id, retry, sent_at=sent_at)
     if reply.ok:
         sub.delivered += 1
         sub.failures = 0
@@ -132,9 +138,10 @@ async def _send(
     message_id: str,
     retry: int,
     force: bool = False,
+    sent_at: datetime | None = None,
 ) -> Reply:
     if outbox.state.fail_deliveries and not force:
         return Reply(None, "deliveries are switched to fail")
-    headers, raw = signed_message(sub.secret, message_type, body, message_id)
+    headers, raw = signed_message(sub.secret, message_type, body, message_id, sent_at)
     headers[MESSAGE_RETRY] = str(retry)
     return await outbox.request("POST", sub.callback, data=raw, headers=headers)

@@ -39,12 +39,13 @@ class User:
         """The id of the channel's category."""
         return category_id_for(self.category_name)
 
-    def start_stream(self) -> None:
-        """Go live with a new stream id and start time."""
+    def start_stream(self) -> datetime:
+        """Go live with a new stream id and start time; return that time."""
         self.live = True
         self.stream_id = str(uuid.uuid4().int % 10**11)
-        self.started_at = datetime.now(UTC)
+        self.started_at = started_at = datetime.now(UTC)
         self.viewer_count = None
+        return started_at
 
     def end_stream(self) -> None:
         """Go offline."""

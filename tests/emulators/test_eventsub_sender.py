@@ -3,19 +3,23 @@
 import http.server
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 
 from emulators.eventsub.__main__ import main
+from shared.eventsub import MESSAGE_TIMESTAMP, parse_eventsub_timestamp
 
 
 class Callback(http.server.BaseHTTPRequestHandler):
-    """Keeps each body it is sent and answers 204."""
+    """Keeps each body it is sent, and its message timestamp, and answers 204."""
 
     bodies: list = []
+    timestamps: list = []
 
     def do_POST(self):
         Callback.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        Callback.timestamps.append(self.headers[MESSAGE_TIMESTAMP])
         self.send_response(204)
         self.end_headers()
 
@@ -25,7 +29,7 @@ class Callback(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def callback():
-    Callback.bodies = []
+    Callback.bodies, Callback.timestamps = [], []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Callback)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/api/callback"
@@ -101,3 +105,17 @@ def test_a_raid_names_both_channels_and_its_viewers(callback):
 def test_a_raid_without_the_raided_channel_is_refused(callback):
     assert main(["trigger", "channel.raid", "--login", "cool_user", "--to", callback]) == 2
     assert Callback.bodies == []
+
+
+def test_a_go_live_with_a_title_stamps_the_title_change_before_the_stream_starts(callback):
+    command = ["trigger", "stream.online", "--login", "cool_user", "--title", "Best Stream Ever"]
+    assert main([*command, "--to", callback]) == 0
+    update, online = Callback.bodies
+    assert (update["subscription"]["type"], online["subscription"]["type"]) == (
+        "channel.update",
+        "stream.online",
+    )
+    title_changed, online_sent = map(parse_eventsub_timestamp, Callback.timestamps)
+    started = parse_eventsub_timestamp(online["event"]["started_at"])
+    # A streamer sets the title, then goes live: the title change first, by a clear gap.
+    assert title_changed + timedelta(milliseconds=1) <= started <= online_sent

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
+
+from shared.eventsub import MESSAGE_TIMESTAMP, parse_eventsub_timestamp
 
 from .support import REPO_ROOT, SECRET, wait_until
 
@@ -52,6 +55,17 @@ def test_go_live_sends_signed_update_then_online(twitch, app_token, callback, su
     assert event["started_at"].startswith(stream["data"][0]["started_at"][:19])
     assert online.json()["subscription"]["id"] == subscribed["stream.online"]
     assert update.json()["event"]["title"] == "Speedrun night"
+
+
+def test_go_live_stamps_the_title_change_before_the_stream_starts(twitch, callback, subscribed):
+    twitch.control("go-live", login="cool_user", title="Speedrun night")
+    [online] = callback.wait_eventsub("notification", "stream.online")
+    [update] = callback.wait_eventsub("notification", "channel.update")
+    title_changed = parse_eventsub_timestamp(update.headers[MESSAGE_TIMESTAMP])
+    started = parse_eventsub_timestamp(online.json()["event"]["started_at"])
+    online_sent = parse_eventsub_timestamp(online.headers[MESSAGE_TIMESTAMP])
+    # A streamer sets the title, then goes live: the title change first, by a clear gap.
+    assert title_changed + timedelta(milliseconds=1) <= started <= online_sent
 
 
 def test_update_sends_channel_update_v2(twitch, app_token, callback, subscribed):
