@@ -13,13 +13,20 @@ PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>Authorize {client} - Twitch emulator</title>
 <style>
-body {{ font-family: sans-serif; max-width: 32rem; margin: 3rem auto; color: #18181b; }}
+body {{ font-family: sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem;
+       color: #18181b; background: #fff; }}
 a.button {{ display: block; margin: .5rem 0; padding: .75rem 1rem; border-radius: .4rem;
            background: #9147ff; color: #fff; text-decoration: none; }}
 a.deny {{ background: #e5e5e5; color: #18181b; }}
 small {{ opacity: .8; }}
+@media (prefers-color-scheme: dark) {{
+  body {{ color: #efeff1; background: #0e0e10; }}
+  a.deny {{ background: #3a3a3d; color: #efeff1; }}
+}}
 </style>
 </head>
 <body>
