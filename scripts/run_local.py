@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
 TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
+DEFAULT_TWITCH_PORT = 8080  # where the emulator's tools look for it by default
 SETTING_PREFIXES = (
     "APP_ENV",
     "REDIS_",
@@ -79,7 +80,7 @@ def main() -> None:
         processes["pusher"] = f"{python()} -m emulators.pusher --port {pusher_port}"
 
     if not all(env.get(name) for name in TWITCH_CREDENTIALS):
-        twitch_port = first_free_port(8080)
+        twitch_port = first_free_port(DEFAULT_TWITCH_PORT)
         env["TWITCH_API_URL"] = f"http://localhost:{twitch_port}/helix"
         env["TWITCH_AUTH_URL"] = f"http://localhost:{twitch_port}/oauth2"
         processes["twitch"] = f"{python()} -m emulators.twitch --port {twitch_port}"
@@ -182,6 +183,7 @@ def describe(env: dict) -> str:
         ]
     else:
         lines.append("  Pusher  the real service (credentials from the environment)")
+    sender_twitch = ""
     if "localhost" in env.get("TWITCH_API_URL", ""):
         twitch = env["TWITCH_API_URL"].removesuffix("/helix")
         lines += [
@@ -191,10 +193,13 @@ def describe(env: dict) -> str:
             "  .venv/bin/python -m emulators.twitch control go-live cool_user"
             f" --title 'Best Stream Ever' --category Fortnite --url {twitch}",
         ]
+        if urlsplit(twitch).port != DEFAULT_TWITCH_PORT:  # the sender's default
+            sender_twitch = f" --twitch {twitch}"
     lines += [
         "or send a signed test event yourself:",
         f"  .venv/bin/python -m emulators.eventsub trigger stream.online --login cool_user "
-        f"--title 'Best Stream Ever' --category Fortnite --to {env['PUBLIC_URL']}/api/callback",
+        f"--title 'Best Stream Ever' --category Fortnite --to {env['PUBLIC_URL']}/api/callback"
+        + sender_twitch,
     ]
     return "\n".join(lines) + "\n"
 

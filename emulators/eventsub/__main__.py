@@ -30,9 +30,12 @@ from emulators.eventsub.messages import (
     signed_message,
     verification_body,
 )
+from emulators.twitch.config import running_emulator_url
 from emulators.twitch.roster import Roster, RosterError, load_records
 from shared.eventsub import NOTIFICATION, REVOCATION, VERIFICATION
 
+# The notifications that change what the Twitch emulator holds about a channel.
+STATE_CHANGES = ("stream.online", "stream.offline", "channel.update")
 REVOCATION_REASONS = (
     "authorization_revoked",
     "user_removed",
@@ -62,7 +65,7 @@ def main(argv=None) -> int:
         challenge = uuid.uuid4().hex
         body = verification_body(args.type, args.login, args.to, challenge)
         sends = [(VERIFICATION, body, None)]
-    ok = True
+    ok, accepted = True, []
     for message_type, body, sent_at in sends:
         headers, raw = signed_message(secret, message_type, body, args.message_id, sent_at)
         for attempt in range(2 if args.duplicate else 1):
@@ -73,7 +76,50 @@ def main(argv=None) -> int:
                 f" -> {response.status_code} {response.text.strip()[:200]}"
             )
             ok = ok and response.ok
+        if response.ok and message_type == NOTIFICATION:
+            accepted.append(body)
+    if args.command == "trigger" and args.twitch:
+        keep_twitch_in_step(args.twitch, accepted)
     return 0 if ok else 1
+
+
+def keep_twitch_in_step(twitch_url: str, accepted: list[dict]) -> None:
+    """Tell the Twitch emulator at ``twitch_url``, if it runs, the stream and channel
+    changes of the notifications the callback accepted, so that its state (and so its
+    controls and Helix) agree with what the app was told. Prints what came of it."""
+    url = twitch_url.rstrip("/") + "/_emulator/record"
+    held = None
+    for body in accepted:
+        subscription_type = body["subscription"]["type"]
+        if subscription_type not in STATE_CHANGES:
+            continue
+        try:
+            answer = requests.post(
+                url, json={"type": subscription_type, "event": body["event"]}, timeout=5
+            )
+        except requests.RequestException:
+            print(f"Twitch emulator: none answers at {twitch_url}, so no state to keep in step")
+            return
+        if not answer.ok:
+            print(f"Twitch emulator: {answer_error(answer)}; its state is unchanged")
+            return
+        held = answer.json()
+    if held:
+        print(f"Twitch emulator: {describe_user(held)}")
+
+
+def answer_error(answer: requests.Response) -> str:
+    """The ``error`` of an emulator's refusal, else its status and text."""
+    try:
+        return str(answer.json()["error"])
+    except (ValueError, KeyError, TypeError):
+        return f"{answer.status_code} {answer.text.strip()[:200]}"
+
+
+def describe_user(user: dict) -> str:
+    """A user as the emulator now holds it: live or not, title and category."""
+    state = f"live (stream {user['stream_id']})" if user["live"] else "offline"
+    return f"{user['login']} is {state}: {user['title']} ({user['category'] or 'no category'})"
 
 
 def notifications(
@@ -168,6 +214,21 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--duplicate", action="store_true", help="send the same message id a second time"
         )
+    twitch_url = running_emulator_url()
+    commands.choices["trigger"].add_argument(
+        "--twitch",
+        metavar="URL",
+        default=twitch_url,
+        help="the Twitch emulator told of each stream and channel change the callback "
+        f"accepted, so that its controls and Helix agree, if it runs ({twitch_url})",
+    )
+    commands.choices["trigger"].add_argument(
+        "--no-twitch",
+        dest="twitch",
+        action="store_const",
+        const=None,
+        help="tell no Twitch emulator",
+    )
     commands.choices["trigger"].add_argument("--title", default="", help="stream title")
     commands.choices["trigger"].add_argument("--category", default="", help="category name")
     commands.choices["trigger"].add_argument(

@@ -1,7 +1,7 @@
-"""Command line: ``python -m emulators.twitch [--host H] [--port P] [--roster FILE]``.
+"""Command line: python -m emulators.twitch [--host H] [--port P] [--roster FILE].
 
-``python -m emulators.twitch control ...`` drives a running emulator instead
-(see ``python -m emulators.twitch control --help``).
+python -m emulators.twitch control ... drives a running emulator instead
+(see python -m emulators.twitch control --help).
 """
 
 from __future__ import annotations

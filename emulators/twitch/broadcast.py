@@ -11,6 +11,7 @@ from emulators.twitch.delivery import Outbox
 from emulators.twitch.leases import notify_streams
 from emulators.twitch.subscriptions import listening, raid_listening
 from emulators.twitch.users import User
+from shared.eventsub import parse_eventsub_timestamp
 
 log = logging.getLogger("emulators.twitch")
 
@@ -88,6 +89,24 @@ def raid(outbox: Outbox, raider: User, raided: User, viewers: int) -> dict[str, 
     return {"channel.raid": len(subs)}
 
 
+def record(user: User, subscription_type: str, event: dict) -> None:
+    """Follow a change that another tool already notified (the EventSub sender's
+    ``event`` of ``subscription_type``), sending nothing: the stream starts or ends, or
+    the title and category change."""
+    if subscription_type == "channel.update":
+        _apply(user, _field(event, "title"), _field(event, "category_name"))
+    elif subscription_type == "stream.online":
+        started_at = _field(event, "started_at")
+        user.start_stream(
+            _field(event, "id"), parse_eventsub_timestamp(started_at) if started_at else None
+        )
+    elif subscription_type == "stream.offline":
+        user.end_stream()
+    else:
+        raise ValueError(f"no state follows from a {subscription_type}")
+    log.info("%s: recorded a %s another tool sent", user.login, subscription_type)
+
+
 def set_viewers(user: User, viewers: int) -> None:
     """Change the live stream's viewer count, as ``GET /helix/streams`` shows it. Twitch
     sends no notification for it."""
@@ -104,6 +123,10 @@ def _apply(user: User, title: str | None, category: str | None) -> bool:
     if category is not None:
         user.category_name = category
     return before != (user.title, user.category_name)
+
+
+def _field(event: dict, name: str) -> str | None:
+    return None if event.get(name) is None else str(event[name])
 
 
 def _eventsub(

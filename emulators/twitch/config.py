@@ -61,3 +61,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         failure_threshold=get("TWITCH_EMULATOR_FAILURE_THRESHOLD", defaults.failure_threshold, int),
         callback_timeout=get("TWITCH_EMULATOR_CALLBACK_TIMEOUT", defaults.callback_timeout, float),
     )
+
+
+def running_emulator_url() -> str:
+    """Where the tools that drive a running emulator find it: ``TWITCH_EMULATOR_URL``,
+    else ``http://127.0.0.1:8080``."""
+    return os.environ.get("TWITCH_EMULATOR_URL") or "http://127.0.0.1:8080"

@@ -110,6 +110,23 @@ async def raid(request: web.Request, body: dict) -> dict:
 
 
 @control
+async def record(request: web.Request, body: dict) -> dict:
+    """Follow a change that another tool (the EventSub sender) already notified: its
+    ``type`` and the notification's ``event``, which names the user by login and id.
+    Nothing is sent."""
+    event = body.get("event")
+    if not isinstance(event, dict):
+        raise ValueError("give the notification's event")
+    user = _user(request, {"login": event.get("broadcaster_user_login", "")})
+    if str(event.get("broadcaster_user_id")) != user.id:
+        raise ControlError(
+            409, f"{user.login} has the id {user.id} here, not {event.get('broadcaster_user_id')}"
+        )
+    broadcast.record(user, str(body.get("type")), event)
+    return user.summary()
+
+
+@control
 async def viewers(request: web.Request, body: dict) -> dict:
     """Set ``login``'s live stream's viewer count to ``viewers`` (a whole number, 0 or more)."""
     user = _user(request, body)
@@ -188,6 +205,7 @@ def add_routes(app: web.Application) -> None:
         ("go-live", go_live),
         ("go-offline", go_offline),
         ("update", update),
+        ("record", record),
         ("viewers", viewers),
         ("raid", raid),
         ("resend", resend),

@@ -1,4 +1,4 @@
-"""``python -m emulators.twitch control <command>``: drive a running emulator.
+"""python -m emulators.twitch control <command>: drive a running emulator.
 
 control go-live cool_user --title "Best Stream Ever" --category Fortnite
 control update cool_user --title "New title"
@@ -11,6 +11,10 @@ control fail-deliveries on|off
 control expire-token --login cool_user
 control reset
 control state
+
+SUBSCRIPTION_ID is an EventSub subscription's id: `make flask ARGS='leases list'`
+(`flask --app web leases list` elsewhere) lists the app's, after each type and status;
+`control state` lists every subscription the emulator holds.
 """
 
 from __future__ import annotations
@@ -18,17 +22,17 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import sys
 
 import requests
 
+from emulators.twitch.config import running_emulator_url
 from emulators.twitch.subscriptions import REVOCATION_REASONS
 
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface of the controls."""
-    default_url = os.environ.get("TWITCH_EMULATOR_URL", "http://127.0.0.1:8080")
+    default_url = running_emulator_url()
     top = argparse.ArgumentParser(
         prog="python -m emulators.twitch control",
         description=__doc__,
@@ -52,9 +56,10 @@ def parser() -> argparse.ArgumentParser:
     viewers = add("viewers")
     viewers.add_argument("login")
     viewers.add_argument("viewers", type=int, help="the live stream's new viewer count")
-    add("resend").add_argument("subscription_id")
-    revoke = add("revoke")
-    revoke.add_argument("subscription_id")
+    subscription_help = "a subscription's id, as `make flask ARGS='leases list'` lists it"
+    for name in ("resend", "revoke"):
+        add(name).add_argument("subscription_id", metavar="SUBSCRIPTION_ID", help=subscription_help)
+    revoke = commands.choices["revoke"]
     revoke.add_argument("--reason", default="authorization_revoked", choices=REVOCATION_REASONS)
     add("fail-deliveries").add_argument("switch", choices=("on", "off"))
     expire = add("expire-token").add_mutually_exclusive_group(required=True)

@@ -39,11 +39,14 @@ class User:
         """The id of the channel's category."""
         return category_id_for(self.category_name)
 
-    def start_stream(self) -> datetime:
-        """Go live with a new stream id and start time; return that time."""
+    def start_stream(
+        self, stream_id: str | None = None, started_at: datetime | None = None
+    ) -> datetime:
+        """Go live with a stream id and start time (a new one and now by default);
+        return the start time."""
         self.live = True
-        self.stream_id = str(uuid.uuid4().int % 10**11)
-        self.started_at = started_at = datetime.now(UTC)
+        self.stream_id = stream_id or str(uuid.uuid4().int % 10**11)
+        self.started_at = started_at = started_at or datetime.now(UTC)
         self.viewer_count = None
         return started_at
 

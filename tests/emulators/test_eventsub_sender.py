@@ -28,7 +28,9 @@ class Callback(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def callback():
+def callback(monkeypatch):
+    # No Twitch emulator that may run on this machine is told of these sends.
+    monkeypatch.setenv("TWITCH_EMULATOR_URL", "http://127.0.0.1:9")
     Callback.bodies, Callback.timestamps = [], []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Callback)
     threading.Thread(target=server.serve_forever, daemon=True).start()

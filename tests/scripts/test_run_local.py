@@ -91,3 +91,20 @@ def test_ctrl_c_ends_the_run_with_status_0():
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def sender_line(twitch_port: int) -> str:
+    """The EventSub sender's command as the run prints it, the Twitch emulator on a port."""
+    env = {
+        "PUBLIC_URL": "http://localhost:5000",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "TWITCH_API_URL": f"http://localhost:{twitch_port}/helix",
+    }
+    return next(
+        line for line in run_local.describe(env).splitlines() if "emulators.eventsub" in line
+    )
+
+
+def test_the_sender_is_pointed_at_a_twitch_emulator_off_its_default_port():
+    assert sender_line(8081).endswith(" --twitch http://localhost:8081")
+    assert "--twitch" not in sender_line(8080)

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from .support import Callback, Twitch, run_twitch
+from .support import COOL_ID, Callback, Twitch, run_twitch, wait_until
+
+KINDS = ("stream.online", "stream.offline", "channel.update")
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +58,17 @@ def callback(make_callback) -> Callback:
 def app_token(twitch: Twitch) -> str:
     """An app access token of the shared emulator."""
     return twitch.app_token()
+
+
+@pytest.fixture
+def subscribed(twitch, app_token, callback) -> dict[str, str]:
+    """The three subscriptions for cool_user, enabled; their ids by type."""
+    ids = {
+        kind: twitch.subscribe(app_token, kind, COOL_ID, callback.url).json()["data"][0]["id"]
+        for kind in KINDS
+    }
+    wait_until(
+        lambda: all(s["status"] == "enabled" for s in twitch.state()["subscriptions"]),
+        message="subscriptions to be enabled",
+    )
+    return ids

@@ -33,6 +33,7 @@ from shared.eventsub import (
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CLIENT_ID, CLIENT_SECRET = "test-client-id", "test-client-secret"
 SECRET = "callback-secret-0123"
+COOL_ID = "958187706"  # cool_user's id in the default roster
 REDIRECT = "http://localhost:5000/auth/callback"
 
 

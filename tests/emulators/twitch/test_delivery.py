@@ -11,26 +11,9 @@ import pytest
 
 from shared.eventsub import MESSAGE_TIMESTAMP, parse_eventsub_timestamp
 
-from .support import REPO_ROOT, SECRET, wait_until
+from .support import COOL_ID, REPO_ROOT, SECRET, wait_until
 
 pytestmark = pytest.mark.timeout(60)
-
-COOL_ID = "958187706"
-KINDS = ("stream.online", "stream.offline", "channel.update")
-
-
-@pytest.fixture
-def subscribed(twitch, app_token, callback) -> dict[str, str]:
-    """The three subscriptions for cool_user, enabled; their ids by type."""
-    ids = {
-        kind: twitch.subscribe(app_token, kind, COOL_ID, callback.url).json()["data"][0]["id"]
-        for kind in KINDS
-    }
-    wait_until(
-        lambda: all(s["status"] == "enabled" for s in twitch.state()["subscriptions"]),
-        message="subscriptions to be enabled",
-    )
-    return ids
 
 
 def test_go_live_sends_signed_update_then_online(twitch, app_token, callback, subscribed):
