@@ -39,7 +39,7 @@ def dead_letters_group():
 def list_dead_letters(as_json: bool):
     """List dead letters, oldest first: number, time, kind, what, and why it failed.
 
-    The number (or the message id) names one for ``replay`` or ``delete``.
+    The number (or the message id) names one for replay or delete.
     """
     client = get_redis()
     letters = dead_letters(client)
@@ -82,7 +82,7 @@ def list_dead_letters(as_json: bool):
 @dead_letters_group.command("replay")
 @click.argument("which", required=False)
 def replay_dead_letters(which: str | None):
-    """Queue every dead letter again, or only WHICH (its number in ``list``, or its
+    """Queue every dead letter again, or only WHICH (its number in the list, or its
     message id); publishing retries as usual."""
     client = get_redis()
     if which is not None:
@@ -117,7 +117,7 @@ def replay_dead_letters(which: str | None):
 @dead_letters_group.command("delete")
 @click.argument("which")
 def delete_dead_letter(which: str):
-    """Forget one dead letter: WHICH is its number in ``list``, or its message id."""
+    """Forget one dead letter: WHICH is its number in the list, or its message id."""
     client = get_redis()
     stored, _ = find_dead_letter(client, which)
     remove_dead_letter(client, stored)
@@ -135,10 +135,16 @@ def find_dead_letter(client, which: str) -> tuple[str, dict]:
             if letter_id(letter) == which:
                 return stored, letter
     raise click.BadParameter(
-        f"no dead letter {which!r} (give its number in `dead-letters "
-        f"list`, 1 to {len(items)}, or its message id)",
-        param_hint="WHICH",
+        f"no dead letter {which!r} ({how_to_name(len(items))})", param_hint="WHICH"
     )
+
+
+def how_to_name(count: int) -> str:
+    """How to name one of ``count`` dead letters, for an answer to a name that fits none."""
+    if not count:
+        return "there are none"
+    numbers = "1" if count == 1 else f"1 to {count}"
+    return f"give its number in `dead-letters list`, {numbers}, or its message id"
 
 
 def letter_id(letter: dict) -> str:

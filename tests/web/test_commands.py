@@ -89,7 +89,7 @@ def test_one_dead_letter_is_deleted(runner, redis_client):
     assert runner.invoke(args=["dead-letters", "delete", "x-1"]).exit_code == 0
     assert [letter["reason"] for letter in dead_letters(redis_client)] == ["second"]
     missing = runner.invoke(args=["dead-letters", "delete", "7"])
-    assert missing.exit_code == 2 and "1 to 1" in missing.output
+    assert missing.exit_code == 2 and "`dead-letters list`, 1, or its" in missing.output
     assert len(dead_letters(redis_client)) == 1
 
 
@@ -192,3 +192,35 @@ def test_list_and_queues_count_the_letters_dropped_at_the_cap(runner, redis_clie
     assert report["dead_letters"]["dropped"] == 7
     table = runner.invoke(args=["queues"]).output
     assert re.search(r"dropped \(over the cap\)\s+7", table)
+
+
+def test_a_dead_letter_named_when_there_are_none_says_there_are_none(runner, redis_client):
+    for command in ("replay", "delete"):
+        missing = runner.invoke(args=["dead-letters", command, "1"])
+        assert missing.exit_code == 2
+        assert "no dead letter '1' (there are none)" in missing.output
+        assert "1 to 0" not in missing.output
+
+
+def test_a_dead_letter_out_of_range_is_answered_with_the_numbers_there_are(runner, redis_client):
+    for number in (1, 2):
+        add_dead_letter(redis_client, "ingest", ingest_letter(f"x-{number}"), "broken")
+    missing = runner.invoke(args=["dead-letters", "replay", "3"])
+    assert missing.exit_code == 2 and "`dead-letters list`, 1 to 2, or its" in missing.output
+
+
+def test_every_operator_commands_help_is_plain_text(app, runner):
+    groups = [("", app.cli)]
+    helps = []
+    while groups:
+        path, group = groups.pop()
+        for name, command in group.commands.items():
+            if name in ("run", "shell", "routes"):  # Flask's own
+                continue
+            args = [*path.split(), name]
+            helps.append(runner.invoke(args=[*args, "--help"]).output)
+            if hasattr(command, "commands"):
+                groups.append((" ".join(args), command))
+    assert len(helps) >= 9  # dead-letters (3), leases (3), queues, revocations, the groups
+    for text in helps:
+        assert "``" not in text, text
