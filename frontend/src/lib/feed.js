@@ -1,9 +1,12 @@
-// The feed: every event once, newest first by when it happened, whatever order it arrived in.
+// The feed: every event once, newest first by when it happened, whatever order it arrived
+// in; a go-live above the title change that came with it (story.js).
 import { MAX_FEED } from './events.js'
+import { storyOrder } from './story.js'
 import { compareInstants } from './time.js'
 
 // Between events of the same instant: the stream's state first, then the channel's,
-// so that a channel.update's title wins over a stream.online sent at the same moment.
+// so that a channel.update's title wins over a stream.online sent at the same moment
+// (the feed still lists a go-live above an update that only repeats it: story.js).
 const TIE_RANK = {
   'stream.online': 0,
   'stream.offline': 1,
@@ -58,8 +61,9 @@ export function eventOrder(a, b) {
 }
 
 /**
- * ``feed`` with ``items`` added: each id once (the first seen is kept), newest first,
- * at most ``limit`` items. A repeat changes nothing, however it arrives.
+ * ``feed`` with ``items`` added: each id once (the first seen is kept), newest first
+ * (each go-live above its companion title change, see storyOrder), at most ``limit``
+ * items. A repeat changes nothing, however it arrives.
  * @param {FeedItem[]} feed newest first
  * @param {FeedItem[]} items in any order
  * @param {number} [limit]
@@ -69,5 +73,5 @@ export function mergeFeed(feed, items, limit = MAX_FEED) {
   const seen = new Set(feed.map((item) => item.id))
   const added = items.filter((item) => !seen.has(item.id) && seen.add(item.id))
   if (!added.length) return feed
-  return [...feed, ...added].sort((a, b) => eventOrder(b, a)).slice(0, limit)
+  return storyOrder([...feed, ...added].sort((a, b) => eventOrder(b, a)).slice(0, limit))
 }
