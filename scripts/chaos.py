@@ -22,12 +22,19 @@ Faults (recovery is the moment the fault ends):
                       out (recovery: SIGCONT)
   redis-restart       SIGKILL Redis, start it again on its append-only file 3 s
                       later (recovery: Redis answers)
+  redis-failover      Redis replicated (a primary, a replica, three sentinels;
+                      scripts/redis_group.py): SIGKILL the primary (recovery: the
+                      sentinels name the replica primary)
+  redis-switchover    the same Redis: SENTINEL FAILOVER, a planned hand-over of
+                      the primary's role (recovery: the sentinels name the replica)
 
 Then it waits up to 60 s for every acknowledged notification to arrive and
 prints a row per broker and fault: notifications sent, acknowledged (2xx),
 delivered (acknowledged ones that arrived), repeats (ids that arrived more than
 once), lost (acknowledged, never arrived), catch-up (seconds from recovery until
-the last notification sent before recovery arrived), resends and dead letters.
+the last notification sent before recovery arrived), resends (answers that were
+5xx or none), how many of those answered a send made after recovery, and dead
+letters.
 It exits 1 if anything acknowledged was lost. RabbitMQ (127.0.0.1:5672, a fresh
 vhost per stack) is skipped, with the reason, when it is not there. Logs go to
 --log-dir, or to a temporary directory that is removed unless something failed.
@@ -49,6 +56,7 @@ import redis
 
 from scripts.bench_clients import post, signed_notifications, subscribed_session
 from scripts.processes import wait_until
+from scripts.redis_group import MASTER, primary_address, start_redis_group, wait_for_election
 from scripts.stack import RABBITMQ_URL, RabbitMQUnavailable, Stack, rabbitmq_unavailable
 from shared.store import DEAD_LETTERS
 
@@ -115,12 +123,31 @@ def answers(client: redis.Redis) -> bool:
         return False
 
 
+def redis_failover(stack: Stack) -> None:
+    """SIGKILL the replicated Redis's primary; return once the sentinels name another."""
+    old = primary_address(stack)
+    stack.process("redis").kill()
+    wait_for_election(stack, old)
+
+
+def redis_switchover(stack: Stack) -> None:
+    """Ask the sentinels for a planned failover; return once they name the new primary."""
+    old = primary_address(stack)
+    sentinels = stack.env["REDIS_SENTINELS"].split(",")
+    port = int(sentinels[0].rsplit(":", 1)[1])
+    redis.Redis(port=port).sentinel_failover(MASTER)
+    wait_for_election(stack, old)
+
+
 FAULTS = {
     "worker-kill": worker_kill,
     "pusher-unreachable": pusher_unreachable,
     "pusher-frozen": pusher_frozen,
     "redis-restart": redis_restart,
+    "redis-failover": redis_failover,
+    "redis-switchover": redis_switchover,
 }
+REPLICATED = ("redis-failover", "redis-switchover")  # faults of a replicated Redis
 
 
 def notifications(stack: Stack):
@@ -139,7 +166,7 @@ class Sender:
         self.sent_at: dict[str, float] = {}  # message id -> first send (monotonic)
         self.acknowledged: set[str] = set()
         self.refused: dict[int, int] = {}  # 4xx answers per status: never expected
-        self.resends = 0
+        self.failed_at: list[float] = []  # when each send answered 5xx or not at all went out
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; return when every notification is acknowledged,
@@ -157,6 +184,7 @@ class Sender:
         """Send one notification until it is answered below 500, or for RESEND_FOR s."""
         first = self.sent_at[message_id] = time.monotonic()
         while True:
+            attempt = time.monotonic()
             try:
                 status = await asyncio.wait_for(
                     post(self.session, self.stack, headers, raw), ANSWER_TIMEOUT
@@ -169,9 +197,9 @@ class Sender:
                 else:
                     self.refused[status] = self.refused.get(status, 0) + 1
                 return
+            self.failed_at.append(attempt)
             if time.monotonic() + RESEND_PAUSE - first > RESEND_FOR:
                 return
-            self.resends += 1
             await asyncio.sleep(RESEND_PAUSE)
 
 
@@ -188,6 +216,7 @@ class Row:
     lost: int = 0
     catch_up: float | None = None
     resends: int = 0
+    failed_after_recovery: int = 0
     dead_letters: int = 0
     error: str = ""
 
@@ -221,7 +250,8 @@ async def scenario(stack: Stack, fault: str, rate: int, row: Row) -> None:
         if sender.sent_at[i] < recovered
     ]
     row.catch_up = max(waited) - recovered if waited else None
-    row.resends = sender.resends
+    row.resends = len(sender.failed_at)
+    row.failed_after_recovery = sum(moment > recovered for moment in sender.failed_at)
     if sender.refused:
         print(f"  unexpected answers: {sender.refused}")
 
@@ -235,7 +265,10 @@ def run(broker: str, fault: str, rate: int, log_dir: Path) -> Row:
     row = Row(broker, fault)
     try:
         stack.start_broker()
-        stack.start_redis(persistent=True)
+        if fault in REPLICATED:
+            start_redis_group(stack)
+        else:
+            stack.start_redis(persistent=True)
         stack.start_pusher()
         stack.start_pusher_link(LINK_RTT_MS)
         stack.start_web()
@@ -262,9 +295,10 @@ COLUMNS = (
     "lost",
     "catch-up s",
     "resends",
+    "after rec.",
     "dead letters",
 )
-LAYOUT = "{:9} {:19} {:>6} {:>6} {:>9} {:>7} {:>5} {:>10} {:>7} {:>12}"
+LAYOUT = "{:9} {:19} {:>6} {:>6} {:>9} {:>7} {:>5} {:>10} {:>7} {:>10} {:>12}"
 
 
 def print_row(row: Row) -> None:
@@ -284,6 +318,7 @@ def print_row(row: Row) -> None:
             row.lost,
             catch_up,
             row.resends,
+            row.failed_after_recovery,
             row.dead_letters,
         )
     )

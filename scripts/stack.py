@@ -23,6 +23,7 @@ from scripts.processes import Process, free_port, wait_until
 from shared.events import channel_name
 from shared.queues import make_celery
 from shared.settings import load_settings
+from shared.store import connect
 
 BIN = Path(sys.executable).parent
 # The Procfile's web process: Granian serving the server factory over RSGI on uvloop,
@@ -340,8 +341,10 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}/api/callback"
 
     def redis(self) -> redis.Redis:
-        """A client of the stack's Redis."""
-        return redis.Redis(port=self.redis_port, decode_responses=True)
+        """A client of the stack's Redis (of its primary, found through the sentinels,
+        once the stack has them: :mod:`scripts.redis_group`)."""
+        settings = load_settings(self.env)
+        return connect(settings.redis_url, settings.redis_tls_verify, settings.redis_sentinel)
 
     def stop(self, graceful: bool = True) -> None:
         """Stop every process, newest first; then remove the RabbitMQ vhost, if any.

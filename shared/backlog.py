@@ -63,7 +63,10 @@ def celery_backlog(settings: Settings, now: float) -> dict:
             name: {"waiting": count, "oldest_age": None}
             for name, count in rabbitmq_depths(url).items()
         }
-    broker = connect(url, settings.redis_tls_verify)
+    if settings.broker_in_state_store:  # with REDIS_SENTINELS, found through the sentinels
+        broker = connect(settings.redis_url, settings.redis_tls_verify, settings.redis_sentinel)
+    else:
+        broker = connect(url, settings.redis_tls_verify)
     try:
         with broker.pipeline(transaction=False) as pipe:
             for name in QUEUES:

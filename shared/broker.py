@@ -1,4 +1,5 @@
-"""The Redis broker transport, publishing through one client per channel.
+"""The Redis broker transports (plain, and through Sentinel), publishing through one
+client per channel.
 
 Kombu's Redis channel builds a new Redis client object for every message it
 publishes, and building one costs more than the LPUSH it then sends. This
@@ -15,8 +16,8 @@ from functools import cached_property
 from kombu.transport import redis
 
 
-class Channel(redis.Channel):
-    """A Redis channel that reuses one client for its synchronous commands."""
+class ReusedClient:
+    """Makes a Redis channel reuse one client for its synchronous commands."""
 
     @cached_property
     def _reused_client(self):
@@ -28,7 +29,22 @@ class Channel(redis.Channel):
         yield client or self._reused_client
 
 
+class Channel(ReusedClient, redis.Channel):
+    """A Redis channel that reuses one client."""
+
+
 class Transport(redis.Transport):
     """The Redis transport with :class:`Channel`."""
 
     Channel = Channel
+
+
+class SentinelChannel(ReusedClient, redis.SentinelChannel):
+    """A channel to the primary that Sentinel names, reusing one client; its pool asks
+    the sentinels again when the primary fails over."""
+
+
+class SentinelTransport(redis.SentinelTransport):
+    """Kombu's Sentinel transport with :class:`SentinelChannel`."""
+
+    Channel = SentinelChannel

@@ -17,6 +17,8 @@ from typing import cast
 
 import redis
 
+from shared.store import follow_primary, known_primary
+
 GROUP = "pumps"
 EVENTSUB = "eventsub"
 WEBSUB = "websub"
@@ -54,16 +56,55 @@ def intake_entry(
     return key, {"kind": kind, "headers": json.dumps(headers), "body": body}
 
 
-def enqueue(
-    client: redis.Redis, shards: int, kind: str, headers: dict, body: str, partition_key: str
-) -> str:
-    """Append a verified message to its shard's stream; the entry id.
+class ReplicasBehind(redis.RedisError):
+    """Fewer replicas than ``INTAKE_REPLICAS`` confirmed an append in time, so it could be
+    lost if the primary failed now: the message is not acknowledged (Twitch sends it
+    again, and the worker drops the second copy)."""
 
-    Raises redis' errors when Redis cannot take it: the caller must not
-    acknowledge the message then.
+    def __init__(self, confirmed: int, replicas: int):
+        super().__init__(f"{confirmed} of {replicas} replicas confirmed the append in time")
+
+
+def enqueue(
+    client: redis.Redis,
+    shards: int,
+    kind: str,
+    headers: dict,
+    body: str,
+    partition_key: str,
+    replicas: int = 0,
+    replica_timeout_ms: int = 500,
+) -> str:
+    """Append a verified message to its shard's stream; the entry id. With ``replicas``,
+    only once that many replicas have it (``WAIT``, at most ``replica_timeout_ms``).
+
+    Raises redis' errors (:class:`ReplicasBehind` among them) when Redis cannot take
+    it: the caller must not acknowledge the message then.
     """
     key, fields = intake_entry(shards, kind, headers, body, partition_key)
-    return cast(str, client.xadd(key, fields))
+    if not replicas:
+        return cast(str, client.xadd(key, fields))
+    primary = known_primary(client)
+    try:
+        return append_confirmed(client, key, fields, replicas, replica_timeout_ms)
+    except ReplicasBehind:
+        # A planned failover leaves the former primary up, its replicas gone to the new one.
+        if follow_primary(client) in (None, primary):
+            raise
+        return append_confirmed(client, key, fields, replicas, replica_timeout_ms)
+
+
+def append_confirmed(
+    client: redis.Redis, key: str, fields: dict, replicas: int, replica_timeout_ms: int
+) -> str:
+    """XADD, then WAIT for ``replicas``, in one round trip; the entry id."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.xadd(key, fields)
+        pipe.wait(replicas, replica_timeout_ms)
+        entry_id, confirmed = pipe.execute()
+    if confirmed < replicas:
+        raise ReplicasBehind(confirmed, replicas)
+    return cast(str, entry_id)
 
 
 def ensure_groups(client: redis.Redis, shards: int) -> None:

@@ -23,6 +23,7 @@ from celery.signals import before_task_publish
 from kombu import Exchange, Queue
 
 from shared.settings import Settings
+from shared.store import sentinel_options
 from shared.task_names import (
     CHECK_LEASE,
     ENSURE_SUBSCRIPTIONS,
@@ -119,21 +120,35 @@ def make_celery(settings: Settings, name: str = "streamer_event_viewer") -> Cele
 def _redis_settings(settings: Settings) -> dict:
     """Plain queues on the Redis transport that reuses its clients (``shared.broker``).
 
-    A ``rediss://`` broker gets TLS with the server's certificate verified unless
-    ``REDIS_TLS_VERIFY`` is off, as :func:`shared.store.connect` does: kombu turns TLS
-    on by itself only for its own ``rediss`` transport name, and then without verifying.
+    With REDIS_SENTINELS (and CELERY_BROKER_URL unset) it is kombu's Sentinel transport
+    to the same primary as the state store. A ``rediss://`` broker gets TLS with the
+    server's certificate verified unless ``REDIS_TLS_VERIFY`` is off, as
+    :func:`shared.store.connect` does: kombu turns TLS on by itself only for its own
+    ``rediss`` transport name, and then without verifying.
     """
     verify = ssl.CERT_REQUIRED if settings.redis_tls_verify else ssl.CERT_NONE
+    on_sentinel = urlsplit(settings.celery_broker_url).scheme == "sentinel"
+    sentinel = settings.redis_sentinel if on_sentinel else None
+    tls_url = settings.redis_url if sentinel else settings.celery_broker_url
     tls = (
         {"broker_use_ssl": {"ssl_cert_reqs": verify}}
-        if urlsplit(settings.celery_broker_url).scheme == "rediss"
+        if urlsplit(tls_url).scheme == "rediss"
+        else {}
+    )
+    through_sentinel = (
+        {
+            "master_name": sentinel.master,
+            "sentinel_kwargs": sentinel_options(sentinel),
+        }
+        if sentinel
         else {}
     )
     return dict(
         **tls,
         task_queues=[Queue(name) for name in QUEUES],
-        broker_transport="shared.broker:Transport",
+        broker_transport=f"shared.broker:{'SentinelTransport' if sentinel else 'Transport'}",
         broker_transport_options={
+            **through_sentinel,
             # A message a dead worker had taken comes back after the visibility
             # timeout; sweep for such messages often enough to notice soon. A
             # countdown task is held unacked by the worker while it waits, so

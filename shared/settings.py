@@ -62,6 +62,7 @@ SECRET_SETTINGS = (
     "PUSHER_KEY",
     "PUSHER_SECRET",
     "METRICS_TOKEN",
+    "FLOWER_BASIC_AUTH",
 )
 
 OPTIONAL_DEFAULTS = {
@@ -93,6 +94,11 @@ OPTIONAL_DEFAULTS = {
     "VIEWER_STREAMER_LIMIT": "20",
     "VIEWER_COUNT_INTERVAL": "60",
     "REDIS_TLS_VERIFY": "true",
+    "REDIS_SENTINELS": "",
+    "REDIS_SENTINEL_MASTER": "mymaster",
+    "REDIS_SENTINEL_PASSWORD": "",
+    "INTAKE_REPLICAS": "",
+    "INTAKE_REPLICA_TIMEOUT_MS": "500",
     "LOG_FORMAT": "text",
     "METRICS_TOKEN": "",
     "WORKER_METRICS_PORT": "",
@@ -107,12 +113,25 @@ MIN_VIEWER_COUNT_INTERVAL = 60
 
 
 @dataclass(frozen=True)
+class RedisSentinel:
+    """Redis reached through Sentinel: the sentinels' addresses, the name they know the
+    primary by, and their own password (if they ask for one)."""
+
+    hosts: tuple[tuple[str, int], ...]
+    master: str
+    password: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting the processes read, already parsed and checked."""
 
     app_env: str
     redis_url: str
     redis_tls_verify: bool
+    redis_sentinel: RedisSentinel | None
+    intake_replicas: int
+    intake_replica_timeout_ms: int
     celery_broker_url: str
     secret_key: str
     public_url: str
@@ -156,6 +175,14 @@ class Settings:
     sentry_dsn: str
 
     @property
+    def broker_in_state_store(self) -> bool:
+        """Whether the Celery broker is the state store's Redis (REDIS_URL, or the
+        primary REDIS_SENTINELS name)."""
+        return self.celery_broker_url == self.redis_url or (
+            urlsplit(self.celery_broker_url).scheme == "sentinel"
+        )
+
+    @property
     def callback_url(self) -> str:
         """The EventSub callback Twitch calls: ``PUBLIC_URL`` + ``/api/callback``."""
         return self.public_url + "/api/callback"
@@ -193,11 +220,22 @@ def load_settings(environ=None) -> Settings:
         raise SettingsError(f"{name} is not set (required in production)")
 
     redis_url = _redis_url(get("REDIS_URL"))
+    sentinel = _redis_sentinel(
+        get("REDIS_SENTINELS"), get("REDIS_SENTINEL_MASTER"), get("REDIS_SENTINEL_PASSWORD")
+    )
+    if sentinel and urlsplit(redis_url).scheme == "unix":
+        raise SettingsError("REDIS_URL must be redis:// or rediss:// with REDIS_SENTINELS")
     settings = Settings(
         app_env=app_env,
         redis_url=redis_url,
         redis_tls_verify=_boolean("REDIS_TLS_VERIFY", get("REDIS_TLS_VERIFY")),
-        celery_broker_url=_broker_url(get("CELERY_BROKER_URL")) or redis_url,
+        redis_sentinel=sentinel,
+        intake_replicas=_non_negative(
+            "INTAKE_REPLICAS", get("INTAKE_REPLICAS") or ("1" if sentinel else "0")
+        ),
+        intake_replica_timeout_ms=_replica_timeout(get("INTAKE_REPLICA_TIMEOUT_MS")),
+        celery_broker_url=_broker_url(get("CELERY_BROKER_URL"))
+        or (sentinel_broker_url(redis_url, sentinel) if sentinel else redis_url),
         secret_key=_secret_key(get("SECRET_KEY"), app_env),
         public_url=_public_url(get("PUBLIC_URL"), app_env),
         trusted_proxies=_non_negative("TRUSTED_PROXIES", get("TRUSTED_PROXIES")),
@@ -279,7 +317,40 @@ def _redis_url(value: str) -> str:
     return value
 
 
+def _redis_sentinel(hosts: str, master: str, password: str) -> RedisSentinel | None:
+    if not hosts:
+        return None
+    addresses = []
+    for address in hosts.split(","):
+        host, _, port = address.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(
+                "REDIS_SENTINELS must be host:port pairs separated by commas"
+                f" (such as 10.0.0.1:26379,10.0.0.2:26379), not {address.strip()!r}"
+            )
+        addresses.append((host.strip("[]"), int(port)))
+    return RedisSentinel(tuple(addresses), master, password)
+
+
+def sentinel_broker_url(redis_url: str, sentinel: RedisSentinel) -> str:
+    """Kombu's address of the Celery broker on the Redis that ``sentinel`` watches: one
+    ``sentinel://`` URL a sentinel, joined by ``;``, each with REDIS_URL's password and
+    database (kombu reads them from the first)."""
+    parts = urlsplit(redis_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    credentials = f"{credentials}@" if credentials else ""
+    database = parts.path if parts.path not in ("", "/") else "/0"
+    return ";".join(
+        f"sentinel://{credentials}{'[' + host + ']' if ':' in host else host}:{port}{database}"
+        for host, port in sentinel.hosts
+    )
+
+
 def _broker_url(value: str) -> str:
+    if urlsplit(value).scheme == "sentinel":
+        raise SettingsError(
+            "CELERY_BROKER_URL: leave it unset to reach the broker through REDIS_SENTINELS"
+        )
     if value and urlsplit(value).scheme not in ("redis", "rediss", "amqp", "amqps"):
         raise SettingsError(
             "CELERY_BROKER_URL must be a redis://, rediss://, amqp:// or amqps:// URL"
@@ -395,6 +466,16 @@ def _websub_lease(value: str) -> int:
     if seconds > 864000:
         raise SettingsError("WEBSUB_LEASE_SECONDS must be at most 864000 (ten days)")
     return seconds
+
+
+def _replica_timeout(value: str) -> int:
+    milliseconds = _positive("INTAKE_REPLICA_TIMEOUT_MS", value)
+    if milliseconds > 4000:
+        raise SettingsError(
+            "INTAKE_REPLICA_TIMEOUT_MS must be at most 4000: an acknowledgement waits for it,"
+            " within Redis's 5 s socket time-out and well within Twitch's patience"
+        )
+    return milliseconds
 
 
 def _viewer_count_interval(value: str) -> int:

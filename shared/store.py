@@ -20,9 +20,12 @@ from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
+import redis.asyncio.sentinel
+import redis.sentinel
 
 from shared.events import Event, Revocation
 from shared.eventsub import format_eventsub_timestamp
+from shared.settings import RedisSentinel
 
 RECENT_EVENTS_KEPT = 20
 DEAD_LETTERS = "sev:dead-letters"
@@ -38,21 +41,64 @@ UNHELD_REVOCATIONS = "sev:revocations:unheld"
 CLAIM_TTL = 24 * 3600
 
 
-def connect(redis_url: str, verify_tls: bool = True) -> redis.Redis:
+def connect(
+    redis_url: str, verify_tls: bool = True, sentinel: RedisSentinel | None = None
+) -> redis.Redis:
     """A Redis client that answers ``str`` and gives up quickly when Redis is gone.
 
-    A ``rediss://`` server's certificate is verified unless ``verify_tls`` is off
-    (``REDIS_TLS_VERIFY=false``, for a host such as Heroku Redis whose certificate
-    is self-signed). redis-py types its answers as ``bytes | str`` whatever the
-    client decodes: the functions reading Redis ``cast`` them to ``str`` once.
+    With ``sentinel`` (``REDIS_SENTINELS``) the client asks the sentinels where the
+    primary is, and asks again when it fails over; ``redis_url`` then gives only the
+    password, database and whether to use TLS. A ``rediss://`` server's certificate
+    is verified unless ``verify_tls`` is off (``REDIS_TLS_VERIFY=false``, for a host
+    such as Heroku Redis whose certificate is self-signed). redis-py types its answers
+    as ``bytes | str`` whatever the client decodes: the functions reading Redis
+    ``cast`` them to ``str`` once.
     """
-    return redis.Redis.from_url(redis_url, **client_options(redis_url, verify_tls))
+    options = client_options(redis_url, verify_tls)
+    if sentinel:
+        sentinels = redis.sentinel.Sentinel(
+            sentinel.hosts, sentinel_kwargs=sentinel_options(sentinel), **options
+        )
+        return sentinels.master_for(sentinel.master, **primary_options(redis_url))
+    return redis.Redis.from_url(redis_url, **options)
 
 
-def connect_async(redis_url: str, verify_tls: bool = True) -> redis.asyncio.Redis:
+def connect_async(
+    redis_url: str, verify_tls: bool = True, sentinel: RedisSentinel | None = None
+) -> redis.asyncio.Redis:
     """The asyncio client of :func:`connect`, with the same options (the web's event loop
     writes the intake with it)."""
-    return redis.asyncio.Redis.from_url(redis_url, **client_options(redis_url, verify_tls))
+    options = client_options(redis_url, verify_tls)
+    if sentinel:
+        sentinels = redis.asyncio.sentinel.Sentinel(
+            sentinel.hosts, sentinel_kwargs=sentinel_options(sentinel), **options
+        )
+        return sentinels.master_for(sentinel.master, **primary_options(redis_url))
+    return redis.asyncio.Redis.from_url(redis_url, **options)
+
+
+def follow_primary(client: redis.Redis) -> tuple[str, int] | None:
+    """Ask the sentinels where the primary is now, so that a client still connected to
+    a former one (a planned failover leaves it up, taking writes it will lose) moves
+    over; the primary's address, or None for a client without Sentinel."""
+    pool = client.connection_pool
+    if not isinstance(pool, redis.sentinel.SentinelConnectionPool):
+        return None
+    return pool.get_master_address()
+
+
+async def follow_primary_async(client: redis.asyncio.Redis) -> tuple[str, int] | None:
+    """:func:`follow_primary` for an asyncio client."""
+    pool = client.connection_pool
+    if not isinstance(pool, redis.asyncio.sentinel.SentinelConnectionPool):
+        return None
+    return await pool.get_master_address()
+
+
+def known_primary(client: redis.Redis | redis.asyncio.Redis) -> tuple[str, int] | None:
+    """The primary a Sentinel client's new connections go to (None: not asked yet, or
+    no Sentinel)."""
+    return getattr(client.connection_pool, "master_address", None)
 
 
 def client_options(redis_url: str, verify_tls: bool) -> dict:
@@ -65,6 +111,20 @@ def client_options(redis_url: str, verify_tls: bool) -> dict:
         health_check_interval=30,
         **(tls if urlsplit(redis_url).scheme == "rediss" else {}),
     )
+
+
+def primary_options(redis_url: str) -> dict:
+    """What ``redis_url`` says of the primary a sentinel names: its database, user and
+    password, and TLS for ``rediss://``."""
+    parts = redis.connection.parse_url(redis_url)
+    options = {name: parts[name] for name in ("db", "username", "password") if name in parts}
+    return {**options, "ssl": urlsplit(redis_url).scheme == "rediss"}
+
+
+def sentinel_options(sentinel: RedisSentinel) -> dict:
+    """The options of the connections to the sentinels themselves."""
+    password = {"password": sentinel.password} if sentinel.password else {}
+    return {"socket_connect_timeout": 1, "socket_timeout": 1, **password}
 
 
 def recent_events_key(login: str) -> str:

@@ -28,7 +28,9 @@ from shared.twitch.client import TwitchClient
 def init_app(app: Flask, settings: Settings) -> None:
     """Keep ``settings`` in the app and make its clients."""
     app.config["SETTINGS"] = settings
-    app.extensions["redis"] = connect(settings.redis_url, settings.redis_tls_verify)
+    app.extensions["redis"] = connect(
+        settings.redis_url, settings.redis_tls_verify, settings.redis_sentinel
+    )
     app.extensions["celery"] = make_celery(settings)
     app.extensions["pusher"] = make_pusher_client(settings)
     app.extensions["twitch"] = threading.local()

@@ -39,8 +39,16 @@ def queue_message(
         count_webhook(kind, "rejected", "not_utf8")
         return json_error(400, "body is not UTF-8")
     try:
+        settings = get_settings()
         entry_id = enqueue(
-            get_redis(), get_settings().intake_shards, kind, forwarded, text, partition_key
+            get_redis(),
+            settings.intake_shards,
+            kind,
+            forwarded,
+            text,
+            partition_key,
+            settings.intake_replicas,
+            settings.intake_replica_timeout_ms,
         )
     except Exception as error:  # any Redis failure means: not queued
         current_app.logger.error(

@@ -4,27 +4,44 @@ Redis Stream, the appends of requests that arrive together sent in one round tri
 An append waits for Redis's answer, so a message is acknowledged only once it is in
 the stream. While one round trip is out, the appends that arrive meanwhile wait and
 leave together in the next (a pipeline, not a transaction: each append stands or
-fails alone). A lone append leaves at once.
+fails alone). A lone append leaves at once. With ``replicas`` (``INTAKE_REPLICAS``) the
+round trip ends with ``WAIT``: the appends succeed only once that many replicas have
+them, so an acknowledged message survives the primary's failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from contextvars import Context
 
 import redis.asyncio
 
-from shared.intake import intake_entry
+from shared.intake import ReplicasBehind, intake_entry
+from shared.store import follow_primary_async, known_primary
+
+# Through Sentinel, where the primary is is asked at most once a second.
+FOLLOW_SECONDS = 1.0
 
 
 class IntakeWriter:
-    """Appends to the intake of ``shards`` streams through ``client``."""
+    """Appends to the intake of ``shards`` streams through ``client``, each confirmed by
+    ``replicas`` replicas within ``replica_timeout_ms``."""
 
-    def __init__(self, client: redis.asyncio.Redis, shards: int):
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        shards: int,
+        replicas: int = 0,
+        replica_timeout_ms: int = 500,
+    ):
         self.client = client
         self.shards = shards
+        self.replicas = replicas
+        self.replica_timeout_ms = replica_timeout_ms
         self.waiting: list[tuple[str, dict, asyncio.Future]] = []
         self.sending: asyncio.Task | None = None
+        self.followed_at = 0.0
 
     async def append(self, kind: str, headers: dict, body: bytes, partition_key: str) -> str:
         """Append a verified message (``body`` raw, ``headers`` the ones the worker needs);
@@ -47,10 +64,18 @@ class IntakeWriter:
 
     async def _send(self, batch: list[tuple[str, dict, asyncio.Future]]) -> None:
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for key, fields, _ in batch:
-                    pipe.xadd(key, fields)
-                answers = await pipe.execute(raise_on_error=False)
+            if time.monotonic() - self.followed_at > FOLLOW_SECONDS:
+                self.followed_at = time.monotonic()
+                await follow_primary_async(self.client)
+            primary = known_primary(self.client)
+            try:
+                answers = await self._append(batch)
+            except ReplicasBehind:
+                # After a planned failover the former primary stays up, its replicas gone
+                # to the new one: ask the sentinels, and append there if it has moved.
+                if await follow_primary_async(self.client) in (None, primary):
+                    raise
+                answers = await self._append(batch)
         except Exception as error:  # any failure of the round trip: nothing is known queued
             answers = [error] * len(batch)
         for (_, _, appended), answer in zip(batch, answers, strict=True):
@@ -60,6 +85,23 @@ class IntakeWriter:
                 appended.set_exception(answer)
             else:
                 appended.set_result(answer)
+
+    async def _append(self, batch: list[tuple[str, dict, asyncio.Future]]) -> list:
+        """One round trip: the appends, then WAIT if replicas must confirm them; each
+        append's answer (an entry id or an error). Raises :class:`ReplicasBehind`."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, fields, _ in batch:
+                pipe.xadd(key, fields)
+            if self.replicas:
+                pipe.wait(self.replicas, self.replica_timeout_ms)
+            answers = await pipe.execute(raise_on_error=False)
+        if self.replicas:
+            confirmed = answers.pop()
+            if isinstance(confirmed, Exception):
+                raise confirmed
+            if confirmed < self.replicas:
+                raise ReplicasBehind(confirmed, self.replicas)
+        return answers
 
     async def close(self) -> None:
         """Let the appends under way finish, then close the client's connections."""

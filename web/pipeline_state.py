@@ -37,7 +37,7 @@ class PipelineState:
 
     def __init__(self, client: redis.Redis, settings: Settings):
         self.client, self.settings = client, settings
-        self.celery_queues = QUEUES if settings.celery_broker_url == settings.redis_url else ()
+        self.celery_queues = QUEUES if settings.broker_in_state_store else ()
 
     def collect(self):
         """The gauges, or only ``sev_state_available 0`` when Redis fails to answer."""

@@ -57,8 +57,16 @@ class WebServer:
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Make the loop's clients as the process starts."""
-        client = connect_async(self.settings.redis_url, self.settings.redis_tls_verify)
-        self.writer = IntakeWriter(client, self.settings.intake_shards)
+        settings = self.settings
+        client = connect_async(
+            settings.redis_url, settings.redis_tls_verify, settings.redis_sentinel
+        )
+        self.writer = IntakeWriter(
+            client,
+            settings.intake_shards,
+            settings.intake_replicas,
+            settings.intake_replica_timeout_ms,
+        )
         self.intake = EventSubIntake(self.settings.twitch_webhook_secret, self.writer)
         self.bridge = WSGIBridge(self.app, self.threads)
 

@@ -27,7 +27,7 @@ def settings() -> Settings:
 @cache
 def redis_client() -> redis.Redis:
     """This process's Redis client."""
-    return connect(settings().redis_url, settings().redis_tls_verify)
+    return connect(settings().redis_url, settings().redis_tls_verify, settings().redis_sentinel)
 
 
 @cache

@@ -24,6 +24,7 @@ from redis.typing import XReadGroupResponse
 from shared.events import STREAM_ONLINE, Event
 from shared.eventsub import ordering_key
 from shared.intake import GROUP, ensure_groups, intake_key, queue_finish
+from shared.store import follow_primary
 from worker.batches import publish_batch
 from worker.entries import Entry
 from worker.ingest import prepare
@@ -78,9 +79,11 @@ class Pump:
             logger.warning("could not release the shards (they lapse by themselves): %s", error)
 
     def heartbeat_loop(self) -> None:
-        """Keep the leases; queue shards newly taken for reclaiming."""
+        """Keep the leases (on the primary the sentinels name now, if Redis has
+        them); queue shards newly taken for reclaiming."""
         while not self.stopping.is_set():
             try:
+                follow_primary(self.client)
                 with self.changed:
                     busy = set(self.in_flight.values())
                 gained = self.ownership.heartbeat(busy)

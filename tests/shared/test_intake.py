@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from emulators.eventsub.messages import notification_body
 from shared import intake
 
@@ -58,3 +60,11 @@ def test_enqueued_messages_wait_until_finished(redis_client):
         intake.waiting(redis_client, 4) == [] and sum(intake.backlog(redis_client, 4).values()) == 0
     )
     assert redis_client.xpending(stream, intake.GROUP)["pending"] == 0
+
+
+def test_an_append_waits_for_replicas_when_asked(redis_client):
+    """The test Redis has no replica: with one asked for, the append is reported as not
+    safely queued; with none asked for, it is queued."""
+    with pytest.raises(intake.ReplicasBehind, match="0 of 1 replicas"):
+        intake.enqueue(redis_client, 8, intake.WEBSUB, {}, "body", "7", 1, 50)
+    assert intake.enqueue(redis_client, 8, intake.WEBSUB, {}, "body", "7", 0)

@@ -47,6 +47,13 @@ def test_each_required_setting_is_named_when_missing(name):
         ("APP_ENV", "staging"),
         ("CELERY_BROKER_URL", "http://rabbit:5672"),
         ("CELERY_BROKER_URL", "rabbit:5672"),
+        ("CELERY_BROKER_URL", "sentinel://10.0.0.1:26379"),
+        ("REDIS_SENTINELS", "10.0.0.1"),
+        ("REDIS_SENTINELS", "10.0.0.1:26379,:26380"),
+        ("REDIS_SENTINELS", "10.0.0.1:70000"),
+        ("INTAKE_REPLICAS", "-1"),
+        ("INTAKE_REPLICA_TIMEOUT_MS", "0"),
+        ("INTAKE_REPLICA_TIMEOUT_MS", "5000"),
     ],
 )
 def test_malformed_settings_are_named(name, value):
@@ -293,3 +300,39 @@ def test_an_unverified_broker_certificate_is_said_too(caplog):
     with caplog.at_level(logging.WARNING, logger="shared.settings"):
         load_settings_or_exit({**environ, "REDIS_TLS_VERIFY": "false"})
     assert "REDIS_TLS_VERIFY=false" in caplog.text
+
+
+def test_without_sentinels_redis_is_one_url_and_nothing_waits_for_replicas():
+    settings = load_settings(PRODUCTION)
+    assert settings.redis_sentinel is None
+    assert settings.intake_replicas == 0
+    assert settings.celery_broker_url == settings.redis_url
+    assert settings.broker_in_state_store
+
+
+def test_with_sentinels_the_broker_goes_through_them_and_appends_wait_for_a_replica():
+    settings = load_settings(
+        {
+            **PRODUCTION,
+            "REDIS_URL": "rediss://:s3cret-password@ignored:6379/2",
+            "REDIS_SENTINELS": "10.0.0.1:26379, [::1]:26380",
+            "REDIS_SENTINEL_MASTER": "events",
+            "REDIS_SENTINEL_PASSWORD": "sentinel-password",
+        }
+    )
+    sentinel = settings.redis_sentinel
+    assert sentinel is not None
+    assert sentinel.hosts == (("10.0.0.1", 26379), ("::1", 26380))
+    assert (sentinel.master, sentinel.password) == ("events", "sentinel-password")
+    assert settings.intake_replicas == 1
+    assert settings.celery_broker_url == (
+        "sentinel://:s3cret-password@10.0.0.1:26379/2;sentinel://:s3cret-password@[::1]:26380/2"
+    )
+    assert settings.broker_in_state_store
+
+
+def test_replicas_to_wait_for_can_be_set_or_turned_off():
+    with_sentinels = {**PRODUCTION, "REDIS_SENTINELS": "10.0.0.1:26379"}
+    assert load_settings({**with_sentinels, "INTAKE_REPLICAS": "0"}).intake_replicas == 0
+    assert load_settings({**with_sentinels, "INTAKE_REPLICAS": "2"}).intake_replicas == 2
+    assert load_settings({**PRODUCTION, "INTAKE_REPLICAS": "1"}).intake_replicas == 1

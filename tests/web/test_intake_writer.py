@@ -87,3 +87,21 @@ def test_the_body_is_kept_as_sent(settings, redis_client, body):
     run_with_writer(settings.redis_url, lambda writer: writer.append("eventsub", {}, body, "1"))
     [entry] = intake.waiting(redis_client, 8)
     assert entry["body"].encode() == body
+
+
+def test_an_append_no_replica_confirms_fails_and_says_why(redis_server):
+    """The test Redis has no replica: waiting for one must fail the append (the web
+    answers 503 then, so Twitch sends the message again)."""
+
+    async def main():
+        waiting = IntakeWriter(connect_async(redis_server), 8, replicas=1, replica_timeout_ms=50)
+        not_waiting = IntakeWriter(connect_async(redis_server), 8)
+        try:
+            with pytest.raises(intake.ReplicasBehind, match="0 of 1 replicas"):
+                await waiting.append("eventsub", {}, b"body", "42")
+            return await not_waiting.append("eventsub", {}, b"body", "42")
+        finally:
+            await waiting.close()
+            await not_waiting.close()
+
+    assert run_async(main())

@@ -1,0 +1,15 @@
+"""Redis failing over under load: scripts/chaos.py's redis-failover on a fresh stack
+whose Redis is a primary, two replicas and three sentinels (scripts/redis_group.py)."""
+
+from scripts.chaos import run
+
+
+def test_a_primary_killed_under_load_loses_nothing_acknowledged(tmp_path):
+    row = run("redis", "redis-failover", 60, tmp_path / "failover")
+    assert not row.error
+    assert row.acknowledged == row.sent  # each in the end, some after a 503 and a resend
+    assert row.lost == 0
+    assert row.resends > 0  # the primary was gone for a while: the fault took place
+    assert row.failed_after_recovery == 0  # 5xx only while no primary was elected
+    assert row.catch_up is not None and row.catch_up < 5
+    assert row.dead_letters == 0
