@@ -7,7 +7,9 @@ its files. Every page runs the colour-mode entry as a classic script in ``<head>
 before its stylesheets, so the page paints in the viewer's colour mode at once.
 Templates link an entry's files through :func:`entry_assets`, which reads the
 manifest once. Page data the browser app needs travels in ``data-``
-attributes of its root element; never a token.
+attributes of its root element; never a token. The app's icon (``web/icons``: an SVG and
+a PNG of it) is served at ``/favicon.svg``, ``/favicon.png`` and ``/favicon.ico``, and
+every page links it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
 
 DIST = Path(__file__).resolve().parent / "dist"
+ICONS = Path(__file__).resolve().parent / "icons"
+ICON_MAX_AGE = 24 * 3600
 MANIFEST = Path(".vite") / "manifest.json"
 ASSET_MAX_AGE = 365 * 24 * 3600
 COLOR_MODE_ENTRY = "src/colorMode.js"
@@ -127,6 +131,14 @@ def asset(filename: str):
     )
     response.cache_control.immutable = True
     return response
+
+
+@bp.get("/favicon.<any(svg, png, ico):kind>")
+def favicon(kind: str):
+    """The app's icon: the SVG, or the PNG (also for browsers that ask for /favicon.ico).
+    Its name carries no hash, so browsers keep it a day."""
+    name = "favicon.svg" if kind == "svg" else "favicon.png"
+    return send_from_directory(ICONS, name, max_age=ICON_MAX_AGE)
 
 
 def entry_assets(entry: str) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -299,3 +300,30 @@ def test_a_bad_list_of_streamers_is_no_page_and_the_page_says_why(client, names,
         COLOR_MODE_SCRIPT,
         "/assets/watch-W4tch001.js",
     ]
+
+
+ICON_TYPES = {"/favicon.svg": "image/svg+xml", "/favicon.png": "image/png"}
+
+
+@pytest.mark.parametrize("path", ["/", "/watch/cool_user", "/watch/a,b,c,d,e"])
+def test_every_page_links_the_apps_icon_and_it_answers(client, path):
+    if path != "/":
+        log_in(client)
+    page = Tags(client.get(path).get_data(as_text=True))
+    icons = {link["href"]: link.get("type") for link in page.all("link", rel="icon")}
+    assert icons == ICON_TYPES
+    assert [link["href"] for link in page.all("link", rel="apple-touch-icon")] == ["/favicon.png"]
+    for href, kind in [*ICON_TYPES.items(), ("/favicon.ico", "image/png")]:
+        answer = client.get(href)
+        assert answer.status_code == 200, href
+        assert answer.mimetype == kind, href
+        assert len(answer.data) > 100, href
+
+
+def test_every_page_template_is_built_on_the_one_that_links_the_icon(app):
+    templates = Path(app.root_path) / "templates" / "pages"
+    base = (templates / "base.html").read_text()
+    assert 'rel="icon"' in base
+    for template in templates.glob("*.html"):
+        if template.name != "base.html":
+            assert '{% extends "pages/base.html" %}' in template.read_text(), template.name
