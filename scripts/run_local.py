@@ -2,11 +2,12 @@
 
 Starts an embedded Redis unless ``REDIS_URL`` is set, the Pusher emulator
 unless real Pusher credentials are set, the Twitch emulator unless real Twitch
-credentials are set, then web, worker and beat, all under
-honcho. Once the web answers ``/healthz`` it prints the URL again (below the
-start-up logs). Ctrl-C stops every process it started, and the run ends with
-status 0. Settings come from the environment and from ``.env``; the
-environment wins.
+credentials are set, then web, worker and beat, under two honchos (one for
+what the app needs, one for the app). Once the web answers ``/healthz`` it prints
+the URL again (below the start-up logs). Ctrl-C stops web, worker and beat first,
+then Redis and the emulators, and this script ends with status 0 (``make run``,
+which the Ctrl-C reaches too, with 130). Settings come from the environment and
+from ``.env``; the environment wins.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 PUSHER_CREDENTIALS = ("PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET")
 TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
+# What make run starts apart from Redis and the emulators, and stops before them.
+APP_PROCESSES = ("web", "worker", "beat")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+HONCHO_STOP_TIMEOUT = 15.0
 DEFAULT_TWITCH_PORT = 8080  # where the emulator's tools look for it by default
 SETTING_PREFIXES = (
     "APP_ENV",
@@ -100,27 +105,61 @@ def main() -> None:
     procfile.write_text("".join(f"{name}: {command}\n" for name, command in processes.items()))
     print(describe(env), flush=True)
     honcho = [tool("honcho"), "start", "-f", str(procfile), "-d", str(ROOT), "-e", os.devnull]
-    sys.exit(supervise(honcho, env, f"http://127.0.0.1:{web_port}/healthz", env["PUBLIC_URL"]))
+    services = [name for name in processes if name not in APP_PROCESSES]
+    groups = [[*honcho, *services]] if services else []
+    groups.append([*honcho, *APP_PROCESSES])
+    sys.exit(supervise(groups, env, f"http://127.0.0.1:{web_port}/healthz", env["PUBLIC_URL"]))
 
 
-def supervise(command: list[str], env: dict, health_url: str, public_url: str) -> int:
-    """Run honcho until it ends; print the URL once the web answers ``health_url``.
+def supervise(commands: list[list[str]], env: dict, health_url: str, public_url: str) -> int:
+    """Run each honcho command of ``commands`` (what the later ones depend on first) until
+    one ends or the run is told to stop; then stop them, the last first, each once the
+    one after it has ended. Print the URL once the web answers ``health_url``.
 
-    Ctrl-C reaches honcho too, which stops every process; the run then ends with
-    status 0 (an interrupted run is not a failure). Otherwise honcho's status.
+    So a Ctrl-C stops the web, the worker and beat while Redis and the emulators still
+    answer, and a clean stop logs nothing alarming. Each honcho has a process group of
+    its own, so that Ctrl-C (SIGINT to the terminal's group) reaches this script alone,
+    as SIGTERM and SIGHUP do. The status is then 0 (an interrupted run is not a
+    failure); otherwise that of the honcho that ended first.
     """
-    interrupted = threading.Event()
-    # Set before honcho starts: a Ctrl-C at any moment from then on is honcho's to act on.
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    told_to_stop = threading.Event()
+    # Set before any honcho starts: a Ctrl-C at any moment from then on stops them in order.
+    previous = {sig: signal.signal(sig, lambda *_: told_to_stop.set()) for sig in STOP_SIGNALS}
+    running: list[subprocess.Popen] = []
     try:
-        process = subprocess.Popen(command, env=env)
+        for command in commands:
+            running.append(subprocess.Popen(command, env=env, process_group=0))
         threading.Thread(
-            target=announce_when_ready, args=(health_url, public_url, process.poll), daemon=True
+            target=announce_when_ready,
+            args=(health_url, public_url, lambda: first_status(running)),
+            daemon=True,
         ).start()
-        status = process.wait()
+        while first_status(running) is None and not told_to_stop.wait(0.2):
+            pass
+        status = first_status(running)
     finally:
-        signal.signal(signal.SIGINT, previous)
-    return 0 if interrupted.is_set() else status
+        for process in reversed(running):
+            stop_honcho(process)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if told_to_stop.is_set() or status is None else status
+
+
+def first_status(processes: list[subprocess.Popen]) -> int | None:
+    """The exit status of the first of ``processes`` found ended; None while all run."""
+    return next((code for code in (p.poll() for p in processes) if code is not None), None)
+
+
+def stop_honcho(process: subprocess.Popen) -> None:
+    """Stop one honcho as Ctrl-C would (it stops its processes, killing them after 5 s)
+    and wait for it; kill its group if it has not ended by ``HONCHO_STOP_TIMEOUT``."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(HONCHO_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def announce_when_ready(

@@ -8,9 +8,12 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
+
+import pytest
 
 from scripts import run_local
-from tests.support import ROOT, free_port
+from tests.support import ROOT, free_port, wait_until
 
 
 def two_free_ports_in_a_row() -> int:
@@ -64,33 +67,76 @@ def test_nothing_is_printed_once_the_processes_ended(capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_ctrl_c_ends_the_run_with_status_0():
-    honcho_stand_in = (
-        "import signal, sys, time\n"
-        "signal.signal(signal.SIGINT, lambda *_: sys.exit(130))\n"
-        "print('up', flush=True)\n"
-        "time.sleep(30)\n"
-    )
+def honcho_stand_in(name: str, record: Path, status: int = 130, ends_after: float = 30) -> list:
+    """A stand-in for one honcho: on SIGINT it notes in ``record`` that it is stopping,
+    takes 0.3 s as processes do, notes that it stopped and exits with ``status``; by
+    itself it exits with ``status`` after ``ends_after`` seconds."""
+    code = textwrap.dedent(f"""
+        import signal, sys, time
+        def note(line):
+            with open({str(record)!r}, "a") as file:
+                file.write(line + "\\n")
+        def stop(*_):
+            note("{name} stopping")
+            time.sleep(0.3)
+            note("{name} stopped")
+            sys.exit({status})
+        signal.signal(signal.SIGINT, stop)
+        note("{name} up")
+        time.sleep({ends_after})
+        note("{name} ended by itself")
+        sys.exit({status})
+    """)
+    return [sys.executable, "-c", code]
+
+
+def run_supervised(commands: list) -> subprocess.Popen:
+    """``supervise(commands)`` in a process (and session) of its own."""
     run = textwrap.dedent(f"""
         import os, sys
         from scripts.run_local import supervise
-        sys.exit(supervise([sys.executable, "-c", {honcho_stand_in!r}], dict(os.environ),
+        sys.exit(supervise({commands!r}, dict(os.environ),
                            "http://127.0.0.1:{free_port()}/healthz", "http://localhost:5000"))
     """)
-    process = subprocess.Popen(
-        [sys.executable, "-c", run],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    return subprocess.Popen([sys.executable, "-c", run], cwd=ROOT, start_new_session=True)
+
+
+def notes(record: Path, count: int) -> list[str]:
+    wait_until(lambda: record.exists() and len(record.read_text().splitlines()) >= count)
+    return record.read_text().splitlines()
+
+
+def test_ctrl_c_stops_the_app_before_what_it_needs_and_ends_with_status_0(tmp_path):
+    record = tmp_path / "record"
+    process = run_supervised(
+        [honcho_stand_in("services", record), honcho_stand_in("app", record, status=3)]
     )
     try:
-        assert process.stdout.readline().strip() == "up"
+        assert sorted(notes(record, 2)) == ["app up", "services up"]
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's group
         assert process.wait(10) == 0
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+    assert record.read_text().splitlines()[2:] == [
+        "app stopping",
+        "app stopped",
+        "services stopping",
+        "services stopped",
+    ]
+
+
+def test_a_part_that_ends_by_itself_stops_the_rest_with_its_status(tmp_path):
+    record = tmp_path / "record"
+    process = run_supervised(
+        [honcho_stand_in("services", record), honcho_stand_in("app", record, 3, ends_after=0.5)]
+    )
+    try:
+        assert process.wait(10) == 3
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert notes(record, 5)[2:] == ["app ended by itself", "services stopping", "services stopped"]
 
 
 def sender_line(twitch_port: int) -> str:
@@ -108,3 +154,43 @@ def sender_line(twitch_port: int) -> str:
 def test_the_sender_is_pointed_at_a_twitch_emulator_off_its_default_port():
     assert sender_line(8081).endswith(" --twitch http://localhost:8081")
     assert "--twitch" not in sender_line(8080)
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(180)
+def test_the_local_run_starts_and_stops_without_a_warning_from_the_app(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith((*run_local.SETTING_PREFIXES, "PORT"))
+    }
+    env.update(PORT=str(free_port()), PUSHER_PORT=str(free_port()))
+    log = tmp_path / "run.log"
+    # The run's own directory, not the .run of a make run that may be going.
+    main = "import sys, pathlib, scripts.run_local as r; r.RUN_DIR = pathlib.Path(sys.argv[1])"
+    main += "; r.main()"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-c", main, str(tmp_path / "run")],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until(
+            lambda: "Ready: open" in log.read_text() and "took intake shards" in log.read_text(),
+            timeout=120,
+            message="the run to be ready",
+        )
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's group
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    lines = log.read_text().splitlines()
+    app = [line for line in lines if line[9:].startswith(("web.1", "worker.1", "beat.1"))]
+    assert app and not [line for line in app if "WARNING" in line or "ERROR" in line]
+    stopped = [line.split("| ")[1].split()[0] for line in lines if " stopped (rc=" in line]
+    assert sorted(stopped[:3]) == ["beat.1", "web.1", "worker.1"], stopped
