@@ -26,11 +26,15 @@ $(NODE_MODULES): frontend/package-lock.json
 $(ASSETS): $(NODE_MODULES) frontend/vite.config.js $(shell find frontend/src -type f 2>/dev/null)
 	npm run build --prefix frontend
 
+# setuptools explains every editable install in a boxed warning ("Editable installation.
+# Please be careful with folders ... with the same name as your package"), which pip shows
+# even with --quiet; that one warning is filtered out by its text, every other still shows.
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,lint]'
+	PYTHONWARNINGS='ignore:Editable installation' \
+	    $(BIN)/pip install --quiet -c requirements.lock -e '.[test,lint]'
 	touch $(STAMP)
 
 run: install
