@@ -49,7 +49,7 @@ def go_offline(outbox: Outbox, user: User) -> dict[str, int]:
         "stream.offline": _eventsub(outbox, "stream.offline", user),
         "websub": notify_streams(outbox, user),
     }
-    log.info("%s went offline: %s", user.login, sent)
+    log.info("%s ended the stream: %s", user.login, sent)
     return sent
 
 
