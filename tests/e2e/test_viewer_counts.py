@@ -41,11 +41,11 @@ def test_the_status_line_follows_the_streams_viewer_count(stack, open_page):
 
     twitch_control(stack, "viewers", login="speedy_sam", viewers=123456)
     refresh_counts(stack)
-    expect(viewers).to_have_text("· 123,456 viewers", timeout=15_000)
+    expect(viewers).to_have_text("123,456 viewers", timeout=15_000)
 
     twitch_control(stack, "viewers", login="speedy_sam", viewers=87)
     refresh_counts(stack)
-    expect(viewers).to_have_text("· 87 viewers", timeout=15_000)
+    expect(viewers).to_have_text("87 viewers", timeout=15_000)
     expect(follow(page, "speedy_sam")).to_contain_text("87 viewers")
 
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
