@@ -129,6 +129,15 @@ def feed(page):
     return page.get_by_test_id("feed").get_by_test_id("message")
 
 
+def account_menu(page):
+    """The watch page's account menu (colour mode, Log out, Log out everywhere), opened."""
+    button = page.get_by_test_id("account")
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    return page.get_by_test_id("account-menu")
+
+
 def follow(page, login: str):
     """``login``'s card in the page's list of live follows."""
     return page.get_by_test_id("follows").locator(f'[data-login="{login}"]')

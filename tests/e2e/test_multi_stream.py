@@ -19,6 +19,7 @@ from tests.e2e.pages import (
     audited,
     connected,
     ended,
+    follow,
     log_in,
     page_wait_until,
     publish,
@@ -27,6 +28,7 @@ from tests.e2e.pages import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 APP = "Streamer Event Viewer"
+BRAND = "rgb(100, 65, 165)"
 PIPELINE_MS = 10_000
 
 
@@ -217,6 +219,13 @@ def test_the_multi_stream_page_is_accessible_and_its_chat_tabs_follow_the_keys(
     log_in(page, app_url)
     page.goto(app_url + "/watch/cool_user,speedy_sam,night_owl")
     watching_channels(page, "cool_user", "speedy_sam", "night_owl")
+    # The page's content lines up with the top bar's name; a current follow is the brand's.
+    brand = page.locator(".navbar-brand").bounding_box()
+    content = page.get_by_label("Streamer").bounding_box()
+    assert abs(brand["x"] - content["x"]) <= 1, (brand, content)
+    current = follow(page, "speedy_sam")
+    expect(current).to_have_attribute("aria-current", "true")
+    expect(current).to_have_css("background-color", BRAND)
     for login, name in (("cool_user", "Cool_User"), ("night_owl", "Night_Owl")):
         publish(pusher_client, went_live(login, name, "Together", "Chess"))
     expect(feed_items(page)).to_have_count(2, timeout=EVENT_DEADLINE_MS)

@@ -183,16 +183,17 @@ def test_the_newest_event_is_on_the_first_screen(
     badge = page.get_by_test_id("live-badge").bounding_box()
     assert badge["y"] + badge["height"] <= height
     video = page.get_by_test_id("video").bounding_box()
-    chat = page.get_by_test_id("chat").bounding_box()
+    chat = page.get_by_test_id("chat-box").bounding_box()
     follows = page.get_by_test_id("follows").bounding_box()
     if width >= 992:
-        # Beside the player, above the chat.
+        # Beside the player, above the chat; the follows under the player.
         assert box["x"] >= video["x"] + video["width"], (box, video)
         assert box["y"] < video["y"] + video["height"]
         assert chat["y"] > box["y"]
+        assert follows["y"] > video["y"] + video["height"], (video, follows)
     else:
-        # One column: player, feed, follows, chat.
-        assert video["y"] < box["y"] < follows["y"] < chat["y"], (video, box, follows, chat)
+        # One column: player, feed, the chat behind its button, follows.
+        assert video["y"] < box["y"] < chat["y"] < follows["y"], (video, box, chat, follows)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     name = f"watch-first-screen-{width}x{height}.png"
     page.screenshot(path=str(artifacts / name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +17,7 @@ from shared.events import channel_name
 from shared.store import add_recent_event
 from tests.e2e.pages import (
     EVENT_DEADLINE_MS,
+    account_menu,
     connected,
     ended,
     event,
@@ -260,7 +261,7 @@ def test_streamer_channels_are_private_and_signed_only_for_what_the_viewer_watch
 def test_log_out_ends_the_session(open_page, app_url):
     page, log = open_page()
     log_in(page, app_url)
-    page.get_by_role("button", name="Log out", exact=True).click()
+    account_menu(page).get_by_role("button", name="Log out", exact=True).click()
     page.wait_for_url(app_url + "/?message=logged-out")
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     page.goto(app_url + "/watch/cool_user")
@@ -276,7 +277,7 @@ def test_log_out_everywhere_ends_the_viewers_other_browser_too(open_page, app_ur
     phone, phone_log = open_page(360, 740)
     log_in(desktop, app_url)
     log_in(phone, app_url)
-    desktop.get_by_role("button", name="Log out everywhere").click()
+    account_menu(desktop).get_by_role("button", name="Log out everywhere").click()
     desktop.wait_for_url(app_url + "/?message=logged-out-everywhere")
     expect(desktop.get_by_role("status")).to_have_text("You are logged out on every device.")
     phone.goto(app_url + "/watch/cool_user")
@@ -329,4 +330,122 @@ def test_connection_indicator_follows_the_pusher_connection(
     pusher_client.trigger(channel_name("cool_user"), "my-event", {"message": "after the reconnect"})
     expect(feed(page).first).to_have_text("after the reconnect", timeout=EVENT_DEADLINE_MS)
     log.errors = [e for e in log.errors if "WebSocket" not in e]
+    log.assert_clean()
+
+
+BRAND = "rgb(100, 65, 165)"
+# Whether the streamer box's placeholder (shown while it is empty) fits its width.
+PLACEHOLDER_FITS = """(input) => {
+  const style = getComputedStyle(input)
+  const context = document.createElement('canvas').getContext('2d')
+  context.font = `${style.fontSize} ${style.fontFamily}`
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+  return context.measureText(input.placeholder).width <= room
+}"""
+
+
+def fully_inside(box: dict, frame: dict) -> bool:
+    return (
+        box["y"] >= frame["y"] - 0.5
+        and box["y"] + box["height"] <= frame["y"] + frame["height"] + 0.5
+    )
+
+
+@pytest.mark.parametrize(("width", "height", "mode"), [(1280, 900, "light"), (360, 800, "dark")])
+def test_the_page_gives_the_feed_room_and_reads_right_on_a_phone(
+    open_page, app_url, pusher_client, width, height, mode
+):
+    page, log = open_page(width, height, color_scheme=mode)
+    # Twitch's pictures do not load: the status line shows the streamer's initial instead.
+    page.route("https://static-cdn.jtvnw.net/**", lambda route: route.abort())
+    log_in(page, app_url)
+    header = page.locator("header").bounding_box()
+    assert header["height"] <= 64, f"the top bar wraps: {header}"
+    expect(page.get_by_label("Streamer")).to_have_attribute("placeholder", re.compile("."))
+    assert page.get_by_label("Streamer").evaluate(PLACEHOLDER_FITS), "the placeholder is cut"
+    expect(page.get_by_test_id("welcome")).not_to_contain_text("beside it")
+    page.goto(app_url + "/watch/cool_user")
+    connected(page, "cool_user")
+    assert page.get_by_label("Streamer").evaluate(PLACEHOLDER_FITS), "cut beside Add"
+    expect(page.get_by_test_id("avatar-initial")).to_have_text("C")
+    expect(page.get_by_test_id("avatar").locator("img")).to_have_count(0)
+
+    # Five older title changes, then a go-live and its title change: the pair stamped at
+    # the same instant arrives update first, an earlier pair (update stamped just before)
+    # go-live first. Each go-live reads above its update; the channel has no category.
+    moment = datetime.now(UTC)
+    stamp = lambda seconds: (moment + timedelta(seconds=seconds)).strftime(  # noqa: E731
+        "%Y-%m-%dT%H:%M:%S.%f000Z"
+    )
+    for n in range(5):
+        older = updated("cool_user", "Cool_User", f"Warm-up {n}", "Chess")
+        publish(pusher_client, {**older, "occurred_at": stamp(n - 60)})
+    pairs = []
+    for at, title, update_first in ((-30.00005, "Early", False), (-1, "Best Stream Ever", True)):
+        went = went_live("cool_user", "Cool_User", title, "", started_at=stamp(-1))
+        went = {**went, "message": f"Cool_User went live: {title}", "occurred_at": stamp(at)}
+        change = updated("cool_user", "Cool_User", title, "")
+        change = {**change, "message": f"Cool_User updated the stream: {title}"}
+        change["occurred_at"] = stamp(at - 0.00005 if not update_first else at)
+        for sent in (change, went) if update_first else (went, change):
+            publish(pusher_client, sent)
+        pairs = [went["message"], change["message"], *pairs]
+    expect(feed(page)).to_have_count(9, timeout=EVENT_DEADLINE_MS)
+    expect(feed(page)).to_have_text(
+        [*pairs, *[f"Cool_User updated the stream: Warm-up {n} (Chess)" for n in range(4, -1, -1)]]
+    )
+    pusher_client.trigger(
+        channel_name("cool_user"),
+        "stream.viewers",
+        {
+            "type": "stream.viewers",
+            "id": "viewers-1",
+            "occurred_at": stamp(0),
+            "viewers": 2707,
+            "started_at": stamp(-1),
+        },
+    )
+    details = page.get_by_test_id("status-details")
+    expect(details).to_contain_text("2,707 viewers", timeout=EVENT_DEADLINE_MS)
+    assert re.fullmatch(r"2,707 viewers · live for under a minute", details.inner_text()), (
+        details.inner_text()
+    )
+
+    items = page.get_by_test_id("feed").locator("li")
+    frame = page.get_by_test_id("feed").bounding_box()
+    window = {"y": 0, "height": height}
+    in_view = [
+        box
+        for box in (item.bounding_box() for item in items.all())
+        if fully_inside(box, frame) and fully_inside(box, window)
+    ]
+    chat = page.get_by_test_id("chat")
+    if width >= 992:
+        assert len(in_view) >= 5, f"{len(in_view)} events in view: {frame}"
+        expect(chat).to_be_visible()
+        box = chat.bounding_box()
+        assert box["y"] + box["height"] <= height, f"the chat runs below the window: {box}"
+    else:
+        # The chat waits behind a button instead of an empty box at the bottom.
+        expect(chat).to_have_count(0)
+        toggle = page.get_by_test_id("chat-toggle")
+        expect(toggle).to_have_text("Show chat")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(chat).to_have_attribute(
+            "src", re.compile(r"^https://www\.twitch\.tv/embed/cool_user/chat\?")
+        )
+        toggle.click()
+        expect(chat).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    # The account menu says what each button does, and the colour mode has its label.
+    menu = account_menu(page)
+    expect(menu.get_by_label("Colour mode")).to_be_visible()
+    expect(menu.get_by_role("button", name="Log out everywhere")).to_be_visible()
+    expect(page.get_by_role("button", name="Everywhere", exact=True)).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(page.get_by_test_id("account")).to_be_focused()
+    log.errors = [e for e in log.errors if "ERR_FAILED" not in e]
     log.assert_clean()
