@@ -17,7 +17,7 @@ from typing import cast
 
 import redis
 
-from shared.store import follow_primary, known_primary
+from shared.sentinel import follow_primary
 
 GROUP = "pumps"
 EVENTSUB = "eventsub"
@@ -84,12 +84,12 @@ def enqueue(
     key, fields = intake_entry(shards, kind, headers, body, partition_key)
     if not replicas:
         return cast(str, client.xadd(key, fields))
-    primary = known_primary(client)
     try:
         return append_confirmed(client, key, fields, replicas, replica_timeout_ms)
     except ReplicasBehind:
-        # A planned failover leaves the former primary up, its replicas gone to the new one.
-        if follow_primary(client) in (None, primary):
+        # A planned failover leaves the former primary up, its replicas gone to the new
+        # one: ask the sentinels, and append once more where they say.
+        if follow_primary(client) is None:
             raise
         return append_confirmed(client, key, fields, replicas, replica_timeout_ms)
 

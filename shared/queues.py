@@ -22,8 +22,8 @@ from celery import Celery
 from celery.signals import before_task_publish
 from kombu import Exchange, Queue
 
+from shared.sentinel import sentinel_options
 from shared.settings import Settings
-from shared.store import sentinel_options
 from shared.task_names import (
     CHECK_LEASE,
     ENSURE_SUBSCRIPTIONS,

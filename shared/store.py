@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
-import redis.asyncio.sentinel
-import redis.sentinel
 
 from shared.events import Event, Revocation
 from shared.eventsub import format_eventsub_timestamp
+from shared.sentinel import async_sentinel_client, sentinel_client
 from shared.settings import RedisSentinel
 
 RECENT_EVENTS_KEPT = 20
@@ -56,10 +55,7 @@ def connect(
     """
     options = client_options(redis_url, verify_tls)
     if sentinel:
-        sentinels = redis.sentinel.Sentinel(
-            sentinel.hosts, sentinel_kwargs=sentinel_options(sentinel), **options
-        )
-        return sentinels.master_for(sentinel.master, **primary_options(redis_url))
+        return sentinel_client(redis_url, options, sentinel)
     return redis.Redis.from_url(redis_url, **options)
 
 
@@ -70,35 +66,8 @@ def connect_async(
     writes the intake with it)."""
     options = client_options(redis_url, verify_tls)
     if sentinel:
-        sentinels = redis.asyncio.sentinel.Sentinel(
-            sentinel.hosts, sentinel_kwargs=sentinel_options(sentinel), **options
-        )
-        return sentinels.master_for(sentinel.master, **primary_options(redis_url))
+        return async_sentinel_client(redis_url, options, sentinel)
     return redis.asyncio.Redis.from_url(redis_url, **options)
-
-
-def follow_primary(client: redis.Redis) -> tuple[str, int] | None:
-    """Ask the sentinels where the primary is now, so that a client still connected to
-    a former one (a planned failover leaves it up, taking writes it will lose) moves
-    over; the primary's address, or None for a client without Sentinel."""
-    pool = client.connection_pool
-    if not isinstance(pool, redis.sentinel.SentinelConnectionPool):
-        return None
-    return pool.get_master_address()
-
-
-async def follow_primary_async(client: redis.asyncio.Redis) -> tuple[str, int] | None:
-    """:func:`follow_primary` for an asyncio client."""
-    pool = client.connection_pool
-    if not isinstance(pool, redis.asyncio.sentinel.SentinelConnectionPool):
-        return None
-    return await pool.get_master_address()
-
-
-def known_primary(client: redis.Redis | redis.asyncio.Redis) -> tuple[str, int] | None:
-    """The primary a Sentinel client's new connections go to (None: not asked yet, or
-    no Sentinel)."""
-    return getattr(client.connection_pool, "master_address", None)
 
 
 def client_options(redis_url: str, verify_tls: bool) -> dict:
@@ -111,20 +80,6 @@ def client_options(redis_url: str, verify_tls: bool) -> dict:
         health_check_interval=30,
         **(tls if urlsplit(redis_url).scheme == "rediss" else {}),
     )
-
-
-def primary_options(redis_url: str) -> dict:
-    """What ``redis_url`` says of the primary a sentinel names: its database, user and
-    password, and TLS for ``rediss://``."""
-    parts = redis.connection.parse_url(redis_url)
-    options = {name: parts[name] for name in ("db", "username", "password") if name in parts}
-    return {**options, "ssl": urlsplit(redis_url).scheme == "rediss"}
-
-
-def sentinel_options(sentinel: RedisSentinel) -> dict:
-    """The options of the connections to the sentinels themselves."""
-    password = {"password": sentinel.password} if sentinel.password else {}
-    return {"socket_connect_timeout": 1, "socket_timeout": 1, **password}
 
 
 def recent_events_key(login: str) -> str:

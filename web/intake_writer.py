@@ -18,7 +18,7 @@ from contextvars import Context
 import redis.asyncio
 
 from shared.intake import ReplicasBehind, intake_entry
-from shared.store import follow_primary_async, known_primary
+from shared.sentinel import follow_primary_async
 
 # Through Sentinel, where the primary is is asked at most once a second.
 FOLLOW_SECONDS = 1.0
@@ -67,13 +67,12 @@ class IntakeWriter:
             if time.monotonic() - self.followed_at > FOLLOW_SECONDS:
                 self.followed_at = time.monotonic()
                 await follow_primary_async(self.client)
-            primary = known_primary(self.client)
             try:
                 answers = await self._append(batch)
             except ReplicasBehind:
                 # After a planned failover the former primary stays up, its replicas gone
-                # to the new one: ask the sentinels, and append there if it has moved.
-                if await follow_primary_async(self.client) in (None, primary):
+                # to the new one: ask the sentinels, and append once more where they say.
+                if await follow_primary_async(self.client) is None:
                     raise
                 answers = await self._append(batch)
         except Exception as error:  # any failure of the round trip: nothing is known queued

@@ -24,7 +24,7 @@ from redis.typing import XReadGroupResponse
 from shared.events import STREAM_ONLINE, Event
 from shared.eventsub import ordering_key
 from shared.intake import GROUP, ensure_groups, intake_key, queue_finish
-from shared.store import follow_primary
+from shared.sentinel import follow_primary
 from worker.batches import publish_batch
 from worker.entries import Entry
 from worker.ingest import prepare
