@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import queue
 import socket
 import ssl
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pysher
 
 from scripts.processes import ROOT, Process, free_port, port_open, wait_until  # noqa: F401
-from scripts.stack import BIN, redis_server_binary  # noqa: F401
+from scripts.stack import BIN, Stack, redis_server_binary  # noqa: F401
 from scripts.stack import development_environment as process_environment  # noqa: F401
 
 # A complete production environment of made-up values (no service behind them).
@@ -30,6 +31,27 @@ PRODUCTION_SETTINGS = {
     "PUSHER_KEY": "key",
     "PUSHER_SECRET": "secret",
 }
+
+
+def procfile_web_command() -> str:
+    """The Procfile's ``web`` command, as the platform runs it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.removeprefix("web:").strip()
+    raise AssertionError("the Procfile has no web process")
+
+
+def start_procfile_web(stack: Stack) -> Process:
+    """The web started by the Procfile's own command (bash, ``$PORT``), as Heroku
+    starts it, on a fresh port of ``stack``: no proxy in front."""
+    stack.web_port = free_port()
+    env = {
+        **stack.env,
+        "PORT": str(stack.web_port),
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "PUBLIC_URL": f"http://localhost:{stack.web_port}",
+    }
+    return stack.start("web", ["bash", "-c", procfile_web_command()], stack.web_port, env)
 
 
 def run_async(coroutine):

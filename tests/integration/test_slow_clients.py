@@ -10,7 +10,6 @@ the same with its own time-outs. Speed is measured by ``python -m scripts.slow_c
 not here.
 """
 
-import os
 import socket
 import time
 
@@ -19,10 +18,9 @@ import requests
 
 from emulators.eventsub.messages import notification_body, signed_message
 from scripts.nginx_proxy import NginxProxy, nginx_binary
-from scripts.processes import free_port
 from scripts.slow_clients import SlowClients, probe
-from scripts.stack import BIN, Stack
-from tests.support import ROOT
+from scripts.stack import Stack
+from tests.support import start_procfile_web
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 needs_nginx = pytest.mark.skipif(
@@ -33,29 +31,14 @@ SHORT_TIMEOUT = 2  # seconds: the client time-outs of the second proxy
 SILENCE = 10  # seconds: what the web allows a request's headers, and its body
 
 
-def procfile_web_command() -> str:
-    """The Procfile's ``web`` command, as the platform runs it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise AssertionError("the Procfile has no web process")
-
-
 @pytest.fixture(scope="module")
 def procfile_web(tmp_path_factory):
     """Redis, and the web started by the Procfile's own command (bash, ``$PORT``), as
     Heroku starts it: no proxy in front."""
     stack = Stack(tmp_path_factory.mktemp("procfile-web"))
-    stack.web_port = free_port()
-    env = {
-        **stack.env,
-        "PORT": str(stack.web_port),
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "PUBLIC_URL": f"http://localhost:{stack.web_port}",
-    }
     try:
         stack.start_redis()
-        stack.start("web", ["bash", "-c", procfile_web_command()], stack.web_port, env)
+        start_procfile_web(stack)
         yield stack
     finally:
         stack.stop(graceful=False)
