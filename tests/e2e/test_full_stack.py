@@ -26,8 +26,8 @@ def test_going_live_at_twitch_reaches_the_feed(stack, open_page, artifacts):
     twitch_control(
         stack, "go-live", login="cool_user", title="Full stack <b>night</b>", category="Celeste"
     )
-    # The feed is in occurred_at order: the stream started (stream.online's occurred_at is
-    # its started_at) just before Twitch sent the channel.update, so "went live" is second.
+    # A streamer sets the title, then goes live: Twitch stamps the channel.update first,
+    # so the newest-first feed reads "went live" on top of the title change.
     went_live = page.get_by_test_id("feed").locator('li[data-type="stream.online"]')
     expect(went_live.get_by_test_id("message")).to_have_text(
         "Cool_User went live: Full stack <b>night</b> (Celeste)", timeout=EVENT_DEADLINE_MS
@@ -35,8 +35,8 @@ def test_going_live_at_twitch_reaches_the_feed(stack, open_page, artifacts):
     assert time.monotonic() - started < EVENT_DEADLINE_MS / 1000
     expect(feed(page)).to_have_text(
         [
-            "Cool_User updated the stream: Full stack <b>night</b> (Celeste)",
             "Cool_User went live: Full stack <b>night</b> (Celeste)",
+            "Cool_User updated the stream: Full stack <b>night</b> (Celeste)",
         ]
     )
     expect(page.get_by_test_id("live-badge")).to_have_text("LIVE")
