@@ -20,6 +20,8 @@ import redis
 from shared.sentinel import follow_primary
 
 GROUP = "pumps"
+# The live pumps, each with the time of its last heartbeat (:mod:`worker.shards`).
+PUMPS = "sev:pumps"
 EVENTSUB = "eventsub"
 WEBSUB = "websub"
 

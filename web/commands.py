@@ -220,10 +220,11 @@ def terminal_safe(value) -> str:
 def init_app(app: Flask) -> None:
     """Add the operator commands to ``flask``."""
     from web.lease_commands import leases_group
-    from web.queue_commands import queues
+    from web.queue_commands import intake_shards, queues
     from web.revocation_commands import list_revocations
 
     app.cli.add_command(dead_letters_group)
     app.cli.add_command(list_revocations)
     app.cli.add_command(leases_group)
     app.cli.add_command(queues)
+    app.cli.add_command(intake_shards)

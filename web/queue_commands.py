@@ -1,4 +1,5 @@
-"""Operator command: ``flask --app web queues [--json]``, what waits where."""
+"""Operator commands: ``flask --app web queues [--json]``, what waits where, and
+``flask --app web intake-shards N``, the intake's shard count."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from shared.backlog import queue_report
+from shared.shard_count import change_shard_count
 from web.clients import get_redis, get_settings
 
 
@@ -36,3 +38,16 @@ def row(name: str, part: dict) -> str:
     waiting = "?" if part["waiting"] is None else part["waiting"]
     oldest = "-" if part["oldest_age"] is None else f"{part['oldest_age']}s"
     return f"{name:24} {waiting:>8} {oldest:>10}"
+
+
+@click.command("intake-shards")
+@click.argument("shards", type=click.IntRange(min=1))
+@with_appcontext
+def intake_shards(shards: int):
+    """Change the intake's shard count to SHARDS, with every web and worker stopped and
+    the intake empty; then start them with INTAKE_SHARDS=SHARDS."""
+    try:
+        before = change_shard_count(get_redis(), shards)
+    except ValueError as error:
+        raise click.ClickException(f"the shard count stays as it is: {error}") from None
+    click.echo(f"the intake's shard count is {shards} (was {before})")

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
+import redis
 from flask import Flask
 from granian.rsgi import HTTPProtocol, ProtocolClosed, Scope
 from werkzeug.exceptions import HTTPException
 
 from shared.eventsub import MESSAGE_TYPE
 from shared.settings import Settings, load_settings_or_exit
+from shared.shard_count import ShardCountMismatch, claim_shard_count
 from shared.store import connect_async
 from shared.websub import SIGNATURE
 from web import create_app
@@ -41,7 +44,21 @@ EVENTSUB_TYPE, WEBSUB_SIGNATURE = MESSAGE_TYPE.lower(), SIGNATURE.lower()
 def create_server(settings: Settings | None = None) -> WebServer:
     """Granian's factory: the Flask app (:func:`web.create_app`) behind the server."""
     settings = settings or load_settings_or_exit()
-    return WebServer(create_app(settings), settings, settings.web_threads)
+    app = create_app(settings)
+    check_shard_count(app.extensions["redis"], settings.intake_shards)
+    return WebServer(app, settings, settings.web_threads)
+
+
+def check_shard_count(client: redis.Redis, shards: int) -> None:
+    """End start-up with one clear line when the intake was made with another
+    INTAKE_SHARDS (:mod:`shared.shard_count`); with Redis down, say it went unchecked."""
+    try:
+        claim_shard_count(client, shards)
+    except ShardCountMismatch as error:
+        print(f"configuration error: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    except redis.RedisError as error:
+        log.warning("INTAKE_SHARDS not checked against the intake (Redis: %s)", error)
 
 
 class WebServer:

@@ -9,6 +9,7 @@ import secrets
 
 from celery import bootsteps
 
+from shared.shard_count import ShardCountMismatch
 from worker.context import redis_client, settings
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,11 @@ class PumpStep(bootsteps.StartStopStep):
             name,
             lambda revocation, message_id: handle_revocation.apply_async((revocation, message_id)),
         )
-        self.pump.start()
+        try:
+            self.pump.start()
+        except ShardCountMismatch as error:
+            logger.critical("configuration error: %s", error)
+            os._exit(2)  # before the worker takes a task: no process may run with it
 
     def start_metrics(self, port: int | None, address: str) -> None:
         """Serve the metrics on ``address:port`` (port None: not at all); if they cannot be

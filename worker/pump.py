@@ -25,6 +25,7 @@ from shared.events import STREAM_ONLINE, Event
 from shared.eventsub import ordering_key
 from shared.intake import GROUP, ensure_groups, intake_key, queue_finish
 from shared.sentinel import follow_primary
+from shared.shard_count import claim_shard_count
 from worker.batches import publish_batch
 from worker.entries import Entry
 from worker.ingest import prepare
@@ -60,7 +61,9 @@ class Pump:
         ]
 
     def start(self) -> None:
-        """Start the threads."""
+        """Start the threads; raises ShardCountMismatch when the intake in Redis was made
+        with another INTAKE_SHARDS."""
+        claim_shard_count(self.client, self.settings.intake_shards)
         ensure_groups(self.client, self.settings.intake_shards)
         for thread in self.threads:
             thread.start()

@@ -15,7 +15,8 @@ import time
 
 import redis
 
-PUMPS = "sev:pumps"
+from shared.intake import PUMPS
+
 LEASE_SECONDS = 5.0
 HEARTBEAT_SECONDS = 1.0
 

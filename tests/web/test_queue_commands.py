@@ -4,6 +4,7 @@ import json
 import time
 
 from shared import intake
+from shared.shard_count import SHARD_COUNT, claim_shard_count
 from shared.store import add_dead_letter
 
 
@@ -24,3 +25,15 @@ def test_queues_reports_depth_and_oldest_age_of_every_queue(app, runner, redis_c
     rows = {line.split()[0]: line.split()[1:] for line in table[1:]}
     assert rows["intake"][0] == "1" and rows["maintenance"][0] == "1"
     assert rows["publish"] == ["0", "-"] and rows["dead"][:2] == ["letters", "1"]
+
+
+def test_intake_shards_changes_the_count_only_with_the_intake_empty(runner, redis_client):
+    claim_shard_count(redis_client, 8)
+    intake.enqueue(redis_client, 8, intake.EVENTSUB, {}, "{}", "1337")
+    refused = runner.invoke(args=["intake-shards", "4"])
+    assert refused.exit_code == 1
+    assert "the shard count stays as it is: the intake still holds 1 entries" in refused.output
+    redis_client.delete(*[intake.intake_key(shard) for shard in range(8)])
+    changed = runner.invoke(args=["intake-shards", "4"])
+    assert changed.exit_code == 0 and "shard count is 4 (was 8)" in changed.output
+    assert redis_client.get(SHARD_COUNT) == "4"

@@ -7,12 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from shared.shard_count import SHARD_COUNT
 from tests.support import run_async
 from tests.web.support import Arriving
 from web import create_app, server
 from web.errors import MAX_REQUEST_BODY
 from web.security import api_answer_headers
-from web.server import WebServer, read_body
+from web.server import WebServer, create_server, read_body
 from web.webhooks import BodyTooLarge
 
 
@@ -111,3 +112,17 @@ def test_learning_the_headers_counts_no_request(app, settings):
 )
 def test_only_websub_notifications_of_the_callback_go_to_flask(headers, to_flask):
     assert WebServer.for_flask(headers) is to_flask
+
+
+def test_a_web_with_another_shard_count_than_the_intake_does_not_start(
+    settings, redis_client, capsys
+):
+    redis_client.set(SHARD_COUNT, 16)
+    with pytest.raises(SystemExit) as stopped:
+        create_server(settings)
+    assert stopped.value.code == 2
+    assert "configuration error: INTAKE_SHARDS is 8, but the intake in Redis has 16" in (
+        capsys.readouterr().err
+    )
+    redis_client.set(SHARD_COUNT, 8)
+    assert create_server(settings).settings is settings
