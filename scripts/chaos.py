@@ -22,6 +22,13 @@ Faults (recovery is the moment the fault ends):
                       out (recovery: SIGCONT)
   redis-restart       SIGKILL Redis, start it again on its append-only file 3 s
                       later (recovery: Redis answers)
+  worker-stop         a deploy's worker step: of two workers, one told to stop
+                      (SIGTERM) hands its shards over (recovery: it has exited)
+  worker-add          scaling out: a second worker starts (recovery: it holds its
+                      half of the shards)
+  web-replace         a deploy's web step: a new web starts on the same port
+                      (SO_REUSEPORT), then the old one is told to stop (SIGTERM)
+                      (recovery: the old one has exited)
   redis-failover      Redis replicated (a primary, a replica, three sentinels;
                       scripts/redis_group.py): SIGKILL the primary (recovery: the
                       sentinels name the replica primary)
@@ -33,7 +40,8 @@ prints a row per broker and fault: notifications sent, acknowledged (2xx),
 delivered (acknowledged ones that arrived), repeats (ids that arrived more than
 once), lost (acknowledged, never arrived), catch-up (seconds from recovery until
 the last notification sent before recovery arrived), resends (answers that were
-5xx or none), how many of those answered a send made after recovery, and dead
+5xx or none), how many of those answered a send made after recovery, the longest
+wait of an acknowledged notification from its first send to its arrival, and dead
 letters.
 It exits 1 if anything acknowledged was lost. RabbitMQ (127.0.0.1:5672, a fresh
 vhost per stack) is skipped, with the reason, when it is not there. Logs go to
@@ -58,6 +66,7 @@ from scripts.bench_clients import post, signed_notifications, subscribed_session
 from scripts.processes import wait_until
 from scripts.redis_group import MASTER, primary_address, start_redis_group, wait_for_election
 from scripts.stack import RABBITMQ_URL, RabbitMQUnavailable, Stack, rabbitmq_unavailable
+from shared.intake import owner_key
 from shared.store import DEAD_LETTERS
 
 BROKER_URLS = {"redis": None, "rabbitmq": RABBITMQ_URL}  # None: the stack's own Redis
@@ -123,6 +132,47 @@ def answers(client: redis.Redis) -> bool:
         return False
 
 
+def worker_stop(stack: Stack) -> None:
+    """Tell the second of two workers to stop, as a deploy does; return once it has."""
+    stack.process("worker-2").stop(timeout=30)
+
+
+def worker_add(stack: Stack) -> None:
+    """Start a second worker; return once it holds its half of the intake's shards."""
+    started = time.monotonic()
+    stack.start_worker()
+    shards = int(stack.env.get("INTAKE_SHARDS", "8"))
+    wait_until(
+        lambda: held_by(stack, "worker2@") >= shards // 2,
+        timeout=30,
+        interval=0.1,
+        message="the added worker never took its share of the shards",
+    )
+    seconds = time.monotonic() - started
+    print(f"  the added worker held its {shards // 2} shards {seconds:.1f} s after its start")
+
+
+def held_by(stack: Stack, prefix: str) -> int:
+    """How many intake shards pumps of workers named ``prefix...`` hold."""
+    client, shards = stack.redis(), int(stack.env.get("INTAKE_SHARDS", "8"))
+    owners = client.mget([owner_key(shard) for shard in range(shards)])
+    return sum(bool(owner and owner.startswith(prefix)) for owner in owners)
+
+
+def web_replace(stack: Stack) -> None:
+    """Start a new web on the web's port, then tell the old one to stop; return once it
+    has."""
+    old = stack.process("web")
+    ready = old.log().count("Started worker")  # the old web's, all in web.log
+    new = stack.start_web()  # its port is open already: the old web's
+    wait_until(
+        lambda: new.log().count("Started worker") >= 2 * ready,
+        timeout=30,
+        message="the new web's workers never started",
+    )
+    old.stop(timeout=30)
+
+
 def redis_failover(stack: Stack) -> None:
     """SIGKILL the replicated Redis's primary; return once the sentinels name another."""
     old = primary_address(stack)
@@ -144,6 +194,9 @@ FAULTS = {
     "pusher-unreachable": pusher_unreachable,
     "pusher-frozen": pusher_frozen,
     "redis-restart": redis_restart,
+    "worker-stop": worker_stop,
+    "worker-add": worker_add,
+    "web-replace": web_replace,
     "redis-failover": redis_failover,
     "redis-switchover": redis_switchover,
 }
@@ -166,6 +219,7 @@ class Sender:
         self.sent_at: dict[str, float] = {}  # message id -> first send (monotonic)
         self.acknowledged: set[str] = set()
         self.refused: dict[int, int] = {}  # 4xx answers per status: never expected
+        self.failures: dict[str, int] = {}  # failed sends by status or error
         self.failed_at: list[float] = []  # when each send answered 5xx or not at all went out
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -184,13 +238,13 @@ class Sender:
         """Send one notification until it is answered below 500, or for RESEND_FOR s."""
         first = self.sent_at[message_id] = time.monotonic()
         while True:
-            attempt = time.monotonic()
+            attempt, failure = time.monotonic(), ""
             try:
                 status = await asyncio.wait_for(
                     post(self.session, self.stack, headers, raw), ANSWER_TIMEOUT
                 )
-            except (TimeoutError, aiohttp.ClientError):
-                status = None
+            except (TimeoutError, aiohttp.ClientError) as error:
+                status, failure = None, type(error).__name__
             if status is not None and status < 500:
                 if 200 <= status < 300:
                     self.acknowledged.add(message_id)
@@ -198,6 +252,8 @@ class Sender:
                     self.refused[status] = self.refused.get(status, 0) + 1
                 return
             self.failed_at.append(attempt)
+            failure = failure or str(status)
+            self.failures[failure] = self.failures.get(failure, 0) + 1
             if time.monotonic() + RESEND_PAUSE - first > RESEND_FOR:
                 return
             await asyncio.sleep(RESEND_PAUSE)
@@ -217,6 +273,7 @@ class Row:
     catch_up: float | None = None
     resends: int = 0
     failed_after_recovery: int = 0
+    max_wait: float | None = None
     dead_letters: int = 0
     error: str = ""
 
@@ -252,8 +309,14 @@ async def scenario(stack: Stack, fault: str, rate: int, row: Row) -> None:
     row.catch_up = max(waited) - recovered if waited else None
     row.resends = len(sender.failed_at)
     row.failed_after_recovery = sum(moment > recovered for moment in sender.failed_at)
+    row.max_wait = max(
+        (arrivals[i][0] - sender.sent_at[i] for i in sender.acknowledged & arrivals.keys()),
+        default=None,
+    )
     if sender.refused:
         print(f"  unexpected answers: {sender.refused}")
+    if sender.failures:
+        print(f"  failed sends, by status or error: {sender.failures}")
 
 
 def run(broker: str, fault: str, rate: int, log_dir: Path) -> Row:
@@ -273,6 +336,8 @@ def run(broker: str, fault: str, rate: int, log_dir: Path) -> Row:
         stack.start_pusher_link(LINK_RTT_MS)
         stack.start_web()
         stack.start_worker()
+        if fault == "worker-stop":
+            stack.start_worker()
         asyncio.run(scenario(stack, fault, rate, row))
         row.dead_letters = stack.redis().llen(DEAD_LETTERS)
     except RabbitMQUnavailable:
@@ -296,9 +361,10 @@ COLUMNS = (
     "catch-up s",
     "resends",
     "after rec.",
+    "max wait s",
     "dead letters",
 )
-LAYOUT = "{:9} {:19} {:>6} {:>6} {:>9} {:>7} {:>5} {:>10} {:>7} {:>10} {:>12}"
+LAYOUT = "{:9} {:19} {:>6} {:>6} {:>9} {:>7} {:>5} {:>10} {:>7} {:>10} {:>10} {:>12}"
 
 
 def print_row(row: Row) -> None:
@@ -307,6 +373,7 @@ def print_row(row: Row) -> None:
         print(f"{row.broker:9} {row.fault:19} FAILED: {row.error}")
         return
     catch_up = "-" if row.catch_up is None else f"{row.catch_up:.1f}"
+    max_wait = "-" if row.max_wait is None else f"{row.max_wait:.2f}"
     print(
         LAYOUT.format(
             row.broker,
@@ -319,6 +386,7 @@ def print_row(row: Row) -> None:
             catch_up,
             row.resends,
             row.failed_after_recovery,
+            max_wait,
             row.dead_letters,
         )
     )

@@ -35,6 +35,11 @@ def intake_key(shard: int) -> str:
     return f"sev:intake:{shard}"
 
 
+def owner_key(shard: int) -> str:
+    """Key of the lease a pump holds on one shard (:mod:`worker.shards`)."""
+    return f"sev:intake:{shard}:owner"
+
+
 def shard_of(partition_key: str, shards: int) -> int:
     """The shard of a broadcaster id (any string; unknown ones share shard 0's fate)."""
     return zlib.crc32(partition_key.encode()) % shards

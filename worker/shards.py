@@ -15,7 +15,7 @@ import time
 
 import redis
 
-from shared.intake import PUMPS
+from shared.intake import PUMPS, owner_key
 
 LEASE_SECONDS = 5.0
 HEARTBEAT_SECONDS = 1.0
@@ -31,11 +31,6 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-
-def owner_key(shard: int) -> str:
-    """Key of the lease on one shard."""
-    return f"sev:intake:{shard}:owner"
 
 
 class ShardOwnership:

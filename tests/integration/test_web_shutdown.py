@@ -56,9 +56,7 @@ def test_a_web_told_to_stop_answers_and_queues_every_request_it_has_begun(tmp_pa
         time.sleep(0.5)  # every body has started to arrive
 
         web.popen.send_signal(signal.SIGTERM)
-        wait_until(
-            lambda: connection_refused(address), timeout=5, message="the web kept listening"
-        )
+        wait_until(lambda: connection_refused(address), timeout=5, message="the web kept listening")
         for connection, rest in begun:
             connection.sendall(rest)
         answers = [status_line(connection) for connection, _ in begun]
