@@ -9,6 +9,7 @@ import re
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,8 +41,15 @@ def signed_notifications(
 ) -> list[tuple[str, dict, bytes]]:
     """``count`` distinct channel.update notifications dealt in turn to ``spread``
     broadcasters: (message id, headers, body)."""
+    return list(notification_stream(stack, count, spread))
+
+
+def notification_stream(
+    stack: Stack, count: int, spread: int = 1
+) -> Iterator[tuple[str, dict, bytes]]:
+    """The notifications of :func:`signed_notifications`, each made when it is asked
+    for (a long steady run never holds them all)."""
     people = broadcasters(spread)
-    messages = []
     for n in range(count):
         broadcaster_id, login = people[n % spread]
         body = notification_body(
@@ -54,8 +62,7 @@ def signed_notifications(
         )
         message_id = str(uuid.uuid4())
         headers, raw = signed_message(stack.secret, "notification", body, message_id)
-        messages.append((message_id, headers, raw))
-    return messages
+        yield message_id, headers, raw
 
 
 def signed_now(stack: Stack, headers: dict, raw: bytes) -> dict:
@@ -234,7 +241,29 @@ async def interrupt(process: asyncio.subprocess.Process) -> None:
         await asyncio.sleep(1)
 
 
-async def burst(stack: Stack, count: int, connections: int, spread: int, tmp: Path) -> None:
+@dataclass
+class BurstFigures:
+    """What a burst came to: acknowledgements/s (None when wrk missed answers),
+    end-to-end events/s (None when nothing arrived), distinct arrivals and repeats."""
+
+    acks_per_second: float | None
+    events_per_second: float | None
+    arrived: int
+    repeats: int
+
+
+@dataclass
+class SteadyFigures:
+    """What a steady phase came to: send-to-arrival p50 and p99 in ms (None when nothing
+    arrived), arrivals and repeats."""
+
+    p50_ms: float | None
+    p99_ms: float | None
+    arrived: int
+    repeats: int
+
+
+async def burst(stack: Stack, count: int, connections: int, spread: int, tmp: Path) -> BurstFigures:
     """Burst: ``count`` distinct notifications replayed by wrk as fast as the web
     acknowledges them, each counted on arrival at one subscriber of every channel."""
     messages = signed_notifications(stack, count, spread)
@@ -253,7 +282,7 @@ async def burst(stack: Stack, count: int, connections: int, spread: int, tmp: Pa
         )
         ids = {message[0] for message in messages}
         complete = await subscriber.wait_for(ids, timeout=ARRIVAL_TIMEOUT)
-        print_burst(count, replay, subscriber.tally(ids), complete)
+        return print_burst(count, replay, subscriber.tally(ids), complete)
     finally:
         listener.cancel()
         await session.close()
@@ -261,14 +290,16 @@ async def burst(stack: Stack, count: int, connections: int, spread: int, tmp: Pa
 
 def print_burst(
     count: int, replay: Replay, tally: tuple[int, int, float | None], complete: bool
-) -> None:
-    """The burst's figures."""
+) -> BurstFigures:
+    """Print the burst's figures; the figures."""
     arrived, repeats, last_arrival = tally
+    figures = BurstFigures(None, None, arrived, repeats)
     statuses = " ".join(f"{status}={n}" for status, n in sorted(replay.statuses.items()))
     if replay.last_answer is None:
         print(f"wrk did not get every answer; its report:\n{replay.report.rstrip()}")
     else:
         acked = replay.last_answer - replay.first_send
+        figures.acks_per_second = replay.accepted / acked
         print(f"wrk completed                 {replay.answered}/{count} ({statuses})")
         for errors in re.findall(r"Socket errors:.*", replay.report):
             print(f"  wrk: {errors}")
@@ -281,28 +312,31 @@ def print_burst(
         f"{'' if complete else ' (timed out)'}, repeats {repeats}"
     )
     if last_arrival is None:
-        return
+        return figures
     end_to_end = last_arrival - replay.first_send
+    figures.events_per_second = arrived / end_to_end
     print(
         f"first send -> last arrival    {end_to_end:.2f}s "
         f"(end to end {arrived / end_to_end:.0f} events/s)"
     )
     if replay.last_answer is not None:
         print(f"last arrival after last ack   {last_arrival - replay.last_answer:.2f}s")
+    return figures
 
 
-async def steady(stack: Stack, rate: int, seconds: int, spread: int) -> None:
-    """Steady: ``rate`` notifications/s over ``spread`` broadcasters, from Python;
-    send-to-arrival latency at one subscriber of every channel."""
+async def steady(stack: Stack, rate: int, seconds: int, spread: int) -> SteadyFigures:
+    """Steady: ``rate`` notifications/s over ``spread`` broadcasters, from Python, each
+    made as it is sent; send-to-arrival latency at one subscriber of every channel."""
     count = rate * seconds
-    messages = signed_notifications(stack, count, spread)
     session, subscriber, listener = await subscribed_session(stack, spread, 64)
     sent_at: dict[str, float] = {}
-    statuses: list[int] = []
+    accepted = 0
 
     async def send(message_id, headers, raw):
+        nonlocal accepted
         sent_at[message_id] = time.monotonic()
-        statuses.append(await post(session, stack, signed_now(stack, headers, raw), raw))
+        status = await post(session, stack, signed_now(stack, headers, raw), raw)
+        accepted += 200 <= status < 300
 
     print(
         f"\n== steady: {rate} notifications/s for {seconds}s over {spread} "
@@ -310,28 +344,38 @@ async def steady(stack: Stack, rate: int, seconds: int, spread: int) -> None:
     )
     try:
         started = time.monotonic()
-        tasks = []
-        for n, message in enumerate(messages):
+        in_flight: set[asyncio.Task] = set()
+        for n, message in enumerate(notification_stream(stack, count, spread)):
             await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(send(*message)))
-        await asyncio.gather(*tasks)
+            task = asyncio.create_task(send(*message))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        await asyncio.gather(*in_flight)
         await subscriber.wait_for(set(sent_at), timeout=ARRIVAL_TIMEOUT)
-        latencies = sorted(
-            (subscriber.arrivals[i][0] - sent_at[i]) * 1000
-            for i in sent_at
-            if i in subscriber.arrivals
-        )
-        print(f"acknowledged 2xx              {sum(200 <= s < 300 for s in statuses)}/{count}")
-        print(f"arrived                       {len(latencies)}/{count}")
-        if latencies:
-            p50, p90, p99 = (percentile(latencies, q) for q in (0.5, 0.9, 0.99))
-            print(
-                f"send-to-arrival               p50 {p50:.1f} ms  p90 {p90:.1f} ms  "
-                f"p99 {p99:.1f} ms  max {latencies[-1]:.1f} ms"
-            )
+        return print_steady(count, accepted, sent_at, subscriber)
     finally:
         listener.cancel()
         await session.close()
+
+
+def print_steady(
+    count: int, accepted: int, sent_at: dict[str, float], subscriber: Subscriber
+) -> SteadyFigures:
+    """Print the steady phase's figures; the figures."""
+    latencies = sorted(
+        (subscriber.arrivals[i][0] - sent_at[i]) * 1000 for i in sent_at if i in subscriber.arrivals
+    )
+    arrived, repeats, _ = subscriber.tally(set(sent_at))
+    print(f"acknowledged 2xx              {accepted}/{count}")
+    print(f"arrived                       {arrived}/{count}, repeats {repeats}")
+    if not latencies:
+        return SteadyFigures(None, None, arrived, repeats)
+    p50, p90, p99 = (percentile(latencies, q) for q in (0.5, 0.9, 0.99))
+    print(
+        f"send-to-arrival               p50 {p50:.1f} ms  p90 {p90:.1f} ms  "
+        f"p99 {p99:.1f} ms  max {latencies[-1]:.1f} ms"
+    )
+    return SteadyFigures(p50, p99, arrived, repeats)
 
 
 def percentile(ordered: list[float], q: float) -> float:

@@ -2,27 +2,34 @@
 
     python -m scripts.benchmark [--ack-seconds 10] [--connections 16] [--burst 10000]
                                 [--broadcasters 100] [--rate 200] [--steady-seconds 20]
-                                [--link-ms 0,50]
+                                [--link-ms 0,50] [--webs 1,2] [--workers 1,2,4]
 
 1. Acknowledgement (once): wrk (a separate process) GETs /healthz, then sends signed
    notifications to the web, served by Granian as the Procfile serves it, then the
    same notifications to the peer, pyTwitchAPI's webhook receiver
    (scripts/peer_webhook.py): requests/s, p50 and p99 of each, and the ratio of our
    rate to the peer's. No worker runs in this phase, so the figure is the web's own.
-Then, for each round trip of --link-ms, on a fresh stack (Redis, Pusher emulator,
-web, worker) whose app reaches Pusher through a link with that round trip
+Then, for each round trip of --link-ms and each count of web processes (--webs;
+the Procfile's when not given) and of workers (--workers, default 1), on a fresh
+stack (Redis, Pusher emulator, web, workers, each worker with a metrics port of
+its own) whose app reaches Pusher through a link with that round trip
 (scripts/latency_link.py; 0 is plain loopback) while the measuring client
 connects to Pusher directly:
 2. Burst: distinct notifications over --broadcasters broadcasters, each sent once
    by wrk as fast as the web answers, each counted on arrival at one WebSocket
-   subscriber of every channel: acknowledgements, arrivals, end-to-end rate.
+   subscriber of every channel: acknowledgements, arrivals, repeats, end-to-end
+   rate; each worker's share of the events it published (``sev_events_total``);
+   and what the burst cost Redis per event: calls and time of each command
+   (``INFO commandstats``), bytes in and out and Redis's CPU, from INFO before
+   the burst and once the intake is empty after it.
 3. Steady: notifications at a fixed rate, from Python, each signed as it is sent;
    time from sending to arrival at the client. Beside it, the worker's own
    figure: p50 and p99 of its lag histogram (``sev_event_lag_seconds``, from
    Twitch's message time to the publish to Pusher, scraped from the worker's
    metrics port before and after the phase), estimated from the buckets as
-   Prometheus's histogram_quantile does. Then the peak memory of the web and
-   the worker.
+   Prometheus's histogram_quantile does (over every worker's histogram), and
+   each worker's share. Then the peak memory of the web and each worker.
+With more than one web or worker count, a table of every combination ends each link.
 Needs wrk (Debian package ``wrk``).
 """
 
@@ -38,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -45,14 +53,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.bench_clients import (
     WRK_SCRIPT,
+    BurstFigures,
+    SteadyFigures,
     burst,
     signed_notifications,
     steady,
     write_signed_requests,
 )
-from scripts.processes import free_port
-from scripts.stack import Stack
-from shared.intake import backlog
+from scripts.processes import Process, free_port, wait_until
+from scripts.stack import WEB_OPTIONS, Stack
+from shared.intake import PUMPS, backlog
 from shared.settings import load_settings
 
 
@@ -70,7 +80,13 @@ def main(argv=None) -> None:
         if args.only_acknowledgement:
             return
         for rtt_ms in args.link_ms:
-            pipeline(args, rtt_ms, Path(tmp) / f"link-{rtt_ms:g}ms")
+            rows = [
+                pipeline(args, rtt_ms, Scale(webs, workers), Path(tmp))
+                for webs in args.webs
+                for workers in args.workers
+            ]
+            if len(rows) > 1:
+                print_scale_table(args, rtt_ms, rows)
 
 
 @contextlib.contextmanager
@@ -141,53 +157,228 @@ def queued(stack: Stack) -> int:
     return sum(backlog(stack.redis(), load_settings(stack.env).intake_shards).values())
 
 
-def pipeline(args, rtt_ms: float, directory: Path) -> None:
-    """Phases 2 and 3 on a fresh stack whose app reaches Pusher through ``rtt_ms``."""
+@dataclass
+class Scale:
+    """How many web processes (None: the Procfile's) and workers a stack runs."""
+
+    webs: int | None
+    workers: int
+
+    @property
+    def web_processes(self) -> int:
+        """The web's process count, the Procfile's when none was chosen."""
+        return self.webs or int(WEB_OPTIONS[WEB_OPTIONS.index("--workers") + 1])
+
+    def web_options(self) -> list[str]:
+        """Granian's options for the chosen process count (none for the Procfile's)."""
+        return [] if self.webs is None else ["--workers", str(self.webs)]
+
+
+@dataclass
+class ScaleRow:
+    """One stack's figures, for the table of every web and worker count."""
+
+    scale: Scale
+    burst: BurstFigures
+    steady: SteadyFigures
+    burst_shares: list[float]
+
+
+# After the last pump's first heartbeat, the others give shards up at their next one and it
+# takes them at its next: two heartbeats (worker.shards), and a margin.
+SHARES_SETTLE_SECONDS = 3.0
+
+
+def pipeline(args, rtt_ms: float, scale: Scale, tmp: Path) -> ScaleRow:
+    """Phases 2 and 3 on a fresh stack of ``scale`` whose app reaches Pusher through
+    ``rtt_ms``; the figures for the table."""
     link = "loopback" if not rtt_ms else f"{rtt_ms:g} ms round trip"
     print(
         f"\n######## link between the app and Pusher: {link} "
-        f"(the measuring client connects directly)"
+        f"(the measuring client connects directly); {scale.web_processes} web "
+        f"process(es), {scale.workers} worker(s)"
     )
-    metrics_port = free_port()
-    with fresh_stack(directory, WORKER_METRICS_PORT=metrics_port) as stack:
+    directory = tmp / f"link-{rtt_ms:g}ms-{scale.web_processes}webs-{scale.workers}workers"
+    with fresh_stack(directory) as stack:
         stack.start_redis()
         stack.start_pusher()
         if rtt_ms:
             stack.start_pusher_link(rtt_ms)
-        web = stack.start_web()
-        worker = stack.start_worker(*args.worker_option, loglevel="WARNING")
-        asyncio.run(burst(stack, args.burst, args.connections, args.broadcasters, directory))
-        before = settled_lag_buckets(metrics_port, {}, args.burst)  # the burst's last ones in
-        asyncio.run(steady(stack, args.rate, args.steady_seconds, args.broadcasters))
-        print_lag(
-            before, settled_lag_buckets(metrics_port, before, args.rate * args.steady_seconds)
+        web = stack.start_web(*scale.web_options())
+        workers = start_workers(stack, scale.workers, args.worker_option)
+        ports = [port for _, port in workers]
+        redis_before, published_before = redis_counters(stack), published_events(ports)
+        burst_figures = asyncio.run(
+            burst(stack, args.burst, args.connections, args.broadcasters, directory)
         )
-        print(f"\n== peak memory ({link}; sum of peak RSS over each process tree)")
-        print(f"web     {web.peak_memory() / 2**20:7.1f} MiB")
-        print(f"worker  {worker.peak_memory() / 2**20:7.1f} MiB")
+        before = settled_lag_buckets(ports, {}, args.burst)  # the burst's last ones in
+        wait_until(lambda: queued(stack) == 0, 30, "the intake never emptied", interval=0.1)
+        print_redis_cost(redis_before, redis_counters(stack), args.burst)
+        burst_shares = print_shares("burst", published_before, published_events(ports))
+        before_steady = published_events(ports)
+        steady_figures = asyncio.run(
+            steady(stack, args.rate, args.steady_seconds, args.broadcasters)
+        )
+        print_lag(before, settled_lag_buckets(ports, before, args.rate * args.steady_seconds))
+        print_shares("steady", before_steady, published_events(ports))
+        print_peak_memory(link, web, [worker for worker, _ in workers])
+    return ScaleRow(scale, burst_figures, steady_figures, burst_shares)
 
 
-def lag_buckets(port: int) -> dict[float, float]:
-    """The worker's lag histogram as it stands: {bucket's upper bound: cumulative count}."""
+def start_workers(stack: Stack, count: int, options: list[str]) -> list[tuple[Process, int]]:
+    """``count`` workers, each with its metrics on a port of its own: (worker, port) each,
+    once every pump beats and the shards have had time to be shared out."""
+    workers = []
+    for _ in range(count):
+        port = free_port()
+        workers.append((stack.start_worker(*options, loglevel="WARNING", metrics_port=port), port))
+    client = stack.redis()
+    wait_until(lambda: client.zcard(PUMPS) >= count, timeout=30, message="pumps never all beat")
+    time.sleep(SHARES_SETTLE_SECONDS)
+    return workers
+
+
+def print_peak_memory(link: str, web: Process, workers: list[Process]) -> None:
+    """Peak memory of the web and each worker."""
+    print(f"\n== peak memory ({link}; sum of peak RSS over each process tree)")
+    print(f"web       {web.peak_memory() / 2**20:7.1f} MiB")
+    for number, worker in enumerate(workers, 1):
+        print(f"worker {number:<2} {worker.peak_memory() / 2**20:7.1f} MiB")
+
+
+def published_events(ports: list[int]) -> list[float]:
+    """Events each worker has published so far (``sev_events_total``, outcome published)."""
+    return [
+        sum(
+            sample.value
+            for family in metric_families(port)
+            if family.name == "sev_events"
+            for sample in family.samples
+            if sample.name == "sev_events_total" and sample.labels["outcome"] == "published"
+        )
+        for port in ports
+    ]
+
+
+def print_shares(phase: str, before: list[float], after: list[float]) -> list[float]:
+    """Each worker's share of the events published over a phase; the shares (0..1)."""
+    counts = [later - earlier for earlier, later in zip(before, after, strict=True)]
+    shares = [count / (sum(counts) or 1) for count in counts]
+    described = "  ".join(
+        f"#{n} {count:.0f} ({count / (sum(counts) or 1):.0%})" for n, count in enumerate(counts, 1)
+    )
+    print(f"published by each worker      {phase}: {described}")
+    return shares
+
+
+def redis_counters(stack: Stack) -> dict:
+    """Redis's INFO (every section but modules', ``commandstats`` among them) at one
+    moment."""
+    return stack.redis().info("all")
+
+
+# The benchmark's own INFO calls are no part of the path.
+OWN_COMMANDS = ("cmdstat_info",)
+
+
+def command_costs(before: dict, after: dict) -> dict[str, tuple[float, float]]:
+    """Per command between two INFO readings: (calls, microseconds inside Redis), the
+    busiest first."""
+    costs = {}
+    for name, stats in after.items():
+        if not name.startswith("cmdstat_") or name in OWN_COMMANDS:
+            continue
+        earlier = before.get(name, {"calls": 0, "usec": 0})
+        calls = stats["calls"] - earlier["calls"]
+        if calls:
+            costs[name.removeprefix("cmdstat_")] = (calls, stats["usec"] - earlier["usec"])
+    return dict(sorted(costs.items(), key=lambda item: -item[1][0]))
+
+
+def print_redis_cost(before: dict, after: dict, events: int) -> None:
+    """What ``events`` cost Redis, per event: each command's calls and time, the bytes in
+    and out, and Redis's CPU (user and system)."""
+    costs = command_costs(before, after)
+    print(
+        f"\n== Redis per event over the burst (INFO before, and after with the intake empty, "
+        f"over {events} events; the worker's idle polling included)"
+    )
+    print("   (what EVAL's scripts call is counted too, under each command's name)")
+    print(f"{'command':22} {'calls/event':>11} {'us/event':>9}")
+    for name, (calls, usec) in costs.items():
+        print(f"{name:22} {calls / events:11.2f} {usec / events:9.2f}")
+    calls = sum(calls for calls, _ in costs.values())
+    usec = sum(usec for _, usec in costs.values())
+    print(f"{'all commands':22} {calls / events:11.2f} {usec / events:9.2f}")
+    received, sent = (
+        (after[key] - before[key]) / events
+        for key in ("total_net_input_bytes", "total_net_output_bytes")
+    )
+    cpu = sum(after[key] - before[key] for key in ("used_cpu_user", "used_cpu_sys"))
+    print(f"bytes/event                   in {received:,.0f}  out {sent:,.0f}")
+    print(
+        f"Redis CPU (user+sys)/event    {cpu / events * 1e6:.1f} us "
+        f"(one core full at {events / cpu:,.0f} events/s)"
+    )
+
+
+def print_scale_table(args, rtt_ms: float, rows: list[ScaleRow]) -> None:
+    """Every web and worker count of one link side by side."""
+    link = "loopback" if not rtt_ms else f"{rtt_ms:g} ms round trip"
+    print(
+        f"\n== scale ({link}; burst of {args.burst}, steady {args.rate}/s for "
+        f"{args.steady_seconds}s; shares of the burst)"
+    )
+    print(
+        f"{'webs':>4} {'workers':>7} {'acks/s':>7} {'events/s':>8} {'steady p50':>10} "
+        f"{'p99':>7} {'repeats':>7}  shares"
+    )
+    for row in rows:
+        print(
+            f"{row.scale.web_processes:>4} {row.scale.workers:>7} "
+            f"{figure(row.burst.acks_per_second, '.0f'):>7} "
+            f"{figure(row.burst.events_per_second, '.0f'):>8} "
+            f"{figure(row.steady.p50_ms, '.1f'):>7} ms {figure(row.steady.p99_ms, '.1f'):>4} ms "
+            f"{row.burst.repeats + row.steady.repeats:>7}  "
+            + " ".join(f"{share:.0%}" for share in row.burst_shares)
+        )
+
+
+def figure(value: float | None, spec: str) -> str:
+    """A figure as ``spec`` formats it, or a dash where there is none."""
+    return "-" if value is None else format(value, spec)
+
+
+def metric_families(port: int):
+    """The metric families a worker serves on ``port``, as they stand."""
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return {
-        float(sample.labels["le"]): sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "sev_event_lag_seconds"
-        for sample in family.samples
-        if sample.name.endswith("_bucket")
-    }
+    return list(text_string_to_metric_families(text))
+
+
+def lag_buckets(ports: list[int]) -> dict[float, float]:
+    """The lag histogram of the workers serving metrics on ``ports``, summed, as it
+    stands: {bucket's upper bound: cumulative count}."""
+    summed: dict[float, float] = {}
+    for port in ports:
+        for family in metric_families(port):
+            if family.name != "sev_event_lag_seconds":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_bucket"):
+                    bound = float(sample.labels["le"])
+                    summed[bound] = summed.get(bound, 0.0) + sample.value
+    return summed
 
 
 def settled_lag_buckets(
-    port: int, before: dict[float, float], expected: int, timeout: float = 5.0
+    ports: list[int], before: dict[float, float], expected: int, timeout: float = 5.0
 ) -> dict[float, float]:
-    """The lag histogram once ``expected`` events more than ``before`` are in it, or as
-    it stands after ``timeout`` (an event reaches the client before Pusher's answer is
-    back at the worker, which observes it then)."""
+    """The workers' lag histogram once ``expected`` events more than ``before`` are in it,
+    or as it stands after ``timeout`` (an event reaches the client before Pusher's answer
+    is back at the worker, which observes it then)."""
     deadline = time.monotonic() + timeout
     while True:
-        after = lag_buckets(port)
+        after = lag_buckets(ports)
         if (
             after.get(math.inf, 0) - before.get(math.inf, 0) >= expected
             or time.monotonic() > deadline
@@ -241,15 +432,26 @@ def parse_wrk(output: str) -> tuple[float, float, float, int]:
     return rate, percentile("50"), percentile("99"), int(bad.group(1)) if bad else 0
 
 
+def comma_separated(text: str, kind, lowest: float, what: str) -> list:
+    """The values of comma-separated ``text``, each read by ``kind`` and at least
+    ``lowest``; refused with ``what`` the list should be."""
+    try:
+        values = [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of {what}: {text!r}") from None
+    if not values or any(value < lowest for value in values):
+        raise argparse.ArgumentTypeError(f"not a list of {what}: {text!r}")
+    return values
+
+
 def round_trips(text: str) -> list[float]:
     """``--link-ms``: comma-separated round trips in milliseconds, 0 for loopback."""
-    try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of milliseconds: {text!r}") from None
-    if not values or any(value < 0 for value in values):
-        raise argparse.ArgumentTypeError(f"not a list of milliseconds: {text!r}")
-    return values
+    return comma_separated(text, float, 0, "milliseconds")
+
+
+def counts(text: str) -> list[int]:
+    """``--webs``, ``--workers``: comma-separated process counts, each at least 1."""
+    return comma_separated(text, int, 1, "process counts")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -279,6 +481,18 @@ def parser() -> argparse.ArgumentParser:
         default=round_trips("0,50"),
         help="round trips (ms) between the app and Pusher, one block each; "
         "0 is loopback (default 0,50)",
+    )
+    cli.add_argument(
+        "--webs",
+        type=counts,
+        default=[None],
+        help="web (Granian) process counts, one stack each, e.g. 1,2 (default: the Procfile's)",
+    )
+    cli.add_argument(
+        "--workers",
+        type=counts,
+        default=[1],
+        help="worker process counts, one stack each, e.g. 1,2,4 (default 1)",
     )
     cli.add_argument("--only-acknowledgement", action="store_true", help="run phase 1 alone")
     cli.add_argument(

@@ -301,9 +301,16 @@ class Stack:
             {**self.env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir},
         )
 
-    def start_worker(self, *options: str, loglevel: str = "INFO") -> Process:
-        """A Celery worker on every queue; waits until it is ready."""
+    def start_worker(
+        self, *options: str, loglevel: str = "INFO", metrics_port: int | None = None
+    ) -> Process:
+        """A Celery worker on every queue; waits until it is ready. ``metrics_port``
+        serves this worker's metrics there (``WORKER_METRICS_PORT``), whatever the
+        stack's setting, so that several workers each have their own."""
         self.workers += 1
+        env = (
+            None if metrics_port is None else {**self.env, "WORKER_METRICS_PORT": str(metrics_port)}
+        )
         worker = self.start(
             f"worker-{self.workers}",
             [
@@ -319,6 +326,7 @@ class Stack:
                 f"worker{self.workers}@%h",
                 *options,
             ],
+            env=env,
         )
         name = f"worker{self.workers}@{socket.gethostname()}"
         celery = make_celery(load_settings(self.env))

@@ -1,10 +1,12 @@
-"""The benchmark's reading of the worker's lag histogram."""
+"""The benchmark's reading of the worker's lag histogram, of its options and of Redis's
+command statistics."""
 
+import argparse
 import math
 
 import pytest
 
-from scripts.benchmark import histogram_quantile, round_trips
+from scripts.benchmark import command_costs, counts, histogram_quantile, round_trips
 
 BUCKETS = {0.01: 0, 0.025: 10, 0.05: 90, 0.1: 100, math.inf: 100}
 
@@ -32,3 +34,25 @@ def test_a_quantile_beyond_the_last_bound_is_that_bound():
 
 def test_round_trips_are_read_from_a_comma_separated_list():
     assert round_trips("0, 50") == [0.0, 50.0]
+
+
+def test_process_counts_are_read_from_a_comma_separated_list():
+    assert counts("1, 2,4") == [1, 2, 4]
+
+
+@pytest.mark.parametrize("text", ["0", "1,x", ""])
+def test_a_process_count_below_one_or_not_a_number_is_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        counts(text)
+
+
+def test_command_costs_are_the_change_of_each_command_the_benchmarks_info_left_out():
+    before = {"cmdstat_xadd": {"calls": 10, "usec": 30}, "cmdstat_info": {"calls": 1, "usec": 9}}
+    after = {
+        "cmdstat_xadd": {"calls": 110, "usec": 330},
+        "cmdstat_eval": {"calls": 200, "usec": 1000},
+        "cmdstat_info": {"calls": 2, "usec": 18},
+        "cmdstat_get": {"calls": 0, "usec": 0},
+        "total_net_input_bytes": 5,
+    }
+    assert command_costs(before, after) == {"eval": (200, 1000), "xadd": (100, 300)}
