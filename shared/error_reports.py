@@ -92,10 +92,11 @@ def start_reports(settings: Settings, integration, more_secrets=None) -> bool:
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """The values no report may contain: secret settings and passwords (in URLs, and
-    the sentinels')."""
+    """The values no report may contain: secret settings and passwords (in URLs,
+    Flower's and the sentinels')."""
     values = [getattr(settings, name.lower()) for name in SECRET_SETTINGS]
     values += [urlsplit(url).password for url in (settings.redis_url, settings.celery_broker_url)]
+    values.append(settings.flower_basic_auth.partition(":")[2])
     if settings.redis_sentinel:
         values.append(settings.redis_sentinel.password)
     return sorted({v for v in values if v and len(v) >= SHORTEST_SECRET}, key=len, reverse=True)

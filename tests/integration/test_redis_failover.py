@@ -1,11 +1,14 @@
 """Redis failing over under load: scripts/chaos.py's redis-failover on a fresh stack
 whose Redis is a primary, two replicas and three sentinels (scripts/redis_group.py)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from scripts.chaos import run
 
 
 def test_a_primary_killed_under_load_loses_nothing_acknowledged(tmp_path):
-    row = run("redis", "redis-failover", 60, tmp_path / "failover")
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: Playwright's runs in this one
+        row = thread.submit(run, "redis", "redis-failover", 60, tmp_path / "failover").result()
     assert not row.error
     assert row.acknowledged == row.sent  # each in the end, some after a 503 and a resend
     assert row.lost == 0

@@ -15,6 +15,7 @@ import requests
 import sentry_sdk
 
 from shared.error_reports import report_web_errors, report_worker_errors, scrub, secret_values
+from shared.settings import RedisSentinel
 from tests.sentry_ingest import SentryIngest
 from tests.support import ROOT, process_environment
 from web import create_app
@@ -165,3 +166,13 @@ def test_no_trace_header_goes_out_with_a_call_to_another_service(settings, inges
     [headers] = seen
     names = {name.lower() for name in headers}
     assert "sentry-trace" not in names and "baggage" not in names
+
+
+def test_the_flower_and_sentinel_passwords_are_blanked(settings):
+    settings = dataclasses.replace(
+        settings,
+        flower_basic_auth="admin:flower-pass-1",
+        redis_sentinel=RedisSentinel((("10.0.0.1", 26379),), "sev", "sentinel-pass-1"),
+    )
+    event = {"extra": {"args": ["flower-pass-1", "sentinel-pass-1"]}}
+    assert scrub(event, secret_values(settings)) == {"extra": {"args": ["[Filtered]"] * 2}}
