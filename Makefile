@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 ASSETS := web/dist/.vite/manifest.json
 NODE_MODULES := frontend/node_modules/.package-lock.json
 
-.PHONY: help install run flask lint test bench chaos lock clean
+.PHONY: help install run flask lint test bench soak chaos lock clean
 
 help:
 	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
 	@echo "make lint   - ruff, ruff format --check and mypy over the Python; ESLint over the front end"
 	@echo "make test   - run the whole test suite (the front end's Vitest tests, then pytest)"
 	@echo "make bench  - run the webhook pipeline benchmark (options: BENCH_ARGS='--link-ms 0,50 --help')"
+	@echo "make soak   - 200 events/s for 20 minutes: memory and lag p99 each minute (options: SOAK_ARGS='--minutes 5 --help')"
 	@echo "make chaos  - the fault suite: crash parts of fresh stacks, count lost events (options: CHAOS_ARGS='--broker redis --help')"
 	@echo "make flask ARGS='leases list' - an operator command against the running local app"
 	@echo "make lock   - re-pin requirements.lock and requirements.txt after changing pyproject.toml"
@@ -60,6 +61,10 @@ test: install
 
 bench: install
 	$(BIN)/python -m scripts.benchmark $(BENCH_ARGS)
+
+# Not part of make test: it takes as long as it is asked to (20 minutes unless told).
+soak: install
+	$(BIN)/python -m scripts.soak $(SOAK_ARGS)
 
 chaos: install
 	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)

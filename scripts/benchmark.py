@@ -387,14 +387,23 @@ def settled_lag_buckets(
         time.sleep(0.05)
 
 
-def print_lag(before: dict[float, float], after: dict[float, float]) -> None:
-    """The worker's lag over the steady phase: the histogram's change between two scrapes."""
+def phase_lag(before: dict[float, float], after: dict[float, float]) -> tuple[float, float, float]:
+    """The lag between two scrapes of the histogram: events observed, p50 and p99 in ms
+    (both 0 when none was observed)."""
     phase = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
     observed = phase.get(math.inf, 0)
     if not observed:
+        return 0, 0.0, 0.0
+    p50, p99 = (histogram_quantile(q, phase) * 1000 for q in (0.5, 0.99))
+    return observed, p50, p99
+
+
+def print_lag(before: dict[float, float], after: dict[float, float]) -> None:
+    """The worker's lag over the steady phase: the histogram's change between two scrapes."""
+    observed, p50, p99 = phase_lag(before, after)
+    if not observed:
         print("worker lag (histogram)        no event observed")
         return
-    p50, p99 = (histogram_quantile(q, phase) * 1000 for q in (0.5, 0.99))
     print(
         f"worker lag (histogram)        p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
         f"({observed:.0f} events; Twitch's message time -> published to Pusher)"
@@ -454,25 +463,32 @@ def counts(text: str) -> list[int]:
     return comma_separated(text, int, 1, "process counts")
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command-line interface."""
+def script_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """An argument parser for ``python -m module`` whose help starts with ``doc`` as
+    written, with the option every load takes: ``--broadcasters``."""
     cli = argparse.ArgumentParser(
-        prog="python -m scripts.benchmark",
-        description=__doc__,
+        prog=f"python -m {module}",
+        description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cli.add_argument("--ack-seconds", type=int, default=10, help="length of each wrk run")
-    cli.add_argument("--connections", type=int, default=16, help="concurrent wrk connections")
-    cli.add_argument(
-        "--wrk-threads", type=int, default=2, help="wrk threads of the acknowledgement phase"
-    )
-    cli.add_argument("--burst", type=int, default=10_000, help="notifications in the burst")
     cli.add_argument(
         "--broadcasters",
         type=int,
         default=100,
         help="broadcasters the notifications are spread over",
     )
+    return cli
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    cli = script_parser("scripts.benchmark", __doc__)
+    cli.add_argument("--ack-seconds", type=int, default=10, help="length of each wrk run")
+    cli.add_argument("--connections", type=int, default=16, help="concurrent wrk connections")
+    cli.add_argument(
+        "--wrk-threads", type=int, default=2, help="wrk threads of the acknowledgement phase"
+    )
+    cli.add_argument("--burst", type=int, default=10_000, help="notifications in the burst")
     cli.add_argument("--rate", type=int, default=200, help="notifications/s in the steady phase")
     cli.add_argument("--steady-seconds", type=int, default=20, help="length of the steady phase")
     cli.add_argument(

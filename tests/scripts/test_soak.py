@@ -1,0 +1,42 @@
+"""The soak's options and its report lines, without a stack."""
+
+import math
+
+import pytest
+
+from scripts.soak import growth_lines, minute_line, parser
+
+READING = {
+    "web": 100 * 2**20,
+    "worker": 80 * 2**20,
+    "redis": 10 * 2**20,
+    "used_memory": 4 * 2**20,
+    "keys": 1200,
+}
+
+
+def test_twenty_minutes_at_200_a_second_unless_told():
+    args = parser().parse_args([])
+    assert (args.minutes, args.rate, args.broadcasters) == (20, 200, 100)
+    assert parser().parse_args(["--minutes", "2"]).minutes == 2
+
+
+@pytest.mark.parametrize("minutes", ["0", "two", "1,2"])
+def test_a_length_below_one_minute_is_refused(minutes):
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--minutes", minutes])
+
+
+def test_a_minute_reads_its_own_lag_and_the_memory():
+    before = {0.01: 0, 0.05: 100, 0.1: 100, math.inf: 100}
+    after = {0.01: 0, 0.05: 200, 0.1: 300, math.inf: 300}  # this minute: 100 and 200
+    line = minute_line(3, before, after, READING)
+    assert line.startswith("minute   3  lag p50   50.0 ms  p99   99.0 ms (200 events)")
+    assert "web  100.0 MiB" in line and "1200 keys" in line
+
+
+def test_growth_over_a_tenth_is_a_finding():
+    later = {**READING, "worker": 90 * 2**20, "keys": 1300}
+    lines = dict(line.split(None, 1) for line in growth_lines(READING, later))
+    assert lines["worker"].endswith("FINDING: grew over 10%")
+    assert lines["web"].endswith("ok") and lines["keys"].endswith("ok")
