@@ -30,6 +30,7 @@ from honcho.environ import parse as parse_env_file
 
 from scripts.processes import free_port
 from scripts.stack import WEB_OPTIONS, WEB_TARGET
+from shared.vapid import new_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
@@ -55,6 +56,9 @@ SETTING_PREFIXES = (
     "CELERY_",
     "LOG_LEVEL",
     "PYTHONUNBUFFERED",
+    "WEB_PUSH",
+    "VAPID_",
+    "ALERTS_",
 )
 
 
@@ -89,6 +93,9 @@ def main() -> None:
         env["TWITCH_API_URL"] = f"http://localhost:{twitch_port}/helix"
         env["TWITCH_AUTH_URL"] = f"http://localhost:{twitch_port}/oauth2"
         processes["twitch"] = f"{python()} -m emulators.twitch --port {twitch_port}"
+
+    if not env.get("VAPID_PRIVATE_KEY"):
+        env.update(vapid_keys())
 
     processes["web"] = (
         f"PROMETHEUS_MULTIPROC_DIR={shlex.quote(str(fresh_metrics_dir()))} "
@@ -187,6 +194,18 @@ def write_env_file(env: dict) -> None:
     names = sorted(k for k in env if k.startswith(SETTING_PREFIXES))
     path.write_text("".join(f"{name}={shlex.quote(env[name])}\n" for name in names))
     path.chmod(0o600)
+
+
+def vapid_keys() -> dict:
+    """The local run's VAPID key pair: the one an earlier run wrote to .run/env, else a
+    new one (a browser's push subscription lasts only as long as the pair it was made
+    with)."""
+    path = RUN_DIR / "env"
+    earlier = parse_env_file(path.read_text()) if path.exists() else {}
+    if earlier.get("VAPID_PUBLIC_KEY") and earlier.get("VAPID_PRIVATE_KEY"):
+        return {name: earlier[name] for name in ("VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY")}
+    public, private = new_key_pair()
+    return {"VAPID_PUBLIC_KEY": public, "VAPID_PRIVATE_KEY": private}
 
 
 def embedded_redis_command(port: int) -> str:

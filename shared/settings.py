@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from shared.vapid import BadKey, public_key_of
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -24,6 +26,8 @@ DEVELOPMENT_DEFAULTS = {
     "SECRET_KEY": "development-only-secret-key",
     "PUBLIC_URL": "http://localhost:5000",
     "TWITCH_WEBHOOK_SECRET": "local-webhook-secret",
+    "WEB_PUSH": "true",
+    "VAPID_SUBJECT": "mailto:alerts@localhost",
 }
 # In development, Twitch and Pusher default to the emulators unless real
 # credentials are given.
@@ -62,6 +66,7 @@ SECRET_SETTINGS = (
     "PUSHER_KEY",
     "PUSHER_SECRET",
     "METRICS_TOKEN",
+    "VAPID_PRIVATE_KEY",
 )
 
 OPTIONAL_DEFAULTS = {
@@ -105,6 +110,11 @@ OPTIONAL_DEFAULTS = {
     "FLOWER_BASIC_AUTH": "",
     "ALLOW_INSECURE_ENDPOINTS": "false",
     "SENTRY_DSN": "",
+    "WEB_PUSH": "false",
+    "VAPID_PUBLIC_KEY": "",
+    "VAPID_PRIVATE_KEY": "",
+    "VAPID_SUBJECT": "",
+    "ALERTS_PER_VIEWER": "50",
 }
 # Twitch refreshes a stream's viewer count about once a minute: asking more often
 # spends rate-limit points on the same answer.
@@ -172,6 +182,11 @@ class Settings:
     worker_metrics_host: str
     flower_basic_auth: str
     sentry_dsn: str
+    web_push: bool
+    vapid_public_key: str
+    vapid_private_key: str
+    vapid_subject: str
+    alerts_per_viewer: int
 
     @property
     def broker_in_state_store(self) -> bool:
@@ -284,6 +299,8 @@ def load_settings(environ=None) -> Settings:
         worker_metrics_host=get("WORKER_METRICS_HOST"),
         flower_basic_auth=get("FLOWER_BASIC_AUTH"),
         sentry_dsn=_sentry_dsn(get("SENTRY_DSN")),
+        **_web_push(app_env, get),
+        alerts_per_viewer=_positive("ALERTS_PER_VIEWER", get("ALERTS_PER_VIEWER")),
     )
     _check_retry_backoff(settings)
     if app_env == "production" and not _boolean(
@@ -500,6 +517,38 @@ def _sentry_dsn(value: str) -> str:
     ):
         raise SettingsError("SENTRY_DSN must be a DSN such as https://<key>@<host>/<project>")
     return value
+
+
+def _web_push(app_env: str, get) -> dict:
+    """WEB_PUSH and its VAPID settings. Production refuses alerts without a key pair;
+    development (``make run`` and the tests set a pair) turns them off instead."""
+    public, private = get("VAPID_PUBLIC_KEY"), get("VAPID_PRIVATE_KEY")
+    off = {"web_push": False, "vapid_public_key": "", "vapid_private_key": "", "vapid_subject": ""}
+    if not _boolean("WEB_PUSH", get("WEB_PUSH")):
+        return off
+    for name, value in (("VAPID_PUBLIC_KEY", public), ("VAPID_PRIVATE_KEY", private)):
+        if not value and app_env == "production":
+            raise SettingsError(
+                f"{name} is not set (required with WEB_PUSH=true; "
+                "`WEB_PUSH=false flask --app web vapid-keys` prints a pair)"
+            )
+    if not (public and private):
+        return off
+    try:
+        derived = public_key_of(private)
+    except BadKey:
+        raise SettingsError("VAPID_PRIVATE_KEY must be a base64url P-256 private key") from None
+    if derived != public.rstrip("="):
+        raise SettingsError("VAPID_PUBLIC_KEY is not the public key of VAPID_PRIVATE_KEY")
+    subject = get("VAPID_SUBJECT") or get("PUBLIC_URL")
+    if not subject.startswith(("mailto:", "https://")):
+        raise SettingsError("VAPID_SUBJECT must be a mailto: or https:// URL")
+    return {
+        "web_push": True,
+        "vapid_public_key": derived,
+        "vapid_private_key": private,
+        "vapid_subject": subject,
+    }
 
 
 def _boolean(name: str, value: str) -> bool:

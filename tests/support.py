@@ -15,8 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pysher
 
 from scripts.processes import ROOT, Process, free_port, port_open, wait_until  # noqa: F401
-from scripts.stack import BIN, Stack, redis_server_binary  # noqa: F401
-from scripts.stack import development_environment as process_environment  # noqa: F401
+from scripts.stack import BIN, Stack, development_environment, redis_server_binary  # noqa: F401
+from shared.vapid import new_key_pair
+
+# The session's VAPID key pair: every process the tests start signs its pushes and
+# tells browsers the public key with it, as make run's processes share .run/env's.
+VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY = new_key_pair()
 
 # A complete production environment of made-up values (no service behind them).
 PRODUCTION_SETTINGS = {
@@ -31,6 +35,13 @@ PRODUCTION_SETTINGS = {
     "PUSHER_KEY": "key",
     "PUSHER_SECRET": "secret",
 }
+
+
+def process_environment(**overrides) -> dict:
+    """The development environment of the test processes (Web Push on, with the
+    session's key pair), with ``overrides``."""
+    keys = {"VAPID_PUBLIC_KEY": VAPID_PUBLIC_KEY, "VAPID_PRIVATE_KEY": VAPID_PRIVATE_KEY}
+    return development_environment(**{**keys, **overrides})
 
 
 def procfile_web_command() -> str:

@@ -219,6 +219,7 @@ def terminal_safe(value) -> str:
 
 def init_app(app: Flask) -> None:
     """Add the operator commands to ``flask``."""
+    from web.alert_commands import vapid_keys
     from web.lease_commands import leases_group
     from web.queue_commands import intake_shards, queues
     from web.revocation_commands import list_revocations
@@ -228,3 +229,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(leases_group)
     app.cli.add_command(queues)
     app.cli.add_command(intake_shards)
+    app.cli.add_command(vapid_keys)

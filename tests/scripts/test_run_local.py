@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scripts import run_local
+from shared.vapid import public_key_of
 from tests.support import ROOT, free_port, wait_until
 
 
@@ -194,3 +195,13 @@ def test_the_local_run_starts_and_stops_without_a_warning_from_the_app(tmp_path)
     assert app and not [line for line in app if "WARNING" in line or "ERROR" in line]
     stopped = [line.split("| ")[1].split()[0] for line in lines if " stopped (rc=" in line]
     assert sorted(stopped[:3]) == ["beat.1", "web.1", "worker.1"], stopped
+
+
+def test_the_run_makes_a_vapid_key_pair_once_and_keeps_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_local, "RUN_DIR", tmp_path)
+    first = run_local.vapid_keys()
+    assert public_key_of(first["VAPID_PRIVATE_KEY"]) == first["VAPID_PUBLIC_KEY"]
+    run_local.write_env_file({"APP_ENV": "development", **first})
+    assert run_local.vapid_keys() == first
+    (tmp_path / "env").unlink()
+    assert run_local.vapid_keys() != first

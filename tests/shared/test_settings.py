@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from shared.settings import SettingsError, load_settings, load_settings_or_exit
+from shared.vapid import new_key_pair
 from tests.support import PRODUCTION_SETTINGS as PRODUCTION
 from tests.support import ROOT
 
@@ -336,3 +337,54 @@ def test_replicas_to_wait_for_can_be_set_or_turned_off():
     assert load_settings({**with_sentinels, "INTAKE_REPLICAS": "0"}).intake_replicas == 0
     assert load_settings({**with_sentinels, "INTAKE_REPLICAS": "2"}).intake_replicas == 2
     assert load_settings({**PRODUCTION, "INTAKE_REPLICAS": "1"}).intake_replicas == 1
+
+
+def vapid_environment(app_env="development", **changes) -> dict:
+    """An environment with a fresh VAPID key pair, and ``changes``."""
+    public, private = new_key_pair()
+    base = PRODUCTION if app_env == "production" else {"APP_ENV": "development"}
+    return {**base, "VAPID_PUBLIC_KEY": public, "VAPID_PRIVATE_KEY": private, **changes}
+
+
+def test_web_push_is_on_in_development_with_a_key_pair():
+    environ = vapid_environment()
+    settings = load_settings(environ)
+    assert settings.web_push and settings.alerts_per_viewer == 50
+    assert settings.vapid_public_key == environ["VAPID_PUBLIC_KEY"]
+    assert settings.vapid_subject == "mailto:alerts@localhost"
+
+
+def test_web_push_is_off_in_development_without_keys_and_in_production_by_default():
+    assert not load_settings({"APP_ENV": "development"}).web_push
+    assert not load_settings(PRODUCTION).web_push
+
+
+@pytest.mark.parametrize("missing", ["VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"])
+def test_production_refuses_web_push_without_its_keys(missing):
+    environ = vapid_environment("production", WEB_PUSH="true")
+    del environ[missing]
+    with pytest.raises(SettingsError, match=f"{missing} is not set"):
+        load_settings(environ)
+
+
+def test_production_web_push_signs_as_the_public_url_unless_told():
+    settings = load_settings(vapid_environment("production", WEB_PUSH="true"))
+    assert settings.web_push and settings.vapid_subject == "https://viewer.example/"
+    told = vapid_environment("production", WEB_PUSH="true", VAPID_SUBJECT="mailto:ops@x.example")
+    assert load_settings(told).vapid_subject == "mailto:ops@x.example"
+
+
+@pytest.mark.parametrize(
+    "name, value, named",
+    [
+        ("VAPID_PUBLIC_KEY", new_key_pair()[0], "VAPID_PUBLIC_KEY"),
+        ("VAPID_PRIVATE_KEY", "not-a-key", "VAPID_PRIVATE_KEY"),
+        ("VAPID_PRIVATE_KEY", new_key_pair()[0], "VAPID_PRIVATE_KEY"),
+        ("VAPID_SUBJECT", "http://viewer.example", "VAPID_SUBJECT"),
+        ("ALERTS_PER_VIEWER", "0", "ALERTS_PER_VIEWER"),
+        ("WEB_PUSH", "maybe", "WEB_PUSH"),
+    ],
+)
+def test_malformed_web_push_settings_are_named(name, value, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings(vapid_environment(**{name: value}))

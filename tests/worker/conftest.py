@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from scripts.processes import Process, free_port
-from scripts.stack import PUSHER_CREDENTIALS, development_environment
+from scripts.stack import PUSHER_CREDENTIALS
+from tests.support import process_environment
 
 PUSHER_PORT = free_port()
 
@@ -21,7 +22,7 @@ PUSHER_PORT = free_port()
 def worker_environment(redis_server):
     """Point the worker package at the test Redis and a Pusher emulator port; yields the
     worker's settings. The environment is restored after the session."""
-    environment = development_environment(
+    environment = process_environment(
         REDIS_URL=redis_server,
         PUSHER_HOST="127.0.0.1",
         PUSHER_PORT=PUSHER_PORT,
