@@ -3,13 +3,14 @@
 The front end's sources live in ``frontend/``; Vite builds them into
 ``web/dist``: hashed files under ``assets/`` and ``.vite/manifest.json``,
 which maps each entry (``src/colorMode.js``, ``src/site.css``, ``src/watch.js``) to
-its files. Every page runs the colour-mode entry as a classic script in ``<head>``,
-before its stylesheets, so the page paints in the viewer's colour mode at once.
-Templates link an entry's files through :func:`entry_assets`, which reads the
-manifest once. Page data the browser app needs travels in ``data-``
-attributes of its root element; never a token. The app's icon (``web/icons``: an SVG and
-a PNG of it) is served at ``/favicon.svg``, ``/favicon.png`` and ``/favicon.ico``, and
-every page links it.
+its files. Every page runs the colour-mode entry as a classic
+script in ``<head>``, before its stylesheets, so the page paints in the viewer's colour
+mode at once. Templates link an entry's files through :func:`entry_assets`, which reads
+the manifest once; a page's own entry is the ``page_entry`` its view hands the template.
+Page data the browser app needs travels in ``data-`` attributes of its root element;
+never a token. The app's icon (``web/icons``: an SVG and a PNG of it) is served at
+``/favicon.svg``, ``/favicon.png`` and ``/favicon.ico``, and every page links it and the
+web app manifest (:mod:`web.app_shell`, registered with these pages).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from flask import (
     url_for,
 )
 
+from web import app_shell
 from web.api import pusher_settings
 from web.auth import MESSAGES, login_required, public_host_only, safe_next
 from web.signed_in import current_user
@@ -54,9 +56,11 @@ class FrontendNotBuilt(RuntimeError):
 
 def init_app(app: Flask) -> None:
     """Find the built front end (``web/dist`` unless FRONTEND_DIST says otherwise) and let
-    templates name its files; the pages themselves are ``bp``."""
+    templates name its files; the pages themselves are ``bp``. The app shell (service
+    worker, manifest, icons) comes with them."""
     app.config.setdefault("FRONTEND_DIST", DIST)
     app.jinja_env.globals["entry_assets"] = entry_assets
+    app.register_blueprint(app_shell.bp)
 
 
 @bp.before_request
@@ -105,6 +109,7 @@ def watch(login: str = ""):
         error=error,
         pusher=json.dumps(pusher_settings()),
         built=built,
+        page_entry=WATCH_ENTRY,
     )
     return page, 503 if not built else 404 if error else 200
 
@@ -202,12 +207,13 @@ def manifest() -> dict:
     return chunks
 
 
-def _built() -> bool:
-    """True when the pages' entries are built; otherwise log why, and pages say so."""
+def _built(page_entry: str = WATCH_ENTRY) -> bool:
+    """True when the pages' entries (and ``page_entry``, the page's own) are built;
+    otherwise log why, and pages say so."""
     try:
         entry_assets(COLOR_MODE_ENTRY)
         entry_assets(SITE_ENTRY)
-        entry_assets(WATCH_ENTRY)
+        entry_assets(page_entry)
     except FrontendNotBuilt as error:
         log.error("%s", error)
         return False

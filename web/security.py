@@ -3,7 +3,9 @@
 The Content-Security-Policy lets pages load only our own scripts and styles,
 Twitch's two embeds (video and chat), Twitch's image CDN (avatars) and our
 Pusher WebSocket endpoint: no inline code, no ``eval``, no framing of our
-pages. HSTS is sent only when ``PUBLIC_URL`` is https.
+pages. The service worker and the web app manifest (:mod:`web.app_shell`) are our own
+too, said outright (``worker-src``, ``manifest-src``) rather than left to the fallbacks.
+HSTS is sent only when ``PUBLIC_URL`` is https.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def content_security_policy(settings: Settings) -> dict[str, str]:
         "img-src": f"'self' data: {TWITCH_IMAGES}",
         "connect-src": f"'self' {pusher_socket_origin(settings)}",
         "frame-src": " ".join(TWITCH_EMBEDS),
+        "worker-src": "'self'",
+        "manifest-src": "'self'",
         "frame-ancestors": "'none'",
         "object-src": "'none'",
         "base-uri": "'none'",

@@ -1,8 +1,10 @@
-"""The pages: login at ``/``, the viewer at ``/watch``, and the built assets behind them."""
+"""The pages: login at ``/``, the viewer at ``/watch``, the built assets behind them, and
+the app shell (service worker, manifest, icons)."""
 
 from __future__ import annotations
 
 import json
+import struct
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +28,7 @@ MANIFEST = {
         "imports": ["_vendor-V3nd0001.js"],
         "css": ["assets/watch-W4tch001.css"],
     },
+    "src/serviceWorker.js": {"file": "sw.js", "src": "src/serviceWorker.js", "isEntry": True},
     "_vendor-V3nd0001.js": {
         "file": "assets/vendor-V3nd0001.js",
         "css": ["assets/vendor-V3nd0001.css"],
@@ -327,3 +330,57 @@ def test_every_page_template_is_built_on_the_one_that_links_the_icon(app):
     for template in templates.glob("*.html"):
         if template.name != "base.html":
             assert '{% extends "pages/base.html" %}' in template.read_text(), template.name
+
+
+@pytest.mark.parametrize("path", ["/", "/watch/cool_user"])
+def test_every_page_links_the_web_app_manifest_and_the_brand_colour(client, path):
+    if path != "/":
+        log_in(client)
+    page = Tags(client.get(path).get_data(as_text=True))
+    assert [link["href"] for link in page.all("link", rel="manifest")] == ["/manifest.webmanifest"]
+    colours = [meta for meta in page.all("meta") if meta.get("name") == "theme-color"]
+    assert colours == [{"name": "theme-color", "content": "#6441a5"}]
+
+
+def test_the_service_worker_is_served_at_the_root_and_always_revalidated(client, dist):
+    (dist / "sw.js").write_text("/* the service worker */")
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.get_data(as_text=True) == "/* the service worker */"
+    assert response.headers["Cache-Control"] == "no-cache"
+    # Its own policy too: the worker runs under it.
+    assert "worker-src 'self'" in response.headers["Content-Security-Policy"]
+    log_in(client)
+    assert "no-store" in client.get("/sw.js").headers["Cache-Control"]
+
+
+def test_the_policy_names_the_worker_and_the_manifest_as_our_own(client):
+    header = client.get("/").headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert directives["worker-src"] == "'self'"
+    assert directives["manifest-src"] == "'self'"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_web_app_manifest_makes_the_app_installable(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.get_json(force=True)
+    assert manifest["name"] == "Streamer Event Viewer" and manifest["short_name"]
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert manifest["theme_color"] == manifest["background_color"] == "#6441a5"
+    icons = {(icon["sizes"], icon["purpose"]): icon for icon in manifest["icons"]}
+    assert set(icons) == {(f"{n}x{n}", p) for n in (192, 512) for p in ("any", "maskable")}
+    for (sizes, _), icon in icons.items():
+        answer = client.get(icon["src"])
+        assert answer.status_code == 200, icon
+        assert answer.mimetype == icon["type"] == "image/png"
+        assert "x".join(map(str, png_size(answer.data))) == sizes, icon
+    assert client.get("/icons/favicon.svg").status_code == 404
+    assert client.get("/icons/../pages.py").status_code == 404

@@ -1,0 +1,27 @@
+// The service worker, served at /sw.js with scope / (web/app_shell.py): it shows a
+// go-live alert the server pushes (lib/pushNotification.js says what) and, on a click,
+// focuses a window already showing the streamer's page or opens one. It handles no
+// fetch: the pages load from the network as without it. Built as a classic script that
+// imports nothing at run time (vite.config.js).
+import { notificationFrom, payloadFrom, windowFor } from './lib/pushNotification.js'
+
+// A new version takes over at once: there is no cache whose versions could disagree.
+self.addEventListener('install', () => self.skipWaiting())
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()))
+
+self.addEventListener('push', (event) => {
+  const { title, options } = notificationFrom(payloadFrom(() => event.data?.json()))
+  event.waitUntil(self.registration.showNotification(title, options))
+})
+
+async function openOrFocus(url) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true })
+  const open = windowFor(windows, url, self.location.origin)
+  if (open) return open.focus()
+  return self.clients.openWindow(url)
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close()
+  event.waitUntil(openOrFocus(event.notification.data?.url || '/watch'))
+})
