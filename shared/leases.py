@@ -4,9 +4,13 @@ A lease (:class:`Lease`) is a plain dict::
 
     {"broadcaster_id": "1337", "login": "cool_user", "name": "Cool_User",
      "subscriptions": {"stream.online": {"id": ..., "status": ...}, ...},
+     "reasons": ["watch", "alert"],
      "expires_at": epoch seconds, "last_seen": epoch seconds (a viewer was there)}
 
-It is renewed while viewers watch and released once it expires unwatched.
+A lease is held for reasons, each needing some of the streamer's subscriptions
+(``REASON_TYPES``): ``watch`` all four, renewed while viewers watch and let go once it
+expires unwatched; ``alert`` only ``stream.online``, while a viewer wants go-live
+alerts of the streamer. The lease is released when no reason is left.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from shared.eventsub import HEALTHY, SUBSCRIPTION_VERSIONS
 LEASES = "sev:leases"  # sorted set: broadcaster id by expiry
 LOGINS = "sev:lease-logins"  # hash: login -> broadcaster id
 WEBSUB = "websub"
+WATCH, ALERT = "watch", "alert"
+# The subscription types each reason needs (WebSub: its one topic, whatever the reason).
+REASON_TYPES = {WATCH: tuple(SUBSCRIPTION_VERSIONS), ALERT: ("stream.online",)}
 
 
 class HeldSubscription(TypedDict):
@@ -41,6 +48,7 @@ class Lease(TypedDict):
     name: str
     subscriptions: dict[str, HeldSubscription]  # by subscription type
     transport: NotRequired[str]  # "eventsub" or "websub"; older leases have none
+    reasons: NotRequired[list[str]]  # why we hold it (REASON_TYPES); older leases: watch
     expires_at: float
     last_seen: float
 
@@ -50,17 +58,32 @@ def lease_key(broadcaster_id: str) -> str:
     return f"sev:lease:{broadcaster_id}"
 
 
-def new_lease(broadcaster: Broadcaster, transport: str = "eventsub") -> Lease:
-    """An empty lease for a broadcaster (``id``, ``login``, ``name``)."""
+def new_lease(broadcaster: Broadcaster, transport: str = "eventsub", reason: str = WATCH) -> Lease:
+    """An empty lease for a broadcaster (``id``, ``login``, ``name``), held for ``reason``."""
     return {
         "broadcaster_id": broadcaster["id"],
         "login": broadcaster["login"],
         "name": broadcaster.get("name") or broadcaster["login"],
         "subscriptions": {},
         "transport": transport,
+        "reasons": [reason],
         "expires_at": 0.0,
         "last_seen": 0.0,
     }
+
+
+def lease_reasons(lease: Lease) -> list[str]:
+    """Why we hold a lease: some of ``REASON_TYPES`` (a lease from before reasons: watch)."""
+    return lease.get("reasons", [WATCH])
+
+
+def wanted_subscriptions(lease: Lease, reasons: list[str] | None = None) -> list[tuple[str, str]]:
+    """The (type, version) pairs the lease needs for ``reasons`` (default: its own)."""
+    reasons = lease_reasons(lease) if reasons is None else reasons
+    if lease.get("transport") == WEBSUB:
+        return [(WEBSUB, "")] if reasons else []
+    types = {kind for reason in reasons for kind in REASON_TYPES[reason]}
+    return [(kind, version) for kind, version in SUBSCRIPTION_VERSIONS.items() if kind in types]
 
 
 def get_lease(client: redis.Redis, broadcaster_id: str) -> Lease | None:
@@ -109,22 +132,39 @@ def extend(lease: Lease, grace: float, now: float | None = None) -> Lease:
 
 
 def missing_subscriptions(
-    lease: Lease, renew_before: float = 0, now: float | None = None
+    lease: Lease,
+    renew_before: float = 0,
+    now: float | None = None,
+    reasons: list[str] | None = None,
 ) -> list[tuple[str, str]]:
-    """The wanted (type, version) pairs the lease does not hold in good health, or
-    holds at the WebSub hub for less than ``renew_before`` seconds more."""
+    """The (type, version) pairs ``reasons`` (default: the lease's own) want that the
+    lease does not hold in good health, or holds at the WebSub hub for less than
+    ``renew_before`` seconds more."""
     now = time.time() if now is None else now
     held = lease["subscriptions"]
-    wanted = (
-        [(WEBSUB, "")] if lease.get("transport") == WEBSUB else list(SUBSCRIPTION_VERSIONS.items())
-    )
     return [
         (kind, version)
-        for kind, version in wanted
+        for kind, version in wanted_subscriptions(lease, reasons)
         if kind not in held
         or held[kind].get("status") not in HEALTHY
         or held[kind].get("expires_at", now + renew_before + 1) - now <= renew_before
     ]
+
+
+def serves(lease: Lease | None, reason: str) -> bool:
+    """True when the lease is held for ``reason`` and holds all it needs in good health."""
+    if lease is None or reason not in lease_reasons(lease):
+        return False
+    return not missing_subscriptions(lease, reasons=[reason])
+
+
+def leases_for_logins(client: redis.Redis, logins: list[str]) -> list[Lease | None]:
+    """The lease on each of ``logins``' streamers, None where there is none."""
+    ids = cast(list[str | None], client.hmget(LOGINS, logins)) if logins else []
+    found = [i for i in ids if i]
+    stored = cast(list[str | None], client.mget([lease_key(i) for i in found]) if found else [])
+    by_id = {i: json.loads(raw) for i, raw in zip(found, stored, strict=True) if raw}
+    return [by_id.get(i) if i else None for i in ids]
 
 
 def touch_lease(client: redis.Redis, login: str, grace: float) -> Lease | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from shared.events import lease_broadcaster, user_broadcaster
 from shared.eventsub import FINAL, HEALTHY, MISSING, SUBSCRIPTION_VERSIONS, condition_broadcaster
-from shared.leases import Lease, missing_subscriptions, new_lease
+from shared.leases import Lease, missing_subscriptions, new_lease, wanted_subscriptions
 from shared.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> Report:
         if (
             broadcaster_id is not None
             and broadcaster_id in leases
-            and found["type"] in SUBSCRIPTION_VERSIONS
+            and found["type"] in wanted_types(leases[broadcaster_id])
         ):
             by_broadcaster.setdefault(broadcaster_id, []).append(found)
         else:
@@ -63,7 +63,7 @@ def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> Report
         listed = [
             s
             for s in subscriptions.listed(broadcaster_id)
-            if s["type"] in SUBSCRIPTION_VERSIONS
+            if s["type"] in wanted_types(lease)
             and condition_broadcaster(s["type"], s.get("condition")) == broadcaster_id
         ]
         settle_lease(subscriptions, lease, listed, report)
@@ -83,8 +83,14 @@ def settle_lease(
     if statuses & FINAL:
         report["unavailable"].append(current["login"])
     elif missing_subscriptions(current):
-        subscriptions.ensure(lease_broadcaster(current))
+        subscriptions.ensure(lease_broadcaster(current), reason=None)
         report["recreated"].append(current["login"])
+
+
+def wanted_types(lease: Lease) -> set[str]:
+    """The subscription types a lease holds for its reasons (a go-live alert's lease
+    only ``stream.online``): any other of ours for its streamer is deleted."""
+    return {kind for kind, _ in wanted_subscriptions(lease)}
 
 
 def apply_listing(

@@ -1,19 +1,23 @@
 """The subscription lifecycle: hold, heal and release streamers' EventSub subscriptions.
 
-Every viewer of a streamer shares one lease and its four subscriptions; a
-Redis lock per streamer makes sure they are created once however many ask.
+Every viewer of a streamer shares one lease and its four subscriptions (go-live alerts
+share it too, needing only ``stream.online``: see :mod:`shared.leases`); a Redis lock
+per streamer makes sure they are created once however many ask.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import redis
 
 from shared.events import Broadcaster, lease_broadcaster
 from shared.eventsub import HEALTHY, PENDING, condition_broadcaster, subscription_condition
 from shared.leases import (
+    ALERT,
+    WATCH,
     WEBSUB,
     HeldSubscription,
     Lease,
@@ -21,9 +25,11 @@ from shared.leases import (
     extend,
     forget_lease,
     get_lease,
+    lease_reasons,
     missing_subscriptions,
     new_lease,
     save_lease,
+    wanted_subscriptions,
 )
 from shared.settings import Settings
 from shared.twitch.client import TwitchClient, eventsub_budget_spent
@@ -87,17 +93,58 @@ class Subscriptions:
         """Re-subscribe at the WebSub hub when a hub lease has less than this left."""
         return max(3 * self.settings.lease_check_interval, self.settings.websub_lease_seconds / 10)
 
-    def ensure(self, broadcaster: Broadcaster) -> Lease:
-        """Hold the subscriptions of ``broadcaster`` (id, login, name); renew its lease."""
+    def ensure(self, broadcaster: Broadcaster, reason: str | None = WATCH) -> Lease:
+        """Hold the subscriptions of ``broadcaster`` (id, login, name) for ``reason`` (None:
+        for the reasons its lease has, as when healing it); renew its lease."""
         with self.lock(broadcaster["id"]):
-            lease = get_lease(self.redis, broadcaster["id"]) or new_lease(
-                broadcaster, self.settings.webhook_transport
-            )
-            try:
-                for kind, version in missing_subscriptions(lease, self.renew_before):
-                    lease["subscriptions"][kind] = self.create(broadcaster["id"], kind, version)
-            finally:
-                save_lease(self.redis, extend(lease, self.settings.lease_grace_seconds))
+            return self._hold(broadcaster, reason)
+
+    def settle(self, broadcaster: Broadcaster, reason: str, wanted: Callable[[], bool]):
+        """Hold ``reason``'s subscriptions if ``wanted()``, else let go of them; asked
+        under the lease's lock, so that changes racing each other end as the last one
+        left things. The lease as it is now, or None."""
+        with self.lock(broadcaster["id"]):
+            if wanted():
+                return self._hold(broadcaster, reason)
+            lease = get_lease(self.redis, broadcaster["id"])
+            return self._let_go(lease, reason) if lease else None
+
+    def let_go(self, broadcaster_id: str, reason: str) -> Lease | None:
+        """Stop holding a streamer's lease for ``reason``; the lease left, or None."""
+        with self.lock(broadcaster_id):
+            lease = get_lease(self.redis, broadcaster_id)
+            return self._let_go(lease, reason) if lease else None
+
+    def _hold(self, broadcaster: Broadcaster, reason: str | None) -> Lease:
+        lease = get_lease(self.redis, broadcaster["id"]) or new_lease(
+            broadcaster, self.settings.webhook_transport, reason or WATCH
+        )
+        if reason and reason not in lease_reasons(lease):
+            lease["reasons"] = [*lease_reasons(lease), reason]
+        try:
+            for kind, version in missing_subscriptions(lease, self.renew_before):
+                lease["subscriptions"][kind] = self.create(broadcaster["id"], kind, version)
+        finally:
+            if reason != ALERT:  # an alert is no viewer on the channel
+                extend(lease, self.settings.lease_grace_seconds)
+            save_lease(self.redis, lease)
+        return lease
+
+    def _let_go(self, lease: Lease, reason: str) -> Lease | None:
+        """Drop ``reason`` from a lease: delete the subscriptions no reason left needs, or
+        release the lease when no reason is left."""
+        if reason not in lease_reasons(lease):
+            return lease
+        reasons = [held_for for held_for in lease_reasons(lease) if held_for != reason]
+        if not reasons:
+            self._release(lease)
+            return None
+        still_wanted = {kind for kind, _ in wanted_subscriptions(lease, reasons)}
+        for kind in [kind for kind in lease["subscriptions"] if kind not in still_wanted]:
+            self.delete(lease["subscriptions"].pop(kind)["id"])
+        lease["reasons"] = reasons
+        save_lease(self.redis, lease)
+        logger.info("holding %s for %s only", lease["login"], ", ".join(reasons))
         return lease
 
     def create(self, broadcaster_id: str, kind: str, version: str) -> HeldSubscription:
@@ -143,12 +190,15 @@ class Subscriptions:
     def release(self, lease: Lease) -> None:
         """Delete a lease's subscriptions at Twitch and forget the lease."""
         with self.lock(lease["broadcaster_id"]):
-            for kind, held in lease["subscriptions"].items():
-                if kind == WEBSUB:
-                    self.websub("unsubscribe", lease["broadcaster_id"])
-                else:
-                    self.delete(held["id"])
-            forget_lease(self.redis, lease)
+            self._release(lease)
+
+    def _release(self, lease: Lease) -> None:
+        for kind, held in lease["subscriptions"].items():
+            if kind == WEBSUB:
+                self.websub("unsubscribe", lease["broadcaster_id"])
+            else:
+                self.delete(held["id"])
+        forget_lease(self.redis, lease)
         logger.info("released the lease on %s", lease["login"])
 
     def websub(self, mode: str, broadcaster_id: str) -> HeldSubscription:
@@ -183,17 +233,20 @@ class Subscriptions:
                         save_lease(self.redis, extend(current, grace, now))
                         renewed.append(lease["login"])
                 if current and missing_subscriptions(current, self.renew_before):
-                    self.ensure(lease_broadcaster(current))
+                    self.ensure(lease_broadcaster(current), reason=None)
         return renewed
 
     def release_idle(self, occupied: set[str], now: float | None = None) -> list[str]:
-        """Release the leases nobody watched for the grace period; the logins released."""
+        """Let go of the watching nobody did for the grace period (releasing the leases
+        held for nothing else); the logins no longer watched."""
         now = time.time() if now is None else now
         idle = [
             lease
             for lease in all_leases(self.redis)
-            if lease["expires_at"] <= now and lease["login"] not in occupied
+            if WATCH in lease_reasons(lease)
+            and lease["expires_at"] <= now
+            and lease["login"] not in occupied
         ]
         for lease in idle:
-            self.release(lease)
+            self.let_go(lease["broadcaster_id"], WATCH)
         return [lease["login"] for lease in idle]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from shared.events import channel_name
-from shared.leases import LOGINS
+from shared.leases import WATCH, lease_reasons, leases_for_logins
 from shared.store import broadcaster_states, cached_with_time
 from shared.twitch.errors import TwitchError
 from web.auth import from_our_site, login_required
@@ -130,7 +130,7 @@ def live_follows(client, answer: dict, asked_at: float) -> list[dict]:
     follows = answer["follows"]
     streams = {stream["user_id"]: stream for stream in answer["streams"]}
     states = broadcaster_states(client, [follow["id"] for follow in follows])
-    held = client.hmget(LOGINS, [f["login"] for f in follows]) if follows else []
+    held = leases_for_logins(client, [f["login"] for f in follows])
     cards = []
     for follow, state, lease in zip(follows, states, held, strict=True):
         status = combined_status(state, streams.get(follow["id"]), asked_at)
@@ -145,7 +145,7 @@ def live_follows(client, answer: dict, asked_at: float) -> list[dict]:
                     "viewers": status["live"]["viewers"],
                     "started_at": status["live"]["started_at"],
                     "status_as_of": status["status_as_of"],
-                    "watched": lease is not None,
+                    "watched": lease is not None and WATCH in lease_reasons(lease),
                 }
             )
     return sorted(cards, key=lambda card: -(card["viewers"] or 0))

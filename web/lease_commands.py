@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from shared.events import user_broadcaster
-from shared.leases import all_leases, lease_for_login
+from shared.leases import ALERT, WATCH, all_leases, lease_for_login, lease_reasons
 from shared.store import unheld_revocations
 from shared.task_names import ENSURE_SUBSCRIPTIONS
 from shared.twitch.client import eventsub_cost
@@ -20,16 +20,19 @@ leases_group = AppGroup("leases", help="The streamers we hold subscriptions for.
 
 @leases_group.command("list")
 def list_leases():
-    """Each lease with its subscriptions and their status, the cost budget, and how many
-    revocations named a subscription we do not hold (those are ignored)."""
+    """Each lease with why we hold it (watched: until when; go-live alerts), its
+    subscriptions and their status, the cost budget, and how many revocations named a
+    subscription we do not hold (those are ignored)."""
     client = get_redis()
     now = time.time()
     for lease in all_leases(client):
         left = lease["expires_at"] - now
-        click.echo(
-            f"{lease['login']} ({lease['broadcaster_id']})  "
-            f"{f'expires in {int(left)}s' if left > 0 else 'expired'}"
-        )
+        reasons, held_for = lease_reasons(lease), []
+        if WATCH in reasons:
+            held_for.append(f"watched, {f'expires in {int(left)}s' if left > 0 else 'expired'}")
+        if ALERT in reasons:
+            held_for.append("go-live alerts")
+        click.echo(f"{lease['login']} ({lease['broadcaster_id']})  {'; '.join(held_for)}")
         for kind, held in sorted(lease["subscriptions"].items()):
             click.echo(f"  {kind:15} {held['status']:40} {held['id']}")
     cost = eventsub_cost(client)

@@ -12,7 +12,7 @@ import re
 from flask import current_app
 
 from shared.events import channel_name, user_broadcaster
-from shared.leases import lease_for_login, missing_subscriptions, touch_lease
+from shared.leases import WATCH, lease_for_login, serves, touch_lease
 from shared.store import (
     broadcaster_states,
     cached,
@@ -103,7 +103,7 @@ def hold_subscriptions(user: dict) -> None:
     client = get_redis()
     settings = get_settings()
     lease = lease_for_login(client, user["login"])
-    if lease and not missing_subscriptions(lease):
+    if serves(lease, WATCH):
         touch_lease(client, user["login"], settings.lease_grace_seconds)
         return
     if lease is None and eventsub_budget_spent(client):

@@ -16,7 +16,7 @@ from shared.events import (
     unavailable_event,
 )
 from shared.eventsub import FINAL, PENDING, RECREATABLE, format_eventsub_timestamp
-from shared.leases import Lease, get_lease, lease_for_login, save_lease
+from shared.leases import WATCH, Lease, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
 from shared.store import (
     count_unheld_revocation,
@@ -45,12 +45,18 @@ VERIFICATION_CHECK_SECONDS = 3
 
 
 @shared_task(name=ENSURE_SUBSCRIPTIONS, acks_late=True)
-def ensure_subscriptions(broadcaster: Broadcaster) -> None:
-    """Hold a streamer's subscriptions (``broadcaster``: id, login, name)."""
-    lease = subscriptions().ensure(broadcaster)
-    if any(h["status"] == PENDING for h in lease["subscriptions"].values()):
-        check_lease.apply_async((broadcaster["id"],), countdown=VERIFICATION_CHECK_SECONDS)
+def ensure_subscriptions(broadcaster: Broadcaster, reason: str | None = WATCH) -> None:
+    """Hold a streamer's subscriptions (``broadcaster``: id, login, name) for ``reason``
+    (None: for the reasons its lease has, re-creating what it lost)."""
+    lease = subscriptions().ensure(broadcaster, reason)
+    follow_verification(lease)
     seed_channel_state(broadcaster["id"])
+
+
+def follow_verification(lease: Lease | None) -> None:
+    """Check on a lease until Twitch has verified its new subscriptions."""
+    if lease and any(h["status"] == PENDING for h in lease["subscriptions"].values()):
+        check_lease.apply_async((lease["broadcaster_id"],), countdown=VERIFICATION_CHECK_SECONDS)
 
 
 def seed_channel_state(broadcaster_id: str) -> None:
@@ -139,7 +145,7 @@ def handle_revocation(revocation: dict, message_id: str) -> None:
                 held["status"] = reason
         save_lease(redis_client(), lease)
     if reason in RECREATABLE:
-        ensure_subscriptions.delay(lease_broadcaster(lease))
+        ensure_subscriptions.delay(lease_broadcaster(lease), reason=None)
     elif reason in FINAL:
         end_for_good(lease, reason, f"unavailable-{message_id}", revocation["revoked_at"])
 

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from shared.eventsub import HEALTHY, MISSING, SUBSCRIPTION_VERSIONS
-from shared.leases import WEBSUB, get_lease, save_lease
+from shared.leases import ALERT, WEBSUB, get_lease, save_lease
 from shared.reconcile import empty_report, reconcile, reconcile_lease
 from shared.subscriptions import Subscriptions
 from shared.twitch.client import TwitchClient
@@ -164,3 +164,20 @@ def test_the_websub_transport_has_no_list_to_reconcile(callback_settings, redis_
         )
     finally:
         client.close()
+
+
+def test_reconcile_keeps_an_alert_lease_to_stream_online(
+    subscriptions, twitch_emulator, redis_client, callback_settings
+):
+    lease = subscriptions.ensure(COOL_USER, ALERT)
+    left_over = subscriptions.create(COOL_USER["id"], "stream.offline", "1")
+
+    report = reconcile(subscriptions, occupied=set())
+
+    assert report["deleted"] == [left_over["id"]] and report["recreated"] == []
+    ours = at_twitch(twitch_emulator, callback_settings.callback_url)
+    assert [s["id"] for s in ours] == [lease["subscriptions"]["stream.online"]["id"]]
+    held = get_lease(redis_client, COOL_USER["id"])["subscriptions"]
+    assert {kind: h["id"] for kind, h in held.items()} == {
+        "stream.online": lease["subscriptions"]["stream.online"]["id"]
+    }

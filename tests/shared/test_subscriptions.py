@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from shared.eventsub import SUBSCRIPTION_VERSIONS
-from shared.leases import WEBSUB, all_leases, get_lease, lease_for_login
+from shared.leases import ALERT, WATCH, WEBSUB, all_leases, get_lease, lease_for_login
 from shared.subscriptions import BudgetExceeded, Subscriptions
-from shared.twitch.client import TwitchClient
+from shared.twitch.client import TwitchClient, eventsub_cost
 
 pytestmark = pytest.mark.timeout(60)
 COOL_USER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
@@ -157,3 +157,61 @@ def test_users_by_id_and_the_transport_are_twitchs_and_the_settings(
     assert subscriptions.uses_websub is False
     websub = dataclasses.replace(callback_settings, webhook_transport=WEBSUB)
     assert Subscriptions(subscriptions.twitch, redis_client, websub).uses_websub is True
+
+
+def held_at_twitch(twitch_emulator) -> dict[str, str]:
+    """The emulator's subscriptions: id by type."""
+    return {s["type"]: s["id"] for s in at_twitch(twitch_emulator)}
+
+
+def test_an_alert_holds_only_stream_online_and_counts_in_the_budget(
+    subscriptions, twitch_emulator, redis_client
+):
+    lease = subscriptions.ensure(COOL_USER, ALERT)
+    assert list(held_at_twitch(twitch_emulator)) == ["stream.online"]
+    assert lease["reasons"] == [ALERT] and set(lease["subscriptions"]) == {"stream.online"}
+    assert eventsub_cost(redis_client)["total"] == 1
+
+
+def test_watching_adds_the_rest_and_idle_watching_shrinks_back_to_the_alert(
+    subscriptions, twitch_emulator, redis_client
+):
+    subscriptions.ensure(COOL_USER, ALERT)
+    online = held_at_twitch(twitch_emulator)["stream.online"]
+    lease = subscriptions.ensure(COOL_USER)
+    assert set(held_at_twitch(twitch_emulator)) == KINDS
+    assert lease["reasons"] == [ALERT, WATCH]
+    later = lease["expires_at"] + 1
+    assert subscriptions.release_idle(occupied=set(), now=later) == ["cool_user"]
+    assert held_at_twitch(twitch_emulator) == {"stream.online": online}
+    assert get_lease(redis_client, COOL_USER["id"])["reasons"] == [ALERT]
+    assert subscriptions.release_idle(occupied=set(), now=later + 3600) == []
+
+
+def test_the_alert_is_let_go_when_no_one_wants_it_and_the_lease_with_it(
+    subscriptions, twitch_emulator, redis_client
+):
+    assert subscriptions.settle(COOL_USER, ALERT, lambda: True)["reasons"] == [ALERT]
+    assert subscriptions.settle(COOL_USER, ALERT, lambda: False) is None
+    assert at_twitch(twitch_emulator) == [] and all_leases(redis_client) == []
+
+
+def test_letting_go_of_the_alert_of_a_watched_streamer_keeps_the_watch(
+    subscriptions, twitch_emulator, redis_client
+):
+    subscriptions.ensure(COOL_USER)
+    subscriptions.settle(COOL_USER, ALERT, lambda: True)
+    lease = subscriptions.settle(COOL_USER, ALERT, lambda: False)
+    assert lease["reasons"] == [WATCH] and set(held_at_twitch(twitch_emulator)) == KINDS
+
+
+def test_healing_an_alert_lease_recreates_only_what_the_alert_needs(
+    subscriptions, twitch_emulator, redis_client
+):
+    lease = subscriptions.ensure(COOL_USER, ALERT)
+    subscriptions.delete(lease["subscriptions"]["stream.online"]["id"])
+    lease["subscriptions"]["stream.online"]["status"] = "notification_failures_exceeded"
+    subscriptions.save(lease)
+    healed = subscriptions.ensure(COOL_USER, reason=None)
+    assert list(held_at_twitch(twitch_emulator)) == ["stream.online"]
+    assert healed["reasons"] == [ALERT]
