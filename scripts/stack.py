@@ -220,9 +220,19 @@ class Stack:
 
     def restart_redis(self) -> Process:
         """Kill Redis with SIGKILL, as a crash would, and start it again on the same port
-        and directory (a persistent one reloads its append-only file)."""
+        and directory (a persistent one reloads its append-only file); return once it
+        answers."""
         self.process("redis").kill()
-        return self.start_redis(persistent=self.redis_persistent)
+        restarted = self.start_redis(persistent=self.redis_persistent)
+        wait_until(self.redis_answers, timeout=30, message="Redis did not answer after its restart")
+        return restarted
+
+    def redis_answers(self) -> bool:
+        """Whether the stack's Redis answers a PING (not while it loads its file)."""
+        try:
+            return bool(self.redis().ping())
+        except redis.RedisError:
+            return False
 
     def start_pusher(self) -> Process:
         """The Pusher emulator."""
@@ -352,7 +362,9 @@ class Stack:
         """A client of the stack's Redis (of its primary, found through the sentinels,
         once the stack has them: :mod:`scripts.redis_group`)."""
         settings = load_settings(self.env)
-        return connect(settings.redis_url, settings.redis_tls_verify, settings.redis_sentinel)
+        if settings.redis_sentinel:
+            return connect(settings.redis_url, settings.redis_tls_verify, settings.redis_sentinel)
+        return redis.Redis(port=self.redis_port, decode_responses=True)
 
     def stop(self, graceful: bool = True) -> None:
         """Stop every process, newest first; then remove the RabbitMQ vhost, if any.
