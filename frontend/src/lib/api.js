@@ -100,3 +100,54 @@ export async function savePreferences(changes) {
   })
   return { follow_raids: body?.follow_raids === true }
 }
+
+/**
+ * The viewer's go-live alerts, as the server answers for them (GET, PUT and DELETE of
+ * /api/alerts...): ``{ enabled, vapidPublicKey, limit, alerts: [{ login, name }] }``.
+ * ``enabled`` is false when the server sends no Web Push (then no bell is shown).
+ */
+export function alertsFrom(body) {
+  const enabled = body?.enabled === true
+  const alerts = enabled && Array.isArray(body.alerts) ? body.alerts : []
+  return {
+    enabled,
+    vapidPublicKey: enabled && typeof body.vapid_public_key === 'string' ? body.vapid_public_key : '',
+    limit: enabled && Number.isSafeInteger(body.limit) && body.limit > 0 ? body.limit : null,
+    alerts: alerts
+      .filter((alert) => alert && typeof alert.login === 'string' && alert.login)
+      .map((alert) => ({ login: alert.login,
+                         name: typeof alert.name === 'string' && alert.name ? alert.name : alert.login })),
+  }
+}
+
+/** The viewer's go-live alerts (see alertsFrom). */
+export async function loadAlerts() {
+  return alertsFrom(await request('/api/alerts'))
+}
+
+/**
+ * Alert the viewer when ``login`` goes live, on the device of ``subscription`` (a
+ * PushSubscription's toJSON()) and every other device of theirs already signed up:
+ * all their alerts (see alertsFrom). At the cap the server refuses (409) and says why.
+ */
+export async function addAlert(login, subscription) {
+  return alertsFrom(await request(`/api/alerts/${encodeURIComponent(login)}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ subscription }),
+  }))
+}
+
+/** No more alerts when ``login`` goes live, on any device: the alerts left (see alertsFrom). */
+export async function removeAlert(login) {
+  return alertsFrom(await request(`/api/alerts/${encodeURIComponent(login)}`, { method: 'DELETE' }))
+}
+
+/** This device (its push subscription's ``endpoint``) gets no more alerts. */
+export async function forgetPushSubscription(endpoint) {
+  await request('/api/push-subscription', {
+    method: 'DELETE',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ endpoint }),
+  })
+}
