@@ -386,13 +386,13 @@ def _check_production_endpoints(settings: Settings) -> None:
         parts = urlsplit(url)
         if parts.scheme != "https":
             raise SettingsError(f"{name} must be https:// in production {escape}")
-        if _is_loopback(parts.hostname or ""):
+        if is_loopback(parts.hostname or ""):
             raise SettingsError(f"{name} names this machine ({parts.hostname}) {escape}")
     if not settings.pusher_ssl:
         raise SettingsError(f"PUSHER_SSL=false is refused in production {escape}")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     """Whether ``host`` (as urlsplit gives it, lowercased) reaches this machine: localhost,
     a loopback address (an IPv4 one written as IPv6 too), or the unspecified address."""
     host = host.rstrip(".")

@@ -14,5 +14,6 @@ RELEASE_IDLE_LEASES = "subscriptions.release_idle_leases"
 RECONCILE_SUBSCRIPTIONS = "subscriptions.reconcile_subscriptions"
 VALIDATE_APP_TOKEN = "subscriptions.validate_app_token"
 HANDLE_REVOCATION = "subscriptions.handle_revocation"
+SETTLE_ALERT_LEASE = "subscriptions.settle_alert_lease"
 
 REFRESH_VIEWER_COUNTS = "viewer_counts.refresh_viewer_counts"

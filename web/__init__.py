@@ -10,6 +10,7 @@ from shared.error_reports import report_web_errors
 from shared.logs import configure_logging
 from shared.settings import Settings, load_settings_or_exit
 from web import (
+    alerts,
     api,
     auth,
     channel_auth,
@@ -57,5 +58,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(channel_auth.bp)
     app.register_blueprint(preferences.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(pages.bp)
     return app

@@ -30,11 +30,12 @@ from flask import (
     url_for,
 )
 
+from shared.alerts import forget_devices
 from shared.twitch.errors import TwitchError, error_for
 from shared.twitch.session import TIMEOUT
 from shared.twitch.tokens import token_record
 from web import sessions
-from web.clients import get_settings, get_twitch
+from web.clients import get_redis, get_settings, get_twitch
 from web.errors import json_error
 from web.login_limits import login_start_wait, prune_pending_logins
 from web.sessions import session_id, session_store
@@ -157,7 +158,8 @@ def logout():
     """Revoke the token at Twitch and end the session; only for requests from our pages.
 
     With the form field ``everywhere=1``, every other session of the user ends too
-    (their other devices, or a cookie someone took), and their tokens are revoked.
+    (their other devices, or a cookie someone took), their tokens are revoked, and no
+    device of theirs gets go-live alerts any more (their list of streamers stays).
     """
     if not from_our_site():
         abort(403, "logout must come from this site")
@@ -169,6 +171,7 @@ def logout():
         session_store().forget_session(user["id"], session_id())
         if everywhere:
             end_all_sessions(user["id"])
+            forget_devices(get_redis(), user["id"])
     session.clear()
     message = "logged-out-everywhere" if everywhere else "logged-out"
     return redirect(url_for("pages.index", message=message), 303)

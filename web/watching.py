@@ -59,12 +59,19 @@ def watch_streamer(viewer_id: str, name: object) -> dict:
         raise refusal_for(error) from error
 
 
-def _describe(client, viewer_id: str, login: str) -> dict:
+def find_streamer(client, login: str) -> dict:
+    """Twitch's user ``login`` (a lower-case name that fits LOGIN), kept USER_TTL; raises
+    :class:`WatchRefused` (404) when there is none, TwitchError when Twitch fails."""
     user = cached(
         client, f"sev:cache:user:{login}", USER_TTL, lambda: get_twitch().user_by_login(login)
     )
     if user is None:
         raise WatchRefused(404, f"no Twitch channel named {login}")
+    return user
+
+
+def _describe(client, viewer_id: str, login: str) -> dict:
+    user = find_streamer(client, login)
     wait = ask_for_streamer(client, viewer_id, user["login"], get_settings().viewer_streamer_limit)
     if wait is not None:
         raise WatchRefused(

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 
+from shared.alerts import add_alert, has_alerting_viewers, remove_alert
 from shared.eventsub import SUBSCRIPTION_VERSIONS
 from shared.leases import ALERT, WATCH, WEBSUB, all_leases, get_lease, lease_for_login
 from shared.subscriptions import BudgetExceeded, Subscriptions
@@ -215,3 +216,21 @@ def test_healing_an_alert_lease_recreates_only_what_the_alert_needs(
     healed = subscriptions.ensure(COOL_USER, reason=None)
     assert list(held_at_twitch(twitch_emulator)) == ["stream.online"]
     assert healed["reasons"] == [ALERT]
+
+
+def test_the_alert_lease_is_released_when_the_last_alerting_viewer_removes_it(
+    subscriptions, twitch_emulator, redis_client
+):
+    def settle():
+        return subscriptions.settle(
+            COOL_USER, ALERT, lambda: has_alerting_viewers(redis_client, COOL_USER["id"])
+        )
+
+    for viewer_id in ("1", "2"):
+        add_alert(redis_client, viewer_id, COOL_USER, limit=50)
+    assert settle()["reasons"] == [ALERT]
+    remove_alert(redis_client, "1", "cool_user")
+    assert settle() is not None and list(held_at_twitch(twitch_emulator)) == ["stream.online"]
+    remove_alert(redis_client, "2", "cool_user")
+    assert settle() is None and at_twitch(twitch_emulator) == []
+    assert all_leases(redis_client) == []
