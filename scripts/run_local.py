@@ -2,7 +2,8 @@
 
 Starts an embedded Redis unless ``REDIS_URL`` is set, the Pusher emulator
 unless real Pusher credentials are set, the Twitch emulator unless real Twitch
-credentials are set, then web, worker and beat, under two honchos (one for
+credentials are set, the Web Push stand-in (with a VAPID key pair kept in .run/env
+unless one is set), then web, worker and beat, under two honchos (one for
 what the app needs, one for the app). Once the web answers ``/healthz`` it prints
 the URL again (below the start-up logs). Ctrl-C stops web, worker and beat first,
 then Redis and the emulators, and this script ends with status 0 (``make run``,
@@ -41,6 +42,7 @@ APP_PROCESSES = ("web", "worker", "beat")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 HONCHO_STOP_TIMEOUT = 15.0
 DEFAULT_TWITCH_PORT = 8080  # where the emulator's tools look for it by default
+DEFAULT_WEBPUSH_PORT = 8090
 SETTING_PREFIXES = (
     "APP_ENV",
     "REDIS_",
@@ -96,6 +98,9 @@ def main() -> None:
 
     if not env.get("VAPID_PRIVATE_KEY"):
         env.update(vapid_keys())
+    webpush_port = first_free_port(DEFAULT_WEBPUSH_PORT)
+    env["WEBPUSH_STAND_IN"] = f"http://127.0.0.1:{webpush_port}"
+    processes["webpush"] = f"{python()} -m emulators.webpush --port {webpush_port}"
 
     processes["web"] = (
         f"PROMETHEUS_MULTIPROC_DIR={shlex.quote(str(fresh_metrics_dir()))} "
@@ -253,6 +258,11 @@ def describe(env: dict) -> str:
         ]
         if urlsplit(twitch).port != DEFAULT_TWITCH_PORT:  # the sender's default
             sender_twitch = f" --twitch {twitch}"
+    if env.get("WEBPUSH_STAND_IN"):
+        lines.append(
+            f"  Push    Web Push stand-in at {env['WEBPUSH_STAND_IN']}"
+            " (GET /control/received lists what it took)"
+        )
     lines += [
         "or send a signed test event yourself:",
         f"  .venv/bin/python -m emulators.eventsub trigger stream.online --login cool_user "

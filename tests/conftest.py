@@ -169,6 +169,50 @@ def twitch_settings(settings, twitch_emulator):
     return twitch_emulator.settings_for(settings)
 
 
+@dataclass
+class WebPushStandIn:
+    """A running ``python -m emulators.webpush`` and its control endpoints."""
+
+    url: str
+
+    def endpoint(self, device_id: str) -> str:
+        """The push endpoint of one subscription."""
+        return f"{self.url}/push/{device_id}"
+
+    def received(self, device_id: str | None = None) -> list[dict]:
+        """What it took (for one subscription), oldest first."""
+        query = {"id": device_id} if device_id else {}
+        return requests.get(f"{self.url}/control/received", params=query, timeout=10).json()
+
+    def answer(self, device_id: str, status: int, **options) -> None:
+        """Make pushes to ``device_id`` answer ``status`` (``retry_after``, ``times``)."""
+        body = {"id": device_id, "status": status, **options}
+        assert requests.post(f"{self.url}/control/answer", json=body, timeout=10).ok
+
+
+@pytest.fixture(scope="session")
+def webpush_process(tmp_path_factory):
+    """One Web Push stand-in for the session."""
+    port = free_port()
+    process = Process(
+        f"webpush-{port}",
+        [sys.executable, "-m", "emulators.webpush", "--host", "127.0.0.1", "--port", str(port)],
+        process_environment(),
+        tmp_path_factory.mktemp("webpush"),
+        port,
+    )
+    process.start()
+    yield WebPushStandIn(f"http://127.0.0.1:{port}")
+    process.stop()
+
+
+@pytest.fixture
+def webpush(webpush_process) -> WebPushStandIn:
+    """The session's Web Push stand-in, reset: nothing received, no answer on demand."""
+    assert requests.post(f"{webpush_process.url}/control/reset", timeout=10).ok
+    return webpush_process
+
+
 @pytest.fixture(scope="session")
 def callback_server(tmp_path_factory, redis_server, twitch_emulator_process) -> str:
     """The web as Granian serves it (EventSub intake included), for the session's Redis

@@ -168,3 +168,36 @@ def channel_viewer(port: int, key: str, secret: str, pusher_client, login: str, 
         yield received
     finally:
         client.disconnect(timeout=2)
+
+
+class PushDevice:
+    """A browser's side of Web Push: a P-256 key pair and an auth secret, subscribed at
+    ``endpoint``; it decrypts what the push service received for it."""
+
+    def __init__(self, endpoint: str):
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        from shared.vapid import b64url_encode, public_point
+
+        self.endpoint = endpoint
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        self.subscription = {
+            "endpoint": endpoint,
+            "keys": {
+                "p256dh": public_point(self.key.public_key()),
+                "auth": b64url_encode(self.auth),
+            },
+        }
+
+    def decrypt(self, received: dict) -> dict:
+        """The JSON payload of a push as the stand-in recorded it (``body`` in base64)."""
+        import base64
+
+        import http_ece
+
+        body = base64.b64decode(received["body"])
+        plain = http_ece.decrypt(
+            body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
+        )
+        return json.loads(plain)
