@@ -17,3 +17,5 @@ HANDLE_REVOCATION = "subscriptions.handle_revocation"
 SETTLE_ALERT_LEASE = "subscriptions.settle_alert_lease"
 
 REFRESH_VIEWER_COUNTS = "viewer_counts.refresh_viewer_counts"
+
+SEND_GO_LIVE_ALERTS = "push.send_go_live_alerts"

@@ -35,6 +35,7 @@ from worker.metrics import (
     timed_publish,
 )
 from worker.publish import give_up, publish_stream_event_task, retry_delay
+from worker.push import queue_go_live_alerts
 from worker.sequencer import Held
 
 logger = logging.getLogger(__name__)
@@ -150,7 +151,8 @@ def hand_to_retries(batch: list[Held], failed: list[Held], error) -> list[Held]:
 def finish(batch: list[Held], published: list[Held]) -> None:
     """Mark what was published, keep every event among the recent ones, record whether
     each broadcaster is live (for the page's status), and end the entries: one Redis
-    round trip. (A ``channel.update``'s title was recorded when it was ingested.)"""
+    round trip. (A ``channel.update``'s title was recorded when it was ingested.) Then
+    queue the go-live alerts of the ``stream.online`` events published."""
     ttl = settings().recent_events_ttl
     with redis_client().pipeline(transaction=False) as pipe:
         for held in published:
@@ -160,6 +162,9 @@ def finish(batch: list[Held], published: list[Held]) -> None:
             queue_stream_change(pipe, held, ttl)
         queue_finish(pipe, [(held.entry.stream, held.entry.entry_id) for held in batch])
         pipe.execute()
+    queue_go_live_alerts(
+        [(held.event, held.order_key) for held in published if held.event["type"] == STREAM_ONLINE]
+    )
 
 
 def queue_stream_change(pipe, held: Held, ttl: int) -> None:

@@ -13,7 +13,7 @@ import random
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 
-from shared.events import Event
+from shared.events import STREAM_ONLINE, Event
 from shared.logs import set_log_context
 from shared.publisher import RejectedPublishError, RetryablePublishError, publish_stream_event
 from shared.store import CLAIM_TTL, add_dead_letter, published_key
@@ -30,6 +30,7 @@ from worker.metrics import (
     publish_retries,
     timed_publish,
 )
+from worker.push import queue_go_live_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ def publish_once(event: Event, path: str = SINGLE, twitch_time: str | None = Non
     count_events(PUBLISHED, [event["type"]])
     observe_lag([twitch_time or event.get("occurred_at")])
     client.set(published_key(event["id"]), "1", ex=CLAIM_TTL)
+    if event["type"] == STREAM_ONLINE:
+        queue_go_live_alerts([(event, twitch_time or event.get("occurred_at"))])
     logger.debug(
         "published %s event %s", event["type"], event["id"], extra={"message_id": event["id"]}
     )

@@ -3,8 +3,9 @@
 - ``POST /push/<id>``: a push for the subscription ``<id>`` (any id is one): checked to
   be ``Content-Encoding: aes128gcm`` with a TTL, a body of at most 4096 bytes and a valid
   VAPID header; answered 201, or as ``/control/answer`` said for that id;
-- ``POST /control/answer`` ``{"id", "status": 404|410|429, "retry_after": s, "times": n}``:
-  answer the next ``n`` pushes to ``id`` (every one when ``times`` is absent) so;
+- ``POST /control/answer`` ``{"id", "status": 201|404|410|429, "retry_after": s,
+  "delay": s, "times": n}``: answer the next ``n`` pushes to ``id`` (every one when
+  ``times`` is absent) so, ``delay`` seconds late (a slow service);
 - ``GET /control/received`` (``?id=`` for one): every push taken, oldest first, each
   ``{"id", "status", "headers", "body"}`` (header names lower-case, the body base64),
   refused ones too;
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
@@ -24,7 +26,7 @@ from emulators.webpush.vapid_check import VapidRefused, check_vapid
 
 log = logging.getLogger("emulators.webpush")
 MAX_BODY = 4096
-ON_DEMAND = (404, 410, 429)
+ON_DEMAND = (201, 404, 410, 429)
 RECEIVED = web.AppKey("received", list)
 ANSWERS = web.AppKey("answers", dict)
 
@@ -43,7 +45,7 @@ def create_app() -> web.Application:
 async def push(request: web.Request) -> web.Response:
     """Take one push, as a push service would."""
     body = await request.read()
-    response = refusal(request, body) or demanded(request) or created()
+    response = refusal(request, body) or await demanded(request) or created()
     request.app[RECEIVED].append(
         {
             "id": request.match_info["id"],
@@ -72,7 +74,7 @@ def refusal(request: web.Request, body: bytes) -> web.Response | None:
     return None
 
 
-def demanded(request: web.Request) -> web.Response | None:
+async def demanded(request: web.Request) -> web.Response | None:
     """The answer the tests asked for this id, if any is left."""
     answers = request.app[ANSWERS]
     asked = answers.get(request.match_info["id"])
@@ -82,6 +84,10 @@ def demanded(request: web.Request) -> web.Response | None:
         asked["times"] -= 1
         if asked["times"] <= 0:
             del answers[request.match_info["id"]]
+    if asked.get("delay"):
+        await asyncio.sleep(float(asked["delay"]))
+    if asked["status"] == 201:
+        return created()
     headers = {"Retry-After": str(asked["retry_after"])} if asked.get("retry_after") else {}
     return web.Response(status=asked["status"], headers=headers)
 
@@ -92,12 +98,13 @@ def created() -> web.Response:
 
 
 async def answer_on_demand(request: web.Request) -> web.Response:
-    """Make an id answer 404, 410 or 429 (``retry_after``), ``times`` times or always."""
+    """Make an id answer 201, 404, 410 or 429 (``retry_after``), ``delay`` seconds late,
+    ``times`` times or always."""
     asked = await request.json()
     if asked.get("status") not in ON_DEMAND or not isinstance(asked.get("id"), str):
         return web.json_response({"error": f"status must be one of {ON_DEMAND}"}, status=400)
     request.app[ANSWERS][asked["id"]] = {
-        name: asked.get(name) for name in ("status", "retry_after", "times")
+        name: asked.get(name) for name in ("status", "retry_after", "delay", "times")
     }
     return web.json_response({"ok": True})
 

@@ -51,6 +51,7 @@ def test_an_empty_pipeline_is_all_zeros_without_a_cost(client):
         ("sev_queue_depth", "intake"): 0,
         ("sev_queue_depth", "publish"): 0,
         ("sev_queue_depth", "maintenance"): 0,
+        ("sev_queue_depth", "push"): 0,
         "sev_dead_letters": 0,
         "sev_leases": 0,
         "sev_occupied_channels": 0,
@@ -85,6 +86,7 @@ def test_the_gauges_follow_what_redis_holds(app, client, redis_client, settings)
         ("sev_queue_depth", "intake"): 2,  # one waiting, one read and not finished
         ("sev_queue_depth", "publish"): 1,
         ("sev_queue_depth", "maintenance"): 0,
+        ("sev_queue_depth", "push"): 0,
         "sev_dead_letters": 1,
         "sev_leases": 2,
         "sev_occupied_channels": 1,

@@ -1,7 +1,11 @@
 """Finishing a published batch, in-process against a real Redis."""
 
+import base64
+import json
+
 import pytest
 
+from shared.alerts import add_alert
 from shared.store import broadcaster_states, recent_events
 
 
@@ -95,3 +99,32 @@ def test_a_raid_is_kept_among_the_events_and_changes_no_state(finish, redis_clie
     assert broadcaster_states(redis_client, ["7"]) == [before]
     assert broadcaster_states(redis_client, ["8"]) == [{}]
     assert [e["type"] for e in recent_events(redis_client, "cool_user")][:1] == ["channel.raid"]
+
+
+def test_a_published_go_live_of_an_alerted_streamer_queues_its_alerts(
+    worker_environment, redis_client
+):
+    from worker.batches import finish
+    from worker.entries import Entry
+    from worker.sequencer import Held
+
+    add_alert(redis_client, "viewer-1", {"id": "7", "login": "cool_user", "name": "Cool_User"}, 50)
+    online = event("stream.online", 1, stream_id="s1", started_at="2026-01-01T12:00:00Z")
+    update = event("channel.update", 2, title="T")
+    held = [
+        Held(
+            "7",
+            f"2026-01-01T12:00:0{n}.000000000Z",
+            0.0,
+            e,
+            Entry("sev:intake:0", f"{n}-0", "eventsub", {}, ""),
+        )
+        for n, e in enumerate((online, update), 1)
+    ]
+    finish(held, published=[])  # handed to the retry queue: alerts wait for its publish
+    assert redis_client.llen("push") == 0
+    finish(held, published=held)
+    [message] = [json.loads(m) for m in redis_client.lrange("push", 0, -1)]
+    args = json.loads(base64.b64decode(message["body"]))[0]
+    assert message["headers"]["task"] == "push.send_go_live_alerts"
+    assert args[0] == "7" and args[1]["stream_id"] == "s1" and args[2] == held[0].order_key

@@ -91,3 +91,15 @@ def test_backoff_doubles_with_jitter_up_to_the_cap(publish):
         assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
         assert len(set(delays)) > 40, "jitter spreads the delays"
     assert all(0.5 <= publish.retry_delay(5) <= 1 for _ in range(20)), "the setting caps it"
+
+
+def test_a_go_live_published_on_retry_queues_its_alerts(publish, pusher_emulator, redis_client):
+    from shared.alerts import add_alert
+
+    add_alert(redis_client, "viewer-1", EVENT["broadcaster"], limit=50)
+    online = dict(EVENT, id="event-online", type="stream.online", stream_id="s1")
+    publish.publish_stream_event_task.apply(args=(online,), kwargs={"twitch_time": "t-1"})
+    [message] = [json.loads(m) for m in redis_client.lrange("push", 0, -1)]
+    assert message["headers"]["task"] == "push.send_go_live_alerts"
+    publish.publish_stream_event_task.apply(args=(EVENT,))
+    assert redis_client.llen("push") == 1, "only a go-live alerts"

@@ -29,6 +29,6 @@ def test_a_task_sent_by_name_goes_to_its_queue(worker_environment):
 
     assert set(TASK_QUEUES) == set(our_tasks())
     assert TASK_QUEUES[task_names.PUBLISH_STREAM_EVENT] == "publish"
-    assert set(TASK_QUEUES.values()) == {"publish", "maintenance"}
+    assert set(TASK_QUEUES.values()) == {"publish", "maintenance", "push"}
     for name, queue in TASK_QUEUES.items():  # as the web sends it: by name, without the task
         assert celery_app.amqp.router.route({}, name)["queue"].name == queue, name
