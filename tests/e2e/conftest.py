@@ -137,12 +137,14 @@ def pusher_client(pusher_server) -> pusher.Pusher:
 
 
 @pytest.fixture
-def app_url(frontend_build, twitch_settings, redis_client, pusher_server):
+def app_url(request, frontend_build, twitch_settings, redis_client, pusher_server):
     """The app on ``http://localhost:<port>``, with Twitch at the emulator and
-    browsers pointed at the Pusher emulator."""
+    browsers pointed at the Pusher emulator. Parametrized indirectly, its parameter is
+    settings to change (e.g. ``{"web_push": False}``)."""
     port = free_port()
     settings = dataclasses.replace(
         twitch_settings,
+        **getattr(request, "param", {}),
         public_url=f"http://localhost:{port}",
         pusher_host="127.0.0.1",
         pusher_port=pusher_server.port,

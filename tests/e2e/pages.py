@@ -21,7 +21,12 @@ VIEWER = "viewer_vic"
 EVENT_DEADLINE_MS = 2000
 FAILING_IMPACTS = {"serious", "critical"}
 # Twitch's embeds are Twitch's pages (stand-ins here): axe checks our frames' titles, not them.
-RUN_AXE = """() => axe.run(document, {iframes: false, resultTypes: ['violations']})
+# It runs once the colour transitions under way have ended (a button just clicked is still
+# hovered, and half-way between two colours axe measures neither).
+RUN_AXE = """() => Promise.all(document.getAnimations()
+    .filter(animation => animation instanceof CSSTransition)
+    .map(animation => animation.finished.catch(() => null)))
+  .then(() => axe.run(document, {iframes: false, resultTypes: ['violations']}))
   .then(result => result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     targets: v.nodes.map(node => node.target.join(' '))})))"""

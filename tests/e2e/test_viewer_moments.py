@@ -118,6 +118,9 @@ def test_tab_title_marks_live_and_counts_events_that_arrive_unseen(
     log.assert_clean()
 
 
+# Notify me is the page's own notification, for a server that sends no go-live alerts by
+# Web Push (where it does, their bell takes its place: test_alerts.py).
+@pytest.mark.parametrize("app_url", [{"web_push": False}], indirect=True, ids=["no-web-push"])
 def test_go_live_notification_is_asked_for_on_a_click_never_on_load(
     open_page, app_url, pusher_client
 ):
