@@ -2,6 +2,8 @@
 
 - ``sev:alerts:<viewer id>``: hash, login -> ``{"id", "login", "name"}`` of a streamer;
 - ``sev:alerting:<broadcaster id>``: set of the viewers alerted when that streamer goes live;
+- ``sev:alerted``: hash, broadcaster id -> streamer, of those some viewer is alerted of
+  (what the alert leases should be: beat heals them from it);
 - ``sev:push-subscriptions:<viewer id>``: hash, subscription id -> ``{"endpoint", "keys"}``
   (a browser's ``PushSubscription.toJSON()``) with when it was stored;
 - ``sev:push-endpoint:<subscription id>``: the viewer whose device that is (a browser's
@@ -19,17 +21,28 @@ import redis
 
 from shared.events import Broadcaster
 
+ALERTED = "sev:alerted"
 DEVICES_PER_VIEWER = 10  # the newest are kept
-# Add an alert (ARGV[1] login, ARGV[2] streamer JSON, ARGV[4] viewer id) to a viewer's
-# list KEYS[1] and the streamer's set KEYS[2], unless the list has ARGV[3] already: 1
-# added, 0 there already, -1 full.
+# Add an alert (ARGV[1] login, ARGV[2] streamer JSON, ARGV[4] viewer id, ARGV[5]
+# broadcaster id) to a viewer's list KEYS[1], the streamer's set KEYS[2] and the hash of
+# alerted streamers KEYS[3], unless the list has ARGV[3] already: 1 added, 0 there
+# already, -1 full.
 _ADD_ALERT = """
 local known = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
 if not known and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[5], ARGV[2])
 if known then return 0 end
 return 1
+"""
+# Remove viewer ARGV[2] from the streamer's set KEYS[2] (and login ARGV[1] from the
+# viewer's list KEYS[1]); the streamer (ARGV[3]) leaves the alerted hash KEYS[3] with
+# its last viewer.
+_REMOVE_ALERT = """
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+if redis.call('SCARD', KEYS[2]) == 0 then redis.call('HDEL', KEYS[3], ARGV[3]) end
 """
 
 
@@ -71,13 +84,15 @@ def add_alert(client: redis.Redis, viewer_id: str, streamer: Broadcaster, limit:
         int,
         client.eval(
             _ADD_ALERT,
-            2,
+            3,
             alerts_key(viewer_id),
             alerting_key(streamer["id"]),
+            ALERTED,
             streamer["login"],
             json.dumps(streamer),
             limit,
             viewer_id,
+            streamer["id"],
         ),
     )
 
@@ -88,11 +103,15 @@ def remove_alert(client: redis.Redis, viewer_id: str, login: str) -> Broadcaster
     if raw is None:
         return None
     streamer = json.loads(raw)
-    with client.pipeline() as pipe:
-        pipe.hdel(alerts_key(viewer_id), login)
-        pipe.srem(alerting_key(streamer["id"]), viewer_id)
-        pipe.execute()
+    keys = (alerts_key(viewer_id), alerting_key(streamer["id"]), ALERTED)
+    client.eval(_REMOVE_ALERT, 3, *keys, login, viewer_id, streamer["id"])
     return streamer
+
+
+def alerted_streamers(client: redis.Redis) -> dict[str, Broadcaster]:
+    """The streamers some viewer is alerted of, by broadcaster id."""
+    stored = cast(dict[str, str], client.hgetall(ALERTED))
+    return {broadcaster_id: json.loads(raw) for broadcaster_id, raw in stored.items()}
 
 
 def has_alerting_viewers(client: redis.Redis, broadcaster_id: str) -> bool:

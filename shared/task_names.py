@@ -14,8 +14,9 @@ RELEASE_IDLE_LEASES = "subscriptions.release_idle_leases"
 RECONCILE_SUBSCRIPTIONS = "subscriptions.reconcile_subscriptions"
 VALIDATE_APP_TOKEN = "subscriptions.validate_app_token"
 HANDLE_REVOCATION = "subscriptions.handle_revocation"
-SETTLE_ALERT_LEASE = "subscriptions.settle_alert_lease"
 
 REFRESH_VIEWER_COUNTS = "viewer_counts.refresh_viewer_counts"
 
 SEND_GO_LIVE_ALERTS = "push.send_go_live_alerts"
+SETTLE_ALERT_LEASE = "alert_leases.settle_alert_lease"
+HEAL_ALERT_LEASES = "alert_leases.heal_alert_leases"

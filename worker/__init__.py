@@ -19,7 +19,13 @@ def create_celery() -> Celery:
     app = make_celery(settings())
     app.set_default()  # tasks sent from the pump's threads use this app too
 
-    from worker import publish, push, subscriptions, viewer_counts  # noqa: F401  (the tasks)
+    from worker import (  # noqa: F401  (registers the tasks)
+        alert_leases,
+        publish,
+        push,
+        subscriptions,
+        viewer_counts,
+    )
     from worker.bootstep import PumpStep
     from worker.schedule import beat_schedule
 

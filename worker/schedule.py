@@ -15,6 +15,7 @@ from celery.signals import beat_init
 from shared.backlog import describe_report, needs_attention, queue_report
 from shared.settings import Settings
 from shared.task_names import (
+    HEAL_ALERT_LEASES,
     RECONCILE_SUBSCRIPTIONS,
     REFRESH_VIEWER_COUNTS,
     RELEASE_IDLE_LEASES,
@@ -35,6 +36,11 @@ def beat_schedule(settings: Settings) -> dict:
         "release-idle-leases": {"task": RELEASE_IDLE_LEASES, "schedule": every_check},
         "reconcile-subscriptions": {
             "task": RECONCILE_SUBSCRIPTIONS,
+            "schedule": float(settings.reconcile_interval),
+        },
+        # Alert leases a lost or failed settle task left out of step with the lists.
+        "heal-alert-leases": {
+            "task": HEAL_ALERT_LEASES,
             "schedule": float(settings.reconcile_interval),
         },
         "validate-app-token": {

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from celery import shared_task
 
-from shared.alerts import has_alerting_viewers
 from shared.events import (
     CHANNEL_PREFIX,
     Broadcaster,
@@ -17,7 +16,7 @@ from shared.events import (
     unavailable_event,
 )
 from shared.eventsub import FINAL, PENDING, RECREATABLE, format_eventsub_timestamp
-from shared.leases import ALERT, WATCH, Lease, get_lease, lease_for_login, save_lease
+from shared.leases import WATCH, Lease, get_lease, lease_for_login, save_lease
 from shared.reconcile import reconcile, reconcile_lease
 from shared.store import (
     count_unheld_revocation,
@@ -32,7 +31,6 @@ from shared.task_names import (
     RECONCILE_SUBSCRIPTIONS,
     RELEASE_IDLE_LEASES,
     RENEW_LEASES,
-    SETTLE_ALERT_LEASE,
     VALIDATE_APP_TOKEN,
 )
 from shared.twitch.errors import TwitchError
@@ -79,16 +77,6 @@ def seed_channel_state(broadcaster_id: str) -> None:
             settings().recent_events_ttl,
             asked_at,
         )
-
-
-@shared_task(name=SETTLE_ALERT_LEASE, acks_late=True)
-def settle_alert_lease(broadcaster: Broadcaster) -> None:
-    """Hold the streamer's ``stream.online`` for go-live alerts while a viewer wants
-    them, else let go of it (the lease goes too unless someone watches)."""
-    lease = subscriptions().settle(
-        broadcaster, ALERT, lambda: has_alerting_viewers(redis_client(), broadcaster["id"])
-    )
-    follow_verification(lease)
 
 
 @shared_task(name=CHECK_LEASE, bind=True, acks_late=True, max_retries=None)

@@ -66,7 +66,7 @@ def test_an_alert_is_added_with_this_device_and_the_worker_asked_to_hold_it(
     devices = alert_devices(redis_client, COOL_USER_ID)
     assert [d["endpoint"] for d in devices.values()] == [phone["endpoint"]]
     streamer = {"id": COOL_USER_ID, "login": "cool_user", "name": "Cool_User"}
-    assert queued(redis_client) == [("subscriptions.settle_alert_lease", [streamer])]
+    assert queued(redis_client) == [("alert_leases.settle_alert_lease", [streamer])]
 
 
 def test_the_public_key_is_one_the_browser_can_subscribe_with(viewer, twitch_settings):
@@ -84,7 +84,7 @@ def test_removing_an_alert_is_idempotent_and_lets_the_lease_go(viewer, redis_cli
     for _ in range(2):
         answer = delete(viewer, "cool_user")
         assert answer.status_code == 200 and answer.json["alerts"] == []
-    assert [name for name, _ in queued(redis_client)] == ["subscriptions.settle_alert_lease"]
+    assert [name for name, _ in queued(redis_client)] == ["alert_leases.settle_alert_lease"]
     assert alert_devices(redis_client, COOL_USER_ID) == {}
 
 
