@@ -40,6 +40,7 @@ export default defineConfig({
         // Bootstrap and the shared styles, linked from every page before the page's own.
         site: fileURLToPath(new URL('src/site.css', import.meta.url)),
         watch: fileURLToPath(new URL('src/watch.js', import.meta.url)),
+        alerts: fileURLToPath(new URL('src/alerts.js', import.meta.url)),
         // The service worker, at web/dist/sw.js under a name that never changes: the
         // browser checks that address for a new version (web/app_shell.py serves it).
         'service-worker': fileURLToPath(new URL('src/serviceWorker.js', import.meta.url)),

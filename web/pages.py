@@ -1,9 +1,10 @@
-"""The viewer's pages: the login page, the watch page, and the built front end.
+"""The viewer's pages: the login page, the watch page, the go-live alerts' page, and the
+built front end.
 
 The front end's sources live in ``frontend/``; Vite builds them into
 ``web/dist``: hashed files under ``assets/`` and ``.vite/manifest.json``,
-which maps each entry (``src/colorMode.js``, ``src/site.css``, ``src/watch.js``) to
-its files. Every page runs the colour-mode entry as a classic
+which maps each entry (``src/colorMode.js``, ``src/site.css``, ``src/watch.js``,
+``src/alerts.js``) to its files. Every page runs the colour-mode entry as a classic
 script in ``<head>``, before its stylesheets, so the page paints in the viewer's colour
 mode at once. Templates link an entry's files through :func:`entry_assets`, which reads
 the manifest once; a page's own entry is the ``page_entry`` its view hands the template.
@@ -48,6 +49,7 @@ ASSET_MAX_AGE = 365 * 24 * 3600
 COLOR_MODE_ENTRY = "src/colorMode.js"
 SITE_ENTRY = "src/site.css"
 WATCH_ENTRY = "src/watch.js"
+ALERTS_ENTRY = "src/alerts.js"
 
 
 class FrontendNotBuilt(RuntimeError):
@@ -112,6 +114,19 @@ def watch(login: str = ""):
         page_entry=WATCH_ENTRY,
     )
     return page, 503 if not built else 404 if error else 200
+
+
+@bp.get("/alerts")
+@login_required
+def alerts():
+    """The viewer's go-live alerts: the streamers they are alerted to, each with Remove,
+    and whether this browser gets them (the account menu links it when the server sends
+    alerts)."""
+    built = _built(ALERTS_ENTRY)
+    page = render_template(
+        "pages/alerts.html", user=current_user(), built=built, page_entry=ALERTS_ENTRY
+    )
+    return page, 200 if built else 503
 
 
 def streamer_list_error(path: str) -> str:

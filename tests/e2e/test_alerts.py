@@ -1,10 +1,11 @@
 """Go-live alerts by Web Push, the browser's side (issue 21), in headless Chromium: the bell
 asks the browser's permission only when pressed, registers the service worker and a push
 subscription and tells the server; a push delivered to the worker through the DevTools
-protocol shows the notification, and a click on it goes to the streamer's page; the web
-app manifest passes Chromium's installability check.
+protocol shows the notification, and a click on it goes to the streamer's page; the alerts'
+page lists them against the limit, with no serious axe finding, and removing the last
+signs this device off; the web app manifest passes Chromium's installability check.
 
-Screenshots of the bell go to ``test-artifacts/``.
+Screenshots of the bell and the alerts' page go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.pages import follow, log_in
+from tests.e2e.pages import account_menu, audited, follow, log_in
 from tests.support import PushDevice, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -193,6 +194,60 @@ def test_the_bell_signs_up_and_a_push_shows_the_alert_that_opens_the_stream(
         "asked": [{"focus": app_url + "/watch/cool_user"}],
         "left": 0,
     }
+    log.assert_clean()
+
+
+def signs_off(page, button, subscription: dict) -> None:
+    """Press ``button`` and check that the page had the server forget this device."""
+    with page.expect_request(
+        lambda request: (
+            request.method == "DELETE" and request.url.endswith("/api/push-subscription")
+        )
+    ) as forgotten:
+        button.click()
+    assert forgotten.value.post_data_json == {"endpoint": subscription["endpoint"]}
+    assert forgotten.value.response().status == 204
+
+
+def test_the_alerts_page_lists_them_against_the_limit_and_removes_them(
+    open_checked_page, app_url, webpush, artifacts
+):
+    subscription = browser_subscription(webpush, "page-device")
+    page, log = push_ready_page(open_checked_page, app_url, subscription)
+    for login, name in (("speedy_sam", "SpeedySam"), ("chill_chess", "ChillChess")):
+        card = follow(page, login).locator("xpath=..")
+        card.get_by_role("button", name=f"Alert me when {name} goes live").click()
+        expect(card.get_by_role("button", name=f"Alerts on for {name}")).to_be_visible()
+
+    account_menu(page).get_by_role("link", name="Go-live alerts").click()
+    page.wait_for_url(app_url + "/alerts")
+    alerts = page.get_by_test_id("alert")
+    expect(alerts).to_have_count(2)
+    expect(page.get_by_test_id("alert-count")).to_have_text("2 of 50")
+    expect(page.get_by_test_id("device-state")).to_have_text("This browser gets your alerts.")
+    page.screenshot(path=str(artifacts / "alerts-page.png"), full_page=True)
+    violations = audited(page)
+    assert violations == [], json.dumps(violations, indent=1)
+
+    # This device off and on again; the list stays, for the viewer's other devices.
+    device = page.get_by_test_id("device-state")
+    signs_off(page, page.get_by_role("button", name="Stop alerts on this device"), subscription)
+    expect(device).to_have_text("This browser gets no alerts.")
+    expect(alerts).to_have_count(2)
+    page.get_by_role("button", name="Get alerts on this device").click()
+    expect(device).to_have_text("This browser gets your alerts.")
+
+    page.get_by_role("button", name="Remove the alerts for SpeedySam").click()
+    expect(alerts).to_have_count(1)
+    expect(page.get_by_test_id("alert-count")).to_have_text("1 of 50")
+    expect(page.get_by_test_id("device-state")).to_have_text("This browser gets your alerts.")
+    # The last one: this device stops getting alerts, and the server forgets it.
+    signs_off(
+        page, page.get_by_role("button", name="Remove the alerts for ChillChess"), subscription
+    )
+    expect(page.get_by_test_id("no-alerts")).to_be_visible()
+    expect(page.get_by_test_id("alert-count")).to_have_text("0 of 50")
+    expect(page.get_by_test_id("device-state")).to_have_text("This browser gets no alerts.")
     log.assert_clean()
 
 

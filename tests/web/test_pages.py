@@ -1,5 +1,5 @@
-"""The pages: login at ``/``, the viewer at ``/watch``, the built assets behind them, and
-the app shell (service worker, manifest, icons)."""
+"""The pages: login at ``/``, the viewer at ``/watch``, the go-live alerts at ``/alerts``,
+the built assets behind them, and the app shell (service worker, manifest, icons)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ MANIFEST = {
         "isEntry": True,
         "imports": ["_vendor-V3nd0001.js"],
         "css": ["assets/watch-W4tch001.css"],
+    },
+    "src/alerts.js": {
+        "file": "assets/alerts-A1ert001.js",
+        "src": "src/alerts.js",
+        "isEntry": True,
+        "imports": ["_vendor-V3nd0001.js"],
     },
     "src/serviceWorker.js": {"file": "sw.js", "src": "src/serviceWorker.js", "isEntry": True},
     "_vendor-V3nd0001.js": {
@@ -332,7 +338,31 @@ def test_every_page_template_is_built_on_the_one_that_links_the_icon(app):
             assert '{% extends "pages/base.html" %}' in template.read_text(), template.name
 
 
-@pytest.mark.parametrize("path", ["/", "/watch/cool_user"])
+def test_the_alerts_page_needs_login_and_loads_its_own_app(client):
+    response = client.get("/alerts")
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["next"] == ["/alerts"]
+    log_in(client)
+    response = client.get("/alerts")
+    assert response.status_code == 200
+    page = Tags(response.get_data(as_text=True))
+    assert [s.get("src") for s in page.all("script")] == [
+        COLOR_MODE_SCRIPT,
+        "/assets/alerts-A1ert001.js",
+    ]
+    assert page.all("link", rel="modulepreload") == [
+        {"rel": "modulepreload", "href": "/assets/vendor-V3nd0001.js"}
+    ]
+    (root,) = page.all("div", id="app")
+    assert root["data-user"] == "Viewer Vic"
+    assert root["data-logout-url"] == "/logout"
+    assert page.script_text.strip() == ""
+    assert "Go-live alerts" in response.get_data(as_text=True)
+    shown = response.get_data(as_text=True) + str(response.headers)
+    assert ACCESS_TOKEN not in shown and REFRESH_TOKEN not in shown
+
+
+@pytest.mark.parametrize("path", ["/", "/watch/cool_user", "/alerts"])
 def test_every_page_links_the_web_app_manifest_and_the_brand_colour(client, path):
     if path != "/":
         log_in(client)
