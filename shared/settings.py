@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from shared.vapid import BadKey, public_key_of
+from shared.vapid import BadKey, public_key_of, vapid_subject_is_valid
 
 
 class SettingsError(ValueError):
@@ -540,9 +540,12 @@ def _web_push(app_env: str, get) -> dict:
         raise SettingsError("VAPID_PRIVATE_KEY must be a base64url P-256 private key") from None
     if derived != public.rstrip("="):
         raise SettingsError("VAPID_PUBLIC_KEY is not the public key of VAPID_PRIVATE_KEY")
-    subject = get("VAPID_SUBJECT") or get("PUBLIC_URL")
-    if not subject.startswith(("mailto:", "https://")):
-        raise SettingsError("VAPID_SUBJECT must be a mailto: or https:// URL")
+    subject = get("VAPID_SUBJECT") or f"https://{urlsplit(get('PUBLIC_URL')).hostname}"
+    if not vapid_subject_is_valid(subject):
+        raise SettingsError(
+            "VAPID_SUBJECT must be mailto:<address> or https://<host> (no port, no path)"
+            + ("" if get("VAPID_SUBJECT") else ", and PUBLIC_URL's host is not one")
+        )
     return {
         "web_push": True,
         "vapid_public_key": derived,

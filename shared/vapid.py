@@ -12,6 +12,7 @@ import binascii
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from py_vapid import _check_sub  # type: ignore[import-untyped]
 
 
 class BadKey(ValueError):
@@ -44,6 +45,13 @@ def new_key_pair() -> tuple[str, str]:
     return public_point(private.public_key()), b64url_encode(
         private.private_numbers().private_value.to_bytes(32, "big")
     )
+
+
+def vapid_subject_is_valid(subject: str) -> bool:
+    """Whether py_vapid, which signs our pushes, takes ``subject`` as the JWT's ``sub``
+    (``mailto:`` an address, or ``https://`` a host without port or path): its own check,
+    so that a subject it would refuse at every push is refused at start-up instead."""
+    return bool(_check_sub(subject))
 
 
 def public_key_of(private_key: str) -> str:

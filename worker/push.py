@@ -91,12 +91,15 @@ def queue_go_live_alerts(go_lives: list[tuple[Event, str | None]]) -> None:
 def send_go_live_alerts(self, broadcaster_id: str, alert: dict, twitch_time: str | None = None):
     """Push ``alert`` (:func:`alert_payload`) to the devices of every viewer alerted of
     the streamer that have not had it; retry those the push services could not take."""
+    config = settings()
+    if not config.web_push:  # queued before Web Push was turned off
+        logger.warning("Web Push is off: the alerts of stream %s are dropped", alert["stream_id"])
+        return
     client = redis_client()
     devices = alert_devices(client, broadcaster_id)
     claimed = claim(client, alert["stream_id"], list(devices))
     if not claimed:
         return
-    config = settings()
     sender = PushSender(config.vapid_private_key, config.vapid_subject)
     outcomes = sender.fan_out(
         {device: devices[device] for device in claimed},

@@ -369,7 +369,7 @@ def test_production_refuses_web_push_without_its_keys(missing):
 
 def test_production_web_push_signs_as_the_public_url_unless_told():
     settings = load_settings(vapid_environment("production", WEB_PUSH="true"))
-    assert settings.web_push and settings.vapid_subject == "https://viewer.example/"
+    assert settings.web_push and settings.vapid_subject == "https://viewer.example"
     told = vapid_environment("production", WEB_PUSH="true", VAPID_SUBJECT="mailto:ops@x.example")
     assert load_settings(told).vapid_subject == "mailto:ops@x.example"
 
@@ -381,6 +381,8 @@ def test_production_web_push_signs_as_the_public_url_unless_told():
         ("VAPID_PRIVATE_KEY", "not-a-key", "VAPID_PRIVATE_KEY"),
         ("VAPID_PRIVATE_KEY", new_key_pair()[0], "VAPID_PRIVATE_KEY"),
         ("VAPID_SUBJECT", "http://viewer.example", "VAPID_SUBJECT"),
+        ("VAPID_SUBJECT", "https://viewer.example/contact", "VAPID_SUBJECT"),
+        ("VAPID_SUBJECT", "mailto:nobody", "VAPID_SUBJECT"),
         ("ALERTS_PER_VIEWER", "0", "ALERTS_PER_VIEWER"),
         ("WEB_PUSH", "maybe", "WEB_PUSH"),
     ],
