@@ -1,12 +1,14 @@
 """Reading a browser's push subscription (``PushSubscription.toJSON()``) from a request.
 
-The endpoint is where the worker will POST: https only, never this machine; in
-development the push stand-in's loopback ``http://`` URL too. The keys are checked to
+The endpoint is where the worker will POST: https only, to a host named by a name (push
+services have names; an address could point the worker at this machine or its private
+network); in development the push stand-in's loopback ``http://`` URL too. The keys are checked to
 be what RFC 8291 encrypts to: a P-256 point (65 bytes) and a 16-byte secret.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,7 +39,8 @@ def parsed_subscription(value: object, development: bool) -> dict | None:
 
 
 def acceptable_endpoint(endpoint: str, development: bool) -> bool:
-    """An https:// URL of another machine; in development a loopback http:// one too."""
+    """An https:// URL of a named host, not this machine; in development a loopback
+    http:// one too."""
     if len(endpoint) > MAX_ENDPOINT or not endpoint.isascii() or not endpoint.isprintable():
         return False
     try:
@@ -46,6 +49,15 @@ def acceptable_endpoint(endpoint: str, development: bool) -> bool:
         parts.port  # noqa: B018  (raises on a malformed port)
     except ValueError:
         return False
-    if parts.scheme == "https" and host and not is_loopback(host):
+    if development and parts.scheme == "http" and is_loopback(host):
         return True
-    return development and parts.scheme == "http" and is_loopback(host)
+    return parts.scheme == "https" and bool(host) and not is_loopback(host) and not is_address(host)
+
+
+def is_address(host: str) -> bool:
+    """Whether ``host`` (as urlsplit gives it) is an IP address rather than a name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
