@@ -22,9 +22,9 @@ from shared.alerts import alert_devices, alerting_key, forget_device
 from shared.events import STREAM_ONLINE, Event
 from shared.store import CLAIM_TTL
 from shared.task_names import SEND_GO_LIVE_ALERTS
+from shared.web_push import GONE, RETRY, SENT, Outcome, PushSender
 from worker.context import redis_client, settings
 from worker.push_metrics import count_failed, count_sent, subscriptions_removed
-from worker.web_push import GONE, RETRY, SENT, Outcome, PushSender
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 5

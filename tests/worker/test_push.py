@@ -130,7 +130,7 @@ def test_the_retry_waits_what_the_service_asked_within_the_backoff_cap(push, wor
 def test_a_slow_push_service_spends_its_budget_without_holding_another(
     push, redis_client, webpush, monkeypatch
 ):
-    from worker import web_push
+    from shared import web_push
 
     monkeypatch.setattr(web_push, "SERVICE_BUDGET_SECONDS", 0.5)
     monkeypatch.setattr(web_push, "LANES_PER_SERVICE", 2)

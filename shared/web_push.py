@@ -34,8 +34,8 @@ SENT, GONE, RETRY, REFUSED = "sent", "gone", "retry", "refused"
 @dataclass
 class Outcome:
     """How one device's push went: ``result`` (SENT, GONE, RETRY, REFUSED), the failure's
-    reason (:data:`worker.push_metrics.FAILURE_REASONS`), when to try again (seconds, as
-    the service asked) and when it was accepted."""
+    reason (``rate_limited``, ``server_error``, ``connection``, ``budget``, ``refused`` or
+    ``gone``), when to try again (seconds, as the service asked) and when it was accepted."""
 
     device: str
     result: str
