@@ -2,6 +2,8 @@
 // that change it. A bell is shown only once the server has said it sends alerts
 // (enabled). Its first use signs this device up (lib/push.js: the browser's permission,
 // the service worker, a push subscription); removing the last alert signs it off again.
+// A bell is on when the streamer is on the list and this device gets the alerts: on a
+// device not signed up (the list made on another) it offers to alert here too.
 import { computed, ref } from 'vue'
 import { addAlert, alertsFrom, forgetPushSubscription, loadAlerts, removeAlert } from './api.js'
 import { currentSubscription, signOff, signUp } from './push.js'
@@ -20,6 +22,8 @@ export function createAlerts({ onSessionEnded = () => {} } = {}) {
   const problem = ref(null)
   /** Why the server's list could not be had (not for a server without alerts), or ''. */
   const loadError = ref('')
+  /** Whether this device is signed up (has a push subscription); null until known. */
+  const device = ref(null)
   const enabled = computed(() => state.value.enabled)
 
   /**
@@ -29,7 +33,10 @@ export function createAlerts({ onSessionEnded = () => {} } = {}) {
   async function load() {
     loadError.value = ''
     try {
-      state.value = await loadAlerts()
+      const loaded = await loadAlerts()
+      // Both at once: a bell never shows off for a moment before it shows on.
+      device.value = loaded.enabled ? Boolean(await currentSubscription()) : null
+      state.value = loaded
     } catch (err) {
       state.value = alertsFrom(null)
       if (err?.status === 401) throw err
@@ -38,8 +45,14 @@ export function createAlerts({ onSessionEnded = () => {} } = {}) {
     return state.value
   }
 
-  function isOn(login) {
+  /** Whether ``login`` is on the viewer's list (for all their devices). */
+  function listed(login) {
     return state.value.alerts.some((alert) => alert.login === login)
+  }
+
+  /** Whether ``login``'s bell is on: listed, and this device gets the alerts. */
+  function isOn(login) {
+    return listed(login) && device.value === true
   }
 
   /** Whether a change for ``login`` is out (its bell waits for it). */
@@ -60,7 +73,11 @@ export function createAlerts({ onSessionEnded = () => {} } = {}) {
 
   /** Alert the viewer when ``login`` goes live (signing this device up; from a click). */
   function turnOn(login) {
-    return changing(login, async () => addAlert(login, await signUp(state.value.vapidPublicKey)))
+    return changing(login, async () => {
+      const answer = await addAlert(login, await signUp(state.value.vapidPublicKey))
+      device.value = true
+      return answer
+    })
   }
 
   /**
@@ -80,11 +97,14 @@ export function createAlerts({ onSessionEnded = () => {} } = {}) {
     return isOn(login) ? turnOff(login) : turnOn(login)
   }
 
-  /** A press of ``login``'s bell in ``place`` (a name for where it is on the page). */
-  async function press(login, place) {
+  /**
+   * A press of ``login``'s bell (or another button: ``change``, turnOff for Remove) in
+   * ``place`` (a name for where it is on the page).
+   */
+  async function press(login, place, change = toggle) {
     problem.value = null
     try {
-      await toggle(login)
+      await change(login)
     } catch (err) {
       if (err?.status === 401) onSessionEnded()
       else problem.value = { login, place, message: err?.message || String(err) }
@@ -109,14 +129,10 @@ export function createAlerts({ onSessionEnded = () => {} } = {}) {
   /** This device gets no more alerts; the viewer's list stays for their other devices. */
   async function forgetThisDevice() {
     const endpoint = await signOff()
+    device.value = false
     if (endpoint) await forgetPushSubscription(endpoint)
   }
 
-  /** Whether this device is signed up for alerts (a push subscription); asks nothing. */
-  async function thisDeviceSignedUp() {
-    return Boolean(await currentSubscription())
-  }
-
-  return { state, pending, problem, loadError, enabled, load, isOn, isPending, turnOn, turnOff,
-           toggle, press, problemAt, addThisDevice, forgetThisDevice, thisDeviceSignedUp }
+  return { state, pending, problem, loadError, device, enabled, load, listed, isOn, isPending,
+           turnOn, turnOff, toggle, press, problemAt, addThisDevice, forgetThisDevice }
 }
