@@ -94,7 +94,8 @@ def write_signed_requests(path: Path, messages: list[tuple[str, dict, bytes]]) -
 
 class Subscriber:
     """A WebSocket client subscribed to several channels on one socket, timing each
-    event's arrival by event id."""
+    event's arrival by event id, and answering Pusher's pings (a client silent for the
+    activity timeout, 120 s, is pinged and dropped without a pong)."""
 
     def __init__(self, stack: Stack, logins: list[str]):
         self.url = (
@@ -118,7 +119,9 @@ class Subscriber:
             async for message in socket:
                 arrived = time.monotonic()
                 frame = json.loads(message.data)
-                if frame["event"] == "pusher_internal:subscription_succeeded":
+                if frame["event"] == "pusher:ping":  # else Pusher drops a silent client
+                    await socket.send_json({"event": "pusher:pong", "data": {}})
+                elif frame["event"] == "pusher_internal:subscription_succeeded":
                     pending.discard(frame.get("channel"))
                     if not pending:
                         subscribed.set()
