@@ -214,6 +214,9 @@ def test_the_alerts_page_lists_them_against_the_limit_and_removes_them(
 ):
     subscription = browser_subscription(webpush, "page-device")
     page, log = push_ready_page(open_checked_page, app_url, subscription)
+    # speedy_sam's card is the current one: its bell stays above the card's brand colour.
+    page.goto(app_url + "/watch/speedy_sam")
+    expect(follow(page, "speedy_sam")).to_have_attribute("aria-current", "true")
     for login, name in (("speedy_sam", "SpeedySam"), ("chill_chess", "ChillChess")):
         card = follow(page, login).locator("xpath=..")
         card.get_by_role("button", name=f"Alert me when {name} goes live").click()
