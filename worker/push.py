@@ -23,7 +23,7 @@ from shared.events import STREAM_ONLINE, Event
 from shared.store import CLAIM_TTL
 from shared.task_names import SEND_GO_LIVE_ALERTS
 from shared.web_push import GONE, RETRY, SENT, Outcome, PushSender
-from worker.context import redis_client, settings
+from worker.context import redis_client, settings, twitch_client
 from worker.push_metrics import count_failed, count_sent, subscriptions_removed
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,8 @@ def send_go_live_alerts(self, broadcaster_id: str, alert: dict, twitch_time: str
     claimed = claim(client, alert["stream_id"], list(devices))
     if not claimed:
         return
+    if not alert["title"]:
+        alert = with_channel_information(alert, broadcaster_id)
     sender = PushSender(config.vapid_private_key, config.vapid_subject)
     outcomes = sender.fan_out(
         {device: devices[device] for device in claimed},
@@ -119,6 +121,25 @@ def send_go_live_alerts(self, broadcaster_id: str, alert: dict, twitch_time: str
         "%d push(es) of %s not taken; retrying in %.1fs", len(retrying), alert["stream_id"], delay
     )
     raise self.retry(countdown=delay)
+
+
+def with_channel_information(alert: dict, broadcaster_id: str) -> dict:
+    """``alert`` with the channel's title and category as Twitch has them now, for a
+    go-live no title change came before (a streamer only alerted of: its lease holds
+    ``stream.online`` alone, so no ``channel.update`` tells the title). Without them when
+    Twitch cannot say: the alert is worth more than its subtitle."""
+    try:
+        channel = twitch_client().channel_information(broadcaster_id)
+    except Exception as error:  # Twitch down or the budget spent: push what is known
+        logger.warning("no title for the alerts of %s: %s", alert["stream_id"], error)
+        return alert
+    if not channel:
+        return alert
+    return {
+        **alert,
+        "title": channel.get("title") or "",
+        "category": channel.get("game_name") or "",
+    }
 
 
 def claim(client, stream_id: str, devices: list[str]) -> list[str]:

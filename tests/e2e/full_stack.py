@@ -24,9 +24,10 @@ EVENT_TYPES = ("stream.online", "stream.offline", "channel.update", "channel.rai
 
 
 @contextmanager
-def running_stack(log_dir, web_options=(), worker_options=()):
-    """Redis, both emulators, web and one worker; their logs go to stderr on the way out."""
-    stack = Stack(log_dir)
+def running_stack(log_dir, web_options=(), worker_options=(), **settings):
+    """Redis, both emulators, web and one worker, with ``settings`` (e.g. the VAPID keys)
+    in their environment; their logs go to stderr on the way out."""
+    stack = Stack(log_dir, **settings)
     try:
         stack.start_redis()
         stack.start_twitch()

@@ -3,7 +3,9 @@ asks the browser's permission only when pressed, registers the service worker an
 subscription and tells the server; a push delivered to the worker through the DevTools
 protocol shows the notification, and a click on it goes to the streamer's page; the alerts'
 page lists them against the limit, with no serious axe finding, and removing the last
-signs this device off; the web app manifest passes Chromium's installability check.
+signs this device off; the web app manifest passes Chromium's installability check. And
+through the whole product: a streamer going live at the Twitch emulator reaches the push
+stand-in once, with the title of the go-live.
 
 Screenshots of the bell and the alerts' page go to ``test-artifacts/``.
 """
@@ -15,9 +17,11 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from shared.leases import lease_for_login
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.pages import account_menu, audited, follow, log_in
-from tests.support import PushDevice, wait_until
+from tests.e2e.full_stack import running_stack, twitch_control
+from tests.e2e.pages import account_menu, audited, follow, log_in, page_wait_until
+from tests.support import VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY, PushDevice, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -273,3 +277,48 @@ def test_the_app_is_installable(browser, app_url, tmp_path):
         assert errors == []
     finally:
         context.close()
+
+
+@pytest.fixture
+def alerting_stack(tmp_path, frontend_build):
+    """The whole product as real processes, with Web Push on (the tests' VAPID keys)."""
+    keys = dict(VAPID_PUBLIC_KEY=VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY=VAPID_PRIVATE_KEY)
+    with running_stack(tmp_path, ("--workers", "1"), ("--concurrency", "2"), **keys) as stack:
+        yield stack
+
+
+def test_a_streamer_going_live_at_twitch_alerts_the_device_once_with_the_title(
+    alerting_stack, open_page, webpush
+):
+    """SpeedySam is not watched: only the alert's lease holds its stream.online."""
+    stack = alerting_stack
+    app_url = f"http://localhost:{stack.web_port}"
+    device = PushDevice(webpush.endpoint("whole-stack"))
+    page, log = push_ready_page(open_page, app_url, {**device.subscription, "expirationTime": None})
+    page.goto(app_url + "/watch")
+    follow(page, "speedy_sam").locator("xpath=..").get_by_role(
+        "button", name="Alert me when SpeedySam goes live"
+    ).click()
+    expect(page.get_by_role("button", name="Alerts on for SpeedySam")).to_be_visible()
+    page_wait_until(
+        page,
+        lambda: (
+            (lease := lease_for_login(stack.redis(), "speedy_sam")) is not None
+            and {name: held["status"] for name, held in lease["subscriptions"].items()}
+            == {"stream.online": "enabled"}
+        ),
+        timeout=30,
+        message="the alert never held SpeedySam's stream.online alone",
+    )
+
+    twitch_control(stack, "go-offline", login="speedy_sam")
+    twitch_control(
+        stack, "go-live", login="speedy_sam", title="Race <b>night</b>", category="Celeste"
+    )
+    wait_until(lambda: webpush.received("whole-stack"), timeout=30, message="no push arrived")
+    page.wait_for_timeout(1000)  # a second push, were there one, would be in by now
+    [received] = webpush.received("whole-stack")
+    payload = device.decrypt(received)
+    assert payload["login"] == "speedy_sam" and payload["url"] == "/watch/speedy_sam"
+    assert (payload["title"], payload["category"]) == ("Race <b>night</b>", "Celeste")
+    log.assert_clean()
