@@ -3,6 +3,7 @@
     python -m scripts.benchmark [--ack-seconds 10] [--connections 16] [--burst 10000]
                                 [--broadcasters 100] [--rate 200] [--steady-seconds 20]
                                 [--link-ms 0,50] [--webs 1,2] [--workers 1,2,4]
+                                [--push-devices 1000]
 
 1. Acknowledgement (once): wrk (a separate process) GETs /healthz, then sends signed
    notifications to the web, served by Granian as the Procfile serves it, then the
@@ -30,6 +31,10 @@ connects to Pusher directly:
    Prometheus's histogram_quantile does (over every worker's histogram), and
    each worker's share. Then the peak memory of the web and each worker.
 With more than one web or worker count, a table of every combination ends each link.
+4. Go-live alerts (scripts/push_under_load.py): one go-live fanned out to
+   --push-devices devices of the Web Push stand-in through a 50 ms link, beside
+   steady webhooks of another streamer: when the last push was accepted, and the
+   steady latency alone and during the fan-out (0 devices: skipped).
 Needs wrk (Debian package ``wrk``).
 """
 
@@ -51,6 +56,7 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from scripts import push_under_load
 from scripts.bench_clients import (
     WRK_SCRIPT,
     BurstFigures,
@@ -87,6 +93,17 @@ def main(argv=None) -> None:
             ]
             if len(rows) > 1:
                 print_scale_table(args, rtt_ms, rows)
+        if args.push_devices:
+            go_live_alerts(args.push_devices, Path(tmp) / "push")
+
+
+def go_live_alerts(devices: int, directory: Path) -> None:
+    """Phase 4: one go-live to ``devices`` devices beside steady webhooks."""
+    print(f"\n######## go-live alerts: one go-live to {devices} devices, push link 50 ms")
+    directory.mkdir()
+    options = argparse.Namespace(devices=devices, rtt_ms=50.0, rate=50.0, seconds=4.0)
+    for line in push_under_load.run(options, str(directory)):
+        print(line, flush=True)
 
 
 @contextlib.contextmanager
@@ -511,6 +528,12 @@ def parser() -> argparse.ArgumentParser:
         help="worker process counts, one stack each, e.g. 1,2,4 (default 1)",
     )
     cli.add_argument("--only-acknowledgement", action="store_true", help="run phase 1 alone")
+    cli.add_argument(
+        "--push-devices",
+        type=int,
+        default=1000,
+        help="devices one go-live is pushed to in the last phase (0: skip it)",
+    )
     cli.add_argument(
         "--worker-option",
         action="append",

@@ -2,7 +2,7 @@
 
     python -m scripts.push_under_load --devices 1000 --rtt-ms 50
 
-Starts Redis, the Pusher emulator, web and one worker (:class:`scripts.stack.Stack`)
+Starts Redis, the Pusher and Twitch emulators, web and one worker (:class:`scripts.stack.Stack`)
 with Web Push on, the Web Push stand-in behind a link of ``--rtt-ms`` round trip, and
 alerts ``--devices`` devices of one streamer. A Pusher client listens to another
 streamer's channel while ``channel.update`` webhooks arrive steadily (``--rate`` a
@@ -96,6 +96,7 @@ def run(args, log_dir: str) -> list[str]:
     try:
         stack.start_redis()
         stack.start_pusher()
+        stack.start_twitch()  # the alert asks Helix for the title no channel.update told
         stack.start_web()
         stack.start_worker()
         stack.start(
