@@ -8,6 +8,7 @@ import re
 import secrets
 import shlex
 import tomllib
+from fnmatch import fnmatch
 from importlib.metadata import PackageNotFoundError, distribution
 
 import pytest
@@ -292,3 +293,16 @@ def test_compose_inlines_no_secret_but_the_public_development_ones(compose):
             value = environment.get(setting)
             assert value is None or value in KNOWN_DEFAULT_VALUES, f"{name}: {setting}"
         assert environment.get("APP_ENV", "development") == "development", name
+
+
+def test_every_file_the_web_reads_besides_code_is_in_the_package_data():
+    """A non-editable install (a wheel) carries only what package data names: the page
+    templates, the icons and Granian's logging configuration must all be named."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["web"]
+    files = [*(ROOT / "web" / "templates").rglob("*.html"), *(ROOT / "web" / "icons").iterdir()]
+    files.append(ROOT / "web" / "granian-logging.json")
+    for path in files:
+        relative = path.relative_to(ROOT / "web")
+        assert any(fnmatch(relative.as_posix(), pattern) for pattern in patterns), relative
