@@ -12,6 +12,7 @@ replica has it (``INTAKE_REPLICAS`` defaults to 1 then).
 
 from __future__ import annotations
 
+import sys
 import time
 
 import redis
@@ -26,10 +27,20 @@ MASTER = "sev"
 DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS, QUORUM = 3000, 10000, 2
 
 
-def start_redis_group(stack: Stack, replicas: int = 2, sentinels: int = 3) -> None:
+def start_redis_group(
+    stack: Stack, replicas: int = 2, sentinels: int = 3, replica_rtt_ms: float = 0
+) -> None:
     """Start the stack's Redis as a primary, ``replicas`` replicas and ``sentinels``
-    sentinels, each on a port of its own; set the stack's environment to reach them."""
+    sentinels, each on a port of its own; set the stack's environment to reach them.
+    With ``replica_rtt_ms``, each replica replicates through a link of that round trip
+    (scripts/latency_link.py), as one in another zone does."""
     stack.start_redis(persistent=True)
+    primary = stack.redis_port
+    if replica_rtt_ms:
+        primary = free_port()
+        link = ["--listen", str(primary), "--to", f"127.0.0.1:{stack.redis_port}"]
+        link += ["--rtt-ms", str(replica_rtt_ms)]
+        stack.start("replica-link", [sys.executable, "-m", "scripts.latency_link", *link], primary)
     for number in range(1, replicas + 1):
         port = free_port()
         stack.start(
@@ -39,7 +50,7 @@ def start_redis_group(stack: Stack, replicas: int = 2, sentinels: int = 3) -> No
                 *("--port", str(port), "--bind", "127.0.0.1", "--save", ""),
                 *("--appendonly", "yes", "--appendfsync", "everysec"),
                 *("--appendfilename", f"replica-{number}.aof", "--dir", str(stack.log_dir)),
-                *("--replicaof", "127.0.0.1", str(stack.redis_port)),
+                *("--replicaof", "127.0.0.1", str(primary)),
             ],
             port,
         )
