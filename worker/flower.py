@@ -17,10 +17,13 @@ def main(argv: list[str]) -> None:
     """Refuse a production Flower without a password; else become ``celery flower``."""
     settings = worker_settings()  # read once already, as the worker package was imported
     if settings.app_env == "production" and not settings.flower_basic_auth:
-        sys.exit(
+        print(
             "configuration error: FLOWER_BASIC_AUTH is not set (required in production: "
-            "Flower shows every task and its arguments)"
+            "Flower shows every task and its arguments)",
+            file=sys.stderr,
+            flush=True,
         )
+        raise SystemExit(2)  # as every other configuration error ends a process
     os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "worker", "flower", *argv])
 
 

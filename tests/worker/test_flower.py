@@ -20,7 +20,7 @@ def launch(env: dict, *args: str) -> subprocess.CompletedProcess:
 
 def test_production_flower_without_a_password_refuses_to_start():
     result = launch(PRODUCTION, "--port=0")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "FLOWER_BASIC_AUTH is not set" in result.stderr
 
 
