@@ -61,7 +61,7 @@ def devices_key(viewer_id: str) -> str:
     return f"sev:push-subscriptions:{viewer_id}"
 
 
-def owner_key(subscription_id: str) -> str:
+def device_owner_key(subscription_id: str) -> str:
     """Key of the viewer a push subscription belongs to."""
     return f"sev:push-endpoint:{subscription_id}"
 
@@ -123,7 +123,7 @@ def store_device(client: redis.Redis, viewer_id: str, subscription: dict) -> str
     """Keep (or refresh) a device's push subscription for a viewer, taking it from any
     other viewer; a viewer keeps their newest DEVICES_PER_VIEWER. Its id."""
     device = subscription_id(subscription["endpoint"])
-    previous = cast(str | None, client.getset(owner_key(device), viewer_id))
+    previous = cast(str | None, client.getset(device_owner_key(device), viewer_id))
     stored = {**subscription, "stored_at": time.time()}
     with client.pipeline() as pipe:
         if previous and previous != viewer_id:
@@ -139,12 +139,12 @@ def store_device(client: redis.Redis, viewer_id: str, subscription: dict) -> str
 
 def forget_device(client: redis.Redis, device: str, viewer_id: str | None = None) -> bool:
     """Forget one push subscription (of ``viewer_id`` only, if given); True if it was kept."""
-    owner = cast(str | None, client.get(owner_key(device)))
+    owner = cast(str | None, client.get(device_owner_key(device)))
     if owner is None or (viewer_id is not None and owner != viewer_id):
         return False
     with client.pipeline() as pipe:
         pipe.hdel(devices_key(owner), device)
-        pipe.delete(owner_key(device))
+        pipe.delete(device_owner_key(device))
         pipe.execute()
     return True
 
