@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	PYTHONWARNINGS='ignore:Editable installation' \
-	    $(BIN)/pip install --quiet -c requirements.lock -e '.[test,lint]'
+	    $(BIN)/pip install --quiet -c requirements.lock -e '.[local,test,lint]'
 	touch $(STAMP)
 
 run: install
@@ -69,12 +69,13 @@ soak: install
 chaos: install
 	$(BIN)/python -m scripts.chaos $(CHAOS_ARGS)
 
-# requirements.lock pins everything, the test and lint tools too; requirements.txt (what the
-# Heroku Python buildpack installs) holds the same pins for what the app itself needs.
+# requirements.lock pins everything, the local-run, test and lint tools too; requirements.txt
+# (what the Heroku Python buildpack and the Dockerfile install) holds the same pins for what
+# the app itself needs.
 # kombu's Redis transport imports packaging, which kombu lists only in its redis extra.
 lock:
 	rm -rf /tmp/sev-lock && $(PYTHON) -m venv /tmp/sev-lock
-	/tmp/sev-lock/bin/pip install --quiet '.[test,lint]'
+	/tmp/sev-lock/bin/pip install --quiet '.[local,test,lint]'
 	/tmp/sev-lock/bin/pip freeze --exclude streamer-event-viewer > requirements.lock
 	rm -rf /tmp/sev-lock && $(PYTHON) -m venv /tmp/sev-lock
 	/tmp/sev-lock/bin/pip install --quiet -c requirements.lock .

