@@ -10,7 +10,7 @@ NODE_MODULES := frontend/node_modules/.package-lock.json
 
 help:
 	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
-	@echo "make lint   - ruff, ruff format --check and mypy over the Python; ESLint over the front end"
+	@echo "make lint   - ruff, ruff format --check and mypy over the Python; actionlint over the workflows; the docs site (mkdocs --strict); ESLint over the front end"
 	@echo "make test   - run the whole test suite (the front end's Vitest tests, then pytest)"
 	@echo "make bench  - run the webhook pipeline benchmark (options: BENCH_ARGS='--link-ms 0,50 --help')"
 	@echo "make soak   - 200 events/s for 20 minutes: memory and lag p99 each minute (options: SOAK_ARGS='--minutes 5 --help')"
@@ -53,6 +53,7 @@ lint: $(STAMP) $(NODE_MODULES)
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check
 	$(BIN)/mypy
+	$(BIN)/actionlint
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 	npm run lint --prefix frontend
 
