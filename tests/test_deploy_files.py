@@ -331,3 +331,74 @@ def test_every_file_the_web_reads_besides_code_is_in_the_package_data():
     for path in files:
         relative = path.relative_to(ROOT / "web")
         assert any(fnmatch(relative.as_posix(), pattern) for pattern in patterns), relative
+
+
+def workflow(name: str) -> dict:
+    """A workflow of .github/workflows, parsed (YAML 1.1 reads the ``on`` key as True)."""
+    yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read the workflows")
+    parsed = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    parsed["on"] = parsed.pop(True, parsed.get("on"))
+    return parsed
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    """The steps of ``job`` that use ``action`` (any version)."""
+    return [step for step in job["steps"] if step.get("uses", "").split("@")[0] == action]
+
+
+def test_ci_workflow_runs_ci_run_on_pull_requests_and_pushes_beside_rabbitmq():
+    ci = workflow("ci.yml")
+    assert {"pull_request", "push"} <= set(ci["on"])
+    assert not (ci["on"]["push"] or {}).get("branches"), "every branch"
+    [job] = ci["jobs"].values()
+    assert [step["run"] for step in job["steps"] if "run" in step][-1] == "bash .ci/run"
+    [python] = steps_using(job, "actions/setup-python")
+    assert python["with"]["python-version"] == "3.11" and python["with"]["cache"] == "pip"
+    [node] = steps_using(job, "actions/setup-node")
+    assert node["with"]["node-version"] == "20" and node["with"]["cache"] == "npm"
+    services = job["services"]
+    assert set(services) == {"rabbitmq"}, "Redis is no service: the tests start their own"
+    assert services["rabbitmq"]["image"].startswith("rabbitmq:3")
+    assert "5672:5672" in services["rabbitmq"]["ports"]
+    assert "docker exec" in "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_ci_run_installs_lints_and_runs_the_readmes_test_command():
+    commands = [
+        line.split()[:2]
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.startswith("make ")
+    ]
+    assert commands == [["make", "install"], ["make", "lint"], ["make", "test"]]
+    lint = re.search(r"^lint:.*?\n\n", (ROOT / "Makefile").read_text(), re.MULTILINE | re.DOTALL)
+    assert "$(BIN)/actionlint\n" in lint[0]
+
+
+def test_deploy_workflow_deploys_main_only_after_ci_passed_on_it():
+    deploy, ci = workflow("deploy.yml"), workflow("ci.yml")
+    assert set(deploy["on"]) == {"workflow_run"}
+    trigger = deploy["on"]["workflow_run"]
+    assert trigger == {"workflows": [ci["name"]], "types": ["completed"], "branches": ["main"]}
+    [job] = deploy["jobs"].values()
+    condition = " ".join(job["if"].split())
+    assert "github.event.workflow_run.conclusion == 'success'" in condition
+    assert "github.event.workflow_run.event == 'push'" in condition
+    assert "head_repository.full_name == github.repository" in condition
+    [checkout] = steps_using(job, "actions/checkout")
+    assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    assert set(deploy["permissions"].values()) == {"read"}
+
+
+def test_deploy_workflow_pushes_to_heroku_then_checks_health_and_readiness():
+    [job] = workflow("deploy.yml")["jobs"].values()
+    assert job["env"]["HEROKU_APP_NAME"] == "${{ secrets.HEROKU_APP_NAME }}"
+    assert job["env"]["HEROKU_API_KEY"] == "${{ secrets.HEROKU_API_KEY }}"
+    scripts = [step.get("run", "") for step in job["steps"]]
+    push = next(i for i, run in enumerate(scripts) if "git push" in run)
+    assert 'https://git.heroku.com/$HEROKU_APP_NAME.git" "$COMMIT:refs/heads/main"' in scripts[push]
+    assert "--force" not in scripts[push], "an older commit never replaces a newer one"
+    check = next(i for i, run in enumerate(scripts) if "/healthz" in run)
+    assert check > push
+    assert "for path in /healthz /readyz" in scripts[check]
+    assert "--fail" in scripts[check] and "--retry " in scripts[check]
