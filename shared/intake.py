@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import zlib
 from typing import cast
 
 import redis
 
-from shared.sentinel import follow_primary
+from shared.sentinel import follow_primary, uses_sentinel
 
 GROUP = "pumps"
 # The live pumps, each with the time of its last heartbeat (:mod:`worker.shards`).
@@ -72,6 +73,28 @@ class ReplicasBehind(redis.RedisError):
         super().__init__(f"{confirmed} of {replicas} replicas confirmed the append in time")
 
 
+# One WAIT lasts at most this long. When it ends short, the sentinels are asked where
+# the primary is (a planned failover moves it meanwhile) and the append is made again,
+# until the acknowledgement's time (INTAKE_REPLICA_TIMEOUT_MS) is spent.
+WAIT_SLICE_MS = 500
+# After a refused connection or a READONLY answer, the next try waits this long.
+RETRY_PAUSE_SECONDS = 0.1
+# What a failover answers: the append is tried again where the sentinels then say.
+PRIMARY_MOVED = (ReplicasBehind, redis.ReadOnlyError, redis.ConnectionError)
+
+
+def next_wait_ms(deadline: float) -> int:
+    """How long the next ``WAIT`` may last before the monotonic ``deadline``: at most
+    :data:`WAIT_SLICE_MS`, 0 once the time is spent."""
+    return max(0, min(WAIT_SLICE_MS, int((deadline - time.monotonic()) * 1000)))
+
+
+def pause_before_retry(error: Exception) -> float:
+    """Seconds to wait before appending again after ``error``: none after a ``WAIT``
+    that already took its time, a moment after a refusal."""
+    return 0.0 if isinstance(error, ReplicasBehind) else RETRY_PAUSE_SECONDS
+
+
 def enqueue(
     client: redis.Redis,
     shards: int,
@@ -80,34 +103,41 @@ def enqueue(
     body: str,
     partition_key: str,
     replicas: int = 0,
-    replica_timeout_ms: int = 500,
+    replica_timeout_ms: int = 2000,
 ) -> str:
     """Append a verified message to its shard's stream; the entry id. With ``replicas``,
-    only once that many replicas have it (``WAIT``, at most ``replica_timeout_ms``).
+    only once that many replicas have it (``WAIT``).
 
-    Raises redis' errors (:class:`ReplicasBehind` among them) when Redis cannot take
-    it: the caller must not acknowledge the message then.
+    Through Sentinel, an append that meets a failover is made again where the
+    sentinels say the primary is, for up to ``replica_timeout_ms`` in all (a second
+    copy is harmless: the worker drops it by its message id). Raises redis' errors
+    (:class:`ReplicasBehind` among them) when Redis cannot take it: the caller must
+    not acknowledge the message then.
     """
     key, fields = intake_entry(shards, kind, headers, body, partition_key)
-    if not replicas:
-        return cast(str, client.xadd(key, fields))
-    try:
-        return append_confirmed(client, key, fields, replicas, replica_timeout_ms)
-    except ReplicasBehind:
-        # A planned failover leaves the former primary up, its replicas gone to the new
-        # one: ask the sentinels, and append once more where they say.
-        if follow_primary(client) is None:
-            raise
-        return append_confirmed(client, key, fields, replicas, replica_timeout_ms)
+    deadline = time.monotonic() + replica_timeout_ms / 1000
+    while True:
+        try:
+            if not replicas:
+                return cast(str, client.xadd(key, fields))
+            return append_confirmed(client, key, fields, replicas, next_wait_ms(deadline))
+        except PRIMARY_MOVED as error:
+            if not uses_sentinel(client) or next_wait_ms(deadline) == 0:
+                raise
+            time.sleep(pause_before_retry(error))
+            try:
+                follow_primary(client)
+            except redis.ConnectionError:  # no sentinel names a primary yet
+                pass
 
 
 def append_confirmed(
-    client: redis.Redis, key: str, fields: dict, replicas: int, replica_timeout_ms: int
+    client: redis.Redis, key: str, fields: dict, replicas: int, wait_ms: int
 ) -> str:
-    """XADD, then WAIT for ``replicas``, in one round trip; the entry id."""
+    """XADD, then WAIT up to ``wait_ms`` for ``replicas``, in one round trip; the entry id."""
     with client.pipeline(transaction=False) as pipe:
         pipe.xadd(key, fields)
-        pipe.wait(replicas, replica_timeout_ms)
+        pipe.wait(replicas, max(wait_ms, 1))
         entry_id, confirmed = pipe.execute()
     if confirmed < replicas:
         raise ReplicasBehind(confirmed, replicas)

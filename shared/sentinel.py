@@ -93,6 +93,14 @@ def sentinel_options(sentinel: RedisSentinel) -> dict:
     return {"socket_connect_timeout": 1, "socket_timeout": 1, **password}
 
 
+def uses_sentinel(client: redis.Redis | redis.asyncio.Redis) -> bool:
+    """True for a client that finds its primary through the sentinels."""
+    return isinstance(
+        client.connection_pool,
+        redis.sentinel.SentinelConnectionPool | redis.asyncio.sentinel.SentinelConnectionPool,
+    )
+
+
 def follow_primary(client: redis.Redis) -> Address | None:
     """Ask the sentinels where the primary is now, so that a client still connected to
     a former one moves over; the primary's address, or None for a client without

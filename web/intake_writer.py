@@ -6,7 +6,8 @@ the stream. While one round trip is out, the appends that arrive meanwhile wait 
 leave together in the next (a pipeline, not a transaction: each append stands or
 fails alone). A lone append leaves at once. With ``replicas`` (``INTAKE_REPLICAS``) the
 round trip ends with ``WAIT``: the appends succeed only once that many replicas have
-them, so an acknowledged message survives the primary's failure.
+them, so an acknowledged message survives the primary's failure. Appends that meet a
+failover are made again on the new primary within the acknowledgement's time.
 """
 
 from __future__ import annotations
@@ -15,10 +16,17 @@ import asyncio
 import time
 from contextvars import Context
 
+import redis
 import redis.asyncio
 
-from shared.intake import ReplicasBehind, intake_entry
-from shared.sentinel import follow_primary_async
+from shared.intake import (
+    PRIMARY_MOVED,
+    ReplicasBehind,
+    intake_entry,
+    next_wait_ms,
+    pause_before_retry,
+)
+from shared.sentinel import follow_primary_async, uses_sentinel
 
 # Through Sentinel, where the primary is is asked at most once a second.
 FOLLOW_SECONDS = 1.0
@@ -33,7 +41,7 @@ class IntakeWriter:
         client: redis.asyncio.Redis,
         shards: int,
         replicas: int = 0,
-        replica_timeout_ms: int = 500,
+        replica_timeout_ms: int = 2000,
     ):
         self.client = client
         self.shards = shards
@@ -67,14 +75,7 @@ class IntakeWriter:
             if time.monotonic() - self.followed_at > FOLLOW_SECONDS:
                 self.followed_at = time.monotonic()
                 await follow_primary_async(self.client)
-            try:
-                answers = await self._append(batch)
-            except ReplicasBehind:
-                # After a planned failover the former primary stays up, its replicas gone
-                # to the new one: ask the sentinels, and append once more where they say.
-                if await follow_primary_async(self.client) is None:
-                    raise
-                answers = await self._append(batch)
+            answers = await self._append_until_taken(batch)
         except Exception as error:  # any failure of the round trip: nothing is known queued
             answers = [error] * len(batch)
         for (_, _, appended), answer in zip(batch, answers, strict=True):
@@ -85,14 +86,31 @@ class IntakeWriter:
             else:
                 appended.set_result(answer)
 
-    async def _append(self, batch: list[tuple[str, dict, asyncio.Future]]) -> list:
-        """One round trip: the appends, then WAIT if replicas must confirm them; each
-        append's answer (an entry id or an error). Raises :class:`ReplicasBehind`."""
+    async def _append_until_taken(self, batch: list[tuple[str, dict, asyncio.Future]]) -> list:
+        """The appends, made again where the sentinels say the primary is when they meet
+        a failover, for up to ``replica_timeout_ms`` in all (as :func:`enqueue` does)."""
+        deadline = time.monotonic() + self.replica_timeout_ms / 1000
+        while True:
+            try:
+                return await self._append(batch, next_wait_ms(deadline))
+            except PRIMARY_MOVED as error:
+                if not uses_sentinel(self.client) or next_wait_ms(deadline) == 0:
+                    raise
+                await asyncio.sleep(pause_before_retry(error))
+                try:
+                    await follow_primary_async(self.client)
+                except redis.ConnectionError:  # no sentinel names a primary yet
+                    pass
+
+    async def _append(self, batch: list[tuple[str, dict, asyncio.Future]], wait_ms: int) -> list:
+        """One round trip: the appends, then WAIT up to ``wait_ms`` if replicas must
+        confirm them; each append's answer (an entry id or an error). Raises
+        :class:`ReplicasBehind`, and READONLY when the primary has become a replica."""
         async with self.client.pipeline(transaction=False) as pipe:
             for key, fields, _ in batch:
                 pipe.xadd(key, fields)
             if self.replicas:
-                pipe.wait(self.replicas, self.replica_timeout_ms)
+                pipe.wait(self.replicas, max(wait_ms, 1))
             answers = await pipe.execute(raise_on_error=False)
         if self.replicas:
             confirmed = answers.pop()
@@ -100,6 +118,9 @@ class IntakeWriter:
                 raise confirmed
             if confirmed < self.replicas:
                 raise ReplicasBehind(confirmed, self.replicas)
+        for answer in answers:
+            if isinstance(answer, redis.ReadOnlyError):
+                raise answer
         return answers
 
     async def close(self) -> None:
