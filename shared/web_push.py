@@ -79,6 +79,8 @@ def outcome_of(device: str, response: requests.Response) -> Outcome:
         return Outcome(device, SENT, accepted_at=time.time())
     if status in (404, 410):
         return Outcome(device, GONE, "gone")
+    if status == 403:  # made for another VAPID key (RFC 8292): never usable with ours
+        return Outcome(device, GONE, "gone")
     if status == 429:
         return Outcome(device, RETRY, "rate_limited", retry_after(response))
     if status >= 500:

@@ -4,7 +4,8 @@
 keeps the device; the worker then holds the streamer's ``stream.online`` for alerts
 (an alert lease, :mod:`shared.leases`) and sends the pushes (:mod:`worker.push`).
 ``DELETE`` removes a streamer (the lease lets go once no viewer wants it);
-``DELETE /api/push-subscription`` forgets one device.
+``PUT /api/push-subscription`` puts a device's renewed subscription in place of the one
+it replaces (the service worker's ``pushsubscriptionchange``), and ``DELETE`` forgets one.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from web.watching import LOGIN, LOGIN_RULE, WatchRefused, find_streamer, refusal
 bp = Blueprint("alerts", __name__, url_prefix="/api")
 ALERT_CHANGES_PER_MINUTE = 30
 SUBSCRIPTION_SHAPE = '{"subscription": {"endpoint": "https://...", "keys": {"p256dh", "auth"}}}'
+RENEWAL_SHAPE = SUBSCRIPTION_SHAPE[:-1] + ', "replaces": "<the former endpoint>"}'
 
 
 @bp.before_request
@@ -116,6 +118,31 @@ def remove(login):
     if streamer is not None:
         get_celery().send_task(SETTLE_ALERT_LEASE, args=(streamer,))
     return jsonify(alerts_answer(viewer_id))
+
+
+@bp.put("/push-subscription")
+@login_required
+def renew_this_device():
+    """Keep the body's ``subscription`` for the viewer in place of the device whose
+    endpoint ``replaces`` names (the browser renewed it; optional)."""
+    settings, client, viewer_id = get_settings(), get_redis(), current_user()["id"]
+    if not settings.web_push:
+        return json_error(404, "go-live alerts are off on this server")
+    if over_rate_limit(client, f"sev:rate:alerts:{viewer_id}", ALERT_CHANGES_PER_MINUTE, 60):
+        return refused(WatchRefused(429, "too many alert changes; wait a minute", 60))
+    payload = request.get_json(silent=True)
+    payload = payload if isinstance(payload, dict) else {}
+    subscription = parsed_subscription(
+        payload.get("subscription"), settings.app_env == "development"
+    )
+    replaces = payload.get("replaces")
+    if subscription is None or not isinstance(replaces, str | None):
+        current_app.logger.warning("rejected PUT /api/push-subscription: not usable")
+        return json_error(400, f"the body must be {RENEWAL_SHAPE}")
+    if replaces:
+        forget_device(client, subscription_id(replaces), viewer_id)
+    store_device(client, viewer_id, subscription)
+    return "", 204
 
 
 @bp.delete("/push-subscription")

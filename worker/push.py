@@ -5,7 +5,8 @@ Off the publish path: the pump only queues the task (:func:`queue_go_live_alerts
 Each device gets one push per stream: a device is claimed for the stream id before its
 push and marked once the push service answered, so a repeated ``stream.online``, a
 retry or a redelivered task never alerts it twice. Devices the service calls gone
-(404, 410) are forgotten; 429, 5xx and network failures are retried with backoff.
+(404, 410) or made for another VAPID key (403) are forgotten; 429, 5xx and network
+failures are retried with backoff.
 """
 
 from __future__ import annotations

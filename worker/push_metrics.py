@@ -2,7 +2,8 @@
 
 ``sev_pushes_sent_total`` counts pushes a push service accepted; each attempt that was
 not counts once in ``sev_pushes_failed_total`` by reason; a subscription the service
-says is gone (404, 410) counts in ``sev_push_subscriptions_removed_total``.
+says is gone (404, 410) or made for another VAPID key (403) counts in
+``sev_push_subscriptions_removed_total``.
 ``sev_push_lag_seconds`` runs from Twitch's time of the ``stream.online`` message to
 the push service's acceptance.
 """
@@ -15,7 +16,7 @@ from worker.metrics import LAG_BUCKETS, epoch_seconds, registry
 
 # Why an attempt failed: the service's 429, a 5xx, no answer (connection, time-out), the
 # service's budget spent before its turn, a refusal that no retry cures (another 4xx),
-# the subscription gone (404, 410), the retries spent.
+# the subscription gone (404, 410, or 403: made for another VAPID key), the retries spent.
 FAILURE_REASONS = (
     "rate_limited",
     "server_error",

@@ -3,7 +3,7 @@
 - ``POST /push/<id>``: a push for the subscription ``<id>`` (any id is one): checked to
   be ``Content-Encoding: aes128gcm`` with a TTL, a body of at most 4096 bytes and a valid
   VAPID header; answered 201, or as ``/control/answer`` said for that id;
-- ``POST /control/answer`` ``{"id", "status": 201|404|410|429, "retry_after": s,
+- ``POST /control/answer`` ``{"id", "status": 201|403|404|410|429, "retry_after": s,
   "delay": s, "times": n}``: answer the next ``n`` pushes to ``id`` (every one when
   ``times`` is absent) so, ``delay`` seconds late (a slow service);
 - ``GET /control/received`` (``?id=`` for one): every push taken, oldest first, each
@@ -26,7 +26,7 @@ from emulators.webpush.vapid_check import VapidRefused, check_vapid
 
 log = logging.getLogger("emulators.webpush")
 MAX_BODY = 4096
-ON_DEMAND = (201, 404, 410, 429)
+ON_DEMAND = (201, 403, 404, 410, 429)
 RECEIVED = web.AppKey("received", list)
 ANSWERS = web.AppKey("answers", dict)
 

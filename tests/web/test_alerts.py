@@ -226,3 +226,32 @@ def test_vapid_keys_prints_a_matching_pair_as_two_settings_lines(runner):
     assert set(lines) == {"VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"}
     assert public_key_of(lines["VAPID_PRIVATE_KEY"]) == lines["VAPID_PUBLIC_KEY"]
     assert runner.invoke(args=["vapid-keys"]).output != result.output
+
+
+def test_a_renewed_subscription_takes_the_place_of_the_one_it_replaces(viewer, redis_client):
+    """The service worker's pushsubscriptionchange: the new endpoint is kept, the old one
+    forgotten, the alert list untouched; a body without a usable subscription is 400."""
+    old, renewed, laptop = device(), device(), device()
+    put(viewer, "cool_user", old)
+    put(viewer, "cool_user", laptop)
+    body = {"subscription": renewed, "replaces": old["endpoint"]}
+    answer = viewer.put("/api/push-subscription", json=body, headers=FROM_OUR_PAGE)
+    assert answer.status_code == 204
+    endpoints = {d["endpoint"] for d in alert_devices(redis_client, COOL_USER_ID).values()}
+    assert endpoints == {renewed["endpoint"], laptop["endpoint"]}
+    assert viewer.get("/api/alerts").json["alerts"] == [{"login": "cool_user", "name": "Cool_User"}]
+    for bad in ({"replaces": old["endpoint"]}, {"subscription": renewed, "replaces": 7}, []):
+        answer = viewer.put("/api/push-subscription", json=bad, headers=FROM_OUR_PAGE)
+        assert answer.status_code == 400
+    assert viewer.put("/api/push-subscription", json=body).status_code == 403
+
+
+def test_a_renewal_cannot_forget_another_viewers_device(app, viewer, auth, redis_client):
+    theirs = device()
+    other = app.test_client()
+    auth.login("cool_user", client=other)
+    put(other, "speedy_sam", theirs)
+    body = {"subscription": device(), "replaces": theirs["endpoint"]}
+    assert viewer.put("/api/push-subscription", json=body, headers=FROM_OUR_PAGE).status_code == 204
+    owner = other.get("/api/test/me").json["id"]
+    assert redis_client.hkeys(devices_key(owner)) == [subscription_id(theirs["endpoint"])]

@@ -91,7 +91,7 @@ def test_a_repeated_go_live_of_the_same_stream_alerts_no_device_twice(push, redi
     assert len(webpush.received("phone")) == 2
 
 
-@pytest.mark.parametrize("status", [404, 410])
+@pytest.mark.parametrize("status", [403, 404, 410])
 def test_a_gone_subscription_is_forgotten_and_never_pushed_again(
     push, redis_client, webpush, status
 ):
