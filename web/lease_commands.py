@@ -7,6 +7,7 @@ import time
 import click
 from flask.cli import AppGroup
 
+from shared.alerts import alerting_key
 from shared.events import user_broadcaster
 from shared.leases import ALERT, WATCH, all_leases, lease_for_login, lease_reasons
 from shared.store import unheld_revocations
@@ -60,12 +61,27 @@ def watch(login: str):
 @leases_group.command("release")
 @click.argument("login")
 def release(login: str):
-    """Delete LOGIN's subscriptions at Twitch and forget its lease."""
+    """Stop watching LOGIN: delete the subscriptions held for viewers on its channel and
+    forget its lease. What viewers' go-live alerts need stays held while they want it
+    (they turn the alerts off on their alerts page)."""
     from shared.subscriptions import Subscriptions
 
     client = get_redis()
     lease = lease_for_login(client, login)
     if lease is None:
         raise click.ClickException(f"no lease on {login}")
-    Subscriptions(get_twitch(), client, get_settings()).release(lease)
-    click.echo(f"released {login}")
+    if WATCH not in lease_reasons(lease):
+        raise click.ClickException(f"{login} is held only for {alerted_by(client, lease)}")
+    left = Subscriptions(get_twitch(), client, get_settings()).let_go(
+        lease["broadcaster_id"], WATCH
+    )
+    if left is None:
+        click.echo(f"released {login}")
+    else:
+        click.echo(f"released what watching {login} held; kept for {alerted_by(client, left)}")
+
+
+def alerted_by(client, lease) -> str:
+    """What an alert lease is held for, in words: how many viewers' go-live alerts."""
+    viewers = client.scard(alerting_key(lease["broadcaster_id"]))
+    return f"the go-live alerts of {viewers} viewer{'s' if viewers != 1 else ''}"
