@@ -11,12 +11,7 @@ import threading
 
 from shared.events import STREAM_OFFLINE, STREAM_ONLINE, with_channel
 from shared.intake import EVENTSUB, queue_finish
-from shared.publisher import (
-    RejectedPublishError,
-    RetryablePublishError,
-    make_pusher_client,
-    publish_stream_events,
-)
+from shared.publisher import RejectedPublishError, RetryablePublishError, make_pusher_client
 from shared.store import (
     CLAIM_TTL,
     channel_state_key,
@@ -25,16 +20,8 @@ from shared.store import (
     queue_stream_state,
 )
 from worker.context import redis_client, settings
-from worker.metrics import (
-    BATCH,
-    DUPLICATE,
-    PUBLISHED,
-    count_events,
-    observe_lag,
-    publish_retries,
-    timed_publish,
-)
-from worker.publish import give_up, publish_stream_event_task, retry_delay
+from worker.metrics import BATCH, DUPLICATE, count_events
+from worker.publish import give_up, note_published, retry_later, send
 from worker.push import queue_go_live_alerts
 from worker.sequencer import Held
 
@@ -50,19 +37,20 @@ def thread_pusher_client():
 
 
 def publish_batch(batch: list[Held]) -> None:
-    """Publish ``batch`` in one request; hand failures to the retry queue; finish the
-    entries. An entry whose event could not be handed on stays pending."""
+    """Publish ``batch`` in one request (:func:`worker.publish.send`); hand failures to the
+    retry queue (:func:`worker.publish.retry_later`); finish the entries. An entry whose
+    event could not be handed on stays pending."""
     to_send = unpublished_and_described(batch)
     published: list[Held] = []
     try:
         if to_send:
-            with timed_publish(BATCH):
-                publish_stream_events(thread_pusher_client(), [held.event for held in to_send])
+            send(thread_pusher_client(), [held.event for held in to_send], BATCH)
             published = to_send
-            count_published(published)
-            log_published(published)
+            note_published([(held.event, held.order_key) for held in published])
     except RetryablePublishError as error:
-        batch = hand_to_retries(batch, to_send, error)
+        not_queued = retry_later([(held.event, held.order_key) for held in to_send], error)
+        kept = {id(event) for event in not_queued}
+        batch = [held for held in batch if id(held.event) not in kept]
     except RejectedPublishError as error:
         if len(to_send) > 1:  # find the one Pusher refuses: the others go through
             finish([held for held in batch if held not in to_send], published=[])
@@ -96,56 +84,9 @@ def unpublished_and_described(batch: list[Held]) -> list[Held]:
     return [held for held in batch if id(held) not in seen]
 
 
-def count_published(published: list[Held]) -> None:
-    """Count the events Pusher has just taken, and the lag of each since Twitch sent it."""
-    count_events(PUBLISHED, [held.event["type"] for held in published])
-    observe_lag([held.order_key for held in published])
-
-
-def log_published(published: list[Held]) -> None:
-    """At DEBUG, one line for each event Pusher has taken, with its message id."""
-    if logger.isEnabledFor(logging.DEBUG):
-        for held in published:
-            logger.debug(
-                "published %s event %s",
-                held.event["type"],
-                held.event["id"],
-                extra={"message_id": held.event["id"]},
-            )
-
-
 def needs_channel(held: Held) -> bool:
     """A ``stream.online`` from EventSub names the title and category we know of."""
     return held.event["type"] == STREAM_ONLINE and held.entry.kind == EVENTSUB
-
-
-def hand_to_retries(batch: list[Held], failed: list[Held], error) -> list[Held]:
-    """Queue each failed event's retry; the entries whose retry is queued (or that
-    needed none) are finished, the others stay pending."""
-    delay = retry_delay(0)
-    logger.warning(
-        "publishing %d event(s) failed (%s); retrying in %.1fs",
-        len(failed),
-        error,
-        delay,
-        extra={"message_ids": [held.event["id"] for held in failed]},
-    )
-    kept = []
-    for held in failed:
-        try:
-            publish_stream_event_task.apply_async(
-                (held.event,), {"twitch_time": held.order_key}, countdown=delay
-            )
-        except Exception as queue_error:  # broker down: the entry is offered again later
-            logger.error(
-                "cannot queue the retry of %s: %s",
-                held.event["id"],
-                queue_error,
-                extra={"message_id": held.event["id"]},
-            )
-            kept.append(held)
-    publish_retries.inc(len(failed) - len(kept))
-    return [held for held in batch if held not in kept]
 
 
 def finish(batch: list[Held], published: list[Held]) -> None:

@@ -23,17 +23,14 @@ from celery import shared_task
 from shared.events import Event, lease_broadcaster, viewers_event
 from shared.eventsub import format_eventsub_timestamp
 from shared.leases import Lease, all_leases
-from shared.publisher import (
-    BATCH_LIMIT,
-    RejectedPublishError,
-    RetryablePublishError,
-    publish_stream_events,
-)
+from shared.publisher import BATCH_LIMIT, RejectedPublishError, RetryablePublishError
 from shared.store import broadcaster_states
 from shared.task_names import REFRESH_VIEWER_COUNTS
 from shared.twitch.client import CHUNK, TwitchClient, rate_limit_left
 from shared.twitch.errors import TwitchError
 from worker.context import pusher_client, redis_client, twitch_client
+from worker.metrics import SINGLE
+from worker.publish import send
 from worker.subscriptions import channels_with_viewers
 
 logger = logging.getLogger(__name__)
@@ -159,14 +156,15 @@ def changed_counts(
 def publish_counts(
     client: redis.Redis, channels: pusher.Pusher, events: list[tuple[Event, str]]
 ) -> int:
-    """Publish the events in Pusher batches and remember each count published; returns how
-    many were. Nothing is retried: a count not published is tried again next round, and a
-    newer count replaces it anyway. Stops at the first batch Pusher could not take."""
+    """Publish the events in Pusher batches (:func:`worker.publish.send`) and remember each
+    count published; returns how many were. Nothing is retried: a count not published is
+    tried again next round, and a newer count replaces it anyway (a retried one could
+    arrive after it). Stops at the first batch Pusher could not take."""
     published = 0
     for start in range(0, len(events), BATCH_LIMIT):
         batch = events[start : start + BATCH_LIMIT]
         try:
-            publish_stream_events(channels, [event for event, _ in batch])
+            send(channels, [event for event, _ in batch], SINGLE)
         except RetryablePublishError as error:
             logger.warning("viewer counts not published (%s); next round tries again", error)
             break

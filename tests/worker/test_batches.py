@@ -128,3 +128,37 @@ def test_a_published_go_live_of_an_alerted_streamer_queues_its_alerts(
     args = json.loads(base64.b64decode(message["body"]))[0]
     assert message["headers"]["task"] == "push.send_go_live_alerts"
     assert args[0] == "7" and args[1]["stream_id"] == "s1" and args[2] == held[0].order_key
+
+
+def test_a_batch_pusher_cannot_take_is_handed_to_the_retry_queue_and_finished(
+    worker_environment, pusher_emulator, redis_client
+):
+    from worker.batches import publish_batch
+    from worker.entries import Entry
+    from worker.sequencer import Held
+
+    events = [event("stream.offline", 1), event("channel.update", 2, title="T")]
+    held = [
+        Held(
+            "7",
+            f"2026-01-01T12:00:0{n}.000000000Z",
+            0.0,
+            e,
+            Entry("sev:intake:0", f"{n}-0", "eventsub", {}, ""),
+        )
+        for n, e in enumerate(events, 1)
+    ]
+    pusher_emulator.stop()
+    try:
+        publish_batch(held)
+    finally:
+        pusher_emulator.start()
+    queued = [json.loads(m) for m in redis_client.lrange("publish", 0, -1)]
+    assert sorted(m["headers"]["task"] for m in queued) == ["publish.stream_event"] * 2
+    assert all(m["headers"]["eta"] for m in queued), "the retry waits its first second"
+    retried = [json.loads(base64.b64decode(m["body"])) for m in queued]
+    assert sorted((args[0]["id"], kwargs["twitch_time"]) for args, kwargs, _ in retried) == [
+        ("m1", held[0].order_key),
+        ("m2", held[1].order_key),
+    ]
+    assert len(recent_events(redis_client, "cool_user")) == 2, "the entries are finished"

@@ -1,8 +1,11 @@
-"""Publishing: inline attempt, retries on the publish queue, dead letters."""
+"""Publishing: the first attempt, Celery's retries on the publish queue, dead letters."""
 
 import json
+import logging
 
 import pytest
+from celery.signals import task_retry
+from celery.utils.time import get_exponential_backoff_interval
 
 from shared.store import dead_letters, published_key
 from tests.support import channel_viewer
@@ -85,12 +88,35 @@ def test_a_refused_event_is_dead_lettered_at_once(publish, pusher_emulator, redi
     assert queued_publishes(redis_client) == []
 
 
-def test_backoff_doubles_with_jitter_up_to_the_cap(publish):
-    for retries, ceiling in ((0, 1), (1, 2), (3, 8), (9, 300), (30, 300)):
-        delays = [publish.retry_delay(retries, cap=300) for _ in range(50)]
-        assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
-        assert len(set(delays)) > 40, "jitter spreads the delays"
-    assert all(0.5 <= publish.retry_delay(5) <= 1 for _ in range(20)), "the setting caps it"
+def test_the_retries_wait_1_then_2_4_8_seconds_up_to_the_cap(publish, worker_environment):
+    task = publish.publish_stream_event_task
+    waits = [publish.FIRST_RETRY_SECONDS] + [
+        get_exponential_backoff_interval(int(task.retry_backoff), n, 300, task.retry_jitter)
+        for n in range(10)
+    ]
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300], "no jitter, doubling to the cap"
+    assert task.retry_backoff_max == worker_environment.publish_retry_backoff_max
+    assert task.max_retries == worker_environment.publish_max_retries - 1, "the hand-over counts"
+
+
+def test_each_retry_is_warned_of_once_with_its_wait(publish, pusher_emulator, caplog):
+    waits = []
+    task_retry.connect(record := lambda reason=None, **_: waits.append(reason.when), weak=False)
+    pusher_emulator.stop()
+    try:
+        with caplog.at_level(logging.WARNING, logger="worker.publish"):
+            publish.deliver(EVENT)
+            publish.publish_stream_event_task.apply(args=(EVENT,))
+    finally:
+        task_retry.disconnect(record)
+        pusher_emulator.start()
+    assert waits == [1], "PUBLISH_RETRY_BACKOFF_MAX=1 caps the task's retry"
+    retrying = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert (
+        retrying
+        == ["publishing event-1 failed (cannot reach Pusher: connection failed); retrying in 1s"]
+        * 2
+    )
 
 
 def test_a_go_live_published_on_retry_queues_its_alerts(publish, pusher_emulator, redis_client):
