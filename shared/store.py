@@ -402,12 +402,13 @@ def published_key(event_id: str) -> str:
 
 
 def seen_message_key(message_id: str) -> str:
-    """Key that claims an EventSub message id for one ingest task."""
+    """Key that claims an EventSub message id for one intake entry (the claim's owner is
+    the entry's id, so the entry read again is told from a duplicate message)."""
     return f"sev:seen:message:{message_id}"
 
 
 def seen_stream_key(stream_id: str) -> str:
-    """Key that claims a stream's ``stream.online`` for one ingest task."""
+    """Key that claims a stream's ``stream.online`` for one intake entry."""
     return f"sev:seen:stream:{stream_id}"
 
 

@@ -35,24 +35,33 @@ from worker.shards import HEARTBEAT_SECONDS, ShardOwnership
 logger = logging.getLogger(__name__)
 READ_COUNT = 500
 READ_BLOCK_MS = 100
-READ_SPACING = 0.010  # under load, read at most every 5 ms, so that reads come in batches
+READ_SPACING = 0.010  # under load, read at most every 10 ms, so that reads come in batches
 LINGER = 0.010  # while requests are in flight, a batch that is not full waits up to 10 ms
 MAX_HELD = 5000  # events in memory before the reader waits: the rest stay in Redis
 SWEEP_SECONDS = 5  # how often entries of ours left pending (not in hand) are offered again
 
 
 class Pump:
-    """Reads, orders and publishes the events of the shards this process owns."""
+    """Reads, orders and publishes the events of the shards this process owns.
+
+    The state the threads share is touched only under ``changed`` (a condition, so the
+    dispatcher can wait on it): the entries in hand, the free publishing slots, the
+    sequencer, the shards to read and those to reclaim. The shard leases
+    (``ownership``) belong to the heartbeat thread alone, which publishes what they
+    mean for the reader (``reading``, ``to_reclaim``) under ``changed``; no Redis call
+    is made while holding it.
+    """
 
     def __init__(self, client: redis.Redis, settings, name: str, hand_off_revocation):
         self.client, self.settings, self.name = client, settings, name
         self.hand_off_revocation = hand_off_revocation
         self.ownership = ShardOwnership(client, name, settings.intake_shards)
-        self.sequencer = Sequencer()
         self.changed = threading.Condition()
+        self.sequencer = Sequencer()
         self.in_flight: dict[tuple[str, str], int] = {}  # (stream, entry id) -> shard
         self.free_slots = settings.publish_concurrency
-        self.to_reclaim: set[int] = set()
+        self.reading: frozenset[int] = frozenset()  # owned and still wanted
+        self.to_reclaim: set[int] = set()  # newly taken, their pending entries to claim
         self.stopping = threading.Event()
         self.executor = ThreadPoolExecutor(settings.publish_concurrency, "publish")
         self.threads = [
@@ -92,24 +101,39 @@ class Pump:
                 gained = self.ownership.heartbeat(busy)
                 if gained:
                     logger.info("pump %s took intake shards %s", self.name, sorted(gained))
-                    self.to_reclaim |= gained
+                self.note_shards(gained, self.ownership.reading())
             except redis.RedisError as error:
                 logger.warning("pump heartbeat failed: %s", error)
             self.stopping.wait(HEARTBEAT_SECONDS)
+
+    def note_shards(self, gained: frozenset[int], reading: frozenset[int]) -> None:
+        """Tell the reader which shards to read, and which newly taken ones to reclaim."""
+        with self.changed:
+            self.to_reclaim |= gained
+            self.reading = reading
+
+    def shards_to_reclaim(self) -> list[int]:
+        """Take the shards queued for reclaiming (each is handed out once)."""
+        with self.changed:
+            shards, self.to_reclaim = sorted(self.to_reclaim), set()
+        return shards
 
     def read_loop(self) -> None:
         """Take entries: first those a previous owner left, then new ones."""
         next_sweep = time.monotonic() + SWEEP_SECONDS
         while not self.stopping.is_set():
             try:
-                while self.to_reclaim:
-                    self.reclaim(self.to_reclaim.pop())
+                for shard in self.shards_to_reclaim():
+                    self.reclaim(shard)
                 if time.monotonic() >= next_sweep:
-                    for shard in self.ownership.reading():
+                    with self.changed:
+                        shards = self.reading
+                    for shard in shards:
                         self.reclaim(shard)
                     next_sweep = time.monotonic() + SWEEP_SECONDS
-                shards = self.ownership.reading()
-                if not shards or self.sequencer.size >= MAX_HELD:
+                with self.changed:
+                    shards, full = self.reading, self.sequencer.size >= MAX_HELD
+                if not shards or full:
                     self.stopping.wait(0.05)
                     continue
                 read_at = time.monotonic()
