@@ -23,6 +23,7 @@ import redis.asyncio
 
 from shared.events import Event, Revocation
 from shared.eventsub import format_eventsub_timestamp
+from shared.lua import LuaScript
 from shared.sentinel import async_sentinel_client, sentinel_client
 from shared.settings import RedisSentinel
 
@@ -145,23 +146,25 @@ local function record_state(key, order_key, title, category, ttl)
   end
 end
 """
-_REMEMBER_STATE = _RECORD_STATE + "record_state(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
+_REMEMBER_STATE = LuaScript(
+    _RECORD_STATE + "record_state(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])"
+)
 # Records whether a broadcaster is live, and its stream, unless a newer state is known. An
 # offline event names no stream: the last stream id stays (the stream that ended).
 # KEYS: channel state. ARGV: ordering key, "1" or "0", stream id, started at, ttl.
-_RECORD_STREAM = """
+_RECORD_STREAM = LuaScript("""
 local known = redis.call('HGET', KEYS[1], 'stream_order_key')
 if not known or known < ARGV[1] then
   redis.call('HSET', KEYS[1], 'stream_order_key', ARGV[1], 'live', ARGV[2], 'started_at', ARGV[4])
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'stream_id', ARGV[3]) end
   redis.call('EXPIRE', KEYS[1], ARGV[5])
 end
-"""
+""")
 # Claims an event for its intake entry and, for a channel.update, records the state.
 # KEYS: message claim, stream claim (or the message claim again), channel state.
 # ARGV: owner, claim ttl, ordering key, title, category, state ttl, "1" to record.
 # Answers 1 (new), 0 (message seen by another entry), 2 (stream already online).
-_CLAIM_EVENT = (
+_CLAIM_EVENT = LuaScript(
     _RECORD_STATE
     + """
 local function claim(key)
@@ -192,19 +195,18 @@ def claim_event(
     CLAIMED, DUPLICATE_MESSAGE or DUPLICATE_STREAM.
     """
     broadcaster_id, order_key, title, category = state or ("", "", "", "")
-    pipe.eval(
-        _CLAIM_EVENT,
-        3,
-        message_key,
-        stream_key or message_key,
-        channel_state_key(broadcaster_id),
-        owner,
-        CLAIM_TTL,
-        order_key,
-        title or "",
-        category or "",
-        state_ttl,
-        "1" if state else "0",
+    _CLAIM_EVENT(
+        [message_key, stream_key or message_key, channel_state_key(broadcaster_id)],
+        [
+            owner,
+            CLAIM_TTL,
+            order_key,
+            title or "",
+            category or "",
+            state_ttl,
+            "1" if state else "0",
+        ],
+        client=pipe,
     )
 
 
@@ -221,14 +223,10 @@ def remember_channel_state(
     ``order_key`` is the state's time as :func:`shared.eventsub.ordering_key`
     gives it; a Helix lookup passes the time it asked.
     """
-    client.eval(
-        _REMEMBER_STATE,
-        1,
-        channel_state_key(broadcaster_id),
-        order_key,
-        title or "",
-        category_name or "",
-        ttl,
+    _REMEMBER_STATE(
+        [channel_state_key(broadcaster_id)],
+        [order_key, title or "", category_name or "", ttl],
+        client=client,
     )
 
 
@@ -237,15 +235,10 @@ def queue_stream_state(
 ) -> None:
     """Queue on ``pipe`` the record of a broadcaster going live (``stream_id``,
     ``started_at``) or offline, unless a newer state is known."""
-    pipe.eval(
-        _RECORD_STREAM,
-        1,
-        channel_state_key(broadcaster_id),
-        order_key,
-        "1" if live else "0",
-        stream_id or "",
-        started_at or "",
-        ttl,
+    _RECORD_STREAM(
+        [channel_state_key(broadcaster_id)],
+        [order_key, "1" if live else "0", stream_id or "", started_at or "", ttl],
+        client=pipe,
     )
 
 
@@ -265,7 +258,7 @@ def broadcaster_states(client: redis.Redis, broadcaster_ids: list[str]) -> list[
 
 
 # KEYS: dead letters, dropped counter; ARGV: how many to keep, then entries to append.
-_ADD_DEAD_LETTERS = """
+_ADD_DEAD_LETTERS = LuaScript("""
 local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
 local over = length - tonumber(ARGV[1])
 if over > 0 then
@@ -273,10 +266,10 @@ if over > 0 then
   redis.call('INCRBY', KEYS[2], over)
 end
 return length
-"""
+""")
 # KEYS: dead letters, replaying, dropped counter; ARGV: how many to keep. Puts what a
 # replay has not taken back before the letters added meanwhile (they are older).
-_RESTORE_DEAD_LETTERS = """
+_RESTORE_DEAD_LETTERS = LuaScript("""
 local items = redis.call('LRANGE', KEYS[2], 0, -1)
 for index = #items, 1, -1 do redis.call('LPUSH', KEYS[1], items[index]) end
 redis.call('DEL', KEYS[2])
@@ -286,15 +279,15 @@ if over > 0 then
   redis.call('INCRBY', KEYS[3], over)
 end
 return #items
-"""
+""")
 # KEYS: dead letters, replaying. Starts a replay: the current dead letters become the
 # snapshot, unless an interrupted replay's letters wait there (then those are finished).
-_SNAPSHOT_DEAD_LETTERS = """
+_SNAPSHOT_DEAD_LETTERS = LuaScript("""
 if redis.call('EXISTS', KEYS[2]) == 1 then return {1, redis.call('LLEN', KEYS[2])} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
 redis.call('RENAME', KEYS[1], KEYS[2])
 return {0, redis.call('LLEN', KEYS[2])}
-"""
+""")
 
 
 def add_dead_letter(
@@ -311,7 +304,9 @@ def add_dead_letter(
     trim each other's count wrong).
     """
     entry = {"kind": kind, "payload": payload, "reason": reason, "failed_at": time.time()}
-    client.eval(_ADD_DEAD_LETTERS, 2, DEAD_LETTERS, DEAD_LETTERS_DROPPED, kept, json.dumps(entry))
+    _ADD_DEAD_LETTERS(
+        [DEAD_LETTERS, DEAD_LETTERS_DROPPED], [kept, json.dumps(entry)], client=client
+    )
 
 
 def dead_letters_dropped(client: redis.Redis) -> int:
@@ -322,7 +317,7 @@ def dead_letters_dropped(client: redis.Redis) -> int:
 def snapshot_dead_letters(client: redis.Redis) -> tuple[int, bool]:
     """Move every dead letter to :data:`DEAD_LETTERS_REPLAYING` at once; returns how many
     wait there and whether they are those of an interrupted replay."""
-    resumed, count = client.eval(_SNAPSHOT_DEAD_LETTERS, 2, DEAD_LETTERS, DEAD_LETTERS_REPLAYING)
+    resumed, count = _SNAPSHOT_DEAD_LETTERS([DEAD_LETTERS, DEAD_LETTERS_REPLAYING], client=client)
     return int(count), bool(resumed)
 
 
@@ -340,13 +335,8 @@ def give_back_replaying(
     if stored is not None:
         client.lpush(DEAD_LETTERS_REPLAYING, stored)
     return int(
-        client.eval(
-            _RESTORE_DEAD_LETTERS,
-            3,
-            DEAD_LETTERS,
-            DEAD_LETTERS_REPLAYING,
-            DEAD_LETTERS_DROPPED,
-            kept,
+        _RESTORE_DEAD_LETTERS(
+            [DEAD_LETTERS, DEAD_LETTERS_REPLAYING, DEAD_LETTERS_DROPPED], [kept], client=client
         )
     )
 

@@ -38,6 +38,7 @@ from shared.events import (
     timestamp_field,
 )
 from shared.leases import Lease
+from shared.lua import LuaScript
 
 SIGNATURE = "X-Hub-Signature"
 NOTIFICATION_ID = "Twitch-Notification-Id"
@@ -105,7 +106,7 @@ def new_secret() -> str:
 # Leave the request marker (KEYS[1]): with the secret ARGV[1], or with the secret of
 # a request still pending for the same topic, so that whichever of the two the hub
 # verifies, the secret we keep is the one it holds. Returns the secret to send.
-_REMEMBER_REQUEST = """
+_REMEMBER_REQUEST = LuaScript("""
 local secret = ARGV[1]
 local pending = redis.call('GET', KEYS[1])
 if pending and secret ~= '' then
@@ -117,7 +118,7 @@ end
 redis.call('SET', KEYS[1], cjson.encode({secret = secret, lease_seconds = tonumber(ARGV[2])}),
            'EX', ARGV[3])
 return secret
-"""
+""")
 
 
 def remember_request(
@@ -127,8 +128,8 @@ def remember_request(
     ``lease_seconds`` for a subscription), so that its one verification is answered;
     the secret to send (a request still pending for the topic lends its own)."""
     return (
-        client.eval(
-            _REMEMBER_REQUEST, 1, request_key(mode, topic), secret, int(lease_seconds), REQUEST_TTL
+        _REMEMBER_REQUEST(
+            [request_key(mode, topic)], [secret, int(lease_seconds), REQUEST_TTL], client=client
         )
         or ""
     )
@@ -139,7 +140,7 @@ def remember_request(
 # ARGV[3] more (KEYS[3]) (subscribe), or forget both (unsubscribe); a denial (ARGV[1]
 # "denied") touches no secret. Returns the marker, or nil when there was none: a
 # verification is answered once.
-_TAKE_REQUEST = """
+_TAKE_REQUEST = LuaScript("""
 local marker = redis.call('GET', KEYS[1])
 if not marker then return false end
 redis.call('DEL', KEYS[1])
@@ -155,7 +156,7 @@ elseif ARGV[1] == 'unsubscribe' then
   redis.call('DEL', KEYS[2], KEYS[3])
 end
 return marker
-"""
+""")
 
 
 def take_request(client: redis.Redis, mode: str, topic: str, lease_seconds: int = 0) -> dict | None:
@@ -165,15 +166,10 @@ def take_request(client: redis.Redis, mode: str, topic: str, lease_seconds: int 
     old, or already answered). A verified subscription's secret is kept for
     ``lease_seconds`` plus an hour; an unsubscription forgets it."""
     key = request_key("subscribe" if mode == "denied" else mode, topic)
-    marker = client.eval(
-        _TAKE_REQUEST,
-        3,
-        key,
-        secret_key(topic),
-        secret_key(topic) + ":previous",
-        mode,
-        int(lease_seconds) + REQUEST_TTL,
-        SECRET_OVERLAP,
+    marker = _TAKE_REQUEST(
+        [key, secret_key(topic), secret_key(topic) + ":previous"],
+        [mode, int(lease_seconds) + REQUEST_TTL, SECRET_OVERLAP],
+        client=client,
     )
     if marker is None:
         return None

@@ -16,21 +16,22 @@ import time
 import redis
 
 from shared.intake import PUMPS, owner_key
+from shared.lua import LuaScript
 
 LEASE_SECONDS = 5.0
 HEARTBEAT_SECONDS = 1.0
 
 # Take the lease if it is free, or renew it if it is ours. ARGV: owner, lease ms.
-_TAKE_OR_RENEW = """
+_TAKE_OR_RENEW = LuaScript("""
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
-"""
-_RELEASE = """
+""")
+_RELEASE = LuaScript("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-"""
+""")
 
 
 class ShardOwnership:
@@ -57,9 +58,9 @@ class ShardOwnership:
         lease_ms = str(int(LEASE_SECONDS * 1000))
         with self.client.pipeline(transaction=False) as pipe:
             for shard in sorted(keep):
-                pipe.eval(_TAKE_OR_RENEW, 1, owner_key(shard), self.name, lease_ms)
+                _TAKE_OR_RENEW([owner_key(shard)], [self.name, lease_ms], client=pipe)
             for shard in sorted(self.owned - keep):
-                pipe.eval(_RELEASE, 1, owner_key(shard), self.name)
+                _RELEASE([owner_key(shard)], [self.name], client=pipe)
             answers = pipe.execute()
         owned = frozenset(shard for shard, held in zip(sorted(keep), answers, strict=False) if held)
         gained, self.owned = owned - self.owned, owned
@@ -73,7 +74,7 @@ class ShardOwnership:
         """Release every lease and the heartbeat, so others take over at once."""
         with self.client.pipeline(transaction=False) as pipe:
             for shard in self.owned:
-                pipe.eval(_RELEASE, 1, owner_key(shard), self.name)
+                _RELEASE([owner_key(shard)], [self.name], client=pipe)
             pipe.zrem(PUMPS, self.name)
             pipe.execute()
         self.owned = frozenset()

@@ -145,3 +145,24 @@ def test_verification_off_takes_a_self_signed_certificate(tmp_path):
     with pytest.raises(redis.RedisError):  # the server never answers
         store.connect(f"rediss://127.0.0.1:{server.port}/0", verify_tls=False).ping()
     assert isinstance(server.result(), bytes)  # the client's first command, through TLS
+
+
+def test_scripts_run_by_their_sha_and_never_meet_a_redis_that_forgot_them(redis_client):
+    redis_client.config_resetstat()
+    redis_client.script_flush()  # as after a restart or a failover
+    store.add_dead_letter(redis_client, "publish", event(1), "refused")  # NOSCRIPT, loaded
+    claimed = []
+    with redis_client.pipeline(transaction=False) as pipe:
+        for _ in range(2):  # the same pipeline sent twice, Redis forgetting in between
+            redis_client.script_flush()
+            store.claim_event(pipe, "sev:seen:message:m1", None, "1-0", None, 60)
+            store.claim_event(pipe, "sev:seen:message:m1", None, "2-0", None, 60)
+            store.claim_event(pipe, "sev:seen:message:m1", None, "1-0", None, 60)
+            claimed.append(pipe.execute())
+    verdicts = [store.CLAIMED, store.DUPLICATE_MESSAGE, store.CLAIMED]
+    assert claimed == [verdicts, verdicts]
+    assert [letter["reason"] for letter in store.dead_letters(redis_client)] == ["refused"]
+    stats = redis_client.info("commandstats")
+    assert stats["cmdstat_eval"]["calls"] == 2, "the text once a pipeline"
+    assert stats["cmdstat_evalsha"]["calls"] == 2 + 4
+    assert stats["cmdstat_evalsha"]["failed_calls"] == 1, "only the client's first call"
