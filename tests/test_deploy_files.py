@@ -369,14 +369,23 @@ def test_ci_workflow_runs_ci_run_on_pull_requests_and_pushes_beside_rabbitmq():
     assert "docker exec" in "\n".join(step.get("run", "") for step in job["steps"])
 
 
-def test_ci_run_installs_lints_and_runs_the_readmes_test_command():
+def test_ci_run_installs_lints_checks_coverage_and_runs_the_readmes_test_command():
     commands = [
         line.split()[:2]
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line.startswith("make ")
     ]
-    assert commands == [["make", "install"], ["make", "lint"], ["make", "test"]]
-    lint = re.search(r"^lint:.*?\n\n", (ROOT / "Makefile").read_text(), re.MULTILINE | re.DOTALL)
+    assert commands == [
+        ["make", "install"],
+        ["make", "lint"],
+        ["make", "coverage"],
+        ["make", "test"],
+    ]
+    makefile = (ROOT / "Makefile").read_text()
+    floor = re.search(r"^COVERAGE_FLOOR \?= (\d+)$", makefile, re.MULTILINE)
+    assert floor and int(floor[1]) >= 85
+    assert "--cov --cov-fail-under=$(COVERAGE_FLOOR)" in makefile
+    lint = re.search(r"^lint:.*?\n\n", makefile, re.MULTILINE | re.DOTALL)
     assert "$(BIN)/actionlint\n" in lint[0]
 
 
