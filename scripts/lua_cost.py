@@ -3,12 +3,13 @@
     python -m scripts.lua_cost --rounds 5 --events 5000
 
 Starts a redis-server of its own on a free port and runs the worker's hot-path scripts
-with the arguments the worker gives them, each way in turn (interleaved rounds): as
-text with ``EVAL`` on every call (as the app did), by SHA1 as :class:`shared.lua.LuaScript`
-sends them (``EVALSHA``: a pipeline's first call of a script as text), and by SHA1 as
-redis-py's ``Script`` sends them on a pipeline (``EXISTS``: a ``SCRIPT EXISTS`` round trip
-before each pipeline). Prints, per operation and way, the median calls per second and the bytes
-Redis received per call (its ``total_net_input_bytes``).
+with the arguments the worker gives them, three ways in interleaved rounds (each way
+first in a third of them): as text with ``EVAL`` on every call (as the app did); by SHA1
+as :class:`shared.lua.LuaScript` sends them (``EVALSHA``: a pipeline's first call of a
+script goes as text); and by SHA1 as redis-py's ``Script`` sends them on a pipeline
+(``EXISTS``: a ``SCRIPT EXISTS`` round trip before each pipeline). Prints, per operation
+and way, the median calls per second and the bytes Redis received per call (its
+``total_net_input_bytes``).
 """
 
 from __future__ import annotations
@@ -120,9 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.update(development_environment(REDIS_URL=f"redis://127.0.0.1:{port}/0"))
             client = redis.Redis(port=port, decode_responses=True)
             results: dict[tuple[str, str], list[tuple[float, float]]] = {}
-            for _ in range(options.rounds):
+            for round_number in range(options.rounds):
+                ways = WAYS[round_number % 3 :] + WAYS[: round_number % 3]  # each goes first
                 for name, operation in operations.items():
-                    for way in WAYS:
+                    for way in ways:
                         results.setdefault((name, way), []).append(
                             measure(client, lambda op=operation, w=way: op(client, w))
                         )
