@@ -115,6 +115,7 @@ OPTIONAL_DEFAULTS = {
     "VAPID_PRIVATE_KEY": "",
     "VAPID_SUBJECT": "",
     "ALERTS_PER_VIEWER": "50",
+    "PUSH_WORKER": "false",
 }
 # Twitch refreshes a stream's viewer count about once a minute: asking more often
 # spends rate-limit points on the same answer.
@@ -187,6 +188,7 @@ class Settings:
     vapid_private_key: str
     vapid_subject: str
     alerts_per_viewer: int
+    push_worker: bool
 
     @property
     def broker_in_state_store(self) -> bool:
@@ -301,6 +303,7 @@ def load_settings(environ=None) -> Settings:
         sentry_dsn=_sentry_dsn(get("SENTRY_DSN")),
         **_web_push(app_env, get),
         alerts_per_viewer=_positive("ALERTS_PER_VIEWER", get("ALERTS_PER_VIEWER")),
+        push_worker=_boolean("PUSH_WORKER", get("PUSH_WORKER")),
     )
     _check_retry_backoff(settings)
     if app_env == "production" and not _boolean(

@@ -271,7 +271,7 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_has_the_stack_and_flower_only_for_monitoring(compose):
+def test_compose_has_the_stack_and_flower_and_push_only_when_asked_for(compose):
     services = compose["services"]
     assert set(services) == {
         "redis",
@@ -282,9 +282,14 @@ def test_compose_has_the_stack_and_flower_only_for_monitoring(compose):
         "worker",
         "beat",
         "flower",
+        "push",
     }
     assert services["flower"]["profiles"] == ["monitoring"]
-    assert all("profiles" not in service for name, service in services.items() if name != "flower")
+    assert services["push"]["profiles"] == ["push"]
+    optional = {"flower", "push"}
+    assert all(
+        "profiles" not in service for name, service in services.items() if name not in optional
+    )
 
 
 def test_compose_runs_the_procfiles_commands(compose):

@@ -4,12 +4,14 @@
 package's ``app`` is the one it built, which ``celery -A worker`` finds.
 """
 
+import logging
+
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import celeryd_after_setup, setup_logging
 
 from shared.error_reports import report_worker_errors
 from shared.logs import configure_logging
-from shared.queues import make_celery
+from shared.queues import PUSH_QUEUE, make_celery
 from worker.context import settings
 
 
@@ -39,6 +41,17 @@ def create_celery() -> Celery:
 def log_in_our_format(loglevel=None, **_) -> None:
     """Worker and beat log in the one format of :mod:`shared.logs`, at ``--loglevel``."""
     configure_logging(loglevel or settings().log_level, settings().log_format)
+
+
+@celeryd_after_setup.connect
+def leave_pushes_to_the_push_worker(sender, instance, **_) -> None:
+    """With ``PUSH_WORKER``, a worker that takes other queues leaves the push queue to
+    the ``push`` process (``--queues push``): a go-live's fan-out to many devices then
+    takes no CPU from the pump's publishing in the same process."""
+    queues = instance.app.amqp.queues
+    if settings().push_worker and set(queues.consume_from) != {PUSH_QUEUE}:
+        queues.deselect([PUSH_QUEUE])
+        logging.getLogger(__name__).info("the push queue is left to the push worker")
 
 
 app = celery_app = create_celery()

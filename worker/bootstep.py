@@ -1,5 +1,9 @@
 """Starts the pump, and the metrics server when asked for, with the Celery worker;
-stops them with the worker. (Beat runs no worker bootsteps, so it serves no metrics.)"""
+stops them with the worker. (Beat runs no worker bootsteps, so it serves no metrics.)
+
+A worker that does not take the publish queue (``celery -A worker worker --queues push``,
+a process for go-live alerts alone) runs no pump: the intake is for the workers that
+publish."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import secrets
 
 from celery import bootsteps
 
+from shared.queues import PUBLISH_QUEUE
 from shared.shard_count import ShardCountMismatch
 from worker.context import redis_client, settings
 
@@ -32,6 +37,9 @@ class PumpStep(bootsteps.StartStopStep):
         from worker.subscriptions import handle_revocation
 
         self.start_metrics(settings().worker_metrics_port, settings().worker_metrics_host)
+        if PUBLISH_QUEUE not in worker.app.amqp.queues.consume_from:
+            logger.info("no pump: this worker does not take the %s queue", PUBLISH_QUEUE)
+            return
         name = f"{worker.hostname}:{os.getpid()}:{secrets.token_hex(3)}"
         self.pump = Pump(
             redis_client(),
