@@ -37,6 +37,7 @@ from shared.twitch.tokens import token_record
 from web import sessions
 from web.clients import get_redis, get_settings, get_twitch
 from web.errors import json_error
+from web.frontend import frontend_built
 from web.login_limits import login_start_wait, prune_pending_logins
 from web.sessions import session_id, session_store
 from web.signed_in import current_user, end_all_sessions, revoke_tokens
@@ -259,13 +260,11 @@ def public_host_only():
 
 
 def _too_many_logins(target: str | None, retry_after: int):
-    from web.pages import _built  # web.pages imports this module
-
     page = render_template(
         "pages/login.html",
         message=MESSAGES["busy"],
         login_url=url_for("auth.login", next=target),
-        built=_built(),
+        built=frontend_built(),
     )
     return page, 429, {"Retry-After": str(retry_after)}
 

@@ -1,23 +1,19 @@
 """The viewer's pages: the login page, the watch page, the go-live alerts' page, and the
-built front end.
+built front end's files.
 
-The front end's sources live in ``frontend/``; Vite builds them into
-``web/dist``: hashed files under ``assets/`` and ``.vite/manifest.json``,
-which maps each entry (``src/colorMode.js``, ``src/site.css``, ``src/watch.js``,
-``src/alerts.js``) to its files. Every page runs the colour-mode entry as a classic
-script in ``<head>``, before its stylesheets, so the page paints in the viewer's colour
-mode at once. Templates link an entry's files through :func:`entry_assets`, which reads
-the manifest once; a page's own entry is the ``page_entry`` its view hands the template.
-Page data the browser app needs travels in ``data-`` attributes of its root element;
-never a token. The app's icon (``web/icons``: an SVG and a PNG of it) is served at
-``/favicon.svg``, ``/favicon.png`` and ``/favicon.ico``, and every page links it and the
-web app manifest (:mod:`web.app_shell`, registered with these pages).
+Every page runs the colour-mode entry as a classic script in ``<head>``, before its
+stylesheets, so the page paints in the viewer's colour mode at once. Templates link an
+entry's files through :func:`web.frontend.entry_assets`; a page's own entry is the
+``page_entry`` its view hands the template. Page data the browser app needs travels in
+``data-`` attributes of its root element; never a token. The app's icon (``web/icons``:
+an SVG and a PNG of it) is served at ``/favicon.svg``, ``/favicon.png`` and
+``/favicon.ico``, and every page links it and the web app manifest
+(:mod:`web.app_shell`, registered with these pages).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from flask import (
@@ -35,25 +31,15 @@ from flask import (
 from web import app_shell
 from web.api import pusher_settings
 from web.auth import MESSAGES, login_required, public_host_only, safe_next
+from web.frontend import ALERTS_ENTRY, DIST, WATCH_ENTRY, entry_assets, frontend_built
 from web.signed_in import current_user
 from web.watching import LOGIN, LOGIN_RULE, MAX_STREAMS
 
 bp = Blueprint("pages", __name__)
-log = logging.getLogger(__name__)
 
-DIST = Path(__file__).resolve().parent / "dist"
 ICONS = Path(__file__).resolve().parent / "icons"
 ICON_MAX_AGE = 24 * 3600
-MANIFEST = Path(".vite") / "manifest.json"
 ASSET_MAX_AGE = 365 * 24 * 3600
-COLOR_MODE_ENTRY = "src/colorMode.js"
-SITE_ENTRY = "src/site.css"
-WATCH_ENTRY = "src/watch.js"
-ALERTS_ENTRY = "src/alerts.js"
-
-
-class FrontendNotBuilt(RuntimeError):
-    """``web/dist`` has no Vite manifest: the front end was not built."""
 
 
 def init_app(app: Flask) -> None:
@@ -85,7 +71,7 @@ def index():
         "pages/login.html",
         message=MESSAGES.get(code),
         login_url=url_for("auth.login", next=target),
-        built=_built(),
+        built=frontend_built(),
     )
 
 
@@ -102,7 +88,7 @@ def watch(login: str = ""):
     secret) let it connect before it watches anyone, for the live follows it keeps up
     to date.
     """
-    built = _built()
+    built = frontend_built()
     error = streamer_list_error(login)
     page = render_template(
         "pages/watch.html",
@@ -122,7 +108,7 @@ def alerts():
     """The viewer's go-live alerts: the streamers they are alerted to, each with Remove,
     and whether this browser gets them (the account menu links it when the server sends
     alerts)."""
-    built = _built(ALERTS_ENTRY)
+    built = frontend_built(ALERTS_ENTRY)
     page = render_template(
         "pages/alerts.html", user=current_user(), built=built, page_entry=ALERTS_ENTRY
     )
@@ -159,89 +145,3 @@ def favicon(kind: str):
     Its name carries no hash, so browsers keep it a day."""
     name = "favicon.svg" if kind == "svg" else "favicon.png"
     return send_from_directory(ICONS, name, max_age=ICON_MAX_AGE)
-
-
-def entry_assets(entry: str) -> dict:
-    """URLs of an entry's built files: ``scripts``, ``styles`` and ``preloads``.
-
-    Styles of imported chunks come before the entry's own, as Vite orders them. Worked
-    out once per manifest: every page asks for its entries on every request.
-    """
-    chunks = manifest()
-    known = current_app.extensions["vite_manifest"]["entries"]
-    if entry not in known:
-        known[entry] = _entry_assets(chunks, entry)
-    return known[entry]
-
-
-def _entry_assets(chunks: dict, entry: str) -> dict:
-    found: dict[str, list[str]] = {"scripts": [], "styles": [], "preloads": []}
-    seen: set[str] = set()
-
-    def visit(key: str, is_entry: bool) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        chunk = chunks[key]
-        for imported in chunk.get("imports", []):
-            visit(imported, False)
-        found["styles"] += [_url(css) for css in chunk.get("css", [])]
-        if chunk["file"].endswith(".css"):
-            found["styles"].append(_url(chunk["file"]))
-        elif is_entry:
-            found["scripts"].append(_url(chunk["file"]))
-        else:
-            found["preloads"].append(_url(chunk["file"]))
-
-    if entry not in chunks:
-        raise FrontendNotBuilt(f"the front-end build has no entry {entry!r}")
-    visit(entry, True)
-    found["styles"] = list(dict.fromkeys(found["styles"]))
-    return found
-
-
-def manifest() -> dict:
-    """Vite's manifest, read once per process (again when it changes, in debug mode)."""
-    cached = current_app.extensions.get("vite_manifest")
-    if cached and not current_app.debug:
-        return cached["chunks"]
-    path = Path(current_app.config["FRONTEND_DIST"]) / MANIFEST
-    if cached and cached["mtime"] == _mtime(path):
-        return cached["chunks"]
-    try:
-        chunks = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FrontendNotBuilt(
-            f"{path} is missing: build the front end (cd frontend && npm ci && npm run build)"
-        ) from None
-    current_app.extensions["vite_manifest"] = {
-        "chunks": chunks,
-        "mtime": _mtime(path),
-        "entries": {},
-    }
-    return chunks
-
-
-def _built(page_entry: str = WATCH_ENTRY) -> bool:
-    """True when the pages' entries (and ``page_entry``, the page's own) are built;
-    otherwise log why, and pages say so."""
-    try:
-        entry_assets(COLOR_MODE_ENTRY)
-        entry_assets(SITE_ENTRY)
-        entry_assets(page_entry)
-    except FrontendNotBuilt as error:
-        log.error("%s", error)
-        return False
-    return True
-
-
-def _url(file: str) -> str:
-    # Vite names files relative to web/dist; those under assets/ are served by ``asset``.
-    return "/" + file
-
-
-def _mtime(path: Path) -> float | None:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:
-        return None
