@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import pusher
 import pusher.errors
@@ -62,7 +63,7 @@ class ProxylessBackend(pusher.requests.RequestsBackend):
     worker's time per batch). The library passes its own CA bundle, so the
     environment has nothing else to offer it."""
 
-    def __init__(self, client, **options):
+    def __init__(self, client: pusher.Pusher, **options: Any) -> None:
         super().__init__(client, **options)
         self.session.trust_env = False
 
@@ -93,7 +94,7 @@ def publish_stream_events(client: pusher.Pusher, events: Sequence[Event]) -> Non
 
 
 @contextmanager
-def _classified_errors():
+def _classified_errors() -> Iterator[None]:
     try:
         yield
     except (requests.ConnectionError, requests.Timeout) as error:

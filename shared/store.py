@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
+from redis.client import Pipeline
 
 from shared.events import Event, Revocation
 from shared.eventsub import format_eventsub_timestamp
@@ -95,7 +96,7 @@ def add_recent_event(client: redis.Redis, event: Event, ttl: int) -> None:
         pipe.execute()
 
 
-def queue_recent_event(pipe, event: Event, ttl: int) -> None:
+def queue_recent_event(pipe: Pipeline, event: Event, ttl: int) -> None:
     """Queue on ``pipe`` the commands that keep ``event`` among its streamer's last
     20, ordered by the time Twitch gave it."""
     key = recent_events_key(event["broadcaster"]["login"])
@@ -181,7 +182,7 @@ CLAIMED, DUPLICATE_MESSAGE, DUPLICATE_STREAM = 1, 0, 2
 
 
 def claim_event(
-    pipe,
+    pipe: Pipeline,
     message_key: str,
     stream_key: str | None,
     owner: str,
@@ -231,7 +232,13 @@ def remember_channel_state(
 
 
 def queue_stream_state(
-    pipe, broadcaster_id: str, order_key: str, live: bool, stream_id: str, started_at: str, ttl: int
+    pipe: Pipeline,
+    broadcaster_id: str,
+    order_key: str,
+    live: bool,
+    stream_id: str,
+    started_at: str,
+    ttl: int,
 ) -> None:
     """Queue on ``pipe`` the record of a broadcaster going live (``stream_id``,
     ``started_at``) or offline, unless a newer state is known."""
@@ -419,7 +426,7 @@ def occupied_channels(client: redis.Redis) -> list[str]:
 
 
 def cached_with_time(
-    client: redis.Redis, key: str, ttl: int, fetch, refresh: bool = False
+    client: redis.Redis, key: str, ttl: int, fetch: Callable[[], Any], refresh: bool = False
 ) -> tuple:
     """``(answer, asked_at)``: ``fetch()``'s answer, kept in Redis for ``ttl`` seconds, and
     when it was asked (epoch seconds); ``refresh`` asks again whatever is kept."""
@@ -433,7 +440,7 @@ def cached_with_time(
     return answer, asked_at
 
 
-def cached(client: redis.Redis, key: str, ttl: int, fetch):
+def cached(client: redis.Redis, key: str, ttl: int, fetch: Callable[[], Any]) -> Any:
     """``fetch()``'s answer, kept in Redis for ``ttl`` seconds (None is kept too), so
     a crowd asking the same question costs one call."""
     hit = client.get(key)

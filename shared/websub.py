@@ -246,7 +246,7 @@ def with_stream_fields(event: Event, stream: dict) -> Event:
     return event
 
 
-def stream_snapshot(stream) -> dict:
+def stream_snapshot(stream: object) -> dict:
     """The fields we use of one ``/helix/streams`` entry, checked as an EventSub event's
     are (a title over 140 characters cut); raises InvalidPayload for anything else."""
     if not isinstance(stream, dict):

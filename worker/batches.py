@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 
+import pusher
+from redis.client import Pipeline
+
 from shared.events import STREAM_OFFLINE, STREAM_ONLINE, with_channel
 from shared.intake import EVENTSUB, queue_finish
 from shared.publisher import RejectedPublishError, RetryablePublishError, make_pusher_client
@@ -29,7 +32,7 @@ logger = logging.getLogger(__name__)
 _thread = threading.local()
 
 
-def thread_pusher_client():
+def thread_pusher_client() -> pusher.Pusher:
     """This thread's Pusher client."""
     if not hasattr(_thread, "pusher"):
         _thread.pusher = make_pusher_client(settings())
@@ -108,7 +111,7 @@ def finish(batch: list[Held], published: list[Held]) -> None:
     )
 
 
-def queue_stream_change(pipe, held: Held, ttl: int) -> None:
+def queue_stream_change(pipe: Pipeline, held: Held, ttl: int) -> None:
     """Queue the record of a ``stream.online`` or ``stream.offline`` in the channel state,
     as of the event's Twitch time (an older event never overwrites a newer state)."""
     event = held.event

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 
@@ -26,6 +28,8 @@ from worker.metrics import DEAD_LETTERED, DUPLICATE, IGNORED, REVOKED, count_eve
 from worker.websub import websub_events
 
 logger = logging.getLogger(__name__)
+# Queues a revocation for its task: (revocation, message id).
+HandOff = Callable[[Revocation, str], Any]
 DEAD_LETTER_KIND = {WEBSUB: "websub"}
 # What a message that can never be used raises while it is parsed and checked. A value
 # Redis's client refuses to send (DataError) is the message's fault as well; every other
@@ -42,7 +46,9 @@ class Prepared:
     pending: list[Entry] = field(default_factory=list)
 
 
-def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -> Prepared:
+def prepare(
+    client: redis.Redis, entries: list[Entry], state_ttl: int, hand_off_revocation: HandOff
+) -> Prepared:
     """Parse, check and deduplicate ``entries``; see the module's docstring.
 
     ``hand_off_revocation(revocation, message_id)`` queues a revocation's
@@ -91,7 +97,7 @@ def prepare(client, entries: list[Entry], state_ttl: int, hand_off_revocation) -
     return prepared
 
 
-def parse(client, entry: Entry) -> tuple[Event | None, Revocation | None] | None:
+def parse(client: redis.Redis, entry: Entry) -> tuple[Event | None, Revocation | None] | None:
     """``(event, None)``, ``(None, revocation)`` or None when there is nothing to do."""
     if entry.kind == WEBSUB:
         event = websub_events(client, entry.headers, entry.body, entry.entry_id)
@@ -99,7 +105,7 @@ def parse(client, entry: Entry) -> tuple[Event | None, Revocation | None] | None
     return event_or_revocation(json.loads(entry.body), entry.headers)
 
 
-def claim_all(client, claims: list[Claim], state_ttl: int, prepared: Prepared) -> list:
+def claim_all(client: redis.Redis, claims: list[Claim], state_ttl: int, prepared: Prepared) -> list:
     """Claim every message in one round trip; the verdicts, in order.
 
     Should the client refuse a value (DataError, raised before anything is sent),
@@ -125,7 +131,11 @@ def claim_all(client, claims: list[Claim], state_ttl: int, prepared: Prepared) -
 
 
 def finish_revocation(
-    client, entry: Entry, revocation: Revocation, hand_off, prepared: Prepared
+    client: redis.Redis,
+    entry: Entry,
+    revocation: Revocation,
+    hand_off: HandOff,
+    prepared: Prepared,
 ) -> None:
     """Record a revocation and queue its handling; pending if it cannot be queued."""
     try:
@@ -145,7 +155,7 @@ def finish_revocation(
     prepared.finished.append(entry)
 
 
-def dead_letter(client, entry: Entry, reason: str) -> None:
+def dead_letter(client: redis.Redis, entry: Entry, reason: str) -> None:
     """Keep a message no worker can use, with why, for an operator to replay after a fix."""
     logger.error(
         "dead-lettered message %s: %s",

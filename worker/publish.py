@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import pusher
 import redis
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry
 
 from shared.events import STREAM_ONLINE, Event
@@ -141,7 +142,7 @@ def warn_retrying(event_ids: list[str], error: object, countdown: float) -> None
     max_retries=settings().publish_max_retries - 1,  # the hand-over was the first
     throws=(RetryablePublishError, RejectedPublishError),
 )
-def publish_stream_event_task(self, event: Event, twitch_time: str | None = None) -> None:
+def publish_stream_event_task(self: Task, event: Event, twitch_time: str | None = None) -> None:
     """Publish ``event`` again; Celery retries it and, when the retries are spent or Pusher
     refuses it, it is dead-lettered (see the module's policy). ``twitch_time``: when
     Twitch sent the message the event came from, for the lag."""
@@ -149,7 +150,7 @@ def publish_stream_event_task(self, event: Event, twitch_time: str | None = None
 
 
 @task_retry.connect
-def count_the_retry(sender=None, request=None, reason=None, **_) -> None:
+def count_the_retry(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
     """Warn of each retry Celery schedules for a publish, and count it."""
     if sender is not None and sender.name == PUBLISH_STREAM_EVENT and request is not None:
         event = request.args[0] if request.args else (request.kwargs or {}).get("event") or {}
@@ -158,7 +159,9 @@ def count_the_retry(sender=None, request=None, reason=None, **_) -> None:
 
 
 @task_failure.connect
-def dead_letter_what_failed(sender=None, exception=None, args=None, kwargs=None, **_) -> None:
+def dead_letter_what_failed(
+    sender: Any = None, exception: Any = None, args: Any = None, kwargs: Any = None, **_: Any
+) -> None:
     """A publish whose retries are spent, or that Pusher refused, goes to the dead letters."""
     if sender is None or sender.name != PUBLISH_STREAM_EVENT:
         return
@@ -170,7 +173,7 @@ def dead_letter_what_failed(sender=None, exception=None, args=None, kwargs=None,
 
 
 @task_prerun.connect
-def name_the_message(task=None, args=None, kwargs=None, **_) -> None:
+def name_the_message(task: Any = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:
     """Every line of a retry, Celery's own ("retry", "raised") among them, carries its
     event's message id."""
     if task is not None and task.name == PUBLISH_STREAM_EVENT:
@@ -179,7 +182,7 @@ def name_the_message(task=None, args=None, kwargs=None, **_) -> None:
 
 
 @task_postrun.connect
-def forget_the_message(**_) -> None:
+def forget_the_message(**_: Any) -> None:
     """The next task's lines carry no message id of this one."""
     set_log_context()
 

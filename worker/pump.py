@@ -25,10 +25,11 @@ from shared.events import STREAM_ONLINE, Event
 from shared.eventsub import ordering_key
 from shared.intake import GROUP, ensure_groups, intake_key, queue_finish
 from shared.sentinel import follow_primary
+from shared.settings import Settings
 from shared.shard_count import claim_shard_count
 from worker.batches import publish_batch
 from worker.entries import Entry
-from worker.ingest import prepare
+from worker.ingest import HandOff, prepare
 from worker.sequencer import Held, Sequencer
 from worker.shards import HEARTBEAT_SECONDS, ShardOwnership
 
@@ -52,7 +53,9 @@ class Pump:
     is made while holding it.
     """
 
-    def __init__(self, client: redis.Redis, settings, name: str, hand_off_revocation):
+    def __init__(
+        self, client: redis.Redis, settings: Settings, name: str, hand_off_revocation: HandOff
+    ) -> None:
         self.client, self.settings, self.name = client, settings, name
         self.hand_off_revocation = hand_off_revocation
         self.ownership = ShardOwnership(client, name, settings.intake_shards)

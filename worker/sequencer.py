@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +68,7 @@ class Sequencer:
         self.size -= len(batch)
         return batch
 
-    def done(self, broadcaster_ids) -> None:
+    def done(self, broadcaster_ids: Iterable[str]) -> None:
         """The batch with these broadcasters' events has finished, one way or another."""
         for broadcaster_id in set(broadcaster_ids):
             self._busy.discard(broadcaster_id)

@@ -14,6 +14,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import pusher
@@ -63,7 +64,7 @@ def last_published_key(broadcaster_id: str) -> str:
     return f"sev:viewers:{broadcaster_id}"
 
 
-def streamers_to_refresh(client: redis.Redis, watched_logins) -> list[Lease]:
+def streamers_to_refresh(client: redis.Redis, watched_logins: Iterable[str]) -> list[Lease]:
     """The leases of streamers whose channel has viewers and who may be live: live by the
     state the events recorded, or with no stream state known (live since before we held
     their subscriptions, or the state expired). Those the events said went offline are left
@@ -85,7 +86,10 @@ def budget_too_low(client: redis.Redis, calls: int) -> bool:
 
 
 def refresh(
-    twitch: TwitchClient, client: redis.Redis, channels: pusher.Pusher, watched_logins
+    twitch: TwitchClient,
+    client: redis.Redis,
+    channels: pusher.Pusher,
+    watched_logins: Iterable[str],
 ) -> dict:
     """One round: ask Helix for the counts, publish those that changed noticeably.
 
