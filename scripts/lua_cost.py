@@ -30,7 +30,7 @@ from scripts.processes import Process, free_port
 from scripts.stack import development_environment, redis_server_binary
 from shared.intake import owner_key
 from shared.lua import LuaScript
-from shared.store import _CLAIM_EVENT, _RECORD_STREAM, CLAIM_TTL, channel_state_key
+from shared.store import _CLAIM_EVENT, _RECORD_STREAM, channel_state_key
 
 WAYS = ("EVAL", "EVALSHA", "EXISTS")
 
@@ -53,7 +53,7 @@ def claims(client: redis.Redis, way: str, events: int, per_pipeline: int) -> int
         with client.pipeline(transaction=False) as pipe:
             for n in range(start, min(events, start + per_pipeline)):
                 keys = [f"sev:seen:message:{way}-{n}", f"sev:seen:message:{way}-{n}", "sev:c:1"]
-                args = [f"{n}-0", CLAIM_TTL, "", "", "", 3600, "0"]
+                args = [f"{n}-0", 3600, "", "", "", 3600, "0"]
                 run_script(way, _CLAIM_EVENT, keys, args, pipe)
             pipe.execute()
     return events

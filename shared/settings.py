@@ -116,7 +116,11 @@ OPTIONAL_DEFAULTS = {
     "VAPID_SUBJECT": "",
     "ALERTS_PER_VIEWER": "50",
     "PUSH_WORKER": "false",
+    "DEDUPE_WINDOW_SECONDS": "3600",
 }
+# A message's claim must outlast the 10 minutes in which a resent copy of it is taken
+# (shared.eventsub.REPLAY_WINDOW), with room for the workers to be behind.
+MIN_DEDUPE_WINDOW = 900
 # Twitch refreshes a stream's viewer count about once a minute: asking more often
 # spends rate-limit points on the same answer.
 MIN_VIEWER_COUNT_INTERVAL = 60
@@ -189,6 +193,7 @@ class Settings:
     vapid_subject: str
     alerts_per_viewer: int
     push_worker: bool
+    dedupe_window_seconds: int
 
     @property
     def broker_in_state_store(self) -> bool:
@@ -304,6 +309,7 @@ def load_settings(environ=None) -> Settings:
         **_web_push(app_env, get),
         alerts_per_viewer=_positive("ALERTS_PER_VIEWER", get("ALERTS_PER_VIEWER")),
         push_worker=_boolean("PUSH_WORKER", get("PUSH_WORKER")),
+        dedupe_window_seconds=_dedupe_window(get("DEDUPE_WINDOW_SECONDS")),
     )
     _check_retry_backoff(settings)
     if app_env == "production" and not _boolean(
@@ -495,6 +501,17 @@ def _replica_timeout(value: str) -> int:
             " within Redis's 5 s socket time-out and well within Twitch's patience"
         )
     return milliseconds
+
+
+def _dedupe_window(value: str) -> int:
+    seconds = _positive("DEDUPE_WINDOW_SECONDS", value)
+    if seconds < MIN_DEDUPE_WINDOW:
+        raise SettingsError(
+            f"DEDUPE_WINDOW_SECONDS must be at least {MIN_DEDUPE_WINDOW}: Twitch's copy of a"
+            " message is taken for 10 minutes after it was sent, and its first copy's claim"
+            " must still be there"
+        )
+    return seconds
 
 
 def _viewer_count_interval(value: str) -> int:

@@ -39,7 +39,6 @@ DEAD_LETTERS_REPLAYING = "sev:dead-letters:replaying"
 REVOCATIONS = "sev:revocations"
 REVOCATIONS_KEPT = 1000
 UNHELD_REVOCATIONS = "sev:revocations:unheld"
-CLAIM_TTL = 24 * 3600
 
 
 def connect(
@@ -188,6 +187,7 @@ def claim_event(
     owner: str,
     state: tuple[str, str, str, str] | None,
     state_ttl: int,
+    claim_ttl: int,
 ) -> None:
     """Queue on ``pipe`` the claim of one event (see ``_CLAIM_EVENT``).
 
@@ -200,7 +200,7 @@ def claim_event(
         [message_key, stream_key or message_key, channel_state_key(broadcaster_id)],
         [
             owner,
-            CLAIM_TTL,
+            claim_ttl,
             order_key,
             title or "",
             category or "",

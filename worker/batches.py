@@ -16,7 +16,6 @@ from shared.events import STREAM_OFFLINE, STREAM_ONLINE, with_channel
 from shared.intake import EVENTSUB, queue_finish
 from shared.publisher import RejectedPublishError, RetryablePublishError, make_pusher_client
 from shared.store import (
-    CLAIM_TTL,
     channel_state_key,
     published_key,
     queue_recent_event,
@@ -100,7 +99,7 @@ def finish(batch: list[Held], published: list[Held]) -> None:
     ttl = settings().recent_events_ttl
     with redis_client().pipeline(transaction=False) as pipe:
         for held in published:
-            pipe.set(published_key(held.event["id"]), "1", ex=CLAIM_TTL)
+            pipe.set(published_key(held.event["id"]), "1", ex=settings().dedupe_window_seconds)
         for held in batch:
             queue_recent_event(pipe, held.event, ttl)
             queue_stream_change(pipe, held, ttl)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from shared.events import CHANNEL_UPDATE, STREAM_ONLINE, Event, Revocation
 from shared.eventsub import ordering_key
 from shared.store import claim_event, seen_message_key, seen_stream_key
+from worker.context import settings
 from worker.entries import Entry
 
 # (message key, stream key, channel state) of one claim, as claim_event takes them.
@@ -38,7 +39,10 @@ def claim_arguments(entry: Entry, event: Event | None) -> ClaimKeys:
 def queue_claims(client, claims: list[Claim], state_ttl: int) -> list:
     """Send the claims (see :func:`shared.store.claim_event`) in one pipeline; the
     verdicts, in order."""
+    claim_ttl = settings().dedupe_window_seconds
     with client.pipeline(transaction=False) as pipe:
         for entry, _, _, (message_key, stream_key, state) in claims:
-            claim_event(pipe, message_key, stream_key, entry.entry_id, state, state_ttl)
+            claim_event(
+                pipe, message_key, stream_key, entry.entry_id, state, state_ttl, claim_ttl
+            )
         return pipe.execute()

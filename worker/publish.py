@@ -39,7 +39,7 @@ from shared.publisher import (
     RetryablePublishError,
     publish_stream_events,
 )
-from shared.store import CLAIM_TTL, add_dead_letter, published_key
+from shared.store import add_dead_letter, published_key
 from shared.task_names import PUBLISH_STREAM_EVENT
 from worker.context import pusher_client, redis_client, settings
 from worker.metrics import (
@@ -200,7 +200,7 @@ def publish_once(event: Event, path: str, twitch_time: str | None = None) -> Non
         return
     send(pusher_client(), [event], path)
     note_published([(event, twitch_time)])
-    client.set(published_key(event["id"]), "1", ex=CLAIM_TTL)
+    client.set(published_key(event["id"]), "1", ex=settings().dedupe_window_seconds)
     if event["type"] == STREAM_ONLINE:
         queue_go_live_alerts([(event, twitch_time or event.get("occurred_at"))])
 

@@ -21,7 +21,6 @@ from celery import shared_task
 
 from shared.alerts import alert_devices, alerting_key, forget_device
 from shared.events import STREAM_ONLINE, Event
-from shared.store import CLAIM_TTL
 from shared.task_names import SEND_GO_LIVE_ALERTS
 from shared.web_push import GONE, RETRY, SENT, Outcome, PushSender
 from worker.context import redis_client, settings, twitch_client
@@ -147,7 +146,7 @@ def claim(client, stream_id: str, devices: list[str]) -> list[str]:
     """The devices this run is to push ``stream_id`` to: those not pushed nor being pushed."""
     if not devices:
         return []
-    arguments = (time.time(), STALE_CLAIM_SECONDS, CLAIM_TTL, *devices)
+    arguments = (time.time(), STALE_CLAIM_SECONDS, settings().dedupe_window_seconds, *devices)
     return cast(list[str], client.eval(_CLAIM_DEVICES, 1, pushed_key(stream_id), *arguments))
 
 

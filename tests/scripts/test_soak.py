@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from scripts.soak import growth_lines, minute_line, parser
+from scripts.soak import growth_lines, minute_line, parser, print_memory_report
+from shared.settings import MIN_DEDUPE_WINDOW
 
 READING = {
     "web": 100 * 2**20,
@@ -40,3 +41,32 @@ def test_growth_over_a_tenth_is_a_finding():
     lines = dict(line.split(None, 1) for line in growth_lines(READING, later))
     assert lines["worker"].endswith("FINDING: grew over 10%")
     assert lines["web"].endswith("ok") and lines["keys"].endswith("ok")
+
+
+def test_growth_counts_from_the_first_minute_after_the_dedupe_window_filled(capsys):
+    """The marks of a 120 s window expire as fast as they come from minute 3 on: Redis's
+    growth until then is by design, after it a finding; what it kept per event is read
+    until then."""
+    minutes = [
+        {**READING, "used_memory": (4 + n) * 2**20, "keys": 1200 + 100 * n} for n in range(3)
+    ]
+    minutes += [{**minutes[-1]} for _ in range(6)] + [{**minutes[-1], "used_memory": 7 * 2**20}]
+    print_memory_report(READING, minutes, 10, 120)
+    report = capsys.readouterr().out
+    assert "after minute 3 (window full)" in report
+    assert "growth from minute 3 to minute 10:" in report
+    assert "used_memory  +16.7%  FINDING" in report  # 6 MiB at minute 3, 7 at the end
+    assert "keys          +0.0%  ok" in report
+    assert f"Redis kept {2 * 2**20 / (10 * 60 * 2):,.0f} bytes and 0.17 keys" in report
+
+
+def test_a_soak_shorter_than_the_window_says_it_never_filled(capsys):
+    minutes = [{**READING, "used_memory": (4 + n) * 2**20} for n in range(3)]
+    print_memory_report(READING, minutes, 10, 900)
+    report = capsys.readouterr().out
+    assert "never filled" in report and "growth from minute 1 to minute 3:" in report
+
+
+def test_the_dedupe_window_is_the_least_unless_told():
+    assert parser().parse_args([]).dedupe_window == MIN_DEDUPE_WINDOW
+    assert parser().parse_args(["--dedupe-window", "3600"]).dedupe_window == 3600

@@ -390,3 +390,12 @@ def test_production_web_push_signs_as_the_public_url_unless_told():
 def test_malformed_web_push_settings_are_named(name, value, named):
     with pytest.raises(SettingsError, match=named):
         load_settings(vapid_environment(**{name: value}))
+
+
+@pytest.mark.parametrize("value", ["899", "600", "0", "1h"])
+def test_a_dedupe_window_shorter_than_a_resend_can_come_is_refused(value):
+    with pytest.raises(SettingsError, match="DEDUPE_WINDOW_SECONDS"):
+        load_settings({**PRODUCTION, "DEDUPE_WINDOW_SECONDS": value})
+    assert load_settings(PRODUCTION).dedupe_window_seconds == 3600
+    shortest = load_settings({**PRODUCTION, "DEDUPE_WINDOW_SECONDS": "900"})
+    assert shortest.dedupe_window_seconds == 900

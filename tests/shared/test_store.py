@@ -155,9 +155,9 @@ def test_scripts_run_by_their_sha_and_never_meet_a_redis_that_forgot_them(redis_
     with redis_client.pipeline(transaction=False) as pipe:
         for _ in range(2):  # the same pipeline sent twice, Redis forgetting in between
             redis_client.script_flush()
-            store.claim_event(pipe, "sev:seen:message:m1", None, "1-0", None, 60)
-            store.claim_event(pipe, "sev:seen:message:m1", None, "2-0", None, 60)
-            store.claim_event(pipe, "sev:seen:message:m1", None, "1-0", None, 60)
+            store.claim_event(pipe, "sev:seen:message:m1", None, "1-0", None, 60, 900)
+            store.claim_event(pipe, "sev:seen:message:m1", None, "2-0", None, 60, 900)
+            store.claim_event(pipe, "sev:seen:message:m1", None, "1-0", None, 60, 900)
             claimed.append(pipe.execute())
     verdicts = [store.CLAIMED, store.DUPLICATE_MESSAGE, store.CLAIMED]
     assert claimed == [verdicts, verdicts]
