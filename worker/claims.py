@@ -42,7 +42,5 @@ def queue_claims(client, claims: list[Claim], state_ttl: int) -> list:
     claim_ttl = settings().dedupe_window_seconds
     with client.pipeline(transaction=False) as pipe:
         for entry, _, _, (message_key, stream_key, state) in claims:
-            claim_event(
-                pipe, message_key, stream_key, entry.entry_id, state, state_ttl, claim_ttl
-            )
+            claim_event(pipe, message_key, stream_key, entry.entry_id, state, state_ttl, claim_ttl)
         return pipe.execute()
