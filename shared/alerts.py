@@ -20,6 +20,7 @@ from typing import cast
 import redis
 
 from shared.events import Broadcaster
+from shared.lua import LuaScript
 
 ALERTED = "sev:alerted"
 DEVICES_PER_VIEWER = 10  # the newest are kept
@@ -27,7 +28,7 @@ DEVICES_PER_VIEWER = 10  # the newest are kept
 # broadcaster id) to a viewer's list KEYS[1], the streamer's set KEYS[2] and the hash of
 # alerted streamers KEYS[3], unless the list has ARGV[3] already: 1 added, 0 there
 # already, -1 full.
-_ADD_ALERT = """
+_ADD_ALERT = LuaScript("""
 local known = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
 if not known and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -35,15 +36,15 @@ redis.call('SADD', KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[3], ARGV[5], ARGV[2])
 if known then return 0 end
 return 1
-"""
+""")
 # Remove viewer ARGV[2] from the streamer's set KEYS[2] (and login ARGV[1] from the
 # viewer's list KEYS[1]); the streamer (ARGV[3]) leaves the alerted hash KEYS[3] with
 # its last viewer.
-_REMOVE_ALERT = """
+_REMOVE_ALERT = LuaScript("""
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 if redis.call('SCARD', KEYS[2]) == 0 then redis.call('HDEL', KEYS[3], ARGV[3]) end
-"""
+""")
 
 
 def alerts_key(viewer_id: str) -> str:
@@ -82,17 +83,10 @@ def add_alert(client: redis.Redis, viewer_id: str, streamer: Broadcaster, limit:
     """Alert a viewer of ``streamer`` (id, login, name): 1 added, 0 had it, -1 at ``limit``."""
     return cast(
         int,
-        client.eval(
-            _ADD_ALERT,
-            3,
-            alerts_key(viewer_id),
-            alerting_key(streamer["id"]),
-            ALERTED,
-            streamer["login"],
-            json.dumps(streamer),
-            limit,
-            viewer_id,
-            streamer["id"],
+        _ADD_ALERT(
+            [alerts_key(viewer_id), alerting_key(streamer["id"]), ALERTED],
+            [streamer["login"], json.dumps(streamer), limit, viewer_id, streamer["id"]],
+            client=client,
         ),
     )
 
@@ -104,7 +98,7 @@ def remove_alert(client: redis.Redis, viewer_id: str, login: str) -> Broadcaster
         return None
     streamer = json.loads(raw)
     keys = (alerts_key(viewer_id), alerting_key(streamer["id"]), ALERTED)
-    client.eval(_REMOVE_ALERT, 3, *keys, login, viewer_id, streamer["id"])
+    _REMOVE_ALERT(keys, [login, viewer_id, streamer["id"]], client=client)
     return streamer
 
 

@@ -21,6 +21,7 @@ from celery import shared_task
 
 from shared.alerts import alert_devices, alerting_key, forget_device
 from shared.events import STREAM_ONLINE, Event
+from shared.lua import LuaScript
 from shared.task_names import SEND_GO_LIVE_ALERTS
 from shared.web_push import GONE, RETRY, SENT, Outcome, PushSender
 from worker.context import redis_client, settings, twitch_client
@@ -32,7 +33,7 @@ STALE_CLAIM_SECONDS = 30  # a run takes at most its budget and one request's tim
 # Claim each device (ARGV[4...]) of a stream's hash KEYS[1] that has no state yet, or a
 # claim older than ARGV[2] seconds (its task died) at time ARGV[1]; keep the hash ARGV[3]
 # seconds. The devices claimed.
-_CLAIM_DEVICES = """
+_CLAIM_DEVICES = LuaScript("""
 local claimed = {}
 for i = 4, #ARGV do
   local state = redis.call('HGET', KEYS[1], ARGV[i])
@@ -44,7 +45,7 @@ for i = 4, #ARGV do
 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return claimed
-"""
+""")
 
 
 def pushed_key(stream_id: str) -> str:
@@ -146,8 +147,13 @@ def claim(client, stream_id: str, devices: list[str]) -> list[str]:
     """The devices this run is to push ``stream_id`` to: those not pushed nor being pushed."""
     if not devices:
         return []
-    arguments = (time.time(), STALE_CLAIM_SECONDS, settings().dedupe_window_seconds, *devices)
-    return cast(list[str], client.eval(_CLAIM_DEVICES, 1, pushed_key(stream_id), *arguments))
+    arguments: list[float | str] = [
+        time.time(),
+        STALE_CLAIM_SECONDS,
+        settings().dedupe_window_seconds,
+        *devices,
+    ]
+    return cast(list[str], _CLAIM_DEVICES([pushed_key(stream_id)], arguments, client=client))
 
 
 def settle(client, stream_id: str, outcomes: list[Outcome], twitch_time: str | None) -> None:

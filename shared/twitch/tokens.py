@@ -22,6 +22,7 @@ from typing import cast
 import redis
 import requests
 
+from shared.lua import LuaScript
 from shared.settings import Settings
 from shared.twitch.errors import (
     TwitchAuthError,
@@ -39,12 +40,12 @@ RENEW_BEFORE = 24 * 3600
 LOCK_TIMEOUT = 60
 LOCK_WAIT = 20
 
-_DROP_IF_SAME = """
+_DROP_IF_SAME = LuaScript("""
 if redis.call('hget', KEYS[1], 'token') == ARGV[1] then
     return redis.call('del', KEYS[1])
 end
 return 0
-"""
+""")
 
 
 class AppTokens:
@@ -52,7 +53,6 @@ class AppTokens:
 
     def __init__(self, settings: Settings, redis_client: redis.Redis, session: requests.Session):
         self.settings, self.redis, self.session = settings, redis_client, session
-        self._drop_if_same = redis_client.register_script(_DROP_IF_SAME)
 
     def get(self) -> str:
         """The cached token, or a new one fetched by only one process at a time."""
@@ -77,7 +77,7 @@ class AppTokens:
 
     def drop(self, token: str) -> None:
         """Forget ``token`` unless another process has already replaced it."""
-        self._drop_if_same(keys=[APP_TOKEN], args=[token])
+        _DROP_IF_SAME([APP_TOKEN], [token], client=self.redis)
 
     def renew(self, stale: str) -> str:
         """Drop the ``stale`` token and return its successor."""
