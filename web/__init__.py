@@ -1,5 +1,10 @@
-"""The web process: webhook intake, the pages, the viewer API, login with Twitch and
-the operator commands. Granian serves :func:`web.server.create_server`."""
+"""The web process. Granian serves :func:`web.server.create_server`, which answers
+EventSub on its event loop and hands every other request to the Flask app that
+:func:`create_app` builds from three packages: :mod:`web.intake` (the webhooks of Twitch
+and Pusher), :mod:`web.viewer` (login, pages, the viewer's API and go-live alerts) and
+:mod:`web.operator` (the ``flask`` commands). Beside them here are the serving concerns
+every part shares: the clients of Redis, Celery, Pusher and Twitch, errors, health
+checks, metrics, security headers and the server with its WSGI bridge."""
 
 from __future__ import annotations
 
@@ -9,22 +14,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shared.error_reports import report_web_errors
 from shared.logs import configure_logging
 from shared.settings import Settings, load_settings_or_exit
-from web import (
-    alerts,
-    api,
-    auth,
-    channel_auth,
-    clients,
-    commands,
-    errors,
-    health,
-    metrics,
-    pages,
-    preferences,
-    pusher_webhooks,
-    security,
-    websub,
-)
+from web import clients, errors, health, metrics, operator, security
+from web.intake import pusher_webhooks, websub
+from web.viewer import alerts, api, auth, channel_auth, pages, preferences
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -49,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         auth.init_app(app)
         pages.init_app(app)
         security.init_app(app)
-        commands.init_app(app)
+        operator.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pusher_webhooks.bp)

@@ -3,7 +3,7 @@
 The Content-Security-Policy lets pages load only our own scripts and styles,
 Twitch's two embeds (video and chat), Twitch's image CDN (avatars) and our
 Pusher WebSocket endpoint: no inline code, no ``eval``, no framing of our
-pages. The service worker and the web app manifest (:mod:`web.app_shell`) are our own
+pages. The service worker and the web app manifest (:mod:`web.viewer.app_shell`) are our own
 too, said outright (``worker-src``, ``manifest-src``) rather than left to the fallbacks.
 HSTS is sent only when ``PUBLIC_URL`` is https.
 """
@@ -70,7 +70,7 @@ def init_app(app: Flask) -> None:
     """Add the headers to every response of ``app``.
 
     Talisman also sets the session cookie's flags; they match
-    :mod:`web.sessions`: HttpOnly, SameSite=Lax, Secure when ``PUBLIC_URL`` is https.
+    :mod:`web.viewer.sessions`: HttpOnly, SameSite=Lax, Secure when ``PUBLIC_URL`` is https.
     """
     settings: Settings = get_settings()
     https = settings.public_url.startswith("https://")

@@ -5,7 +5,7 @@ most ``MAX_REQUEST_BODY`` bytes (413 beyond, with or without a Content-Length) w
 ``BODY_SECONDS`` (408 after, and the connection is closed). A slow or silent client
 costs a coroutine and its buffer, never a thread; Granian itself closes a connection
 whose headers have not come in 10 s (the Procfile's ``--http1-header-read-timeout``).
-Then EventSub messages are answered on the loop (:mod:`web.webhooks`), and every other
+Then EventSub messages are answered on the loop (:mod:`web.intake.eventsub`), and every other
 request goes to the Flask app on a thread (:mod:`web.wsgi_bridge`). Answers made here
 carry the headers the Flask app gives an API answer (security headers, ``no-store``,
 ``Server``).
@@ -29,10 +29,10 @@ from shared.store import connect_async
 from shared.websub import SIGNATURE
 from web import create_app
 from web.errors import MAX_REQUEST_BODY, TOO_LARGE
-from web.intake_writer import IntakeWriter
+from web.intake.eventsub import Answer, BodyTooLarge, EventSubIntake, error_answer
+from web.intake.writer import IntakeWriter
 from web.metrics import count_http
 from web.security import api_answer_headers
-from web.webhooks import Answer, BodyTooLarge, EventSubIntake, error_answer
 from web.wsgi_bridge import WSGIBridge
 
 log = logging.getLogger(__name__)

@@ -83,7 +83,7 @@ def test_one_grep_follows_a_webhook_across_processes(stack):
     ):
         from_web = json_lines_naming(web.log(), message_id)
         from_worker = json_lines_naming(worker.log(), message_id)
-        assert [line["logger"] for line in from_web] == ["web.webhooks"]
+        assert [line["logger"] for line in from_web] == ["web.intake.eventsub"]
         assert from_web[0]["message"].startswith("accepted EventSub notification")
         assert any(line["message"].startswith(last_words) for line in from_worker)
         for line in from_web + from_worker:

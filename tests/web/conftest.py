@@ -4,8 +4,8 @@ import pytest
 
 from tests.web.support import FROM_OUR_PAGE, VIEWER, log_in
 from web import create_app
-from web.auth import login_required
-from web.signed_in import current_user
+from web.viewer.auth import login_required
+from web.viewer.signed_in import current_user
 
 
 @pytest.fixture

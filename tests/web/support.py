@@ -19,10 +19,10 @@ import requests
 
 from shared.store import connect_async
 from tests.support import run_async
-from web.intake_writer import IntakeWriter
+from web.intake.eventsub import Answer, EventSubIntake
+from web.intake.writer import IntakeWriter
 from web.server import read_body
-from web.sessions import COOKIE_NAME, session_key
-from web.webhooks import Answer, EventSubIntake
+from web.viewer.sessions import COOKIE_NAME, session_key
 
 VIEWER = "viewer_vic"
 FROM_OUR_PAGE = {"Origin": "http://localhost:5000"}

@@ -12,9 +12,9 @@ from tests.support import run_async
 from tests.web.support import Arriving
 from web import create_app, server
 from web.errors import MAX_REQUEST_BODY
+from web.intake.eventsub import BodyTooLarge
 from web.security import api_answer_headers
 from web.server import WebServer, create_server, read_body
-from web.webhooks import BodyTooLarge
 
 
 def read(protocol, **headers) -> bytes:

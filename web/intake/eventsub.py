@@ -4,7 +4,7 @@ queue the rest, acknowledge.
 This path stays small and cheap: nothing here parses events or talks to Pusher, and
 no thread is involved. A message is acknowledged only once it is safely queued.
 :mod:`web.server` routes each EventSub message here (legacy WebSub notifications
-carry no EventSub type and go to the Flask app, :mod:`web.websub`).
+carry no EventSub type and go to the Flask app, :mod:`web.intake.websub`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from shared.eventsub import (
 from shared.intake import EVENTSUB, eventsub_partition_key
 from shared.logs import log_context
 from web.errors import TOO_LARGE
-from web.intake_writer import IntakeWriter
+from web.intake.writer import IntakeWriter
 from web.metrics import count_webhook, observe_webhook
 
 log = logging.getLogger(__name__)

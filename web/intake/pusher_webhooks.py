@@ -16,7 +16,7 @@ from shared.leases import touch_lease
 from shared.store import record_channel_occupancy
 from web.clients import get_pusher, get_redis, get_settings
 from web.errors import json_error
-from web.request_body import read_body
+from web.intake.request_body import read_body
 
 bp = Blueprint("pusher_webhooks", __name__)
 

@@ -1,6 +1,6 @@
 """The last step of the intake paths the Flask app answers (legacy WebSub): queue a
 verified message raw, with the headers the worker needs, and acknowledge it only once
-it is queued. (EventSub is answered on the event loop: :mod:`web.webhooks`.)"""
+it is queued. (EventSub is answered on the event loop: :mod:`web.intake.eventsub`.)"""
 
 from __future__ import annotations
 

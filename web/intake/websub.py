@@ -38,9 +38,9 @@ from shared.websub import (
 )
 from web.clients import get_redis, get_settings
 from web.errors import json_error
-from web.intake import queue_message
+from web.intake.queueing import queue_message
+from web.intake.request_body import read_body
 from web.metrics import count_webhook, timed_webhook
-from web.request_body import read_body
 
 bp = Blueprint("websub", __name__)
 MODES = ("subscribe", "unsubscribe", "denied")
@@ -134,7 +134,7 @@ def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
 @timed_webhook("websub")
 def websub_callback():
     """Receive one legacy WebSub notification. (EventSub messages, the callback's other
-    use, are answered before Flask: :mod:`web.webhooks`.)"""
+    use, are answered before Flask: :mod:`web.intake.eventsub`.)"""
     with log_context(message_id=request.headers.get(NOTIFICATION_ID, "")[:100]):
         return websub_notification(read_body(transport="websub"))
 

@@ -1,4 +1,5 @@
-"""Operator commands: ``flask --app web dead-letters list|replay [WHICH]|delete WHICH``."""
+"""Operator commands: ``flask --app web dead-letters list|replay [WHICH]|delete WHICH``,
+the events the worker gave up on, listed, queued again or deleted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import unicodedata
 from datetime import UTC, datetime
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from shared import intake
@@ -215,18 +215,3 @@ def terminal_safe(value) -> str:
         else:
             out.append(f"\\U{ord(char):08x}")
     return "".join(out)
-
-
-def init_app(app: Flask) -> None:
-    """Add the operator commands to ``flask``."""
-    from web.alert_commands import vapid_keys
-    from web.lease_commands import leases_group
-    from web.queue_commands import intake_shards, queues
-    from web.revocation_commands import list_revocations
-
-    app.cli.add_command(dead_letters_group)
-    app.cli.add_command(list_revocations)
-    app.cli.add_command(leases_group)
-    app.cli.add_command(queues)
-    app.cli.add_command(intake_shards)
-    app.cli.add_command(vapid_keys)

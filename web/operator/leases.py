@@ -11,10 +11,11 @@ from shared.alerts import alerting_key
 from shared.events import user_broadcaster
 from shared.leases import ALERT, WATCH, all_leases, lease_for_login, lease_reasons
 from shared.store import unheld_revocations
+from shared.subscriptions import Subscriptions
 from shared.task_names import ENSURE_SUBSCRIPTIONS
 from shared.twitch.client import eventsub_cost
 from web.clients import get_celery, get_redis, get_settings, get_twitch
-from web.watching import LOGIN, LOGIN_RULE
+from web.viewer.watching import LOGIN, LOGIN_RULE
 
 leases_group = AppGroup("leases", help="The streamers we hold subscriptions for.")
 
@@ -64,8 +65,6 @@ def release(login: str):
     """Stop watching LOGIN: delete the subscriptions held for viewers on its channel and
     forget its lease. What viewers' go-live alerts need stays held while they want it
     (they turn the alerts off on their alerts page)."""
-    from shared.subscriptions import Subscriptions
-
     client = get_redis()
     lease = lease_for_login(client, login)
     if lease is None:

@@ -26,13 +26,13 @@ from shared.store import over_rate_limit
 from shared.task_names import SETTLE_ALERT_LEASE
 from shared.twitch.client import eventsub_budget_spent
 from shared.twitch.errors import TwitchError
-from web.api import refused
-from web.auth import from_our_site, login_required
 from web.clients import get_celery, get_redis, get_settings
 from web.errors import json_error
-from web.push_subscription_input import parsed_subscription
-from web.signed_in import current_user
-from web.watching import LOGIN, LOGIN_RULE, WatchRefused, find_streamer, refusal_for
+from web.viewer.api import refused
+from web.viewer.auth import from_our_site, login_required
+from web.viewer.push_subscription_input import parsed_subscription
+from web.viewer.signed_in import current_user
+from web.viewer.watching import LOGIN, LOGIN_RULE, WatchRefused, find_streamer, refusal_for
 
 bp = Blueprint("alerts", __name__, url_prefix="/api")
 ALERT_CHANGES_PER_MINUTE = 30

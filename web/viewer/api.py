@@ -8,13 +8,13 @@ from shared.events import channel_name
 from shared.leases import WATCH, lease_reasons, leases_for_logins
 from shared.store import broadcaster_states, cached_with_time
 from shared.twitch.errors import TwitchError
-from web.auth import from_our_site, login_required
-from web.channel_auth import remember_follows
 from web.clients import get_redis, get_settings, get_twitch
 from web.errors import json_error
-from web.signed_in import current_user, user_access_token
-from web.status import combined_status
-from web.watching import MAX_STREAMS, WatchRefused, refusal_for, watch_streamer
+from web.viewer.auth import from_our_site, login_required
+from web.viewer.channel_auth import remember_follows
+from web.viewer.signed_in import current_user, user_access_token
+from web.viewer.status import combined_status
+from web.viewer.watching import MAX_STREAMS, WatchRefused, refusal_for, watch_streamer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 FOLLOWS_TTL = 30

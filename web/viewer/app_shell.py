@@ -22,7 +22,7 @@ from flask import Blueprint, current_app, jsonify, send_from_directory
 bp = Blueprint("app_shell", __name__)
 
 SERVICE_WORKER = "sw.js"
-ICONS = Path(__file__).resolve().parent / "icons"
+ICONS = Path(__file__).resolve().parents[1] / "icons"
 ICON_MAX_AGE = 24 * 3600
 BRAND = "#6441a5"
 ICON_FILES = {

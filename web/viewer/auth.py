@@ -1,9 +1,9 @@
 """Log in with Twitch: the authorization-code flow, logout, and the pages' guard.
 
-The session (see :mod:`web.sessions`) holds the user and their tokens, never
+The session (see :mod:`web.viewer.sessions`) holds the user and their tokens, never
 the cookie. The token is validated at Twitch at login; keeping it valid while the
-session is used is :mod:`web.signed_in`, the limits on starting logins are
-:mod:`web.login_limits`.
+session is used is :mod:`web.viewer.signed_in`, the limits on starting logins are
+:mod:`web.viewer.login_limits`.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from shared.alerts import forget_devices
 from shared.twitch.errors import TwitchError, error_for
 from shared.twitch.session import TIMEOUT
 from shared.twitch.tokens import token_record
-from web import sessions
 from web.clients import get_redis, get_settings, get_twitch
 from web.errors import json_error
-from web.frontend import frontend_built
-from web.login_limits import login_start_wait, prune_pending_logins
-from web.sessions import session_id, session_store
-from web.signed_in import current_user, end_all_sessions, revoke_tokens
+from web.viewer import sessions
+from web.viewer.frontend import frontend_built
+from web.viewer.login_limits import login_start_wait, prune_pending_logins
+from web.viewer.sessions import session_id, session_store
+from web.viewer.signed_in import current_user, end_all_sessions, revoke_tokens
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)

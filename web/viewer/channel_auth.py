@@ -2,7 +2,7 @@
 
 Streamer channels are private: Pusher lets a socket in only with a signature from
 us, and a channel with sockets in it holds the streamer's lease (see
-:mod:`web.pusher_webhooks`). So only a signed-in viewer joins, and only a channel
+:mod:`web.intake.pusher_webhooks`). So only a signed-in viewer joins, and only a channel
 that viewer asked for at ``/api/watch`` (at most ``VIEWER_STREAMER_LIMIT`` of them a
 day), or a followed channel whose lease someone holds already (the follows list
 listens to those, and cannot start a lease by it).
@@ -18,10 +18,10 @@ from flask import Blueprint, current_app, request
 
 from shared.events import login_of_channel
 from shared.leases import LOGINS
-from web.auth import from_our_site, login_required
 from web.clients import get_pusher, get_redis
 from web.errors import json_error
-from web.signed_in import current_user
+from web.viewer.auth import from_our_site, login_required
+from web.viewer.signed_in import current_user
 
 bp = Blueprint("channel_auth", __name__)
 ASKED_FOR_SECONDS = 24 * 3600  # how long asking for a streamer lets one join its channel

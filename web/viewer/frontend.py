@@ -17,7 +17,7 @@ from flask import current_app
 
 log = logging.getLogger(__name__)
 
-DIST = Path(__file__).resolve().parent / "dist"
+DIST = Path(__file__).resolve().parents[1] / "dist"
 MANIFEST = Path(".vite") / "manifest.json"
 COLOR_MODE_ENTRY = "src/colorMode.js"
 SITE_ENTRY = "src/site.css"

@@ -3,12 +3,12 @@ built front end's files.
 
 Every page runs the colour-mode entry as a classic script in ``<head>``, before its
 stylesheets, so the page paints in the viewer's colour mode at once. Templates link an
-entry's files through :func:`web.frontend.entry_assets`; a page's own entry is the
+entry's files through :func:`web.viewer.frontend.entry_assets`; a page's own entry is the
 ``page_entry`` its view hands the template. Page data the browser app needs travels in
 ``data-`` attributes of its root element; never a token. The app's icon (``web/icons``:
 an SVG and a PNG of it) is served at ``/favicon.svg``, ``/favicon.png`` and
 ``/favicon.ico``, and every page links it and the web app manifest
-(:mod:`web.app_shell`, registered with these pages).
+(:mod:`web.viewer.app_shell`, registered with these pages).
 """
 
 from __future__ import annotations
@@ -28,17 +28,16 @@ from flask import (
     url_for,
 )
 
-from web import app_shell
-from web.api import pusher_settings
-from web.auth import MESSAGES, login_required, public_host_only, safe_next
-from web.frontend import ALERTS_ENTRY, DIST, WATCH_ENTRY, entry_assets, frontend_built
-from web.signed_in import current_user
-from web.watching import LOGIN, LOGIN_RULE, MAX_STREAMS
+from web.viewer import app_shell
+from web.viewer.api import pusher_settings
+from web.viewer.app_shell import ICON_MAX_AGE, ICONS
+from web.viewer.auth import MESSAGES, login_required, public_host_only, safe_next
+from web.viewer.frontend import ALERTS_ENTRY, DIST, WATCH_ENTRY, entry_assets, frontend_built
+from web.viewer.signed_in import current_user
+from web.viewer.watching import LOGIN, LOGIN_RULE, MAX_STREAMS
 
 bp = Blueprint("pages", __name__)
 
-ICONS = Path(__file__).resolve().parent / "icons"
-ICON_MAX_AGE = 24 * 3600
 ASSET_MAX_AGE = 365 * 24 * 3600
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import redis
 from flask import Blueprint, current_app, jsonify, request
 
-from web.auth import from_our_site, login_required
 from web.clients import get_redis
 from web.errors import json_error
-from web.signed_in import current_user
+from web.viewer.auth import from_our_site, login_required
+from web.viewer.signed_in import current_user
 
 bp = Blueprint("preferences", __name__, url_prefix="/api")
 DEFAULTS = {"follow_raids": False}

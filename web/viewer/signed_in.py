@@ -1,8 +1,8 @@
 """The signed-in user: their token revalidated at Twitch at least hourly while the
 session is used, refreshed when expired; a token Twitch refuses that cannot be
 refreshed ends every session of that user. A session ends SESSION_MAX_AGE after its
-login however often it is used (see :mod:`web.sessions`). Logging in and out is
-:mod:`web.auth`.
+login however often it is used (see :mod:`web.viewer.sessions`). Logging in and out is
+:mod:`web.viewer.auth`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import redis
 from flask import abort, g, session
 
 from shared.twitch.errors import TwitchError
-from web import sessions
 from web.clients import get_redis, get_twitch
-from web.sessions import session_id, session_store
+from web.viewer import sessions
+from web.viewer.sessions import session_id, session_store
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Watching a streamer: resolve the name, hold its subscriptions, and describe it.
 
-``POST /api/watch`` (in :mod:`web.api`) answers one streamer or up to
+``POST /api/watch`` (in :mod:`web.viewer.api`) answers one streamer or up to
 ``MAX_STREAMS`` at once; each goes through :func:`watch_streamer`, which raises
 :class:`WatchRefused` with the status and message the viewer should see.
 """
@@ -23,9 +23,9 @@ from shared.store import (
 from shared.task_names import ENSURE_SUBSCRIPTIONS
 from shared.twitch.client import eventsub_budget_spent
 from shared.twitch.errors import TwitchError, TwitchRateLimited, TwitchUnavailable
-from web.channel_auth import ask_for_streamer
 from web.clients import get_celery, get_redis, get_settings, get_twitch
-from web.status import combined_status
+from web.viewer.channel_auth import ask_for_streamer
+from web.viewer.status import combined_status
 
 LOGIN = re.compile(r"[A-Za-z0-9_]{4,25}")
 LOGIN_RULE = "a Twitch name is 4 to 25 letters, digits or underscores"

@@ -1,4 +1,4 @@
-"""EventSub intake (web/webhooks.py): every acceptance and rejection path, with the
+"""EventSub intake (web/intake/eventsub.py): every acceptance and rejection path, with the
 real queue: a Redis server, written through the intake's own writer. (Bodies over the
 limit: tests/web/test_server.py and the verdicts against the served web.)"""
 
@@ -66,7 +66,7 @@ def test_notification_is_queued_raw_with_its_headers(client, secret, redis_clien
 
 
 def test_each_accepted_message_is_logged_once_at_debug(client, secret, redis_client, caplog):
-    caplog.set_level(logging.DEBUG, logger="web.webhooks")
+    caplog.set_level(logging.DEBUG, logger="web.intake.eventsub")
     headers, raw = online(secret)
     assert post(client, headers, raw).status_code == 204
     [line] = [r for r in caplog.records if "accepted EventSub" in r.getMessage()]

@@ -1,4 +1,4 @@
-"""The intake's writer on the event loop (web/intake_writer.py), against a real Redis."""
+"""The intake's writer on the event loop (web/intake/writer.py), against a real Redis."""
 
 import asyncio
 
@@ -9,7 +9,7 @@ import redis.asyncio
 from shared import intake
 from shared.store import connect_async
 from tests.support import free_port, run_async
-from web.intake_writer import IntakeWriter
+from web.intake.writer import IntakeWriter
 
 
 def run_with_writer(redis_url: str, work, client_name: str | None = None):

@@ -95,7 +95,7 @@ def test_one_dead_letter_is_deleted(runner, redis_client):
 
 def test_replay_takes_a_snapshot_and_replays_each_letter_once(runner, redis_client, monkeypatch):
     """A worker dead-lettering during the replay adds to the next replay, not this one."""
-    import web.commands
+    import web.operator.dead_letters
 
     for number in range(3):
         add_dead_letter(redis_client, "publish", {**EVENT, "id": f"old-{number}"}, "why")
@@ -106,7 +106,7 @@ def test_replay_takes_a_snapshot_and_replays_each_letter_once(runner, redis_clie
         if len(replayed) <= 3:  # (bounded, so that a replay without a snapshot ends too)
             add_dead_letter(redis_client, "publish", {**EVENT, "id": f"new-{len(replayed)}"}, "why")
 
-    monkeypatch.setattr(web.commands, "replay", replay_while_a_worker_adds)
+    monkeypatch.setattr(web.operator.dead_letters, "replay", replay_while_a_worker_adds)
     result = runner.invoke(args=["dead-letters", "replay"])
     assert result.exit_code == 0 and "replayed 3 dead letter(s)" in result.output
     assert replayed == ["old-0", "old-1", "old-2"]
@@ -120,7 +120,7 @@ def test_replay_takes_a_snapshot_and_replays_each_letter_once(runner, redis_clie
 def test_a_letter_that_cannot_be_queued_goes_back_with_the_rest_in_order(
     runner, redis_client, monkeypatch
 ):
-    import web.commands
+    import web.operator.dead_letters
 
     for number in range(4):
         add_dead_letter(redis_client, "publish", {**EVENT, "id": f"old-{number}"}, "why")
@@ -132,7 +132,7 @@ def test_a_letter_that_cannot_be_queued_goes_back_with_the_rest_in_order(
         if len(calls) == 2:
             raise ConnectionError("broker down")
 
-    monkeypatch.setattr(web.commands, "replay", failing_on_the_second)
+    monkeypatch.setattr(web.operator.dead_letters, "replay", failing_on_the_second)
     result = runner.invoke(args=["dead-letters", "replay"])
     assert result.exit_code == 1 and "the other 3 dead letter(s) were kept" in result.output
     assert [letter["payload"]["id"] for letter in dead_letters(redis_client)] == [

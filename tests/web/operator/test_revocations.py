@@ -4,7 +4,7 @@ import json
 
 from shared.store import record_revocation
 from shared.websub import record_denial
-from web.revocation_commands import list_revocations
+from web.operator.revocations import list_revocations
 
 REVOKED = {
     "subscription_id": "sub-1",

@@ -11,7 +11,7 @@ from shared.leases import get_lease, new_lease, save_lease
 from shared.store import queue_stream_state, remember_channel_state
 from tests.web.support import FROM_OUR_PAGE, log_in, watch
 from web import create_app
-from web.watching import LOGIN_RULE
+from web.viewer.watching import LOGIN_RULE
 
 pytestmark = pytest.mark.timeout(60)
 

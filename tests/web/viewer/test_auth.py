@@ -28,9 +28,9 @@ from tests.web.support import (
     validates,
 )
 from web import create_app
-from web.auth import NEXT_MAX, safe_next
-from web.login_limits import LOGIN_STARTS_PER_MINUTE, MAX_PENDING_LOGINS
-from web.sessions import COOKIE_NAME, PENDING_TTL, session_key
+from web.viewer.auth import NEXT_MAX, safe_next
+from web.viewer.login_limits import LOGIN_STARTS_PER_MINUTE, MAX_PENDING_LOGINS
+from web.viewer.sessions import COOKIE_NAME, PENDING_TTL, session_key
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,7 +12,7 @@ import pytest
 from shared.leases import new_lease, save_lease
 from tests.web.support import FROM_OUR_PAGE, watch
 from web import create_app
-from web.channel_auth import ASKED_FOR_SECONDS, ask_for_streamer, asked_key, may_join
+from web.viewer.channel_auth import ASKED_FOR_SECONDS, ask_for_streamer, asked_key, may_join
 
 pytestmark = pytest.mark.timeout(60)
 SOCKET = "1234.5678"

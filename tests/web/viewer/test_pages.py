@@ -413,4 +413,4 @@ def test_the_web_app_manifest_makes_the_app_installable(client):
         assert answer.mimetype == icon["type"] == "image/png"
         assert "x".join(map(str, png_size(answer.data))) == sizes, icon
     assert client.get("/icons/favicon.svg").status_code == 404
-    assert client.get("/icons/../pages.py").status_code == 404
+    assert client.get("/icons/../server.py").status_code == 404

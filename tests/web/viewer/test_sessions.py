@@ -20,7 +20,7 @@ from tests.web.support import (
     stored,
     validates,
 )
-from web.sessions import (
+from web.viewer.sessions import (
     COOKIE_NAME,
     PENDING_TTL,
     SESSION_MAX_AGE,
