@@ -10,7 +10,7 @@ NODE_MODULES := frontend/node_modules/.package-lock.json
 
 help:
 	@echo "make run    - start the whole app locally (Redis, emulators, web, worker, beat)"
-	@echo "make lint   - ruff, ruff format --check and mypy over the Python; actionlint over the workflows; the docs site (mkdocs --strict); ESLint over the front end"
+	@echo "make lint   - ruff, ruff format --check, mypy and the import contracts (lint-imports) over the Python; actionlint over the workflows; the docs site (mkdocs --strict); ESLint over the front end"
 	@echo "make test   - run the whole test suite (the front end's Vitest tests, then pytest)"
 	@echo "make coverage - the unit tests with their coverage of shared, web and worker (fails under COVERAGE_FLOOR)"
 	@echo "make bench  - run the webhook pipeline benchmark (options: BENCH_ARGS='--link-ms 0,50 --help')"
