@@ -22,7 +22,7 @@ def test_base64url_has_no_padding_and_reads_back_padded_or_not():
         assert b64url_decode(text + "=" * (-len(text) % 4)) == data
 
 
-@pytest.mark.parametrize("text", ["a=b", "not base64!", "é", "abcde", None])
+@pytest.mark.parametrize("text", ["a=b", "ab==cd", "AAAA=AAAA", "not base64!", "é", "abcde", None])
 def test_what_is_not_base64url_is_refused(text):
     with pytest.raises(ValueError):
         b64url_decode(text)
