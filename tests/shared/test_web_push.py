@@ -162,9 +162,9 @@ def test_each_device_gets_the_alert_encrypted_for_it_signed_for_its_service(serv
             claims = verified_claims(headers["authorization"])
             assert claims["aud"] == service.url and claims["sub"] == SUBJECT
             assert time.time() < claims["exp"] <= time.time() + web_push.VAPID_SECONDS
-    assert len({received["headers"]["authorization"] for received in first.received}) == 1, (
-        "signed once per service"
-    )
+    again = sender.vapid_headers(first.url)
+    assert again is sender.vapid_headers(first.url), "signed once per service"
+    assert again["Authorization"] in {r["headers"]["authorization"] for r in first.received}
 
 
 def test_a_throttling_service_holds_back_only_its_own_devices(services, monkeypatch):
