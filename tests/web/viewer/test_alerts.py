@@ -1,5 +1,5 @@
 """Go-live alerts: the ``/api/alerts`` contract, the alert leases it asks the worker for,
-forgetting a device, and the ``vapid-keys`` command."""
+and forgetting a device."""
 
 from __future__ import annotations
 
@@ -217,15 +217,6 @@ def test_watching_a_streamer_held_only_for_alerts_asks_for_the_rest(viewer, redi
 def test_subscription_ids_are_digests_of_the_endpoint():
     assert subscription_id("https://a.example/1") != subscription_id("https://a.example/2")
     assert len(subscription_id("https://a.example/1")) == 32
-
-
-def test_vapid_keys_prints_a_matching_pair_as_two_settings_lines(runner):
-    result = runner.invoke(args=["vapid-keys"])
-    assert result.exit_code == 0, result.output
-    lines = dict(line.split("=", 1) for line in result.output.splitlines())
-    assert set(lines) == {"VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY"}
-    assert public_key_of(lines["VAPID_PRIVATE_KEY"]) == lines["VAPID_PUBLIC_KEY"]
-    assert runner.invoke(args=["vapid-keys"]).output != result.output
 
 
 def test_a_renewed_subscription_takes_the_place_of_the_one_it_replaces(viewer, redis_client):
