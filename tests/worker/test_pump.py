@@ -174,3 +174,45 @@ def test_events_pusher_cannot_take_are_handed_to_the_retry_queue(
         message="the entry stayed in the intake after its retry was queued",
     )
     assert not redis_client.exists(published_key(message_id))
+
+
+def test_a_pump_whose_redis_lost_the_intake_makes_it_again_and_goes_on(pump, watch, redis_client):
+    watcher = watch("lost_user")
+    pump()
+    wait_until(lambda: redis_client.exists(intake.owner_key(0)), message="shards not taken")
+    redis_client.flushall()  # a Redis restarted without its data
+    message_id = send(
+        redis_client, "stream.offline", "lost_user", "2026-01-01T12:00:00Z", broadcaster_id="61"
+    )
+    wait_until(lambda: watcher.events, timeout=5, message="the pump never read again")
+    assert [event["id"] for event in watcher.events] == [message_id]
+    wait_until(
+        lambda: sum(intake.backlog(redis_client, 8).values()) == 0,
+        message="the entry was never finished",
+    )
+
+
+def test_a_pump_holding_its_most_events_leaves_the_rest_in_redis(pump, redis_client, monkeypatch):
+    from worker import pump as pump_module
+
+    monkeypatch.setattr(pump_module, "MAX_HELD", 3)
+    monkeypatch.setattr(pump_module, "READ_COUNT", 1)
+    for n in range(6):
+        send(
+            redis_client,
+            "channel.update",
+            "held_user",
+            f"2026-01-01T12:00:0{n}Z",
+            broadcaster_id="71",
+            title=f"T{n}",
+            category="C",
+        )
+    pump(event_order_window_ms=60_000)  # nothing leaves: all it reads stays held
+    stream = intake.intake_key(intake.shard_of("71", 8))
+    wait_until(
+        lambda: redis_client.xpending(stream, intake.GROUP)["pending"] == 3,
+        message="the pump never read",
+    )
+    time.sleep(0.3)
+    assert redis_client.xpending(stream, intake.GROUP)["pending"] == 3, "read past what it may hold"
+    assert redis_client.xlen(stream) == 6
