@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import sys
 import threading
 import time
 import uuid
@@ -16,10 +18,10 @@ import pytest
 import redis
 
 from emulators.eventsub.messages import notification_body, revocation_body
-from scripts.processes import wait_until
+from scripts.processes import Process, free_port, wait_until
 from shared import intake
 from shared.shard_count import SHARD_COUNT, ShardCountMismatch
-from shared.store import published_key
+from shared.store import connect, published_key
 from tests.worker.support import Watcher
 
 CALLBACK = "http://localhost/api/callback"
@@ -291,6 +293,39 @@ def test_two_pumps_joining_and_leaving_while_entries_flow_publish_each_once_in_o
     for event in watcher.events:
         received[event["broadcaster"]["login"]].append(event["id"])
     assert received == sent, "every event once, each streamer's in order"
+
+
+def test_a_pump_rides_out_a_redis_it_cannot_reach(
+    pumps, watch, redis_server, redis_client, tmp_path
+):
+    port = free_port()
+    redis_port = int(redis_server.rsplit(":", 1)[1].split("/")[0])
+    link = Process(
+        "redis-link",
+        [sys.executable, "-m", "scripts.latency_link", "--listen", str(port)]
+        + ["--to", f"127.0.0.1:{redis_port}", "--rtt-ms", "0"],
+        dict(os.environ),
+        tmp_path,
+        port,
+    ).start()
+    try:
+        watcher = watch("outage_user")
+        pumps("outage", client=connect(f"redis://127.0.0.1:{port}/0"))
+        wait_until(lambda: owners(redis_client) == ["outage"] * SHARDS, message="not taken")
+        link.stop()  # every connection of the pump dropped, new ones refused
+        message_id = send(redis_client, "stream.offline", "outage_user", "95", at(0))
+        time.sleep(0.3)
+        assert watcher.events == []
+        back = time.time()
+        link.start()
+        wait_until(lambda: watcher.events, timeout=5, message="the pump never came back")
+        wait_until(
+            lambda: redis_client.zscore(intake.PUMPS, "outage") > back, message="no heartbeat"
+        )
+    finally:
+        link.stop()
+    assert [event["id"] for event in watcher.events] == [message_id]
+    wait_until(lambda: unfinished(redis_client) == 0, message="the entry was never finished")
 
 
 class SlowAnswers(redis.Redis):
