@@ -375,9 +375,14 @@ def test_a_shard_is_not_given_up_while_a_read_of_it_is_on_its_way(
 
 
 class RecordedReads(redis.Redis):
-    """A client noting each XREADGROUP answer from a shard whose lease another holds."""
+    """A client noting each XREADGROUP asking for (``requested_foreign``) or answered with
+    (``foreign``) entries of a shard whose lease another pump holds."""
 
     def xreadgroup(self, groupname, consumername, streams, *args, **kwargs):
+        for stream in streams:
+            holder = self.get(intake.owner_key(int(stream.rsplit(":", 1)[1])))
+            if holder not in (consumername, None):
+                self.requested_foreign.append((stream, holder))
         answer = super().xreadgroup(groupname, consumername, streams, *args, **kwargs)
         for stream, _ in answer or []:
             holder = self.get(intake.owner_key(int(stream.rsplit(":", 1)[1])))
@@ -398,7 +403,7 @@ def test_a_read_waiting_in_redis_takes_nothing_from_a_shard_given_up(
 
     monkeypatch.setattr(pump_module, "READ_BLOCK_MS", 700)
     recorded = RecordedReads.from_url(redis_server, decode_responses=True)
-    recorded.foreign = []
+    recorded.foreign, recorded.requested_foreign = [], []
     pumps("pump-a", client=recorded)
     wait_until(lambda: owners(redis_client) == ["pump-a"] * SHARDS, message="shards not taken")
     send(redis_client, "stream.offline", "even_user", broadcaster_on(0), at(0))
@@ -408,3 +413,42 @@ def test_a_read_waiting_in_redis_takes_nothing_from_a_shard_given_up(
     send(redis_client, "stream.offline", "odd_user", broadcaster_on(1), at(0))
     wait_until(lambda: unfinished(redis_client) == 0, message="the entry was never finished")
     assert recorded.foreign == []
+
+
+class StalledHeartbeat(RecordedReads):
+    """A client whose heartbeat thread hangs while ``stalled`` is clear (its connection
+    half-open, say, for the client's socket time-out) while reads go on."""
+
+    def pipeline(self, *args, **kwargs):
+        if threading.current_thread().name == "pump-heartbeat_loop":
+            self.stalled.wait()
+        return super().pipeline(*args, **kwargs)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a pump whose heartbeat cannot renew its leases goes on reading its shards after"
+    " they lapsed and another pump took them",
+)
+def test_a_pump_that_cannot_renew_its_leases_stops_reading_once_they_lapse(
+    pumps, redis_server, redis_client, monkeypatch
+):
+    from worker import shards
+
+    monkeypatch.setattr(shards, "LEASE_SECONDS", 0.5)
+    stalled = StalledHeartbeat.from_url(redis_server, decode_responses=True)
+    stalled.foreign, stalled.requested_foreign = [], []
+    stalled.stalled = threading.Event()
+    stalled.stalled.set()
+    pumps("pump-a", client=stalled)
+    wait_until(lambda: owners(redis_client) == ["pump-a"] * SHARDS, message="shards not taken")
+    stalled.stalled.clear()
+    try:
+        pumps("pump-b")
+        wait_until(lambda: owners(redis_client) == ["pump-b"] * SHARDS, message="no take-over")
+        send(redis_client, "stream.offline", "lapsed_user", broadcaster_on(0), at(0))
+        wait_until(lambda: unfinished(redis_client) == 0, message="the entry was never finished")
+        time.sleep(0.2)
+    finally:
+        stalled.stalled.set()
+    assert stalled.requested_foreign == []
