@@ -253,9 +253,13 @@ def test_a_shard_given_up_is_kept_unread_until_what_is_in_hand_is_published(
     assert owners(redis_client)[1] == "pump-b"
 
 
+@pytest.mark.parametrize("leaving", ["stops", "dies"])
 def test_two_pumps_joining_and_leaving_while_entries_flow_publish_each_once_in_order(
-    pumps, watch, redis_client
+    pumps, watch, redis_client, monkeypatch, leaving
 ):
+    from worker import shards
+
+    monkeypatch.setattr(shards, "LEASE_SECONDS", 0.6)
     logins = [f"flow_{n}" for n in range(12)]
     watcher = watch(*logins)
     sent: dict[str, list[str]] = {login: [] for login in logins}
@@ -281,6 +285,8 @@ def test_two_pumps_joining_and_leaving_while_entries_flow_publish_each_once_in_o
     time.sleep(0.25)
     pumps("pump-b")  # the first gives half of the shards up
     time.sleep(0.25)
+    if leaving == "dies":  # without a word: its shards lapse, then are taken over
+        monkeypatch.setattr(first.ownership, "leave", lambda: None)
     first.stop()  # the second takes them all
     time.sleep(0.2)
     pumps("pump-c")  # and gives some up again
