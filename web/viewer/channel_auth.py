@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, request
 
 from shared.events import login_of_channel
 from shared.leases import LOGINS
+from shared.lua import LuaScript
 from web.clients import get_pusher, get_redis
 from web.errors import json_error
 from web.viewer.auth import from_our_site, login_required
@@ -42,7 +43,7 @@ def follows_key(user_id: str) -> str:
 # Forget the viewer's asks older than the window (ARGV[2] seconds before ARGV[1], now);
 # then, unless ARGV[4] was asked for already, refuse when ARGV[3] others were: return
 # the oldest ask's time. Else note the ask. One step, so parallel asks cannot all pass.
-_ASK_FOR_STREAMER = """
+_ASK_FOR_STREAMER = LuaScript("""
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if not redis.call('ZSCORE', KEYS[1], ARGV[4]) and
@@ -52,7 +53,7 @@ end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
 redis.call('EXPIRE', KEYS[1], window)
 return false
-"""
+""")
 
 
 def ask_for_streamer(
@@ -61,8 +62,8 @@ def ask_for_streamer(
     """Note that the viewer asked for ``login``; None when it may, else the seconds to
     wait because it asked for ``limit`` other streamers in the last day."""
     now = time.time() if now is None else now
-    oldest = client.eval(
-        _ASK_FOR_STREAMER, 1, asked_key(user_id), repr(now), ASKED_FOR_SECONDS, limit, login
+    oldest = _ASK_FOR_STREAMER(
+        [asked_key(user_id)], [repr(now), ASKED_FOR_SECONDS, limit, login], client=client
     )
     if oldest is None:
         return None

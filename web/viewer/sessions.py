@@ -22,6 +22,7 @@ from flask import Flask, current_app, session
 from flask_session.base import Serializer, ServerSideSession
 from flask_session.redis import RedisSessionInterface
 
+from shared.lua import LuaScript
 from web.clients import get_redis, get_settings
 
 COOKIE_NAME = "sev_session"
@@ -32,10 +33,10 @@ PENDING_TTL = 600
 # Lists a session (ARGV[1], scored by its login time ARGV[2]) under its user (KEYS[2])
 # unless it is listed already, and only while its document (KEYS[1]) exists: a request
 # in flight never lists a session ended meanwhile.
-_LIST_SESSION = """
+_LIST_SESSION = LuaScript("""
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
-"""
+""")
 
 
 def session_key(session_id: str) -> str:
@@ -124,8 +125,8 @@ class RedisSessions(RedisSessionInterface):
                 pipe.expire(store_id, lifetime(session))
             if "user" in session:
                 index, now = user_sessions_key(session["user"]["id"]), time.time()
-                pipe.eval(
-                    _LIST_SESSION, 2, store_id, index, session.sid, session.get("logged_in_at", now)
+                _LIST_SESSION(
+                    [store_id, index], [session.sid, session.get("logged_in_at", now)], client=pipe
                 )
                 pipe.zremrangebyscore(index, "-inf", now - SESSION_MAX_AGE)
                 pipe.expire(index, SESSION_MAX_AGE)
