@@ -13,6 +13,7 @@ worker held is claimed again by the shard's next owner.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from shared.intake import GROUP, ensure_groups, intake_key, queue_finish
 from shared.sentinel import follow_primary
 from shared.settings import Settings
 from shared.shard_count import claim_shard_count
+from worker import shards
 from worker.batches import publish_batch
 from worker.entries import Entry
 from worker.ingest import HandOff, prepare
@@ -40,6 +42,7 @@ READ_SPACING = 0.010  # under load, read at most every 10 ms, so that reads come
 LINGER = 0.010  # while requests are in flight, a batch that is not full waits up to 10 ms
 MAX_HELD = 5000  # events in memory before the reader waits: the rest stay in Redis
 SWEEP_SECONDS = 5  # how often entries of ours left pending (not in hand) are offered again
+LEASE_TRUSTED = 0.8  # the share of a lease the reader counts on after a renewal
 
 
 class Pump:
@@ -47,10 +50,15 @@ class Pump:
 
     The state the threads share is touched only under ``changed`` (a condition, so the
     dispatcher can wait on it): the entries in hand, the free publishing slots, the
-    sequencer, the shards to read and those to reclaim. The shard leases
-    (``ownership``) belong to the heartbeat thread alone, which publishes what they
-    mean for the reader (``reading``, ``to_reclaim``) under ``changed``; no Redis call
-    is made while holding it.
+    sequencer, the shards to read and those to reclaim, and until when the leases hold.
+    The shard leases (``ownership``) belong to the heartbeat thread alone, which
+    publishes what they mean for the reader (``reading``, ``to_reclaim``,
+    ``leases_until``) under ``changed``; no Redis call is made while holding it.
+
+    ``read_lock`` keeps a shard from being given up while a read of it is on its way:
+    the reader holds it from choosing the shards to read until what it read is in hand,
+    and the heartbeat while it decides which shards to keep. A pump whose heartbeat
+    cannot renew the leases reads nothing once they may have lapsed.
     """
 
     def __init__(
@@ -65,6 +73,9 @@ class Pump:
         self.free_slots = settings.publish_concurrency
         self.reading: frozenset[int] = frozenset()  # owned and still wanted
         self.to_reclaim: set[int] = set()  # newly taken, their pending entries to claim
+        self.leases_until = 0.0  # monotonic time until which the leases surely hold
+        self.read_lock = threading.Lock()
+        self.heartbeat_waiting = threading.Event()  # the reader lets it have read_lock
         self.stopping = threading.Event()
         self.executor = ThreadPoolExecutor(settings.publish_concurrency, "publish")
         self.threads = [
@@ -99,21 +110,39 @@ class Pump:
         while not self.stopping.is_set():
             try:
                 follow_primary(self.client)
-                with self.changed:
-                    busy = set(self.in_flight.values())
-                gained = self.ownership.heartbeat(busy)
+                self.heartbeat_waiting.set()
+                with self.read_lock:
+                    self.heartbeat_waiting.clear()
+                    started = time.monotonic()
+                    with self.changed:
+                        busy = set(self.in_flight.values())
+                    gained = self.ownership.heartbeat(busy)
+                    # A lease runs from when Redis renewed it, after ``started``; a
+                    # margin covers the two clocks' drift.
+                    lasting = started + shards.LEASE_SECONDS * LEASE_TRUSTED
+                    self.note_shards(gained, self.ownership.reading(), lasting)
                 if gained:
                     logger.info("pump %s took intake shards %s", self.name, sorted(gained))
-                self.note_shards(gained, self.ownership.reading())
             except redis.RedisError as error:
                 logger.warning("pump heartbeat failed: %s", error)
+            finally:
+                self.heartbeat_waiting.clear()
             self.stopping.wait(HEARTBEAT_SECONDS)
 
-    def note_shards(self, gained: frozenset[int], reading: frozenset[int]) -> None:
-        """Tell the reader which shards to read, and which newly taken ones to reclaim."""
+    def note_shards(
+        self, gained: frozenset[int], reading: frozenset[int], leases_until: float = math.inf
+    ) -> None:
+        """Tell the reader which shards to read (until ``leases_until``), and which newly
+        taken ones to reclaim."""
         with self.changed:
             self.to_reclaim |= gained
             self.reading = reading
+            self.leases_until = leases_until
+
+    def readable_shards(self) -> frozenset[int]:
+        """The shards to read now: none once the leases may have lapsed. Called under
+        ``changed``."""
+        return self.reading if time.monotonic() < self.leases_until else frozenset()
 
     def shards_to_reclaim(self) -> list[int]:
         """Take the shards queued for reclaiming (each is handed out once)."""
@@ -126,29 +155,24 @@ class Pump:
         next_sweep = time.monotonic() + SWEEP_SECONDS
         while not self.stopping.is_set():
             try:
+                if self.heartbeat_waiting.is_set():  # let it have read_lock first
+                    self.stopping.wait(0.001)
+                    continue
                 for shard in self.shards_to_reclaim():
                     self.reclaim(shard)
                 if time.monotonic() >= next_sweep:
                     with self.changed:
-                        shards = self.reading
-                    for shard in shards:
+                        readable = self.readable_shards()
+                    for shard in readable:
                         self.reclaim(shard)
                     next_sweep = time.monotonic() + SWEEP_SECONDS
-                with self.changed:
-                    shards, full = self.reading, self.sequencer.size >= MAX_HELD
-                if not shards or full:
+                read_at = time.monotonic()
+                entries = self.read_new()
+                if entries is None:
                     self.stopping.wait(0.05)
                     continue
-                read_at = time.monotonic()
-                answer = self.client.xreadgroup(
-                    GROUP,
-                    self.name,
-                    {intake_key(n): ">" for n in sorted(shards)},
-                    count=READ_COUNT,
-                    block=READ_BLOCK_MS,
-                )
-                self.accept(stream_entries(answer))
-                if answer:
+                self.ingest(entries)
+                if entries:
                     self.stopping.wait(max(0.0, read_at + READ_SPACING - time.monotonic()))
             except redis.ResponseError as error:
                 if "NOGROUP" in str(error):  # Redis lost the streams: start them again
@@ -164,24 +188,53 @@ class Pump:
                 logger.exception("pump failed on a batch of entries")
                 self.stopping.wait(1)
 
+    def read_new(self) -> list[Entry] | None:
+        """Read new entries of the shards to read and take them in hand (under
+        ``read_lock``); None when there is nothing to read or enough is held."""
+        with self.read_lock:
+            with self.changed:
+                readable, full = self.readable_shards(), self.sequencer.size >= MAX_HELD
+            if not readable or full:
+                return None
+            answer = self.client.xreadgroup(
+                GROUP,
+                self.name,
+                {intake_key(n): ">" for n in sorted(readable)},
+                count=READ_COUNT,
+                block=READ_BLOCK_MS,
+            )
+            return self.take_in_hand(stream_entries(answer))
+
     def reclaim(self, shard: int) -> None:
         """Take over the shard's pending entries that no thread of this pump has in hand:
-        those of a previous owner, and those a failure left pending."""
+        those of a previous owner, and those a failure left pending (while the shard is
+        still this pump's to read)."""
         cursor = "0-0"
         while True:
-            answer = self.client.xautoclaim(
-                intake_key(shard), GROUP, self.name, 0, start_id=cursor, count=READ_COUNT
-            )
-            cursor, entries = answer[0], answer[1]
-            self.accept(
-                [(intake_key(shard), entry_id, fields) for entry_id, fields in entries if fields],
-                redelivered=True,
-            )
+            with self.read_lock:
+                with self.changed:
+                    if shard not in self.readable_shards():
+                        return
+                answer = self.client.xautoclaim(
+                    intake_key(shard), GROUP, self.name, 0, start_id=cursor, count=READ_COUNT
+                )
+                cursor, claimed = answer[0], answer[1]
+                entries = self.take_in_hand(
+                    [
+                        (intake_key(shard), entry_id, fields)
+                        for entry_id, fields in claimed
+                        if fields
+                    ],
+                    redelivered=True,
+                )
+            self.ingest(entries)
             if cursor in ("0-0", b"0-0"):
                 return
 
-    def accept(self, raw: list[tuple[str, str, dict]], redelivered: bool = False) -> None:
-        """Ingest entries not already in hand and hold their events for publishing."""
+    def take_in_hand(
+        self, raw: list[tuple[str, str, dict]], redelivered: bool = False
+    ) -> list[Entry]:
+        """The entries read that are not already in hand, now noted as in hand."""
         with self.changed:
             entries = [
                 Entry.from_fields(*item, redelivered=redelivered)
@@ -190,6 +243,10 @@ class Pump:
             ]
             for entry in entries:
                 self.in_flight[(entry.stream, entry.entry_id)] = int(entry.stream.rsplit(":")[-1])
+        return entries
+
+    def ingest(self, entries: list[Entry]) -> None:
+        """Ingest entries in hand and hold their events for publishing."""
         if not entries:
             return
         try:

@@ -240,7 +240,7 @@ def test_a_shard_given_up_is_kept_unread_until_what_is_in_hand_is_published(
     wait_until(lambda: pending(redis_client) == 1, message="the entry was never read")
     pumps("pump-b")  # wants the odd shards
     wait_until(lambda: owners(redis_client)[3] == "pump-b", message="no shard handed over")
-    time.sleep(0.15)  # a read begun before the hand-over has ended (see the xfail below)
+    time.sleep(0.15)  # a read begun before the hand-over has ended
     update = send(
         redis_client, "channel.update", "busy_user", broadcaster_id, at(1), title="T", category="C"
     )
@@ -350,12 +350,6 @@ class SlowAnswers(redis.Redis):
         return answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a pump gives a shard up while a read of it is on its way: the entries read"
-    " are not yet in hand, so the heartbeat sees the shard idle and releases it; the next"
-    " owner claims those entries and both pumps publish them",
-)
 def test_a_shard_is_not_given_up_while_a_read_of_it_is_on_its_way(
     pumps, watch, redis_server, redis_client
 ):
@@ -397,11 +391,6 @@ class RecordedReads(redis.Redis):
         return answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a read waiting in Redis when its pump gives a shard up still takes the next"
-    " entry of that shard, though another pump now holds it",
-)
 def test_a_read_waiting_in_redis_takes_nothing_from_a_shard_given_up(
     pumps, redis_server, redis_client, monkeypatch
 ):
@@ -431,11 +420,6 @@ class StalledHeartbeat(RecordedReads):
         return super().pipeline(*args, **kwargs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a pump whose heartbeat cannot renew its leases goes on reading its shards after"
-    " they lapsed and another pump took them",
-)
 def test_a_pump_that_cannot_renew_its_leases_stops_reading_once_they_lapse(
     pumps, redis_server, redis_client, monkeypatch
 ):
