@@ -1,5 +1,5 @@
 // Builds the viewer's pages into ../web/dist: hashed files under assets/ and
-// .vite/manifest.json, which web/pages.py reads to link them from the templates.
+// .vite/manifest.json, which web/viewer/frontend.py reads to link them from the templates.
 import { fileURLToPath, URL } from 'node:url'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
@@ -24,7 +24,7 @@ export default defineConfig({
   plugins: [vue(), classicScripts(['color-mode', 'service-worker'])],
   // npm test: Vitest runs the tests of the pages' pure logic (src/lib) under Node.
   test: { include: ['tests/**/*.test.js'], environment: 'node' },
-  // Flask serves web/dist/assets/ at /assets/ (web/pages.py).
+  // Flask serves web/dist/assets/ at /assets/ (web/viewer/pages.py).
   base: '/',
   build: {
     outDir: fileURLToPath(new URL('../web/dist', import.meta.url)),
@@ -42,7 +42,7 @@ export default defineConfig({
         watch: fileURLToPath(new URL('src/watch.js', import.meta.url)),
         alerts: fileURLToPath(new URL('src/alerts.js', import.meta.url)),
         // The service worker, at web/dist/sw.js under a name that never changes: the
-        // browser checks that address for a new version (web/app_shell.py serves it).
+        // browser checks that address for a new version (web/viewer/app_shell.py serves it).
         'service-worker': fileURLToPath(new URL('src/serviceWorker.js', import.meta.url)),
       },
       output: {

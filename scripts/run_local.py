@@ -194,7 +194,7 @@ def announce_when_ready(
 
 def write_env_file(env: dict) -> None:
     """Keep the run's settings in .run/env (owner-only) for `make flask ARGS=...` and for
-    starting one of .run/Procfile's processes by itself (see the README)."""
+    starting one of .run/Procfile's processes by itself (see docs/running-locally.md)."""
     path = RUN_DIR / "env"
     names = sorted(k for k in env if k.startswith(SETTING_PREFIXES))
     path.write_text("".join(f"{name}={shlex.quote(env[name])}\n" for name in names))

@@ -1,4 +1,4 @@
-// The service worker, served at /sw.js with scope / (web/app_shell.py): it shows a
+// The service worker, served at /sw.js with scope / (web/viewer/app_shell.py): it shows a
 // go-live alert the server pushes (lib/pushNotification.js says what) and, on a click,
 // focuses a window already showing the streamer's page or opens one; a subscription the
 // browser renews is sent to the server (lib/pushRenewal.js). It handles no

@@ -5,7 +5,7 @@ The app token (:class:`AppTokens`) comes from the client-credentials grant. It i
 kept in Redis with its expiry, fetched by one process at a time, and replaced a day
 before it ends or as soon as Twitch refuses it: app tokens cannot be refreshed.
 
-User tokens (:class:`UserTokens`) come from the login (``web.auth``); here they are
+User tokens (:class:`UserTokens`) come from the login (``web.viewer.auth``); here they are
 validated, refreshed and revoked, and their user looked up.
 
 Every call goes through the Twitch client's session (:mod:`shared.twitch.session`).

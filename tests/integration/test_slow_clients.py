@@ -2,7 +2,7 @@
 command facing them directly, and nginx (ops/nginx) in front of it.
 
 The web reads every body on its event loop with a deadline, and Granian gives a
-request's headers 10 s (README, "Security"): the web started exactly as the Procfile
+request's headers 10 s (docs/security.md): the web started exactly as the Procfile
 starts it answers every health probe within a second and acknowledges webhooks while
 40 idle connections, 20 trickling a body and 20 trickling headers are open, and closes
 each of them once it has sent nothing for 10 s. nginx in front (the compose stack) does

@@ -11,7 +11,7 @@ import { addMs, compareInstants, instantOf, instantOfDate } from './time.js'
 
 /**
  * How old the answer's stream state may be when it is served, when the answer does not
- * say (no ``status_as_of``): web/api.py kept the stream lookup for 15 s (STREAM_TTL).
+ * say (no ``status_as_of``): web/viewer/watching.py kept the stream lookup for 15 s (STREAM_TTL).
  * Events newer than that age are applied over it.
  */
 export const ANSWER_MAX_AGE_MS = 15_000

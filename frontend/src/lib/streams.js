@@ -1,7 +1,7 @@
 // The set of streams the page plays side by side: its path, and how it changes.
 import { parseStreamer } from './streamer.js'
 
-/** How many streams play at once (web/watching.py MAX_STREAMS). */
+/** How many streams play at once (web/viewer/watching.py MAX_STREAMS). */
 export const MAX_STREAMS = 4
 export const TOO_MANY = `at most ${MAX_STREAMS} streams play at once; remove one first`
 
