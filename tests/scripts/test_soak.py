@@ -13,6 +13,7 @@ READING = {
     "redis": 10 * 2**20,
     "used_memory": 4 * 2**20,
     "keys": 1200,
+    "live_keys": 1200,
 }
 
 
@@ -33,14 +34,19 @@ def test_a_minute_reads_its_own_lag_and_the_memory():
     after = {0.01: 0, 0.05: 200, 0.1: 300, math.inf: 300}  # this minute: 100 and 200
     line = minute_line(3, before, after, READING)
     assert line.startswith("minute   3  lag p50   50.0 ms  p99   99.0 ms (200 events)")
-    assert "web  100.0 MiB" in line and "1200 keys" in line
+    assert "web  100.0 MiB" in line and "1200 keys, 1200 live" in line
 
 
-def test_growth_over_a_tenth_is_a_finding():
-    later = {**READING, "worker": 90 * 2**20, "keys": 1300}
+def test_growth_over_a_tenth_is_a_finding_and_redis_is_judged_by_its_live_keys():
+    later = {**READING, "worker": 90 * 2**20, "keys": 1400, "live_keys": 1250}
     lines = dict(line.split(None, 1) for line in growth_lines(READING, later))
     assert lines["worker"].endswith("FINDING: grew over 10%")
-    assert lines["web"].endswith("ok") and lines["keys"].endswith("ok")
+    assert lines["web"].endswith("ok") and lines["live_keys"].endswith("ok")
+    assert lines["keys"].endswith("see live_keys)")  # expired keys not reclaimed yet
+    leaking = dict(
+        line.split(None, 1) for line in growth_lines(READING, {**later, "live_keys": 1400})
+    )
+    assert leaking["live_keys"].endswith("FINDING: grew over 10%")
 
 
 def test_growth_counts_from_the_first_minute_after_the_dedupe_window_filled(capsys):
@@ -48,15 +54,21 @@ def test_growth_counts_from_the_first_minute_after_the_dedupe_window_filled(caps
     growth until then is by design, after it a finding; what it kept per event is read
     until then."""
     minutes = [
-        {**READING, "used_memory": (4 + n) * 2**20, "keys": 1200 + 100 * n} for n in range(3)
+        {
+            **READING,
+            "used_memory": (4 + n) * 2**20,
+            "keys": 1200 + 100 * n,
+            "live_keys": 1200 + 100 * n,
+        }
+        for n in range(3)
     ]
-    minutes += [{**minutes[-1]} for _ in range(6)] + [{**minutes[-1], "used_memory": 7 * 2**20}]
+    minutes += [{**minutes[-1]} for _ in range(6)] + [{**minutes[-1], "live_keys": 1600}]
     print_memory_report(READING, minutes, 10, 120)
     report = capsys.readouterr().out
     assert "after minute 3 (window full)" in report
     assert "growth from minute 3 to minute 10:" in report
-    assert "used_memory  +16.7%  FINDING" in report  # 6 MiB at minute 3, 7 at the end
-    assert "keys          +0.0%  ok" in report
+    assert "live_keys    +14.3%  FINDING" in report  # 1,400 at minute 3, 1,600 at the end
+    assert "keys          +0.0%  (with expired keys" in report
     assert f"Redis kept {2 * 2**20 / (10 * 60 * 2):,.0f} bytes and 0.17 keys" in report
 
 
