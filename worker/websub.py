@@ -5,6 +5,10 @@ notification could be sent again while its subscription's secret holds. Each acc
 body is remembered for the longest lease the hub grants (an "offline" body with the
 stream it ended); the same body again is dropped. (A replay is refused at the web once the
 subscription is renewed: the new lease has a new secret.)
+
+The snapshot a body is compared with is the one before it. What an entry told is kept
+for the dedupe window, so the same entry offered again (its pump died before publishing)
+tells it again, though the snapshot has moved on.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from shared.websub import (
     topic_from_link,
     topic_user_id,
 )
+from worker.context import settings
 
 logger = logging.getLogger(__name__)
 REPLAY_MEMORY_SECONDS = 864_000  # the longest lease a WebSub hub grants: ten days
@@ -38,7 +43,7 @@ def stream_state_key(broadcaster_id: str) -> str:
 
 def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | None:
     """The event a snapshot tells, compared with the last one (None if nothing changed,
-    or if we hold no lease on its topic). Remembers the snapshot.
+    or if we hold no lease on its topic). Remembers the snapshot, and what the entry told.
 
     Raises ValueError (and the like) for a body that is not a stream snapshot.
     """
@@ -53,6 +58,10 @@ def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | No
     timestamp = headers.get(NOTIFICATION_TIMESTAMP) or format_eventsub_timestamp(datetime.now(UTC))
     ordering_key(timestamp)  # refuses a malformed timestamp (ValueError)
     state_key = stream_state_key(lease["broadcaster_id"])
+    told_key = entry_told_key(lease["broadcaster_id"], entry_id)
+    told = client.get(told_key)
+    if told is not None:  # this entry was judged before: what it told then
+        return json.loads(told)
     payload = json.loads(body)
     state = client.hgetall(state_key)
     # Checked first: a body refused (dead-lettered) is not noted as accepted, and is
@@ -64,8 +73,16 @@ def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | No
     if not first_time(client, topic, body, ends, entry_id):
         logger.warning("dropped WebSub notification %s: its body was accepted before", message_id)
         return None
+    event = events[0] if events else None
+    client.set(told_key, json.dumps(event), ex=settings().dedupe_window_seconds)
     remember_stream(client, state_key, payload["data"])
-    return events[0] if events else None
+    return event
+
+
+def entry_told_key(broadcaster_id: str, entry_id: str) -> str:
+    """Key of what an intake entry told (its event, or null). A broadcaster's entries
+    share one intake stream, so the two name one entry."""
+    return f"sev:websub:told:{broadcaster_id}:{entry_id}"
 
 
 def replay_key(topic: str, body: str, ends: str) -> str:

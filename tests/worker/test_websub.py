@@ -111,12 +111,6 @@ def test_each_stream_may_end_with_the_same_body(websub, redis_client):
         assert ended["type"] == "stream.offline", f"the end of stream {stream_id}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the snapshot is remembered when the entry is ingested, so the same entry"
-    " offered again (its pump died before publishing) compares with itself and its"
-    " event is lost",
-)
 def test_the_same_entry_offered_again_gives_its_event_again(websub, redis_client):
     first = notify(websub, redis_client, [STREAM], "1-0")
     again = notify(websub, redis_client, [STREAM], "1-0")
