@@ -10,21 +10,28 @@ That cuts the cost of queuing a webhook by about a third.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from kombu.transport import redis
+from redis import Redis
 
 
 class ReusedClient:
     """Makes a Redis channel reuse one client for its synchronous commands."""
 
+    if TYPE_CHECKING:  # defined by the Redis channel this class is mixed into
+
+        def _create_client(self, asynchronous: bool = False) -> Redis: ...
+
     @cached_property
-    def _reused_client(self):
+    def _reused_client(self) -> Redis:
         return self._create_client()
 
     @contextmanager
-    def conn_or_acquire(self, client=None):
+    def conn_or_acquire(self, client: Redis | None = None) -> Iterator[Redis]:
         """Yield ``client`` if given, else this channel's reused client."""
         yield client or self._reused_client
 

@@ -18,9 +18,15 @@ the signed-in user's Twitch tokens.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from shared.settings import SECRET_SETTINGS, Settings
+
+if TYPE_CHECKING:
+    from sentry_sdk.integrations import Integration
+    from sentry_sdk.types import Event, Hint
 
 FILTERED = "[Filtered]"
 SECRET_HEADERS = frozenset(
@@ -60,7 +66,11 @@ def report_worker_errors(settings: Settings) -> bool:
     return start_reports(settings, CeleryIntegration(propagate_traces=False))
 
 
-def start_reports(settings: Settings, integration, more_secrets=None) -> bool:
+def start_reports(
+    settings: Settings,
+    integration: Integration,
+    more_secrets: Callable[[], list[str]] | None = None,
+) -> bool:
     """Initialise the Sentry SDK for this process with ``integration``; ``more_secrets()``
     names values to blank besides the settings' (called for each event).
 
@@ -71,8 +81,8 @@ def start_reports(settings: Settings, integration, more_secrets=None) -> bool:
 
     secrets = secret_values(settings)
 
-    def before_send(event, _hint):
-        return scrub(event, secrets + (more_secrets() if more_secrets else []))
+    def before_send(event: Event, _hint: Hint) -> Event:
+        return cast("Event", scrub(event, secrets + (more_secrets() if more_secrets else [])))
 
     sentry_sdk.init(
         dsn=settings.sentry_dsn,
@@ -115,7 +125,7 @@ def session_tokens() -> list[str]:
         return []
 
 
-def scrub(event: dict, secrets: list[str]) -> dict:
+def scrub(event: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     """``event`` without secret headers, cookies or secret values (see the module)."""
     request = event.get("request") or {}
     request.pop("cookies", None)
@@ -124,10 +134,10 @@ def scrub(event: dict, secrets: list[str]) -> dict:
         for name in headers:
             if name.lower() in SECRET_HEADERS:
                 headers[name] = FILTERED
-    return blank(event, secrets)
+    return cast(dict[str, Any], blank(event, secrets))
 
 
-def blank(value, secrets: list[str]):
+def blank(value: Any, secrets: list[str]) -> Any:
     """``value`` (any JSON-like structure) with each secret and secret query parameter
     replaced by ``[Filtered]``."""
     if isinstance(value, str):

@@ -216,7 +216,7 @@ def bounded_text(
     return value
 
 
-def optional_id(value, name: str) -> str:
+def optional_id(value: object, name: str) -> str:
     """An id that may be empty or absent (a channel without a category): "" or digits."""
     if value is None or value == "":
         return ""
@@ -225,7 +225,7 @@ def optional_id(value, name: str) -> str:
     return value
 
 
-def cut_title(value, name: str = "title") -> str:
+def cut_title(value: object, name: str = "title") -> str:
     """A stream title as a string of at most ``TITLE_LIMIT`` characters: a longer one
     (Twitch allows none) is cut, ending in an ellipsis, rather than refused."""
     if not isinstance(value, str):
@@ -235,12 +235,14 @@ def cut_title(value, name: str = "title") -> str:
     return value
 
 
-def timestamp_field(value, name: str) -> str | None:
+def timestamp_field(value: object, name: str) -> str | None:
     """An RFC 3339 time as Twitch sends it, or None when absent; else InvalidPayload."""
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise InvalidPayload(f"{name} is not an RFC 3339 time")
     try:
-        ordering_key(value if isinstance(value, str) else "")
+        ordering_key(value)
     except ValueError:
         raise InvalidPayload(f"{name} is not an RFC 3339 time") from None
     return value
@@ -383,7 +385,7 @@ def _add_update_fields(event: Event, data: dict) -> None:
     event["content_classification_labels"] = labels
 
 
-def _title_and_category(title, category) -> str:
+def _title_and_category(title: str | None, category: str | None) -> str:
     title = " ".join(str(title).split()) if title else ""
     category = " ".join(str(category).split()) if category else ""
     if title and category:

@@ -75,7 +75,7 @@ def subscription_condition(subscription_type: str, broadcaster_id: str) -> dict:
     return {CONDITION_FIELDS.get(subscription_type, BROADCASTER_CONDITION): broadcaster_id}
 
 
-def condition_broadcaster(subscription_type, condition) -> str | None:
+def condition_broadcaster(subscription_type: object, condition: object) -> str | None:
     """The streamer a subscription's condition names, as :func:`subscription_condition`
     writes it, or None (an empty field, or a condition of another shape)."""
     field = (

@@ -14,9 +14,11 @@ import json
 import re
 import time
 import zlib
+from collections.abc import Iterable
 from typing import cast
 
 import redis
+from redis.client import Pipeline
 
 from shared.sentinel import follow_primary, uses_sentinel
 
@@ -154,7 +156,7 @@ def ensure_groups(client: redis.Redis, shards: int) -> None:
                 raise
 
 
-def queue_finish(pipe, finished) -> None:
+def queue_finish(pipe: Pipeline, finished: Iterable[tuple[str, str]]) -> None:
     """Queue on ``pipe`` the end of these entries (``(stream key, entry id)`` pairs):
     acknowledged and deleted, so a stream holds only unfinished work."""
     by_stream: dict[str, list[str]] = {}

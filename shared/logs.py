@@ -23,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import TextIO
 
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
 from pythonjsonlogger.json import JsonFormatter
@@ -36,7 +38,7 @@ _context: ContextVar[dict | None] = ContextVar("log_context", default=None)
 
 
 @contextlib.contextmanager
-def log_context(**fields):
+def log_context(**fields: object) -> Iterator[None]:
     """Every record this thread logs inside the ``with`` block carries ``fields``."""
     token = _context.set({**(_context.get() or {}), **fields})
     try:
@@ -45,7 +47,7 @@ def log_context(**fields):
         _context.reset(token)
 
 
-def set_log_context(**fields) -> None:
+def set_log_context(**fields: object) -> None:
     """From now on, every record this thread logs carries ``fields`` (none: no fields):
     for code that cannot wrap the work in :func:`log_context`, such as signal handlers."""
     _context.set(fields)
@@ -111,12 +113,12 @@ class OurHandler(logging.StreamHandler):
     is when a record comes (as a test runner swaps it), told apart from other handlers."""
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         """This moment's ``sys.stderr``."""
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: object) -> None:
         pass
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 import ssl
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from celery import Celery
@@ -38,6 +40,9 @@ from shared.task_names import (
     SETTLE_ALERT_LEASE,
     VALIDATE_APP_TOKEN,
 )
+
+if TYPE_CHECKING:
+    from celery.result import AsyncResult
 
 PUBLISH_QUEUE = "publish"
 MAINTENANCE_QUEUE = "maintenance"
@@ -74,14 +79,22 @@ class RabbitCelery(Celery):
     a prefetch slot until then. Rounding up keeps "not before" and avoids both.
     """
 
-    def send_task(self, name, args=None, kwargs=None, countdown=None, *rest, **options):
+    def send_task(
+        self,
+        name: str,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        countdown: float | None = None,
+        *rest: Any,
+        **options: Any,
+    ) -> AsyncResult:
         if countdown is not None and countdown > 0:
             countdown = math.ceil(countdown)
         return super().send_task(name, args, kwargs, countdown, *rest, **options)
 
 
 @before_task_publish.connect
-def stamp_sent_at(headers=None, **_):
+def stamp_sent_at(headers: dict[str, Any] | None = None, **_: Any) -> None:
     """Mark each task message with when it was sent, so that ``flask queues`` and beat can
     tell how long the oldest one has waited (:mod:`shared.backlog`)."""
     if headers is not None:

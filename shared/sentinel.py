@@ -10,6 +10,7 @@ These clients ask every sentinel and believe the newest configuration (the highe
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -50,7 +51,11 @@ class NewestAsyncSentinel(redis.asyncio.sentinel.Sentinel):
         return newest_primary(self, states, service_name)
 
 
-def newest_primary(client, states: list, service_name: str) -> Address:
+def newest_primary(
+    client: redis.sentinel.Sentinel | redis.asyncio.sentinel.Sentinel,
+    states: list[dict[str, Any] | None],
+    service_name: str,
+) -> Address:
     """The address in the newest of the sentinels' views that passes redis-py's own
     checks (the primary not down, enough other sentinels)."""
     usable = [state for state in states if state and client.check_master_state(state, service_name)]

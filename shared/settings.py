@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -209,7 +210,7 @@ class Settings:
         return self.public_url + "/api/callback"
 
 
-def load_settings(environ=None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check the settings; raise :class:`SettingsError` naming the bad one."""
     environ = os.environ if environ is None else environ
     app_env = environ.get("APP_ENV", "production").strip() or "production"
@@ -319,7 +320,7 @@ def load_settings(environ=None) -> Settings:
     return settings
 
 
-def load_settings_or_exit(environ=None) -> Settings:
+def load_settings_or_exit(environ: Mapping[str, str] | None = None) -> Settings:
     """Entry points call this, once a process: a bad setting ends start-up with one clear
     line, and a weakening the settings allow is said once, as a warning."""
     try:
@@ -539,7 +540,7 @@ def _sentry_dsn(value: str) -> str:
     return value
 
 
-def _web_push(app_env: str, get) -> dict:
+def _web_push(app_env: str, get: Callable[[str], str]) -> dict:
     """WEB_PUSH and its VAPID settings. Production refuses alerts without a key pair;
     development (``make run`` and the tests set a pair) turns them off instead."""
     public, private = get("VAPID_PUBLIC_KEY"), get("VAPID_PRIVATE_KEY")

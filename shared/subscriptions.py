@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 import redis
+from redis.lock import Lock
 
 from shared.events import Broadcaster, lease_broadcaster
 from shared.eventsub import HEALTHY, PENDING, condition_broadcaster, subscription_condition
@@ -82,7 +83,7 @@ class Subscriptions:
         """Twitch's users with these ids (missing ones left out)."""
         return self.twitch.users_by_id(ids)
 
-    def lock(self, broadcaster_id: str):
+    def lock(self, broadcaster_id: str) -> Lock:
         """The lock that serializes every change to one streamer's lease."""
         return self.redis.lock(
             f"sev:lock:lease:{broadcaster_id}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
@@ -99,7 +100,9 @@ class Subscriptions:
         with self.lock(broadcaster["id"]):
             return self._hold(broadcaster, reason)
 
-    def settle(self, broadcaster: Broadcaster, reason: str, wanted: Callable[[], bool]):
+    def settle(
+        self, broadcaster: Broadcaster, reason: str, wanted: Callable[[], bool]
+    ) -> Lease | None:
         """Hold ``reason``'s subscriptions if ``wanted()``, else let go of them; asked
         under the lease's lock, so that changes racing each other end as the last one
         left things. The lease as it is now, or None."""

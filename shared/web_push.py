@@ -113,7 +113,9 @@ class PushSender:
             self.signed[origin] = self.vapid.sign(claims)
         return self.signed[origin]
 
-    def send(self, session, device: str, subscription: dict, payload: bytes, topic: str):
+    def send(
+        self, session: requests.Session, device: str, subscription: dict, payload: bytes, topic: str
+    ) -> Outcome:
         """Push ``payload`` to one device, urgent, replacing an undelivered one of ``topic``."""
         headers = {
             **self.vapid_headers(origin_of(subscription["endpoint"])),

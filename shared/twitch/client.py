@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 
 import redis
 import requests
@@ -37,6 +38,8 @@ RATE_LIMIT_RETRIES = 3
 EVENTSUB_COST = "sev:twitch:eventsub-cost"
 COST_FIELDS = ("total", "total_cost", "max_total_cost")
 CHUNK = 100
+# Query parameters of a Helix call: a mapping, or pairs (a name may repeat).
+Params = Mapping[str, str | int] | list[tuple[str, str | int]]
 
 
 def eventsub_cost(redis_client: redis.Redis) -> dict:
@@ -104,7 +107,7 @@ class TwitchClient:
         """
         return self.tokens.validate()
 
-    def users_by_login(self, logins) -> list[dict]:
+    def users_by_login(self, logins: Iterable[str]) -> list[dict]:
         """The users with these logins; unknown logins are left out."""
         return self._lookup("/users", "login", [login.lower() for login in logins])
 
@@ -113,11 +116,11 @@ class TwitchClient:
         users = self.users_by_login([login]) if login else []
         return users[0] if users else None
 
-    def users_by_id(self, ids) -> list[dict]:
+    def users_by_id(self, ids: Iterable[str]) -> list[dict]:
         """The users with these ids; unknown ids are left out."""
         return self._lookup("/users", "id", [str(i) for i in ids])
 
-    def streams_by_id(self, ids) -> list[dict]:
+    def streams_by_id(self, ids: Iterable[str]) -> list[dict]:
         """The live streams of these streamers (by user id); offline streamers are absent."""
         return self._lookup("/streams", "user_id", [str(i) for i in ids], first=CHUNK)
 
@@ -219,16 +222,25 @@ class TwitchClient:
             fields["hub.secret"] = secret
         self._helix("POST", "/webhooks/hub", json=fields, hide=(secret,))
 
-    def _lookup(self, path: str, name: str, values: list[str], **extra) -> list[dict]:
+    def _lookup(self, path: str, name: str, values: list[str], **extra: str | int) -> list[dict]:
         values = list(dict.fromkeys(value for value in values if value))
         found: list[dict] = []
         for start in range(0, len(values), CHUNK):
-            params = [(name, value) for value in values[start : start + CHUNK]]
+            params: list[tuple[str, str | int]] = [
+                (name, value) for value in values[start : start + CHUNK]
+            ]
             params += list(extra.items())
             found += self._helix("GET", path, params=params).json().get("data") or []
         return found
 
-    def _helix(self, method: str, path: str, params=None, json=None, hide=()) -> requests.Response:
+    def _helix(
+        self,
+        method: str,
+        path: str,
+        params: Params | None = None,
+        json: Mapping[str, object] | None = None,
+        hide: Iterable[str] = (),
+    ) -> requests.Response:
         token = self.tokens.get()
         renewed, waits = False, 0
         while True:
@@ -258,7 +270,14 @@ class TwitchClient:
             error.reset_at = _reset_of(response)
         raise error
 
-    def _send(self, method, path, token, params, json) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: Params | None,
+        json: Mapping[str, object] | None,
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "Client-Id": self.settings.twitch_client_id}
         url = self.settings.twitch_api_url + path
         return send(self.session, method, url, params=params, json=json, headers=headers)

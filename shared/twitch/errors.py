@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 
 import requests
 import urllib3
@@ -61,7 +62,7 @@ class TooManySubscriptions(TwitchError):
     """EventSub refused a subscription: too many alike, or the cost budget is spent (429)."""
 
 
-def error_for(response: requests.Response, hide=()) -> TwitchError:
+def error_for(response: requests.Response, hide: Iterable[str] = ()) -> TwitchError:
     """The typed error for a failed answer, carrying Twitch's message with ``hide`` blanked out."""
     status = response.status_code
     kind = {
@@ -76,7 +77,7 @@ def error_for(response: requests.Response, hide=()) -> TwitchError:
     return kind(status, message_of(response, hide))
 
 
-def message_of(response: requests.Response, hide=()) -> str:
+def message_of(response: requests.Response, hide: Iterable[str] = ()) -> str:
     """Twitch's ``message`` (or ``error``) from an answer, short, with ``hide`` blanked out."""
     try:
         body = response.json()

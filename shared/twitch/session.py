@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from shared.twitch.errors import unreachable
@@ -29,17 +31,17 @@ class PausingRetry(Retry):
     """urllib3's retry policy, pausing between attempts with ``pause`` (``time.sleep``
     unless given; a test records the pauses instead)."""
 
-    def __init__(self, *args, pause: Pause = time.sleep, **kwargs):
+    def __init__(self, *args: Any, pause: Pause = time.sleep, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pause = pause
 
-    def new(self, **changes) -> PausingRetry:
+    def new(self, **changes: Any) -> PausingRetry:
         """The policy for the next attempt, pausing the same way."""
         retry = super().new(**changes)
         retry.pause = self.pause
         return retry
 
-    def sleep(self, response=None) -> None:
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         """Pause for the exponential backoff (Retry-After is not honoured here)."""
         backoff = self.get_backoff_time()
         if backoff > 0:
@@ -70,7 +72,7 @@ def make_session(pause: Pause = time.sleep) -> requests.Session:
     return session
 
 
-def send(session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
+def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
     """One call to Twitch on ``session`` with the time-outs (``TIMEOUT``); no answer at
     all raises :class:`~shared.twitch.errors.TwitchUnavailable`."""
     try:
