@@ -4,7 +4,10 @@
 package's ``app`` is the one it built, which ``celery -A worker`` finds.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from celery.signals import celeryd_after_setup, setup_logging
@@ -13,6 +16,9 @@ from shared.error_reports import report_worker_errors
 from shared.logs import configure_logging
 from shared.queues import PUSH_QUEUE, make_celery
 from worker.context import settings
+
+if TYPE_CHECKING:
+    from celery.apps.worker import Worker
 
 
 def create_celery() -> Celery:
@@ -38,13 +44,13 @@ def create_celery() -> Celery:
 
 
 @setup_logging.connect
-def log_in_our_format(loglevel=None, **_) -> None:
+def log_in_our_format(loglevel: str | int | None = None, **_: Any) -> None:
     """Worker and beat log in the one format of :mod:`shared.logs`, at ``--loglevel``."""
     configure_logging(loglevel or settings().log_level, settings().log_format)
 
 
 @celeryd_after_setup.connect
-def leave_pushes_to_the_push_worker(sender, instance, **_) -> None:
+def leave_pushes_to_the_push_worker(sender: str, instance: Worker, **_: Any) -> None:
     """With ``PUSH_WORKER``, a worker that takes other queues leaves the push queue to
     the ``push`` process (``--queues push``): a go-live's fan-out to many devices then
     takes no CPU from the pump's publishing in the same process."""

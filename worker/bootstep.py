@@ -10,12 +10,20 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from celery import bootsteps
 
 from shared.queues import PUBLISH_QUEUE
 from shared.shard_count import ShardCountMismatch
 from worker.context import redis_client, settings
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+    from celery.worker import WorkController
+
+    from worker.pump import Pump
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +34,12 @@ class PumpStep(bootsteps.StartStopStep):
 
     requires = {"celery.worker.components:Pool"}
 
-    def __init__(self, worker, **options):
+    def __init__(self, worker: WorkController, **options: Any) -> None:
         super().__init__(worker, **options)
-        self.pump = None
-        self.metrics_server = None
+        self.pump: Pump | None = None
+        self.metrics_server: WSGIServer | None = None
 
-    def start(self, worker) -> None:
+    def start(self, worker: WorkController) -> None:
         """Start pumping once the pool is up (no fork happens after this)."""
         from worker.pump import Pump
         from worker.subscriptions import handle_revocation
@@ -68,7 +76,7 @@ class PumpStep(bootsteps.StartStopStep):
             return
         logger.info("worker metrics on http://%s:%s/metrics", address, port)
 
-    def stop(self, worker) -> None:
+    def stop(self, worker: WorkController) -> None:
         """Finish what is in flight and hand the shards over; stop serving metrics."""
         if self.pump is not None:
             self.pump.stop()

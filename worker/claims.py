@@ -7,6 +7,8 @@ stream) as taken by its intake entry, and records the title and category of a
 
 from __future__ import annotations
 
+import redis
+
 from shared.events import CHANNEL_UPDATE, STREAM_ONLINE, Event, Revocation
 from shared.eventsub import ordering_key
 from shared.store import claim_event, seen_message_key, seen_stream_key
@@ -36,7 +38,7 @@ def claim_arguments(entry: Entry, event: Event | None) -> ClaimKeys:
     return seen_message_key(entry.message_id), stream_key, state
 
 
-def queue_claims(client, claims: list[Claim], state_ttl: int) -> list:
+def queue_claims(client: redis.Redis, claims: list[Claim], state_ttl: int) -> list:
     """Send the claims (see :func:`shared.store.claim_event`) in one pipeline; the
     verdicts, in order."""
     claim_ttl = settings().dedupe_window_seconds

@@ -18,8 +18,10 @@ import calendar
 import os
 import time
 from collections import Counter as Tally
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -81,19 +83,19 @@ for _path in (BATCH, SINGLE, RETRY):
         publish_attempts.labels(_path, _result)
 
 
-def type_label(event_type) -> str:
+def type_label(event_type: str) -> str:
     """The ``type`` label of an event type: one the app knows, else ``other``."""
     return event_type if event_type in EVENT_TYPES else OTHER
 
 
-def count_events(outcome: str, event_types) -> None:
+def count_events(outcome: str, event_types: Iterable[str]) -> None:
     """Count events of ``event_types`` (one item per event) as ended in ``outcome``."""
     for event_type, number in Tally(map(type_label, event_types)).items():
         events.labels(event_type, outcome).inc(number)
 
 
 @contextmanager
-def timed_publish(path: str):
+def timed_publish(path: str) -> Iterator[None]:
     """Time and count one request to Pusher made inside the block."""
     started = time.perf_counter()
     result = "error"
@@ -105,7 +107,7 @@ def timed_publish(path: str):
         publish_attempts.labels(path, result).inc()
 
 
-def observe_lag(twitch_times, published_at: float | None = None) -> None:
+def observe_lag(twitch_times: Iterable[str], published_at: float | None = None) -> None:
     """Record the lag of events published at ``published_at`` (now if None), given each
     one's Twitch time (an ordering key or an RFC 3339 timestamp; unreadable ones skipped)."""
     published_at = time.time() if published_at is None else published_at
@@ -130,7 +132,7 @@ def _epoch_of(seconds: str) -> int:
     return calendar.timegm(time.strptime(seconds, "%Y-%m-%dT%H:%M:%S"))
 
 
-def serving_registry(environ=os.environ) -> CollectorRegistry:
+def serving_registry(environ: Mapping[str, str] = os.environ) -> CollectorRegistry:
     """What the server exposes: this process's registry, or in multiprocess mode
     (``PROMETHEUS_MULTIPROC_DIR``) the values every process wrote to that directory."""
     directory = environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -141,14 +143,14 @@ def serving_registry(environ=os.environ) -> CollectorRegistry:
     return collected
 
 
-def serve(port: int, address: str):
+def serve(port: int, address: str) -> WSGIServer:
     """Serve the metrics over HTTP on ``address:port`` from a daemon thread; the server,
     for :func:`stop_serving`. Raises OSError when the port cannot be bound."""
     server, _ = start_http_server(port, addr=address, registry=serving_registry())
     return server
 
 
-def stop_serving(server) -> None:
+def stop_serving(server: WSGIServer) -> None:
     """Stop a server that :func:`serve` started and free its port."""
     server.shutdown()
     server.server_close()

@@ -17,7 +17,8 @@ import random
 import time
 from typing import cast
 
-from celery import shared_task
+import redis
+from celery import Task, shared_task
 
 from shared.alerts import alert_devices, alerting_key, forget_device
 from shared.events import STREAM_ONLINE, Event
@@ -89,7 +90,9 @@ def queue_go_live_alerts(go_lives: list[tuple[Event, str | None]]) -> None:
 
 
 @shared_task(name=SEND_GO_LIVE_ALERTS, bind=True, acks_late=True, max_retries=None)
-def send_go_live_alerts(self, broadcaster_id: str, alert: dict, twitch_time: str | None = None):
+def send_go_live_alerts(
+    self: Task, broadcaster_id: str, alert: dict, twitch_time: str | None = None
+) -> None:
     """Push ``alert`` (:func:`alert_payload`) to the devices of every viewer alerted of
     the streamer that have not had it; retry those the push services could not take."""
     config = settings()
@@ -143,7 +146,7 @@ def with_channel_information(alert: dict, broadcaster_id: str) -> dict:
     }
 
 
-def claim(client, stream_id: str, devices: list[str]) -> list[str]:
+def claim(client: redis.Redis, stream_id: str, devices: list[str]) -> list[str]:
     """The devices this run is to push ``stream_id`` to: those not pushed nor being pushed."""
     if not devices:
         return []
@@ -156,7 +159,9 @@ def claim(client, stream_id: str, devices: list[str]) -> list[str]:
     return cast(list[str], _CLAIM_DEVICES([pushed_key(stream_id)], arguments, client=client))
 
 
-def settle(client, stream_id: str, outcomes: list[Outcome], twitch_time: str | None) -> None:
+def settle(
+    client: redis.Redis, stream_id: str, outcomes: list[Outcome], twitch_time: str | None
+) -> None:
     """Record each device's outcome: pushed, gone (forgotten), refused, or released for
     the retry; count them."""
     with client.pipeline(transaction=False) as pipe:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 from celery.signals import beat_init
 
@@ -22,6 +23,9 @@ from shared.task_names import (
     RENEW_LEASES,
     VALIDATE_APP_TOKEN,
 )
+
+if TYPE_CHECKING:
+    from celery.beat import Service
 
 logger = logging.getLogger(__name__)
 APP_TOKEN_CHECK_SECONDS = 3600
@@ -57,13 +61,13 @@ def beat_schedule(settings: Settings) -> dict:
 
 
 @beat_init.connect
-def reconcile_at_start(sender=None, **_):
+def reconcile_at_start(sender: Service, **_: Any) -> None:
     """Beat starting (after a deploy or a crash): reconcile with Twitch at once."""
     sender.app.send_task(RECONCILE_SUBSCRIPTIONS)
 
 
 @beat_init.connect
-def report_backlog_from_beat(sender=None, **_):
+def report_backlog_from_beat(sender: Service | None = None, **_: Any) -> None:
     """Beat starting: log the backlog now and every minute from a thread of its own."""
     threading.Thread(target=report_backlog_forever, name="backlog-report", daemon=True).start()
 

@@ -6,7 +6,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from shared.events import (
     CHANNEL_PREFIX,
@@ -80,7 +80,7 @@ def seed_channel_state(broadcaster_id: str) -> None:
 
 
 @shared_task(name=CHECK_LEASE, bind=True, acks_late=True, max_retries=None)
-def check_lease(self, broadcaster_id: str) -> None:
+def check_lease(self: Task, broadcaster_id: str) -> None:
     """Follow a lease until Twitch has verified its subscriptions (or re-create them)."""
     reconcile_lease(subscriptions(), broadcaster_id)
     lease = get_lease(redis_client(), broadcaster_id)

@@ -17,6 +17,9 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime
+from typing import cast
+
+import redis
 
 from shared.events import Event
 from shared.eventsub import format_eventsub_timestamp, ordering_key
@@ -41,7 +44,7 @@ def stream_state_key(broadcaster_id: str) -> str:
     return f"sev:websub:stream:{broadcaster_id}"
 
 
-def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | None:
+def websub_events(client: redis.Redis, headers: dict, body: str, entry_id: str) -> Event | None:
     """The event a snapshot tells, compared with the last one (None if nothing changed,
     or if we hold no lease on its topic). Remembers the snapshot, and what the entry told.
 
@@ -63,7 +66,7 @@ def websub_events(client, headers: dict, body: str, entry_id: str) -> Event | No
     if told is not None:  # this entry was judged before: what it told then
         return json.loads(told)
     payload = json.loads(body)
-    state = client.hgetall(state_key)
+    state = cast(dict[str, str], client.hgetall(state_key))
     # Checked first: a body refused (dead-lettered) is not noted as accepted, and is
     # judged afresh when an operator replays it.
     events = events_from_streams(payload, lease, state, message_id, timestamp)
@@ -92,7 +95,7 @@ def replay_key(topic: str, body: str, ends: str) -> str:
     return f"sev:websub:accepted:{digest}"
 
 
-def first_time(client, topic: str, body: str, ends: str, entry_id: str) -> bool:
+def first_time(client: redis.Redis, topic: str, body: str, ends: str, entry_id: str) -> bool:
     """Whether this body is new for the topic (and the stream it ends), or its intake
     entry is the one that was accepted with it (the same entry offered again)."""
     key = replay_key(topic, body, ends)
@@ -103,7 +106,7 @@ def first_time(client, topic: str, body: str, ends: str, entry_id: str) -> bool:
     return holder == entry_id
 
 
-def remember_stream(client, key: str, streams: list) -> None:
+def remember_stream(client: redis.Redis, key: str, streams: list) -> None:
     """Keep the snapshot to compare the next one with (nothing while offline)."""
     if not streams:
         client.delete(key)
