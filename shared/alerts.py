@@ -96,7 +96,7 @@ def remove_alert(client: redis.Redis, viewer_id: str, login: str) -> Broadcaster
     raw = cast(str | None, client.hget(alerts_key(viewer_id), login))
     if raw is None:
         return None
-    streamer = json.loads(raw)
+    streamer: Broadcaster = json.loads(raw)
     keys = (alerts_key(viewer_id), alerting_key(streamer["id"]), ALERTED)
     _REMOVE_ALERT(keys, [login, viewer_id, streamer["id"]], client=client)
     return streamer

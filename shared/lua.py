@@ -18,7 +18,7 @@ So a script's text crosses the network once per pipeline, not with every call.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from redis.client import Pipeline
 from redis.commands.core import Script
@@ -56,6 +56,6 @@ class LuaScript(Script):
             sent = (pipe.command_stack, set())
             setattr(pipe, _SENT, sent)
         if self.sha in sent[1]:
-            return pipe.evalsha(self.sha, len(keys), *keys, *args)
+            return cast(Pipeline, pipe.evalsha(self.sha, len(keys), *keys, *args))
         sent[1].add(self.sha)
-        return pipe.eval(self.text, len(keys), *keys, *args)
+        return cast(Pipeline, pipe.eval(self.text, len(keys), *keys, *args))

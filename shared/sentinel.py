@@ -10,7 +10,7 @@ These clients ask every sentinel and believe the newest configuration (the highe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
@@ -71,7 +71,7 @@ def sentinel_client(redis_url: str, options: dict, sentinel: RedisSentinel) -> r
     sentinels = NewestSentinel(
         sentinel.hosts, sentinel_kwargs=sentinel_options(sentinel), **options
     )
-    return sentinels.master_for(sentinel.master, **primary_options(redis_url))
+    return cast(redis.Redis, sentinels.master_for(sentinel.master, **primary_options(redis_url)))
 
 
 def async_sentinel_client(
@@ -81,7 +81,9 @@ def async_sentinel_client(
     sentinels = NewestAsyncSentinel(
         sentinel.hosts, sentinel_kwargs=sentinel_options(sentinel), **options
     )
-    return sentinels.master_for(sentinel.master, **primary_options(redis_url))
+    return cast(
+        redis.asyncio.Redis, sentinels.master_for(sentinel.master, **primary_options(redis_url))
+    )
 
 
 def primary_options(redis_url: str) -> dict:
@@ -113,7 +115,7 @@ def follow_primary(client: redis.Redis) -> Address | None:
     pool = client.connection_pool
     if not isinstance(pool, redis.sentinel.SentinelConnectionPool):
         return None
-    return pool.get_master_address()
+    return cast(Address, pool.get_master_address())
 
 
 async def follow_primary_async(client: redis.asyncio.Redis) -> Address | None:
@@ -121,4 +123,4 @@ async def follow_primary_async(client: redis.asyncio.Redis) -> Address | None:
     pool = client.connection_pool
     if not isinstance(pool, redis.asyncio.sentinel.SentinelConnectionPool):
         return None
-    return await pool.get_master_address()
+    return cast(Address, await pool.get_master_address())

@@ -457,4 +457,4 @@ def over_rate_limit(client: redis.Redis, key: str, limit: int, period: int) -> b
         pipe.set(key, 0, ex=period, nx=True)
         pipe.incr(key)
         _, count = pipe.execute()
-    return count > limit
+    return cast(int, count) > limit

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import cast
 
 import redis
 from redis.lock import Lock
@@ -85,8 +86,13 @@ class Subscriptions:
 
     def lock(self, broadcaster_id: str) -> Lock:
         """The lock that serializes every change to one streamer's lease."""
-        return self.redis.lock(
-            f"sev:lock:lease:{broadcaster_id}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+        return cast(
+            Lock,
+            self.redis.lock(
+                f"sev:lock:lease:{broadcaster_id}",
+                timeout=LOCK_SECONDS,
+                blocking_timeout=LOCK_SECONDS,
+            ),
         )
 
     @property
@@ -188,7 +194,8 @@ class Subscriptions:
 
     def is_ours(self, subscription: dict) -> bool:
         """True for subscriptions that call our callback (never touch the others)."""
-        return subscription.get("transport", {}).get("callback") == self.settings.callback_url
+        callback: str | None = subscription.get("transport", {}).get("callback")
+        return callback == self.settings.callback_url
 
     def release(self, lease: Lease) -> None:
         """Delete a lease's subscriptions at Twitch and forget the lease."""

@@ -64,7 +64,7 @@ def websub_events(client: redis.Redis, headers: dict, body: str, entry_id: str) 
     told_key = entry_told_key(lease["broadcaster_id"], entry_id)
     told = client.get(told_key)
     if told is not None:  # this entry was judged before: what it told then
-        return json.loads(told)
+        return cast("Event | None", json.loads(told))
     payload = json.loads(body)
     state = cast(dict[str, str], client.hgetall(state_key))
     # Checked first: a body refused (dead-lettered) is not noted as accepted, and is
@@ -103,7 +103,7 @@ def first_time(client: redis.Redis, topic: str, body: str, ends: str, entry_id: 
         pipe.set(key, entry_id, nx=True, ex=REPLAY_MEMORY_SECONDS)
         pipe.get(key)
         _, holder = pipe.execute()
-    return holder == entry_id
+    return cast(str | None, holder) == entry_id
 
 
 def remember_stream(client: redis.Redis, key: str, streams: list) -> None:

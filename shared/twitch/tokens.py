@@ -123,7 +123,7 @@ class AppTokens:
             raise TwitchError(response.status_code, "the token answer lacks a token") from None
         self._store(token, expires_in)
         log.info("fetched a new app access token, valid for %ss", expires_in)
-        return token
+        return cast(str, token)
 
     def _store(self, token: str, expires_in: int) -> None:
         keep = max(1, expires_in - min(RENEW_BEFORE, expires_in // 2))
@@ -205,7 +205,7 @@ class UserTokens:
             found = response.json().get("data") if response.ok else None
         except (TwitchError, ValueError):
             found = None
-        return (found[0].get("display_name") if found else None) or user["login"]
+        return cast(str, (found[0].get("display_name") if found else None) or user["login"])
 
 
 def token_validation(session: requests.Session, settings: Settings, token: str) -> dict | None:
