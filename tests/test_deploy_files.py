@@ -374,7 +374,7 @@ def test_ci_workflow_runs_ci_run_on_pull_requests_and_pushes_beside_rabbitmq():
     assert "docker exec" in "\n".join(step.get("run", "") for step in job["steps"])
 
 
-def test_ci_run_installs_lints_checks_coverage_and_runs_the_readmes_test_command():
+def test_ci_run_installs_lints_checks_coverage_runs_faults_and_the_readmes_test_command():
     commands = [
         line.split()[:2]
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
@@ -384,6 +384,7 @@ def test_ci_run_installs_lints_checks_coverage_and_runs_the_readmes_test_command
         ["make", "install"],
         ["make", "lint"],
         ["make", "coverage"],
+        ["make", "chaos"],
         ["make", "test"],
     ]
     makefile = (ROOT / "Makefile").read_text()

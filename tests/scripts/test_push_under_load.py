@@ -15,10 +15,3 @@ def test_both_phases_and_the_fan_out_are_reported(capsys):
     assert while_it_ran.startswith("  of those, sent while it ran: ")
     assert pushes.startswith("5 pushes through 10 ms: the last accepted ")
 
-
-def test_with_the_push_worker_the_fan_out_still_reaches_every_device(capsys):
-    push_under_load.main(
-        ["--devices", "5", "--rtt-ms", "10", "--rate", "10", "--seconds", "0.5", "--push-worker"]
-    )
-    pushes = capsys.readouterr().out.strip().splitlines()[-1]
-    assert pushes.startswith("5 pushes through 10 ms: the last accepted ")
