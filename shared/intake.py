@@ -85,10 +85,12 @@ RETRY_PAUSE_SECONDS = 0.1
 PRIMARY_MOVED = (ReplicasBehind, redis.ReadOnlyError, redis.ConnectionError)
 
 
-def next_wait_ms(deadline: float) -> int:
-    """How long the next ``WAIT`` may last before the monotonic ``deadline``: at most
-    :data:`WAIT_SLICE_MS`, 0 once the time is spent."""
-    return max(0, min(WAIT_SLICE_MS, int((deadline - time.monotonic()) * 1000)))
+def next_wait_ms(deadline: float, sliced: bool = True) -> int:
+    """How long the next ``WAIT`` may last before the monotonic ``deadline``: the rest of
+    the time, at most :data:`WAIT_SLICE_MS` when ``sliced`` (through Sentinel, where the
+    primary may move meanwhile); 0 once the time is spent."""
+    left = max(0, int((deadline - time.monotonic()) * 1000))
+    return min(WAIT_SLICE_MS, left) if sliced else left
 
 
 def pause_before_retry(error: Exception) -> float:
@@ -122,7 +124,8 @@ def enqueue(
         try:
             if not replicas:
                 return cast(str, client.xadd(key, fields))
-            return append_confirmed(client, key, fields, replicas, next_wait_ms(deadline))
+            wait_ms = next_wait_ms(deadline, sliced=uses_sentinel(client))
+            return append_confirmed(client, key, fields, replicas, wait_ms)
         except PRIMARY_MOVED as error:
             if not uses_sentinel(client) or next_wait_ms(deadline) == 0:
                 raise

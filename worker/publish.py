@@ -154,7 +154,9 @@ def count_the_retry(sender: Any = None, request: Any = None, reason: Any = None,
     """Warn of each retry Celery schedules for a publish, and count it."""
     if sender is not None and sender.name == PUBLISH_STREAM_EVENT and request is not None:
         event = request.args[0] if request.args else (request.kwargs or {}).get("event") or {}
-        warn_retrying([event.get("id", "")], getattr(reason, "exc", reason), reason.when)
+        warn_retrying(
+            [event.get("id", "")], getattr(reason, "exc", reason), getattr(reason, "when", 0.0)
+        )
         publish_retries.inc()
 
 

@@ -13,7 +13,6 @@ worker held is claimed again by the shard's next owner.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -125,12 +124,14 @@ class Pump:
                     logger.info("pump %s took intake shards %s", self.name, sorted(gained))
             except redis.RedisError as error:
                 logger.warning("pump heartbeat failed: %s", error)
+            except Exception:  # a bug must not stop the heartbeat: the leases would lapse
+                logger.exception("pump heartbeat failed")
             finally:
                 self.heartbeat_waiting.clear()
             self.stopping.wait(HEARTBEAT_SECONDS)
 
     def note_shards(
-        self, gained: frozenset[int], reading: frozenset[int], leases_until: float = math.inf
+        self, gained: frozenset[int], reading: frozenset[int], leases_until: float
     ) -> None:
         """Tell the reader which shards to read (until ``leases_until``), and which newly
         taken ones to reclaim."""
@@ -138,6 +139,11 @@ class Pump:
             self.to_reclaim |= gained
             self.reading = reading
             self.leases_until = leases_until
+
+    def leases_hold(self) -> bool:
+        """Whether the leases surely still hold (a Redis answer can come seconds late)."""
+        with self.changed:
+            return time.monotonic() < self.leases_until
 
     def readable_shards(self) -> frozenset[int]:
         """The shards to read now: none once the leases may have lapsed. Called under
@@ -203,6 +209,8 @@ class Pump:
                 count=READ_COUNT,
                 block=READ_BLOCK_MS,
             )
+            if not self.leases_hold():  # answered too late: the next owner claims them
+                return []
             return self.take_in_hand(stream_entries(answer))
 
     def reclaim(self, shard: int) -> None:
@@ -219,6 +227,8 @@ class Pump:
                     intake_key(shard), GROUP, self.name, 0, start_id=cursor, count=READ_COUNT
                 )
                 cursor, claimed = answer[0], answer[1]
+                if not self.leases_hold():
+                    return
                 entries = self.take_in_hand(
                     [
                         (intake_key(shard), entry_id, fields)

@@ -6,9 +6,9 @@ body is remembered for the longest lease the hub grants (an "offline" body with 
 stream it ended); the same body again is dropped. (A replay is refused at the web once the
 subscription is renewed: the new lease has a new secret.)
 
-The snapshot a body is compared with is the one before it. What an entry told is kept
-for the dedupe window, so the same entry offered again (its pump died before publishing)
-tells it again, though the snapshot has moved on.
+The snapshot a body is compared with is the one before it. The event an entry told is
+kept for the dedupe window, so the same entry offered again (its pump died before
+publishing) tells it again, though the snapshot has moved on.
 """
 
 from __future__ import annotations
@@ -77,14 +77,15 @@ def websub_events(client: redis.Redis, headers: dict, body: str, entry_id: str) 
         logger.warning("dropped WebSub notification %s: its body was accepted before", message_id)
         return None
     event = events[0] if events else None
-    client.set(told_key, json.dumps(event), ex=settings().dedupe_window_seconds)
+    if event is not None:  # an entry that told nothing would tell nothing again
+        client.set(told_key, json.dumps(event), ex=settings().dedupe_window_seconds)
     remember_stream(client, state_key, payload["data"])
     return event
 
 
 def entry_told_key(broadcaster_id: str, entry_id: str) -> str:
-    """Key of what an intake entry told (its event, or null). A broadcaster's entries
-    share one intake stream, so the two name one entry."""
+    """Key of the event an intake entry told. A broadcaster's entries share one intake
+    stream, so the two name one entry."""
     return f"sev:websub:told:{broadcaster_id}:{entry_id}"
 
 

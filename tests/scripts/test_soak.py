@@ -14,6 +14,7 @@ READING = {
     "used_memory": 4 * 2**20,
     "keys": 1200,
     "live_keys": 1200,
+    "bytes_per_key": 3495,
 }
 
 
@@ -42,7 +43,7 @@ def test_growth_over_a_tenth_is_a_finding_and_redis_is_judged_by_its_live_keys()
     lines = dict(line.split(None, 1) for line in growth_lines(READING, later))
     assert lines["worker"].endswith("FINDING: grew over 10%")
     assert lines["web"].endswith("ok") and lines["live_keys"].endswith("ok")
-    assert lines["keys"].endswith("see live_keys)")  # expired keys not reclaimed yet
+    assert lines["keys"].endswith("see live_keys, bytes_per_key)")  # expired, not reclaimed
     leaking = dict(
         line.split(None, 1) for line in growth_lines(READING, {**later, "live_keys": 1400})
     )
@@ -82,3 +83,5 @@ def test_a_soak_shorter_than_the_window_says_it_never_filled(capsys):
 def test_the_dedupe_window_is_the_least_unless_told():
     assert parser().parse_args([]).dedupe_window == MIN_DEDUPE_WINDOW
     assert parser().parse_args(["--dedupe-window", "3600"]).dedupe_window == 3600
+    with pytest.raises(SystemExit):  # the worker would refuse it at start-up
+        parser().parse_args(["--dedupe-window", "600"])

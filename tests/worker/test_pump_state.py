@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import sys
 import threading
 import uuid
@@ -108,7 +109,7 @@ def test_shards_noted_while_the_reader_takes_them_are_each_handed_out_once(
 
     def heartbeat():
         for shard in range(20_000):
-            pump.note_shards(frozenset({shard}), frozenset({shard % 8}))
+            pump.note_shards(frozenset({shard}), frozenset({shard % 8}), math.inf)
         noted.set()
 
     thread = threading.Thread(target=heartbeat)

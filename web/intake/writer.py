@@ -92,7 +92,8 @@ class IntakeWriter:
         deadline = time.monotonic() + self.replica_timeout_ms / 1000
         while True:
             try:
-                return await self._append(batch, next_wait_ms(deadline))
+                wait_ms = next_wait_ms(deadline, sliced=uses_sentinel(self.client))
+                return await self._append(batch, wait_ms)
             except PRIMARY_MOVED as error:
                 if not uses_sentinel(self.client) or next_wait_ms(deadline) == 0:
                     raise
