@@ -14,4 +14,3 @@ def test_both_phases_and_the_fan_out_are_reported(capsys):
     assert beside.startswith("steady 10/s beside the fan-out: ") and beside.endswith("ms (5)")
     assert while_it_ran.startswith("  of those, sent while it ran: ")
     assert pushes.startswith("5 pushes through 10 ms: the last accepted ")
-
