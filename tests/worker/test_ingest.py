@@ -7,8 +7,8 @@ import pytest
 
 from emulators.eventsub.messages import notification_body, revocation_body
 from shared.store import channel_state, dead_letters, revocations
+from tests.worker.support import CALLBACK, STREAM
 
-CALLBACK = "http://localhost/api/callback"
 TIMESTAMP = "2026-01-01T12:00:00.000000000Z"
 
 
@@ -262,17 +262,6 @@ def websub_ingest(worker_environment, redis_client):
         return prepare(redis_client, [entry], 3600, lambda *args: None)
 
     return run
-
-
-STREAM = {
-    "id": "9001",
-    "user_id": "1337",
-    "type": "live",
-    "title": "Legacy",
-    "game_id": "33214",
-    "game_name": "Chess",
-    "started_at": "2026-01-01T11:59:00Z",
-}
 
 
 @pytest.mark.parametrize(

@@ -4,17 +4,13 @@ import base64
 import dataclasses
 import json
 import time
-import uuid
 
 import pytest
 
-from emulators.eventsub.messages import notification_body
 from scripts.processes import wait_until
 from shared import intake
 from shared.store import published_key
-from tests.worker.support import Watcher
-
-CALLBACK = "http://localhost/api/callback"
+from tests.worker.support import Watcher, send
 
 
 @pytest.fixture
@@ -49,25 +45,6 @@ def watch(pusher_emulator):
     yield open_watcher
     for watcher in watchers:
         watcher.close()
-
-
-def send(redis_client, subscription_type, login, timestamp, **fields):
-    """Put a notification on the intake, as the web does."""
-    body = json.dumps(notification_body(subscription_type, login, CALLBACK, **fields))
-    headers = {
-        "Twitch-Eventsub-Message-Id": str(uuid.uuid4()),
-        "Twitch-Eventsub-Message-Timestamp": timestamp,
-        "Twitch-Eventsub-Message-Type": "notification",
-    }
-    intake.enqueue(
-        redis_client,
-        8,
-        intake.EVENTSUB,
-        headers,
-        body,
-        intake.eventsub_partition_key(body.encode()),
-    )
-    return headers["Twitch-Eventsub-Message-Id"]
 
 
 def test_an_update_sent_before_an_online_is_published_first_and_names_the_title(

@@ -1,18 +1,15 @@
 """The pump's shared state: touched by its threads only under its condition."""
 
 import dataclasses
-import json
 import math
 import sys
 import threading
-import uuid
 
 import pytest
 
-from emulators.eventsub.messages import notification_body
 from scripts.processes import wait_until
-from shared import intake
 from shared.store import published_key
+from tests.worker.support import send
 
 SHARED = ("in_flight", "free_slots", "reading", "to_reclaim", "sequencer")
 
@@ -77,26 +74,6 @@ def checked_pump_class():
     return CheckedPump
 
 
-def enqueue(redis_client, login: str, timestamp: str) -> str:
-    """A stream.offline notification on the intake, as the web appends it; its message id."""
-    body = json.dumps(notification_body("stream.offline", login, "http://localhost/api/callback"))
-    message_id = str(uuid.uuid4())
-    headers = {
-        "Twitch-Eventsub-Message-Id": message_id,
-        "Twitch-Eventsub-Message-Timestamp": timestamp,
-        "Twitch-Eventsub-Message-Type": "notification",
-    }
-    intake.enqueue(
-        redis_client,
-        8,
-        intake.EVENTSUB,
-        headers,
-        body,
-        intake.eventsub_partition_key(body.encode()),
-    )
-    return message_id
-
-
 def test_shards_noted_while_the_reader_takes_them_are_each_handed_out_once(
     worker_environment, redis_client, fine_switching
 ):
@@ -133,15 +110,18 @@ def test_two_pumps_sharing_shards_while_entries_flow_touch_shared_state_only_und
     try:
         pumps[0].start()
         sent += [
-            enqueue(redis_client, f"state_{n % 5}", "2026-01-01T12:00:00Z") for n in range(100)
+            send(redis_client, "stream.offline", f"state_{n % 5}", "2026-01-01T12:00:00Z")
+            for n in range(100)
         ]
         pumps[1].start()  # takes half the shards while the first pump reads and publishes
         while not pumps[1].ownership.owned:
             sent += [
-                enqueue(redis_client, f"state_{n % 5}", "2026-01-01T12:00:01Z") for n in range(5)
+                send(redis_client, "stream.offline", f"state_{n % 5}", "2026-01-01T12:00:01Z")
+                for n in range(5)
             ]
         sent += [
-            enqueue(redis_client, f"state_{n % 5}", "2026-01-01T12:00:02Z") for n in range(100)
+            send(redis_client, "stream.offline", f"state_{n % 5}", "2026-01-01T12:00:02Z")
+            for n in range(100)
         ]
         wait_until(
             lambda: all(redis_client.exists(published_key(message)) for message in sent),

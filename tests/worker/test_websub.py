@@ -8,16 +8,7 @@ import pytest
 
 from shared.leases import WEBSUB, new_lease, save_lease
 from shared.websub import LINK, NOTIFICATION_ID, NOTIFICATION_TIMESTAMP, topic_for
-
-STREAM = {
-    "id": "9001",
-    "user_id": "1337",
-    "type": "live",
-    "title": "Legacy",
-    "game_id": "33214",
-    "game_name": "Chess",
-    "started_at": "2026-01-01T11:59:00Z",
-}
+from tests.worker.support import STREAM
 
 
 @pytest.fixture
