@@ -3,7 +3,9 @@
 Each line is ``LEVEL logger: message``, without a time: whatever runs the
 processes stamps every line already (honcho in ``make run``, Heroku's router,
 Docker, journald), and a second time on each line was noise. Granian's own
-lines take the same format from ``web/granian-logging.json``.
+lines take the same format from ``web/granian-logging.json``, and a worker that
+stops cleanly on a stop signal Granian also got is not reported as an error
+(:class:`GranianStopFilter`).
 
 ``LOG_FORMAT=json`` writes one JSON object a line instead, for a log shipper:
 ``time`` (UTC), ``level``, ``logger``, ``message``, ``exception`` (the traceback,
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import TextIO
@@ -106,6 +109,36 @@ def granian_formatter(name: str) -> logging.Formatter:
     except SettingsError:
         log_format = "text"
     return make_formatter(log_format, name)
+
+
+class GranianStopFilter(logging.Filter):
+    """Granian's "Unexpected exit from worker-N", at INFO when the worker ended cleanly.
+
+    A stop signal sent to a process group (honcho's, Heroku's to every process of a
+    dyno) reaches Granian's workers as well as Granian. A worker that has finished
+    before Granian marked it as being stopped is reported as an unexpected exit: an
+    ERROR line on a clean stop. Granian logs that line from the thread that waited for
+    the worker, so the worker's exit status is at hand: 0 is a worker that stopped on
+    the signal and is told at INFO; a crash or a kill keeps its ERROR.
+    """
+
+    MESSAGE = "Unexpected exit from "
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith(self.MESSAGE) and granian_worker_exit_status() == 0:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = f"{message.removeprefix(self.MESSAGE)} stopped on a stop signal"
+            record.args = ()
+        return True
+
+
+def granian_worker_exit_status() -> int | None:
+    """The exit status of the Granian worker this thread waited for; None when this
+    thread is not one of Granian's worker watchers."""
+    target = getattr(threading.current_thread(), "_target", None)
+    process = getattr(getattr(target, "__self__", None), "inner", None)
+    return getattr(process, "exitcode", None)
 
 
 class OurHandler(logging.StreamHandler):

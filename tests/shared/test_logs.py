@@ -1,16 +1,33 @@
-"""The log formats (text, JSON), the message ids on the lines, and Celery's per-task
-lines at DEBUG."""
+"""The log formats (text, JSON), the message ids on the lines, Celery's per-task
+lines at DEBUG, and Granian's record of a worker that stopped with it."""
 
 import json
 import logging
 import logging.config
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
 
-from shared.logs import OurHandler, configure_logging, log_context, set_log_context
+from scripts.processes import free_port, wait_until
+from shared.logs import (
+    GranianStopFilter,
+    OurHandler,
+    configure_logging,
+    log_context,
+    set_log_context,
+)
+
+GRANIAN_LOG_CONFIG = Path(__file__).parents[2] / "web" / "granian-logging.json"
 
 
 @pytest.fixture
@@ -141,7 +158,7 @@ def test_the_context_ends_with_its_block(log_lines):
 def test_granians_lines_take_the_format_of_the_settings(log_format, expected, monkeypatch, capsys):
     monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.setenv("LOG_FORMAT", log_format)
-    config = json.loads((Path(__file__).parents[2] / "web" / "granian-logging.json").read_text())
+    config = json.loads(GRANIAN_LOG_CONFIG.read_text())
     logging.config.dictConfig(config)
     try:
         logging.getLogger("_granian").info("Listening at: http://127.0.0.1:8000")
@@ -154,3 +171,121 @@ def test_granians_lines_take_the_format_of_the_settings(log_format, expected, mo
         line = json.loads(line)
         del line["time"]
     assert line == expected
+
+
+class Watched:
+    """What Granian's worker watcher is bound to: a worker whose process has ended."""
+
+    def __init__(self, exit_status):
+        self.inner = SimpleNamespace(exitcode=exit_status)
+        self.records = []
+
+    def watch(self):
+        record = logging.LogRecord(
+            "_granian", logging.ERROR, "", 0, "Unexpected exit from worker-%d", (2,), None
+        )
+        GranianStopFilter().filter(record)
+        self.records.append(record)
+
+
+@pytest.mark.parametrize(
+    "exit_status, expected",
+    [
+        (0, ("INFO", "worker-2 stopped on a stop signal")),
+        (1, ("ERROR", "Unexpected exit from worker-2")),
+        (-signal.SIGKILL, ("ERROR", "Unexpected exit from worker-2")),
+    ],
+)
+def test_a_worker_that_ended_cleanly_is_not_an_error(exit_status, expected):
+    worker = Watched(exit_status)
+    watcher = threading.Thread(target=worker.watch)
+    watcher.start()
+    watcher.join()
+    [record] = worker.records
+    assert (record.levelname, record.getMessage()) == expected
+
+
+def test_the_record_is_kept_as_it_is_outside_a_watcher():
+    record = logging.LogRecord(
+        "_granian", logging.ERROR, "", 0, "Unexpected exit from worker-1", (), None
+    )
+    assert GranianStopFilter().filter(record)
+    assert (record.levelname, record.getMessage()) == ("ERROR", "Unexpected exit from worker-1")
+
+
+RSGI_APP = """
+class App:
+    async def __rsgi__(self, scope, protocol):
+        protocol.response_str(200, [], "ok")
+
+
+def create():
+    return App()
+"""
+
+
+@pytest.fixture
+def granian(tmp_path):
+    """Start Granian (two workers, the web's log config) on a small app in a process
+    group of its own; yields the process and a function giving its log lines."""
+    (tmp_path / "small_app.py").write_text(RSGI_APP)
+    port = free_port()
+    log = tmp_path / "granian.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(GRANIAN_LOG_CONFIG.parents[1])]),
+    }
+    command = [
+        str(Path(sys.executable).with_name("granian")),
+        *("--interface", "rsgi", "--factory", "--workers", "2", "--port", str(port)),
+        *("--log-config", str(GRANIAN_LOG_CONFIG), "small_app:create"),
+    ]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def answers():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, timeout=20, message="Granian to answer")
+        wait_until(lambda: log.read_text().count("Started worker-") >= 2, message="both workers")
+        yield process, lambda: log.read_text().splitlines()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.mark.integration
+def test_a_stop_signal_to_granians_group_logs_no_error_when_the_workers_end_first(granian):
+    process, lines = granian
+    # Granian paused while the signal reaches the group: its workers end before it can
+    # mark them as being stopped, the order that makes the race every time.
+    process.send_signal(signal.SIGSTOP)
+    os.killpg(process.pid, signal.SIGTERM)
+    time.sleep(1)
+    process.send_signal(signal.SIGCONT)
+    process.wait(20)
+    assert "Granian shutdown completed, see ya!" in lines()[-1]
+    assert [line for line in lines() if "stopped on a stop signal" in line]
+    assert not [line for line in lines() if line.startswith(("ERROR", "WARNING"))], lines()
+
+
+@pytest.mark.integration
+def test_a_worker_killed_while_granian_runs_is_still_an_error(granian):
+    process, lines = granian
+    worker = int(next(line for line in lines() if "Spawning worker-2" in line).split()[-1])
+    os.kill(worker, signal.SIGKILL)
+    process.wait(20)
+    assert "ERROR granian: Unexpected exit from worker-2" in lines()
