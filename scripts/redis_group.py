@@ -69,11 +69,12 @@ def start_redis_group(
             f"sentinel failover-timeout {MASTER} {FAILOVER_TIMEOUT_MS}\n"
         )
         stack.start(f"sentinel-{number}", [redis_server_binary(), str(config), "--sentinel"], port)
-    wait_until(
-        lambda: all(len(known_sentinels(port)) == sentinels - 1 for port in ports),
-        timeout=20,
-        message="the sentinels never found each other",
-    )
+    try:
+        wait_until(lambda: all(sentinels_found(ports)), timeout=20)
+    except AssertionError:
+        raise AssertionError(
+            "the sentinels never found each other:\n" + sentinels_report(stack, ports)
+        ) from None
     stack.env["REDIS_SENTINELS"] = ",".join(f"127.0.0.1:{port}" for port in ports)
     stack.env["REDIS_SENTINEL_MASTER"] = MASTER
 
@@ -90,6 +91,29 @@ def replicas_online(primary_port: int) -> int:
 def known_sentinels(port: int) -> list:
     """The other sentinels the sentinel on ``port`` knows of."""
     return redis.Redis(port=port, decode_responses=True).sentinel_sentinels(MASTER)
+
+
+def sentinels_found(ports: list[int]) -> list[bool]:
+    """For each sentinel on ``ports``, whether the others it knows are those on ``ports``."""
+    return [
+        sorted(int(other["port"]) for other in known_sentinels(port)) == sorted(set(ports) - {port})
+        for port in ports
+    ]
+
+
+def sentinels_report(stack: Stack, ports: list[int]) -> str:
+    """What each sentinel on ``ports`` knows of the others, and the end of its log."""
+    lines = []
+    for number, port in enumerate(ports, 1):
+        try:
+            known = [f"{o['ip']}:{o['port']} ({o['flags']})" for o in known_sentinels(port)]
+        except redis.RedisError as error:
+            known = [f"unreachable: {error}"]
+        lines.append(f"sentinel-{number} on {port} knows {', '.join(known) or 'no other'}")
+        log = stack.log_dir / f"sentinel-{number}.log"
+        tail = log.read_text(errors="replace").splitlines()[-8:] if log.exists() else []
+        lines.extend(f"    {line}" for line in tail)
+    return "\n".join(lines)
 
 
 def primary_address(stack: Stack) -> tuple[str, int] | None:
