@@ -59,9 +59,12 @@ lint: $(STAMP) $(NODE_MODULES)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 	npm run lint --prefix frontend
 
+# Test files are shared out among TEST_WORKERS processes (pytest-xdist), each file's tests
+# in one of them; TEST_WORKERS=0 runs them all in this one.
+TEST_WORKERS ?= 2
 test: install
 	npm test --prefix frontend
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The unit tests' coverage of the app's packages. The integration and browser tests run the
 # app in processes of their own, which coverage does not follow, so they are left out. CI

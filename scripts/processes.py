@@ -25,15 +25,12 @@ def free_port() -> int:
     A port the kernel hands out (bind to port 0) comes from the range it also gives
     every outgoing connection (a browser's, wrk's), so one of those can take it
     before the server meant to listen there binds it; below that range only a
-    listener can.
+    listener can. Each of pytest-xdist's workers (and what they start) draws from a
+    slice of its own, so two of them never pick the same port at once.
     """
-    ephemeral_start = _ephemeral_start()
+    low, high = _port_range()
     for _ in range(200):
-        port = (
-            random.randrange(LOWEST_PORT, ephemeral_start)
-            if ephemeral_start > LOWEST_PORT + 1000
-            else 0
-        )
+        port = random.randrange(low, high) if high > low + 1000 else 0
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -41,6 +38,18 @@ def free_port() -> int:
                 continue
             return probe.getsockname()[1]
     raise RuntimeError("no free TCP port on 127.0.0.1")
+
+
+def _port_range() -> tuple[int, int]:
+    """The ports :func:`free_port` draws from: its slice when a pytest-xdist worker runs."""
+    low, high = LOWEST_PORT, _ephemeral_start()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if worker.startswith("gw") and workers > 1:
+        size = (high - low) // workers
+        low += int(worker.removeprefix("gw")) * size
+        high = low + size
+    return low, high
 
 
 def _ephemeral_start() -> int:

