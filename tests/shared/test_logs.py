@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -233,6 +232,7 @@ def granian(tmp_path):
     log = tmp_path / "granian.log"
     env = {
         **os.environ,
+        "LOG_FORMAT": "text",
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(GRANIAN_LOG_CONFIG.parents[1])]),
     }
     command = [
@@ -259,7 +259,9 @@ def granian(tmp_path):
 
     try:
         wait_until(answers, timeout=20, message="Granian to answer")
-        wait_until(lambda: log.read_text().count("Started worker-") >= 2, message="both workers")
+        # A worker says it started once its own handlers of the stop signals are in place.
+        started = ("INFO granian: Started worker-1\n", "INFO granian: Started worker-2\n")
+        wait_until(lambda: all(map(log.read_text().__contains__, started)), message="both workers")
         yield process, lambda: log.read_text().splitlines()
     finally:
         if process.poll() is None:
@@ -267,18 +269,37 @@ def granian(tmp_path):
             process.wait()
 
 
+def ended(pid: int) -> bool:
+    """Whether the process ``pid`` has ended (its parent, paused, has not reaped it yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 @pytest.mark.integration
 def test_a_stop_signal_to_granians_group_logs_no_error_when_the_workers_end_first(granian):
     process, lines = granian
-    # Granian paused while the signal reaches the group: its workers end before it can
-    # mark them as being stopped, the order that makes the race every time.
+    # Granian paused while the signal reaches the group, until its workers have ended:
+    # once it runs again, its threads that waited for them usually log their exits
+    # before its own handler of the signal has marked them as being stopped.
+    workers = [int(line.split()[-1]) for line in lines() if "Spawning worker-" in line]
     process.send_signal(signal.SIGSTOP)
     os.killpg(process.pid, signal.SIGTERM)
-    time.sleep(1)
+    wait_until(lambda: all(map(ended, workers)), timeout=20, message="the workers to end")
     process.send_signal(signal.SIGCONT)
     process.wait(20)
     assert "Granian shutdown completed, see ya!" in lines()[-1]
-    assert [line for line in lines() if "stopped on a stop signal" in line]
+    assert not [line for line in lines() if line.startswith(("ERROR", "WARNING"))], lines()
+
+
+@pytest.mark.integration
+def test_a_worker_that_stopped_cleanly_on_its_own_signal_is_told_at_info(granian):
+    process, lines = granian
+    worker = int(next(line for line in lines() if "Spawning worker-2" in line).split()[-1])
+    os.kill(worker, signal.SIGTERM)
+    process.wait(20)
+    assert "INFO granian: worker-2 stopped on a stop signal" in lines()
     assert not [line for line in lines() if line.startswith(("ERROR", "WARNING"))], lines()
 
 
