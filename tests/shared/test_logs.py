@@ -294,19 +294,18 @@ def test_a_stop_signal_to_granians_group_logs_no_error_when_the_workers_end_firs
 
 
 @pytest.mark.integration
-def test_a_worker_that_stopped_cleanly_on_its_own_signal_is_told_at_info(granian):
+@pytest.mark.parametrize(
+    "sent, told",
+    [
+        (signal.SIGTERM, "INFO granian: worker-2 stopped on a stop signal"),
+        (signal.SIGKILL, "ERROR granian: Unexpected exit from worker-2"),
+    ],
+    ids=["stopped cleanly: INFO", "killed: ERROR"],
+)
+def test_a_worker_signalled_while_granian_runs_is_told_by_how_it_ended(granian, sent, told):
     process, lines = granian
     worker = int(next(line for line in lines() if "Spawning worker-2" in line).split()[-1])
-    os.kill(worker, signal.SIGTERM)
+    os.kill(worker, sent)
     process.wait(20)
-    assert "INFO granian: worker-2 stopped on a stop signal" in lines()
-    assert not [line for line in lines() if line.startswith(("ERROR", "WARNING"))], lines()
-
-
-@pytest.mark.integration
-def test_a_worker_killed_while_granian_runs_is_still_an_error(granian):
-    process, lines = granian
-    worker = int(next(line for line in lines() if "Spawning worker-2" in line).split()[-1])
-    os.kill(worker, signal.SIGKILL)
-    process.wait(20)
-    assert "ERROR granian: Unexpected exit from worker-2" in lines()
+    assert told in lines()
+    assert [line for line in lines() if line.startswith(("ERROR", "WARNING"))] in ([], [told])
