@@ -70,7 +70,7 @@ def start_redis_group(
         )
         stack.start(f"sentinel-{number}", [redis_server_binary(), str(config), "--sentinel"], port)
     try:
-        wait_until(lambda: all(sentinels_found(ports)), timeout=20)
+        wait_until(lambda: sentinels_agree(ports), timeout=20)
     except AssertionError:
         raise AssertionError(
             "the sentinels never found each other:\n" + sentinels_report(stack, ports)
@@ -93,12 +93,16 @@ def known_sentinels(port: int) -> list:
     return redis.Redis(port=port, decode_responses=True).sentinel_sentinels(MASTER)
 
 
-def sentinels_found(ports: list[int]) -> list[bool]:
-    """For each sentinel on ``ports``, whether the others it knows are those on ``ports``."""
-    return [
-        sorted(int(other["port"]) for other in known_sentinels(port)) == sorted(set(ports) - {port})
-        for port in ports
-    ]
+def sentinels_agree(ports: list[int]) -> bool:
+    """Whether each sentinel on ``ports`` knows exactly the others on ``ports``."""
+    try:
+        return all(
+            sorted(int(other["port"]) for other in known_sentinels(port))
+            == sorted(set(ports) - {port})
+            for port in ports
+        )
+    except redis.RedisError:
+        return False
 
 
 def sentinels_report(stack: Stack, ports: list[int]) -> str:
@@ -110,8 +114,7 @@ def sentinels_report(stack: Stack, ports: list[int]) -> str:
         except redis.RedisError as error:
             known = [f"unreachable: {error}"]
         lines.append(f"sentinel-{number} on {port} knows {', '.join(known) or 'no other'}")
-        log = stack.log_dir / f"sentinel-{number}.log"
-        tail = log.read_text(errors="replace").splitlines()[-8:] if log.exists() else []
+        tail = stack.process(f"sentinel-{number}").log().splitlines()[-8:]
         lines.extend(f"    {line}" for line in tail)
     return "\n".join(lines)
 

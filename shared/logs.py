@@ -4,8 +4,8 @@ Each line is ``LEVEL logger: message``, without a time: whatever runs the
 processes stamps every line already (honcho in ``make run``, Heroku's router,
 Docker, journald), and a second time on each line was noise. Granian's own
 lines take the same format from ``web/granian-logging.json``, and a worker that
-stops cleanly on a stop signal Granian also got is not reported as an error
-(:class:`GranianStopFilter`).
+exits cleanly before Granian stops it is not reported as an error
+(:class:`GranianCleanExitFilter`).
 
 ``LOG_FORMAT=json`` writes one JSON object a line instead, for a log shipper:
 ``time`` (UTC), ``level``, ``logger``, ``message``, ``exception`` (the traceback,
@@ -111,29 +111,30 @@ def granian_formatter(name: str) -> logging.Formatter:
     return make_formatter(log_format, name)
 
 
-class GranianStopFilter(logging.Filter):
-    """Granian's "Unexpected exit from worker-N", at INFO when the worker ended cleanly.
+class GranianCleanExitFilter(logging.Filter):
+    """Granian's "Unexpected exit from worker-N", at INFO when the worker exited with
+    status 0, as a worker does on a stop signal.
 
     A stop signal sent to a process group (honcho's, Heroku's to every process of a
     dyno) reaches Granian's workers as well as Granian. A worker that has finished
     before Granian marked it as being stopped is reported as an unexpected exit: an
     ERROR line on a clean stop. Granian logs that line from the thread that waited for
-    the worker, so the worker's exit status is at hand: 0 is a worker that stopped on
-    the signal and is told at INFO; a crash or a kill keeps its ERROR.
+    the worker, so the worker's exit status is at hand. A crash or a kill keeps its
+    ERROR.
     """
 
-    MESSAGE = "Unexpected exit from "
+    UNEXPECTED_EXIT = "Unexpected exit from "
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if message.startswith(self.MESSAGE) and granian_worker_exit_status() == 0:
+        if message.startswith(self.UNEXPECTED_EXIT) and _granian_worker_exit_status() == 0:
+            worker = message.removeprefix(self.UNEXPECTED_EXIT)
             record.levelno, record.levelname = logging.INFO, "INFO"
-            record.msg = f"{message.removeprefix(self.MESSAGE)} stopped on a stop signal"
-            record.args = ()
+            record.msg, record.args = f"{worker} exited cleanly (status 0)", ()
         return True
 
 
-def granian_worker_exit_status() -> int | None:
+def _granian_worker_exit_status() -> int | None:
     """The exit status of the Granian worker this thread waited for; None when this
     thread is not one of Granian's worker watchers."""
     target = getattr(threading.current_thread(), "_target", None)

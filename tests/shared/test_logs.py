@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +18,7 @@ from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
 
 from scripts.processes import free_port, wait_until
 from shared.logs import (
-    GranianStopFilter,
+    GranianCleanExitFilter,
     OurHandler,
     configure_logging,
     log_context,
@@ -183,14 +182,14 @@ class Watched:
         record = logging.LogRecord(
             "_granian", logging.ERROR, "", 0, "Unexpected exit from worker-%d", (2,), None
         )
-        GranianStopFilter().filter(record)
+        GranianCleanExitFilter().filter(record)
         self.records.append(record)
 
 
 @pytest.mark.parametrize(
     "exit_status, expected",
     [
-        (0, ("INFO", "worker-2 stopped on a stop signal")),
+        (0, ("INFO", "worker-2 exited cleanly (status 0)")),
         (1, ("ERROR", "Unexpected exit from worker-2")),
         (-signal.SIGKILL, ("ERROR", "Unexpected exit from worker-2")),
     ],
@@ -208,12 +207,18 @@ def test_the_record_is_kept_as_it_is_outside_a_watcher():
     record = logging.LogRecord(
         "_granian", logging.ERROR, "", 0, "Unexpected exit from worker-1", (), None
     )
-    assert GranianStopFilter().filter(record)
+    assert GranianCleanExitFilter().filter(record)
     assert (record.levelname, record.getMessage()) == ("ERROR", "Unexpected exit from worker-1")
 
 
 RSGI_APP = """
+import os
+
+
 class App:
+    def __rsgi_init__(self, loop):
+        loop.call_soon(lambda: print("loop running in", os.getpid(), flush=True))
+
     async def __rsgi__(self, scope, protocol):
         protocol.response_str(200, [], "ok")
 
@@ -250,18 +255,15 @@ def granian(tmp_path):
             start_new_session=True,
         )
 
-    def answers():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
-                return answer.status == 200
-        except OSError:
-            return False
+    def running():
+        # A worker's stop signals are watched once its loop runs (uvloop): before that,
+        # a SIGTERM would be lost.
+        text = log.read_text()
+        pids = [line.split()[-1] for line in text.splitlines() if "Spawning worker-" in line]
+        return len(pids) == 2 and all(f"loop running in {pid}\n" in text for pid in pids)
 
     try:
-        wait_until(answers, timeout=20, message="Granian to answer")
-        # A worker says it started once its own handlers of the stop signals are in place.
-        started = ("INFO granian: Started worker-1\n", "INFO granian: Started worker-2\n")
-        wait_until(lambda: all(map(log.read_text().__contains__, started)), message="both workers")
+        wait_until(running, timeout=20, message="both of Granian's workers to run their loops")
         yield process, lambda: log.read_text().splitlines()
     finally:
         if process.poll() is None:
@@ -297,7 +299,7 @@ def test_a_stop_signal_to_granians_group_logs_no_error_when_the_workers_end_firs
 @pytest.mark.parametrize(
     "sent, told",
     [
-        (signal.SIGTERM, "INFO granian: worker-2 stopped on a stop signal"),
+        (signal.SIGTERM, "INFO granian: worker-2 exited cleanly (status 0)"),
         (signal.SIGKILL, "ERROR granian: Unexpected exit from worker-2"),
     ],
     ids=["stopped cleanly: INFO", "killed: ERROR"],
