@@ -5,11 +5,13 @@ Used by the benchmark and the tests.
 
 from __future__ import annotations
 
+import collections
 import os
 import random
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 LOWEST_PORT = 10000
+# Ports this process handed out lately: a port is free until its server binds it, so a
+# stack asking for four ports in a row must not be given one of them twice.
+_HANDED_OUT: collections.deque[int] = collections.deque(maxlen=512)
+_HANDING_OUT = threading.Lock()
 
 
 def free_port() -> int:
@@ -26,17 +32,24 @@ def free_port() -> int:
     every outgoing connection (a browser's, wrk's), so one of those can take it
     before the server meant to listen there binds it; below that range only a
     listener can. Each of pytest-xdist's workers (and what they start) draws from a
-    slice of its own, so two of them never pick the same port at once.
+    slice of its own, so two of them never pick the same port at once, and a process is
+    never given a port it was given among its last 512.
     """
     low, high = _port_range()
-    for _ in range(200):
-        port = random.randrange(low, high) if high > low + 1000 else 0
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
+    with _HANDING_OUT:
+        for _ in range(200):
+            port = random.randrange(low, high) if high > low + 1000 else 0
+            if port in _HANDED_OUT:
                 continue
-            return probe.getsockname()[1]
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                port = probe.getsockname()[1]
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.append(port)
+                return port
     raise RuntimeError("no free TCP port on 127.0.0.1")
 
 

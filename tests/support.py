@@ -137,6 +137,7 @@ def pusher_socket(port: int, key: str = "local-key", secret: str = "local-secret
         secure=False,
         secret=secret,
         log_level=logging.WARNING,
+        reconnect_interval=0.5,  # pysher's 10 s would outlast the wait below
     )
     client.connection.bind("pusher:connection_established", lambda _: connected.set())
     # pysher's reader thread only sees a disconnect when its select() times out (100 s
