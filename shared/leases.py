@@ -20,6 +20,7 @@ import time
 from typing import NotRequired, TypedDict, cast
 
 import redis
+from redis.lock import Lock
 
 from shared.events import Broadcaster
 from shared.eventsub import HEALTHY, SUBSCRIPTION_VERSIONS
@@ -28,6 +29,7 @@ LEASES = "sev:leases"  # sorted set: broadcaster id by expiry
 LOGINS = "sev:lease-logins"  # hash: login -> broadcaster id
 WEBSUB = "websub"
 WATCH, ALERT = "watch", "alert"
+LOCK_SECONDS = 60  # the longest a lease's lock is held, and waited for by default
 # The subscription types each reason needs (WebSub: its one topic, whatever the reason).
 REASON_TYPES = {WATCH: tuple(SUBSCRIPTION_VERSIONS), ALERT: ("stream.online",)}
 
@@ -56,6 +58,17 @@ class Lease(TypedDict):
 def lease_key(broadcaster_id: str) -> str:
     """Key of one lease."""
     return f"sev:lease:{broadcaster_id}"
+
+
+def lease_lock(client: redis.Redis, broadcaster_id: str, wait: float = LOCK_SECONDS) -> Lock:
+    """The lock that serializes every change to one streamer's lease; acquiring it
+    waits up to ``wait`` seconds, then raises :class:`redis.exceptions.LockError`."""
+    return cast(
+        Lock,
+        client.lock(
+            f"sev:lock:lease:{broadcaster_id}", timeout=LOCK_SECONDS, blocking_timeout=wait
+        ),
+    )
 
 
 def new_lease(broadcaster: Broadcaster, transport: str = "eventsub", reason: str = WATCH) -> Lease:

@@ -56,10 +56,14 @@ def reconcile(subscriptions: Subscriptions, occupied: set[str]) -> Report:
 
 
 def reconcile_lease(subscriptions: Subscriptions, broadcaster_id: str) -> Report:
-    """Reconcile one lease with Twitch's list for its streamer (e.g. after verification)."""
+    """Reconcile one lease with Twitch's list for its streamer (e.g. after verification).
+
+    A WebSub lease has no list to be reconciled with (see :func:`reconcile`): the hub's
+    verification, answered by the web, is what settles it.
+    """
     report = empty_report()
     lease = subscriptions.lease(broadcaster_id)
-    if lease:
+    if lease and not subscriptions.uses_websub:
         listed = [
             s
             for s in subscriptions.listed(broadcaster_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import cast
 
 import redis
 from redis.lock import Lock
@@ -27,6 +26,7 @@ from shared.leases import (
     extend,
     forget_lease,
     get_lease,
+    lease_lock,
     lease_reasons,
     missing_subscriptions,
     new_lease,
@@ -44,8 +44,6 @@ from shared.twitch.errors import (
 from shared.websub import new_secret, remember_request, topic_for
 
 logger = logging.getLogger(__name__)
-
-LOCK_SECONDS = 60
 
 
 class BudgetExceeded(Exception):
@@ -86,14 +84,7 @@ class Subscriptions:
 
     def lock(self, broadcaster_id: str) -> Lock:
         """The lock that serializes every change to one streamer's lease."""
-        return cast(
-            Lock,
-            self.redis.lock(
-                f"sev:lock:lease:{broadcaster_id}",
-                timeout=LOCK_SECONDS,
-                blocking_timeout=LOCK_SECONDS,
-            ),
-        )
+        return lease_lock(self.redis, broadcaster_id)
 
     @property
     def renew_before(self) -> float:

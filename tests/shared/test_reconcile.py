@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from shared.eventsub import HEALTHY, MISSING, SUBSCRIPTION_VERSIONS
-from shared.leases import ALERT, WEBSUB, get_lease, save_lease
+from shared.leases import ALERT, WEBSUB, get_lease, new_lease, save_lease
 from shared.reconcile import empty_report, reconcile, reconcile_lease
 from shared.subscriptions import Subscriptions
 from shared.twitch.client import TwitchClient
@@ -164,6 +164,25 @@ def test_the_websub_transport_has_no_list_to_reconcile(callback_settings, redis_
         )
     finally:
         client.close()
+
+
+def test_a_websub_lease_waiting_for_the_hub_is_left_to_the_hub(callback_settings, redis_client):
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = dataclasses.replace(
+        callback_settings, webhook_transport=WEBSUB, twitch_api_url=f"{dead}/helix"
+    )
+    lease = new_lease(COOL_USER, WEBSUB)
+    lease["subscriptions"][WEBSUB] = {"id": f"{dead}/helix/streams?user_id=1", "status": "pending"}
+    save_lease(redis_client, lease)
+    client = TwitchClient(settings, redis_client)
+    try:
+        # Twitch is unreachable: a re-subscription (or any call) would raise.
+        report = reconcile_lease(Subscriptions(client, redis_client, settings), COOL_USER["id"])
+    finally:
+        client.close()
+
+    assert report == empty_report()
+    assert get_lease(redis_client, COOL_USER["id"]) == lease
 
 
 def test_reconcile_keeps_an_alert_lease_to_stream_online(

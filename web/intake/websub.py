@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, request
 
 from shared import intake
 from shared.eventsub import ENABLED
-from shared.leases import WEBSUB, get_lease, save_lease
+from shared.leases import WEBSUB, get_lease, lease_lock, save_lease
 from shared.logs import log_context
 from shared.websub import (
     LINK,
@@ -45,6 +45,7 @@ from web.metrics import count_webhook, timed_webhook
 bp = Blueprint("websub", __name__)
 MODES = ("subscribe", "unsubscribe", "denied")
 LEASE_SECONDS = re.compile(r"[0-9]{1,7}")  # ASCII digits only; ten days is six
+LEASE_LOCK_WAIT = 5  # seconds a verification waits for the lease's lock
 
 
 @bp.get("/api/callback")
@@ -86,21 +87,26 @@ def websub_verification():
             )
         seconds = int(value)
     client = get_redis()
+    broadcaster_id = our_topic_user_id(settings.twitch_api_url, topic) or ""
     try:
-        pending = take_request(client, mode, topic, seconds)
-        if pending is None:
-            return refuse(404, "no such subscription request", mode, topic, code="unknown_request")
-        if mode == "denied":
-            reason = args.get("hub.reason", "")[:200]
-            current_app.logger.warning("WebSub hub denied %s: %r", topic, reason)
-            record_denial(client, topic, reason)
-            mark_lease(topic, "denied")
-            count_webhook("websub", "accepted")
-            return Response("", status=200, content_type="text/plain")
-        if mode == "subscribe":
-            seconds = min(seconds, int(pending.get("lease_seconds") or seconds))
-            mark_lease(topic, ENABLED, time.time() + seconds)
-    except redis.RedisError as error:
+        # The worker that asked saves the lease after the hub's 202: wait for it.
+        with lease_lock(client, broadcaster_id, wait=LEASE_LOCK_WAIT):
+            pending = take_request(client, mode, topic, seconds)
+            if pending is None:
+                return refuse(
+                    404, "no such subscription request", mode, topic, code="unknown_request"
+                )
+            if mode == "denied":
+                reason = args.get("hub.reason", "")[:200]
+                current_app.logger.warning("WebSub hub denied %s: %r", topic, reason)
+                record_denial(client, topic, reason)
+                mark_lease(broadcaster_id, topic, "denied")
+                count_webhook("websub", "accepted")
+                return Response("", status=200, content_type="text/plain")
+            if mode == "subscribe":
+                seconds = min(seconds, int(pending.get("lease_seconds") or seconds))
+                mark_lease(broadcaster_id, topic, ENABLED, time.time() + seconds)
+    except redis.RedisError as error:  # also the lease's lock not had in time: 503, still pending
         current_app.logger.error("cannot answer WebSub verification: %s", error)
         count_webhook("websub", "unavailable", "state_unavailable")
         return json_error(503, "state unavailable, try again")
@@ -118,11 +124,10 @@ def refuse(status: int, reason: str, mode: str = "", topic: str = "", *, code: s
     return json_error(status, reason)
 
 
-def mark_lease(topic: str, status: str, expires_at: float = 0) -> None:
-    """Record the hub's answer in the lease of the topic's streamer."""
+def mark_lease(broadcaster_id: str, topic: str, status: str, expires_at: float = 0) -> None:
+    """Record the hub's answer in the lease of the topic's streamer (its lock held)."""
     client = get_redis()
-    settings = get_settings()
-    lease = get_lease(client, our_topic_user_id(settings.twitch_api_url, topic) or "")
+    lease = get_lease(client, broadcaster_id)
     held = lease["subscriptions"].get(WEBSUB) if lease else None
     if lease and held and held["id"] == topic:
         held["status"] = status

@@ -6,12 +6,14 @@ import hmac
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from shared import intake
-from shared.leases import get_lease, new_lease, save_lease
+from shared.leases import get_lease, lease_lock, new_lease, save_lease
 from shared.websub import DENIALS, remember_request, topic_for
+from web.intake import websub
 
 OTHER_SECRET = "b" * 64
 SECRET = "a" * 64
@@ -54,6 +56,42 @@ def test_requested_subscription_is_confirmed_and_the_lease_enabled(
     assert response.mimetype == "text/plain"
     assert held(redis_client)["status"] == "enabled"
     assert 590 < held(redis_client)["expires_at"] - time.time() <= 600
+
+
+def test_a_verification_waits_for_the_worker_to_save_the_lease_it_asked_for(
+    app, redis_client, topic
+):
+    remember_request(redis_client, "subscribe", topic, SECRET, 600)
+    asked = new_lease({"id": "1337", "login": "cool_user", "name": "Cool_User"}, "websub")
+    asked["subscriptions"]["websub"] = {"id": topic, "status": "pending"}
+    with ThreadPoolExecutor(1) as hub, lease_lock(redis_client, "1337"):
+        # The worker holds the lease from its request to the hub until it saves it.
+        answer = hub.submit(
+            verify,
+            app.test_client(),
+            mode="subscribe",
+            topic=topic,
+            challenge="abc",
+            lease_seconds="600",
+        )
+        time.sleep(0.3)
+        assert not answer.done(), "the verification did not wait for the lease"
+        save_lease(redis_client, asked)
+    assert answer.result(timeout=10).status_code == 200
+    assert held(redis_client)["status"] == "enabled"
+
+
+def test_a_lease_locked_too_long_is_503_and_its_request_still_pending(
+    client, redis_client, lease, topic, monkeypatch
+):
+    monkeypatch.setattr(websub, "LEASE_LOCK_WAIT", 0.2)
+    remember_request(redis_client, "subscribe", topic, SECRET, 600)
+    with lease_lock(redis_client, "1337"):
+        busy = verify(client, mode="subscribe", topic=topic, challenge="abc", lease_seconds="600")
+    assert busy.status_code == 503
+    assert held(redis_client)["status"] == "webhook_callback_verification_pending"
+    again = verify(client, mode="subscribe", topic=topic, challenge="abc", lease_seconds="600")
+    assert again.status_code == 200 and held(redis_client)["status"] == "enabled"
 
 
 def test_a_verification_is_answered_once_a_replay_is_404(client, redis_client, lease, topic):
