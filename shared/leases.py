@@ -23,7 +23,7 @@ import redis
 from redis.lock import Lock
 
 from shared.events import Broadcaster
-from shared.eventsub import HEALTHY, SUBSCRIPTION_VERSIONS
+from shared.eventsub import ENABLED, HEALTHY, SUBSCRIPTION_VERSIONS
 
 LEASES = "sev:leases"  # sorted set: broadcaster id by expiry
 LOGINS = "sev:lease-logins"  # hash: login -> broadcaster id
@@ -39,7 +39,7 @@ class HeldSubscription(TypedDict):
 
     id: str
     status: str
-    expires_at: NotRequired[float]  # WebSub: when the hub's lease on the topic ends
+    expires_at: NotRequired[float]  # WebSub: when the hub's lease (or our request) ends
 
 
 class Lease(TypedDict):
@@ -151,8 +151,9 @@ def missing_subscriptions(
     reasons: list[str] | None = None,
 ) -> list[tuple[str, str]]:
     """The (type, version) pairs ``reasons`` (default: the lease's own) want that the
-    lease does not hold in good health, or holds at the WebSub hub for less than
-    ``renew_before`` seconds more."""
+    lease does not hold in good health, holds at the WebSub hub for less than
+    ``renew_before`` seconds more, or asked the hub for in a request that lapsed
+    unverified."""
     now = time.time() if now is None else now
     held = lease["subscriptions"]
     return [
@@ -160,8 +161,17 @@ def missing_subscriptions(
         for kind, version in wanted_subscriptions(lease, reasons)
         if kind not in held
         or held[kind].get("status") not in HEALTHY
-        or held[kind].get("expires_at", now + renew_before + 1) - now <= renew_before
+        or runs_out(held[kind], renew_before, now)
     ]
+
+
+def runs_out(held: HeldSubscription, renew_before: float, now: float) -> bool:
+    """True when a WebSub subscription must be asked for again: the hub's lease ends
+    within ``renew_before`` seconds, or our request (still pending) has lapsed."""
+    if "expires_at" not in held:
+        return False
+    margin = renew_before if held["status"] == ENABLED else 0
+    return held["expires_at"] - now <= margin
 
 
 def serves(lease: Lease | None, reason: str) -> bool:

@@ -41,7 +41,7 @@ from shared.twitch.errors import (
     TwitchError,
     TwitchNotFound,
 )
-from shared.websub import new_secret, remember_request, topic_for
+from shared.websub import REQUEST_TTL, new_secret, remember_request, topic_for
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class Subscriptions:
         )
         self.twitch.websub_hub(mode, topic, self.settings.callback_url, lease_seconds, secret)
         logger.info("asked the WebSub hub to %s %s", mode, topic)
-        return {"id": topic, "status": PENDING}
+        return {"id": topic, "status": PENDING, "expires_at": time.time() + REQUEST_TTL}
 
     def delete(self, subscription_id: str) -> None:
         """Delete one subscription at Twitch; already gone is fine."""

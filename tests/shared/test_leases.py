@@ -2,7 +2,7 @@
 
 import time
 
-from shared.eventsub import SUBSCRIPTION_VERSIONS
+from shared.eventsub import PENDING, SUBSCRIPTION_VERSIONS
 from shared.leases import (
     ALERT,
     LEASES,
@@ -122,3 +122,15 @@ def test_a_subscription_unhealthy_or_about_to_lapse_at_the_hub_is_missing():
     assert missing_subscriptions(websub, renew_before=100, now=900.0) == [(WEBSUB, "")], (
         "renewed before the hub lets it lapse"
     )
+
+
+def test_a_websub_request_is_asked_again_only_once_it_lapsed_unverified():
+    websub = new_lease(COOL_USER, WEBSUB)
+    pending = {"id": "topic", "status": PENDING, "expires_at": 1000.0}
+    websub["subscriptions"] = {WEBSUB: pending}
+    assert missing_subscriptions(websub, renew_before=3600, now=999.0) == [], (
+        "a request the hub may still verify is not made again"
+    )
+    assert missing_subscriptions(websub, renew_before=3600, now=1000.0) == [(WEBSUB, "")]
+    del pending["expires_at"]  # a lease from before requests had an end
+    assert missing_subscriptions(websub, renew_before=3600, now=10**10) == []

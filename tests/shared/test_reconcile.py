@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from shared.eventsub import HEALTHY, MISSING, SUBSCRIPTION_VERSIONS
+from shared.eventsub import HEALTHY, MISSING, PENDING, SUBSCRIPTION_VERSIONS
 from shared.leases import ALERT, WEBSUB, get_lease, new_lease, save_lease
 from shared.reconcile import empty_report, reconcile, reconcile_lease
 from shared.subscriptions import Subscriptions
@@ -172,7 +172,7 @@ def test_a_websub_lease_waiting_for_the_hub_is_left_to_the_hub(callback_settings
         callback_settings, webhook_transport=WEBSUB, twitch_api_url=f"{dead}/helix"
     )
     lease = new_lease(COOL_USER, WEBSUB)
-    lease["subscriptions"][WEBSUB] = {"id": f"{dead}/helix/streams?user_id=1", "status": "pending"}
+    lease["subscriptions"][WEBSUB] = {"id": f"{dead}/helix/streams?user_id=1", "status": PENDING}
     save_lease(redis_client, lease)
     client = TwitchClient(settings, redis_client)
     try:

@@ -2,14 +2,16 @@
 
 import dataclasses
 import threading
+import time
 
 import pytest
 
 from shared.alerts import add_alert, has_alerting_viewers, remove_alert
-from shared.eventsub import SUBSCRIPTION_VERSIONS
+from shared.eventsub import PENDING, SUBSCRIPTION_VERSIONS
 from shared.leases import ALERT, WATCH, WEBSUB, all_leases, get_lease, lease_for_login
 from shared.subscriptions import BudgetExceeded, Subscriptions
 from shared.twitch.client import TwitchClient, eventsub_cost
+from shared.websub import REQUEST_TTL
 
 pytestmark = pytest.mark.timeout(60)
 COOL_USER = {"id": "958187706", "login": "cool_user", "name": "Cool_User"}
@@ -234,3 +236,21 @@ def test_the_alert_lease_is_released_when_the_last_alerting_viewer_removes_it(
     remove_alert(redis_client, "2", "cool_user")
     assert settle() is None and at_twitch(twitch_emulator) == []
     assert all_leases(redis_client) == []
+
+
+def test_a_websub_request_is_held_pending_until_it_lapses(
+    subscriptions, callback_settings, redis_client, twitch_emulator
+):
+    websub = Subscriptions(
+        subscriptions.twitch,
+        redis_client,
+        dataclasses.replace(callback_settings, webhook_transport=WEBSUB),
+    )
+    before = time.time()
+    lease = websub.ensure(COOL_USER)
+
+    held = lease["subscriptions"][WEBSUB]
+    assert held["status"] == PENDING
+    assert before + REQUEST_TTL <= held["expires_at"] <= time.time() + REQUEST_TTL
+    assert get_lease(redis_client, COOL_USER["id"]) == lease
+    assert websub.ensure(COOL_USER)["subscriptions"][WEBSUB] == held, "asked once"

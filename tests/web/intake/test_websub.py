@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shared import intake
+from shared.eventsub import PENDING
 from shared.leases import get_lease, lease_lock, new_lease, save_lease
 from shared.websub import DENIALS, remember_request, topic_for
 from web.intake import websub
@@ -63,7 +64,7 @@ def test_a_verification_waits_for_the_worker_to_save_the_lease_it_asked_for(
 ):
     remember_request(redis_client, "subscribe", topic, SECRET, 600)
     asked = new_lease({"id": "1337", "login": "cool_user", "name": "Cool_User"}, "websub")
-    asked["subscriptions"]["websub"] = {"id": topic, "status": "pending"}
+    asked["subscriptions"]["websub"] = {"id": topic, "status": PENDING}
     with ThreadPoolExecutor(1) as hub, lease_lock(redis_client, "1337"):
         # The worker holds the lease from its request to the hub until it saves it.
         answer = hub.submit(
