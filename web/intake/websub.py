@@ -63,7 +63,8 @@ def websub_verification():
         return refuse(
             400, "hub.mode must be subscribe, unsubscribe or denied", mode, topic, code="bad_mode"
         )
-    if our_topic_user_id(settings.twitch_api_url, topic) is None:
+    broadcaster_id = our_topic_user_id(settings.twitch_api_url, topic)
+    if broadcaster_id is None:
         return refuse(400, "hub.topic is not a stream topic of ours", mode, topic, code="bad_topic")
     challenge = args.get("hub.challenge", "")
     seconds = 0
@@ -87,7 +88,6 @@ def websub_verification():
             )
         seconds = int(value)
     client = get_redis()
-    broadcaster_id = our_topic_user_id(settings.twitch_api_url, topic) or ""
     try:
         # The worker that asked saves the lease after the hub's 202: wait for it.
         with lease_lock(client, broadcaster_id, wait=LEASE_LOCK_WAIT):

@@ -90,7 +90,7 @@ def test_a_lease_locked_too_long_is_503_and_its_request_still_pending(
     with lease_lock(redis_client, "1337"):
         busy = verify(client, mode="subscribe", topic=topic, challenge="abc", lease_seconds="600")
     assert busy.status_code == 503
-    assert held(redis_client)["status"] == "webhook_callback_verification_pending"
+    assert held(redis_client)["status"] == PENDING
     again = verify(client, mode="subscribe", topic=topic, challenge="abc", lease_seconds="600")
     assert again.status_code == 200 and held(redis_client)["status"] == "enabled"
 
